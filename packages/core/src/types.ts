@@ -1,0 +1,63 @@
+/** The three wire verbs of the original Watch-Proxy payload. */
+export type ChangeEvent = 'add' | 'update' | 'delete';
+
+/** A Kubernetes object as plain, JSON-compatible data. Never mutated once it enters the pipeline. */
+export type KubeObject = Readonly<Record<string, unknown>>;
+
+/**
+ * An API resource as resolved through discovery: group/version/plural plus what discovery says about it.
+ * `group` is `''` for the core API group.
+ */
+export interface ResourceRef {
+  readonly group: string;
+  readonly version: string;
+  /** Plural name, as in the URL path (`pods`, `certificates`). */
+  readonly resource: string;
+  /** Kind of the objects (`Pod`), as discovery reports it. */
+  readonly kind: string;
+  /** Whether objects live in namespaces; cluster-scoped resources (nodes, namespaces) are not. */
+  readonly namespaced: boolean;
+}
+
+/**
+ * One change to one object, after the delta engine: filtered, pruned, redacted, with `uniqueId` injected.
+ * "Change" rather than "Event" so it never clashes with Kubernetes `Event` objects.
+ */
+export interface Change {
+  /** `<resource>|<namespace>/<name>`, or `<resource>|<name>` for cluster-scoped objects (the original's key). */
+  readonly key: string;
+  /** The resource name as configured (`services`, `certificates.cert-manager.io`). */
+  readonly resource: string;
+  readonly event: ChangeEvent;
+  /** The object as it goes on the wire. For deletes, the last known state. */
+  readonly object: KubeObject;
+  /** `metadata.uid`; a re-created name gets a new uid. */
+  readonly uid: string;
+  /** `''` for cluster-scoped objects. */
+  readonly namespace: string;
+  readonly name: string;
+  /** The resource's configured `assetId` (`asset_type_id` on the wire), `''` when unset. */
+  readonly assetId: string;
+  /** `<clusterName>-<uid>`, also injected as `object.metadata.uniqueId`. */
+  readonly uniqueId: string;
+  /** Hash of the canonical JSON of `object`; equal fingerprints mean nothing a receiver sees has changed. */
+  readonly fingerprint: string;
+  /** When the watcher observed the change, epoch milliseconds. */
+  readonly observedAt: number;
+  /**
+   * Why a delete was synthesized rather than watched: `relist` (gone after a relist), `restart` (delivered
+   * before a restart, gone now), `recreated` (same name, new uid). Absent for ordinary watched changes.
+   */
+  readonly synthesized?: 'relist' | 'restart' | 'recreated';
+}
+
+/** What a sink is handed in one `send` call. Items are in delivery order; per object, order is kept. */
+export interface Batch<T = Change> {
+  /** Unique per batch and stable across retries of it (usable as an idempotency key). */
+  readonly id: string;
+  readonly items: readonly T[];
+  /** Estimated JSON size of `items`, in bytes. */
+  readonly bytes: number;
+  /** When the batch was cut, epoch milliseconds. */
+  readonly createdAt: number;
+}

@@ -1,0 +1,36 @@
+import type { KubeObject, ResourceRef } from '../types.js';
+
+/**
+ * What a watcher hands the pipeline for one object. This is the seam between the watch stage (reflector)
+ * and the delta engine: raw objects, before filtering, pruning or fingerprinting.
+ */
+export interface WatchEvent {
+  readonly type: 'add' | 'update' | 'delete';
+  /** The object as the apiserver sent it. For deletes, the last state the watcher knew. */
+  readonly object: KubeObject;
+  /**
+   * Set on deletes the watcher made up rather than saw: `relist` (gone when the watcher relisted after a
+   * disconnect or 410), `recreated` (same name now has a new uid; an `add` for the new object follows).
+   */
+  readonly synthesized?: 'relist' | 'recreated';
+  /** True when the event replays the local cache on a resync timer (no API call; `forceReuploadDuration`). */
+  readonly resync?: boolean;
+}
+
+/** Handlers a watcher calls. A handler that throws is isolated: logged, and the watcher goes on. */
+export interface WatchHandlers {
+  /** Called for every change, in the order the watcher saw them for one object. */
+  onEvent(resource: ResolvedResource, event: WatchEvent): void;
+  /**
+   * Called after every complete list (initial or relist) once its events were handed out, with every
+   * object the list returned. The pipeline uses it to find objects that were delivered but are gone.
+   */
+  onSynced?(resource: ResolvedResource, objects: readonly KubeObject[]): void;
+}
+
+/** A configured resource after discovery resolved its name. */
+export interface ResolvedResource {
+  /** The name as configured (`pods`, `ingresses`, `certificates.cert-manager.io`): keys cache entries. */
+  readonly name: string;
+  readonly ref: ResourceRef;
+}

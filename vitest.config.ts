@@ -1,0 +1,32 @@
+import { defineConfig } from 'vitest/config';
+
+// Tests resolve workspace packages to their TypeScript sources (the `@watch-proxy/source` export condition),
+// so `pnpm test` needs no build of the libraries; the CLI's end-to-end tests spawn the built bin.
+const conditions = ['@watch-proxy/source', 'node', 'import', 'module', 'default'];
+
+export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: conditions } },
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'test/cluster/test/**/*.test.ts'],
+          exclude: ['**/*.int.test.ts', '**/node_modules/**'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['packages/*/test/**/*.int.test.ts', 'test/cluster/test/**/*.int.test.ts', 'examples/*/test/**/*.int.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+          globalSetup: ['test/cluster/src/global-setup.ts'],
+        },
+      },
+    ],
+  },
+});
