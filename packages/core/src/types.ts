@@ -61,3 +61,21 @@ export interface Batch<T = Change> {
   /** When the batch was cut, epoch milliseconds. */
   readonly createdAt: number;
 }
+
+/**
+ * Why a change did not reach a sink (or any sink). Every drop is counted under one of these:
+ * `ignored-namespace` (ignoreNamespaces), `filtered-event` (a resource's filterEvents), `add-delayed`
+ * (delayAddEventDuration), `invalid-object` (no metadata.name), `unchanged` (the sink already has this exact
+ * state), `coalesced` (an add and its delete met in a queue before either was sent: the sink never needed
+ * either), `rejected` (the sink answered `rejected`), `shutdown` (still pending when the shutdown deadline
+ * passed; not recorded as delivered, so a restart with the same stateDir sends it again).
+ */
+export type DropReason =
+  | 'ignored-namespace'
+  | 'filtered-event'
+  | 'add-delayed'
+  | 'invalid-object'
+  | 'unchanged'
+  | 'coalesced'
+  | 'rejected'
+  | 'shutdown';

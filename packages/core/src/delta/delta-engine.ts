@@ -1,0 +1,128 @@
+import { deepFreeze } from '../internal/deep-freeze.js';
+import type { Change, ChangeEvent, DropReason } from '../types.js';
+import type { ResolvedResource, WatchEvent } from '../watch/watch-event.js';
+import { fingerprintOf } from './canonical-json.js';
+import { objectKey } from './object-key.js';
+import { prune, type PrunePath } from './prune.js';
+import { redact, type RedactionOptions } from './redact.js';
+
+/** A resource's delta settings, already parsed (see `ResourceOptions` for the user-facing form). */
+export interface DeltaResourceSettings extends RedactionOptions {
+  readonly assetId: string;
+  readonly prunePaths: readonly PrunePath[];
+  readonly filterEvents: ReadonlySet<ChangeEvent>;
+}
+
+/** Settings of the whole engine. */
+export interface DeltaEngineSettings {
+  /** Prefix of every `uniqueId` (`<clusterName>-<uid>`). */
+  readonly clusterName: string;
+  /** Exact namespace names whose objects (and the Namespace objects themselves) are dropped. */
+  readonly ignoreNamespaces: ReadonlySet<string>;
+  /** For this long after a resource's watch started, `add` events are dropped (the original's behaviour). */
+  readonly delayAddEventMs: number;
+  readonly resources: ReadonlyMap<string, DeltaResourceSettings>;
+  readonly now: () => number;
+}
+
+/** What the engine made of one watch event. */
+export type DeltaOutcome =
+  | { readonly kind: 'change'; readonly change: Change }
+  | { readonly kind: 'dropped'; readonly reason: DropReason; readonly key: string };
+
+const DEFAULT_SETTINGS: DeltaResourceSettings = Object.freeze({
+  assetId: '',
+  prunePaths: [],
+  filterEvents: new Set<ChangeEvent>(),
+  includeSecretData: false,
+  includeManagedFields: false,
+});
+
+function record(value: unknown): Record<string, unknown> | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+/**
+ * Stage 2 of the pipeline: turns a raw watch event into a `Change` (filtered, redacted, pruned, `uniqueId`
+ * injected, fingerprinted, deep-frozen) or a counted drop. Pure apart from the add-delay clock; holds no
+ * per-object state, so memory does not grow with the number of objects.
+ */
+export class DeltaEngine {
+  readonly #settings: DeltaEngineSettings;
+  readonly #watchStartedAt = new Map<string, number>();
+
+  constructor(settings: DeltaEngineSettings) {
+    this.#settings = settings;
+  }
+
+  /** Marks when a resource's watch started: the add delay counts from here. Defaults to the first event. */
+  markWatchStarted(resource: string, at: number = this.#settings.now()): void {
+    this.#watchStartedAt.set(resource, at);
+  }
+
+  /** Processes one event. Never throws for any object shape. */
+  process(resource: ResolvedResource, event: WatchEvent): DeltaOutcome {
+    const source = event.object;
+    const metadata = record(source['metadata']);
+    const name = text(metadata?.['name']);
+    const namespace = text(metadata?.['namespace']);
+    const key = objectKey(resource.name, namespace, name);
+    if (metadata === undefined || name === '') return { kind: 'dropped', reason: 'invalid-object', key };
+
+    const { ignoreNamespaces } = this.#settings;
+    const isNamespaceObject = resource.ref.group === '' && resource.ref.resource === 'namespaces';
+    if (ignoreNamespaces.has(namespace) || (isNamespaceObject && ignoreNamespaces.has(name))) {
+      return { kind: 'dropped', reason: 'ignored-namespace', key };
+    }
+
+    const settings = this.#settings.resources.get(resource.name) ?? DEFAULT_SETTINGS;
+    if (settings.filterEvents.has(event.type)) return { kind: 'dropped', reason: 'filtered-event', key };
+    if (event.type === 'add' && this.#addDelayed(resource.name)) {
+      return { kind: 'dropped', reason: 'add-delayed', key };
+    }
+
+    const object = structuredClone(source) as Record<string, unknown>;
+    redact(object, resource.ref, settings);
+    for (const path of settings.prunePaths) prune(object, path);
+    const uid = text(metadata['uid']);
+    const uniqueId = `${this.#settings.clusterName}-${uid}`;
+    // After pruning, as the original: uniqueId cannot be pruned away, only lost with all of metadata.
+    const prunedMetadata = record(object['metadata']);
+    if (prunedMetadata !== undefined) prunedMetadata['uniqueId'] = uniqueId;
+    deepFreeze(object);
+
+    const change: Change = {
+      key,
+      resource: resource.name,
+      event: event.type,
+      object,
+      uid,
+      namespace,
+      name,
+      assetId: settings.assetId,
+      uniqueId,
+      fingerprint: fingerprintOf(object),
+      observedAt: this.#settings.now(),
+      ...(event.synthesized === undefined ? {} : { synthesized: event.synthesized }),
+    };
+    return { kind: 'change', change: Object.freeze(change) };
+  }
+
+  #addDelayed(resource: string): boolean {
+    const delay = this.#settings.delayAddEventMs;
+    if (delay <= 0) return false;
+    const now = this.#settings.now();
+    let started = this.#watchStartedAt.get(resource);
+    if (started === undefined) {
+      started = now;
+      this.#watchStartedAt.set(resource, now);
+    }
+    return now < started + delay;
+  }
+}

@@ -1,0 +1,181 @@
+import { describe, expect, it } from 'vitest';
+import { DeltaEngine, type DeltaResourceSettings } from '../../src/delta/delta-engine.js';
+import { parsePrunePath } from '../../src/delta/prune.js';
+import { LAST_APPLIED_ANNOTATION, REDACTED } from '../../src/delta/redact.js';
+import type { ChangeEvent, KubeObject } from '../../src/types.js';
+import type { ResolvedResource } from '../../src/watch/watch-event.js';
+
+const configmaps: ResolvedResource = {
+  name: 'configmaps',
+  ref: { group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespaced: true },
+};
+const secrets: ResolvedResource = {
+  name: 'secrets',
+  ref: { group: '', version: 'v1', resource: 'secrets', kind: 'Secret', namespaced: true },
+};
+const namespaces: ResolvedResource = {
+  name: 'namespaces',
+  ref: { group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', namespaced: false },
+};
+
+function settings(overrides: Partial<DeltaResourceSettings> = {}): DeltaResourceSettings {
+  return {
+    assetId: '',
+    prunePaths: [],
+    filterEvents: new Set<ChangeEvent>(),
+    includeSecretData: false,
+    includeManagedFields: false,
+    ...overrides,
+  };
+}
+
+function engine(options: {
+  resources?: Record<string, DeltaResourceSettings>;
+  ignore?: string[];
+  delay?: number;
+  clock?: { t: number };
+}): DeltaEngine {
+  const clock = options.clock ?? { t: 1000 };
+  return new DeltaEngine({
+    clusterName: 'dev',
+    ignoreNamespaces: new Set(options.ignore ?? []),
+    delayAddEventMs: options.delay ?? 0,
+    resources: new Map(Object.entries(options.resources ?? {})),
+    now: () => clock.t,
+  });
+}
+
+function cm(name: string, namespace = 'default', extra: Record<string, unknown> = {}): KubeObject {
+  return { metadata: { name, namespace, uid: `uid-${name}`, resourceVersion: '5' }, data: { k: 'v' }, ...extra };
+}
+
+describe('DeltaEngine', () => {
+  it('builds a keyed, fingerprinted, frozen change with uniqueId injected after pruning', () => {
+    const delta = engine({
+      resources: {
+        configmaps: settings({ assetId: 'cm', prunePaths: [parsePrunePath('metadata'), parsePrunePath('data.k')] }),
+      },
+    });
+    const input = cm('a');
+    const outcome = delta.process(configmaps, { type: 'add', object: input });
+    expect(outcome.kind).toBe('change');
+    if (outcome.kind !== 'change') return;
+    const { change } = outcome;
+    expect(change).toMatchObject({
+      key: 'configmaps|default/a',
+      resource: 'configmaps',
+      event: 'add',
+      uid: 'uid-a',
+      namespace: 'default',
+      name: 'a',
+      assetId: 'cm',
+      uniqueId: 'dev-uid-a',
+      observedAt: 1000,
+    });
+    // metadata was pruned entirely, so there is nowhere to inject uniqueId (as the original).
+    expect(change.object).toEqual({ data: {} });
+    expect(Object.isFrozen(change.object['data'])).toBe(true);
+    // the watcher's object is not touched
+    expect(input['data']).toEqual({ k: 'v' });
+  });
+
+  it('injects metadata.uniqueId and keys cluster-scoped objects by name', () => {
+    const outcome = engine({}).process(namespaces, {
+      type: 'update',
+      object: { metadata: { name: 'team-a', uid: 'u1' } },
+    });
+    expect(outcome).toMatchObject({
+      kind: 'change',
+      change: { key: 'namespaces|team-a', object: { metadata: { name: 'team-a', uid: 'u1', uniqueId: 'dev-u1' } } },
+    });
+  });
+
+  it('changes the fingerprint only when the sent object changes', () => {
+    const delta = engine({ resources: { configmaps: settings({ prunePaths: [parsePrunePath('metadata.resourceVersion')] }) } });
+    const fp = (object: KubeObject): string => {
+      const outcome = delta.process(configmaps, { type: 'update', object });
+      if (outcome.kind !== 'change') throw new Error('dropped');
+      return outcome.change.fingerprint;
+    };
+    const base = fp(cm('a'));
+    expect(fp({ ...cm('a'), metadata: { ...(cm('a')['metadata'] as object), resourceVersion: '99' } })).toBe(base);
+    expect(fp(cm('a', 'default', { data: { k: 'changed' } }))).not.toBe(base);
+  });
+
+  it('ignores exact namespaces and the Namespace object itself, not prefixes', () => {
+    const delta = engine({ ignore: ['kube'] });
+    expect(delta.process(configmaps, { type: 'add', object: cm('a', 'kube') })).toMatchObject({
+      kind: 'dropped',
+      reason: 'ignored-namespace',
+      key: 'configmaps|kube/a',
+    });
+    expect(delta.process(namespaces, { type: 'add', object: { metadata: { name: 'kube', uid: 'x' } } })).toMatchObject({
+      reason: 'ignored-namespace',
+    });
+    expect(delta.process(configmaps, { type: 'add', object: cm('a', 'kube-system') }).kind).toBe('change');
+    expect(delta.process(namespaces, { type: 'add', object: { metadata: { name: 'kubeflow' } } }).kind).toBe('change');
+  });
+
+  it('drops filtered events per resource only', () => {
+    const delta = engine({ resources: { configmaps: settings({ filterEvents: new Set<ChangeEvent>(['update']) }) } });
+    expect(delta.process(configmaps, { type: 'update', object: cm('a') })).toMatchObject({ reason: 'filtered-event' });
+    expect(delta.process(configmaps, { type: 'delete', object: cm('a') }).kind).toBe('change');
+    expect(delta.process(secrets, { type: 'update', object: cm('a') }).kind).toBe('change');
+  });
+
+  it('drops adds (not updates or deletes) during delayAddEventDuration after the watch started', () => {
+    const clock = { t: 0 };
+    const delta = engine({ delay: 5000, clock });
+    delta.markWatchStarted('configmaps');
+    clock.t = 4999;
+    expect(delta.process(configmaps, { type: 'add', object: cm('a') })).toMatchObject({ reason: 'add-delayed' });
+    expect(delta.process(configmaps, { type: 'update', object: cm('a') }).kind).toBe('change');
+    clock.t = 5000;
+    expect(delta.process(configmaps, { type: 'add', object: cm('a') }).kind).toBe('change');
+  });
+
+  it('drops objects without a name instead of crashing', () => {
+    const delta = engine({});
+    expect(delta.process(configmaps, { type: 'delete', object: {} })).toMatchObject({ reason: 'invalid-object' });
+    expect(delta.process(configmaps, { type: 'delete', object: { metadata: 'x' } })).toMatchObject({
+      reason: 'invalid-object',
+    });
+  });
+
+  it('redacts Secret values, the last-applied annotation and managedFields by default', () => {
+    const secret: KubeObject = {
+      metadata: {
+        name: 's',
+        namespace: 'default',
+        uid: 'u',
+        managedFields: [{ manager: 'kubectl' }],
+        annotations: { [LAST_APPLIED_ANNOTATION]: '{"data":{"password":"aHVudGVyMg=="}}', other: 'kept' },
+      },
+      data: { password: 'aHVudGVyMg==' },
+      stringData: { token: 'plain' },
+      type: 'Opaque',
+    };
+    const outcome = engine({}).process(secrets, { type: 'add', object: secret });
+    if (outcome.kind !== 'change') throw new Error('dropped');
+    const text = JSON.stringify(outcome.change.object);
+    expect(text).not.toContain('aHVudGVyMg');
+    expect(text).not.toContain('plain');
+    expect(outcome.change.object).toMatchObject({
+      data: { password: REDACTED },
+      stringData: { token: REDACTED },
+      metadata: { annotations: { [LAST_APPLIED_ANNOTATION]: REDACTED, other: 'kept' } },
+    });
+    expect(outcome.change.object['metadata']).not.toHaveProperty('managedFields');
+
+    const optIn = engine({ resources: { secrets: settings({ includeSecretData: true, includeManagedFields: true }) } });
+    const open = optIn.process(secrets, { type: 'add', object: secret });
+    if (open.kind !== 'change') throw new Error('dropped');
+    expect(open.change.object).toMatchObject({ data: { password: 'aHVudGVyMg==' } });
+    expect(open.change.object['metadata']).toHaveProperty('managedFields');
+  });
+
+  it('keeps data of non-Secret resources and carries synthesized deletes', () => {
+    const outcome = engine({}).process(configmaps, { type: 'delete', object: cm('a'), synthesized: 'relist' });
+    expect(outcome).toMatchObject({ change: { object: { data: { k: 'v' } }, synthesized: 'relist', event: 'delete' } });
+  });
+});
