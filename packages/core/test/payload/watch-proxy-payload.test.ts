@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { buildMeta, encodeWatchProxyPayload, wrapVroPayload } from '../../src/index.js';
+import { goldenNames, loadGolden } from './golden.js';
+
+describe('encodeWatchProxyPayload', () => {
+  it.each(goldenNames)('writes the bytes Go wrote for the %s vector', (name) => {
+    const golden = loadGolden(name);
+    const body = Buffer.from(encodeWatchProxyPayload(golden.items, golden.meta), 'utf8');
+    expect(body.toString('utf8')).toBe(golden.body.toString('utf8'));
+    expect(body.equals(golden.body)).toBe(true);
+  });
+
+  it('writes the Service example of the spec (section 3.4) on one line, meta keys sorted', () => {
+    const golden = loadGolden('service');
+    const body = encodeWatchProxyPayload(golden.items, buildMeta({ region: 'east', platform: 'baremetal' }, 'dev-cluster'));
+    expect(body.startsWith('{"data":[{"asset_type_id":"svc","data":{"metadata":{"creationTimestamp":"2020-01-14T16:05:12Z","name":"echo1",')).toBe(true);
+    expect(body.endsWith('"uniqueId":"dev-cluster-0b5f9a3e-3c1d-4c52-9a1e-6f1f2f0d7a11","event":"add"}],"meta":{"cluster":"dev-cluster","platform":"baremetal","region":"east"}}')).toBe(true);
+    expect(body).not.toMatch(/\s/);
+  });
+
+  it('writes an empty data list as [] with meta null', () => {
+    expect(encodeWatchProxyPayload([], null)).toBe('{"data":[],"meta":null}');
+  });
+
+  it('does not mutate the objects it encodes', () => {
+    const golden = loadGolden('mixed');
+    const before = JSON.stringify(golden.items);
+    encodeWatchProxyPayload(golden.items, golden.meta);
+    expect(JSON.stringify(golden.items)).toBe(before);
+  });
+});
+
+describe('buildMeta', () => {
+  it('is null with neither metadata nor cluster name', () => {
+    expect(buildMeta(null, '')).toBeNull();
+    expect(buildMeta(undefined, '')).toBeNull();
+  });
+
+  it('keeps configured metadata, even empty, without a cluster name', () => {
+    expect(buildMeta({}, '')).toEqual({});
+    expect(buildMeta({ a: 1 }, '')).toEqual({ a: 1 });
+  });
+
+  it('adds cluster, overriding a user key, without mutating the input', () => {
+    const metadata = Object.freeze({ cluster: 'mine', region: 'east' });
+    expect(buildMeta(metadata, 'dev')).toEqual({ cluster: 'dev', region: 'east' });
+    expect(metadata.cluster).toBe('mine');
+  });
+
+  it('gives { cluster } where the original panicked (cluster name without metadata)', () => {
+    expect(buildMeta(null, 'dev')).toEqual({ cluster: 'dev' });
+  });
+});
+
+describe('wrapVroPayload', () => {
+  it('wraps the payload as a string input named input, escaped once more', () => {
+    const payload = '{"data":[{"asset_type_id":"a\\u0026b"}],"meta":null}';
+    expect(wrapVroPayload(payload)).toBe(
+      '{"parameters":[{"value":{"string":{"value":"{\\"data\\":[{\\"asset_type_id\\":\\"a\\\\u0026b\\"}],\\"meta\\":null}"}},"type":"string","name":"input"}]}',
+    );
+    const parsed = JSON.parse(wrapVroPayload(payload)) as { parameters: [{ value: { string: { value: string } } }] };
+    expect(parsed.parameters[0].value.string.value).toBe(payload);
+  });
+});
