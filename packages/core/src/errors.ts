@@ -16,7 +16,8 @@ export type WatchProxyErrorCode =
   | 'WP_ERR_WATCH_FORBIDDEN'
   | 'WP_ERR_WATCH_GONE'
   | 'WP_ERR_WATCH_NOT_FOUND'
-  | 'WP_ERR_STATE_CORRUPT';
+  | 'WP_ERR_STATE_CORRUPT'
+  | 'WP_ERR_STATE_WRITE';
 
 const brand = Symbol.for('watch-proxy.error');
 
@@ -52,5 +53,56 @@ export class InvalidArgumentError extends WatchProxyError {
 export class ClosedError extends WatchProxyError {
   constructor(message = 'watch-proxy is closed') {
     super('WP_ERR_CLOSED', message);
+  }
+}
+
+/** Where a delivery error happened: which sink, which batch, which attempt (1-based). */
+export interface SinkErrorDetails {
+  readonly sink: string;
+  readonly batchId: string;
+  readonly attempt: number;
+  /** Whether core will try the batch again. */
+  readonly retryable: boolean;
+}
+
+/**
+ * A `send` failed: `WP_ERR_SINK_SEND` (retryable outcome or a throw), `WP_ERR_SINK_TIMEOUT` (the attempt
+ * timed out and was aborted), `WP_ERR_SINK_REJECTED` (the sink rejected the batch; it is not retried).
+ * Reported through `onError` and events, never thrown.
+ */
+export class SinkError extends WatchProxyError {
+  readonly sink: string;
+  readonly batchId: string;
+  readonly attempt: number;
+  readonly retryable: boolean;
+
+  constructor(
+    code: 'WP_ERR_SINK_SEND' | 'WP_ERR_SINK_TIMEOUT' | 'WP_ERR_SINK_REJECTED',
+    message: string,
+    details: SinkErrorDetails,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+    this.sink = details.sink;
+    this.batchId = details.batchId;
+    this.attempt = details.attempt;
+    this.retryable = details.retryable;
+  }
+}
+
+/** A sink's `start()` failed, so `WatchProxy.start()` rejects with this (`WP_ERR_SINK_START`). */
+export class SinkStartError extends WatchProxyError {
+  readonly sink: string;
+
+  constructor(sink: string, options?: { cause?: unknown }) {
+    super('WP_ERR_SINK_START', `sink "${sink}" failed to start`, options);
+    this.sink = sink;
+  }
+}
+
+/** Writing the emit cache to `stateDir` failed (`WP_ERR_STATE_WRITE`); retried on the next persist. */
+export class StateError extends WatchProxyError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('WP_ERR_STATE_WRITE', message, options);
   }
 }

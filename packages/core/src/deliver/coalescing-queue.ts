@@ -1,0 +1,117 @@
+import { canonicalJson } from '../delta/canonical-json.js';
+import type { Change } from '../types.js';
+
+/** Rough wire size of one change: its object's JSON plus the wrapper fields. */
+export function estimateBytes(change: Change): number {
+  return canonicalJson(change.object).length + change.uniqueId.length + change.assetId.length + 64;
+}
+
+function withEvent(change: Change, event: Change['event']): Change {
+  return change.event === event ? change : Object.freeze({ ...change, event });
+}
+
+/**
+ * Pending changes of one sink, keyed by object: a newer state replaces an older pending one, so the queue is
+ * bounded by the number of live objects, not by the event rate. Keys keep their first-queued position
+ * (fairness: a hot object cannot starve others). Per key a short chain keeps order across incarnations:
+ *
+ * | pending      | new (same uid) | result                                              |
+ * |--------------|----------------|-----------------------------------------------------|
+ * | add          | add/update     | add with the new state (the receiver never saw it)  |
+ * | add          | delete         | both vanish (returned as coalesced: never needed)   |
+ * | update       | add/update     | update with the new state                           |
+ * | update       | delete         | delete                                              |
+ * | delete       | delete         | the newer delete                                    |
+ *
+ * A change with a different uid than the last pending one is appended after it (delete of the old
+ * incarnation first, then the new one), so a delete never overtakes what it follows.
+ */
+export class CoalescingQueue {
+  readonly #slots = new Map<string, Change[]>();
+  #items = 0;
+
+  /** Pending changes (not keys). */
+  get size(): number {
+    return this.#items;
+  }
+
+  /** The latest pending change for `key`. */
+  last(key: string): Change | undefined {
+    return this.#slots.get(key)?.at(-1);
+  }
+
+  /** Pending changes for `key`, oldest first. */
+  chain(key: string): readonly Change[] {
+    return this.#slots.get(key) ?? [];
+  }
+
+  keys(): IterableIterator<string> {
+    return this.#slots.keys();
+  }
+
+  /** Adds a change; resolves it against what is pending. Returns changes that vanished unsent. */
+  offer(change: Change): readonly Change[] {
+    const slot = this.#slots.get(change.key);
+    if (slot === undefined) {
+      this.#slots.set(change.key, [change]);
+      this.#items++;
+      return [];
+    }
+    const last = slot[slot.length - 1] as Change;
+    if (last.uid !== change.uid || (last.event === 'delete' && change.event !== 'delete')) {
+      slot.push(change);
+      this.#items++;
+      return [];
+    }
+    if (change.event === 'delete' && last.event === 'add') {
+      slot.pop();
+      this.#items--;
+      if (slot.length === 0) this.#slots.delete(change.key);
+      return [last, change];
+    }
+    slot[slot.length - 1] = change.event === 'delete' ? change : withEvent(change, last.event);
+    return [];
+  }
+
+  /** Removes everything pending for `key`; returns it. */
+  remove(key: string): readonly Change[] {
+    const slot = this.#slots.get(key) ?? [];
+    this.#slots.delete(key);
+    this.#items -= slot.length;
+    return slot;
+  }
+
+  /**
+   * Takes up to `maxItems` changes and about `maxBytes` (always at least one change, however large), oldest
+   * key first, whole chains only so one object's changes stay in order inside a batch.
+   */
+  take(maxItems: number, maxBytes: number): { readonly items: Change[]; readonly bytes: number } {
+    const items: Change[] = [];
+    let bytes = 0;
+    for (const [key, slot] of this.#slots) {
+      const slotBytes = slot.reduce((sum, c) => sum + estimateBytes(c), 0);
+      if (items.length > 0 && (items.length + slot.length > maxItems || bytes + slotBytes > maxBytes)) break;
+      if (items.length === 0 && slot.length > maxItems) {
+        // A chain longer than a batch: split it, still in order.
+        items.push(...slot.splice(0, maxItems));
+        this.#items -= items.length;
+        bytes = items.reduce((sum, c) => sum + estimateBytes(c), 0);
+        break;
+      }
+      items.push(...slot);
+      bytes += slotBytes;
+      this.#items -= slot.length;
+      this.#slots.delete(key);
+      if (items.length >= maxItems || bytes >= maxBytes) break;
+    }
+    return { items, bytes };
+  }
+
+  /** Empties the queue; returns what was pending. */
+  drain(): Change[] {
+    const all = [...this.#slots.values()].flat();
+    this.#slots.clear();
+    this.#items = 0;
+    return all;
+  }
+}

@@ -1,0 +1,419 @@
+import { randomUUID } from 'node:crypto';
+import { deleteFromEntry, type EmitCache } from '../cache/emit-cache.js';
+import { SinkError, type WatchProxyError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { SendOutcome, Sink } from '../sink/sink.js';
+import type { Batch, Change, DropReason } from '../types.js';
+import { CoalescingQueue } from './coalescing-queue.js';
+import { backoffDelay, type RetryPolicy } from './retry-policy.js';
+
+/** Settings of one lane. Durations in milliseconds. */
+export interface SinkLaneOptions {
+  readonly sink: Sink;
+  readonly cache: EmitCache;
+  readonly logger: Logger;
+  /** At most one batch starts per interval; an idle lane sends at once. */
+  readonly emitIntervalMs: number;
+  readonly maxObjects: number;
+  readonly maxBytes: number;
+  /** Each `send` attempt is aborted after this. */
+  readonly attemptTimeoutMs: number;
+  /** After aborting, how long to wait for a sink that ignores its signal before moving on. */
+  readonly abortGraceMs: number;
+  readonly retry: RetryPolicy;
+  readonly now: () => number;
+  readonly random: () => number;
+  readonly hooks: LaneHooks;
+}
+
+/** How a lane reports what happened; the WatchProxy turns these into events, stats and `onError`. */
+export interface LaneHooks {
+  emitted(sink: string, batch: Batch, attempts: number): void;
+  dropped(sink: string, changes: readonly Change[], reason: DropReason): void;
+  retrying(sink: string, info: { readonly batchId: string; readonly attempt: number; readonly delayMs: number; readonly error: Error }): void;
+  error(error: WatchProxyError): void;
+}
+
+/** Counters of one lane; all monotonic except the gauges `queued`, `inFlight` and `cached`. */
+export interface LaneStats {
+  readonly queued: number;
+  readonly inFlight: number;
+  readonly cached: number;
+  readonly delivered: number;
+  readonly batches: number;
+  readonly retries: number;
+  readonly rejected: number;
+  readonly dropped: Readonly<Partial<Record<DropReason, number>>>;
+}
+
+type Known = { readonly event: Change['event']; readonly uid: string; readonly source: 'queue' | 'flight' | 'cache' };
+
+class Aborted extends Error {}
+
+/**
+ * One sink's delivery lane: coalescing queue → batcher (emitInterval, max objects/bytes) → driver (attempt
+ * timeout with AbortSignal, retries with backoff and full jitter until delivered) → ack into the sink's emit
+ * cache. Each sink has its own lane, so a slow or dead sink only ever delays itself. `offer` never blocks.
+ */
+export class SinkLane {
+  readonly #o: SinkLaneOptions;
+  readonly #queue = new CoalescingQueue();
+  readonly #flight = new Map<string, Change>();
+  readonly #lifecycle = new AbortController();
+  readonly #dropped: Partial<Record<DropReason, number>> = {};
+  #delivered = 0;
+  #batches = 0;
+  #retries = 0;
+  #rejected = 0;
+  #lastBatchAt = Number.NEGATIVE_INFINITY;
+  #flushing = 0;
+  #wake: (() => void) | undefined;
+  #idleWaiters: (() => void)[] = [];
+  #loop: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(options: SinkLaneOptions) {
+    this.#o = options;
+  }
+
+  get name(): string {
+    return this.#o.sink.name;
+  }
+
+  /** Starts the delivery loop. */
+  start(): void {
+    this.#loop ??= this.#run().catch((error: unknown) => {
+      // The loop catches everything itself; reaching here is a bug, but it must still not crash the host.
+      this.#o.logger.error({ err: error }, 'delivery loop failed');
+    });
+  }
+
+  /** Queues a change for this sink. Cheap and synchronous; decides here whether the sink needs it at all. */
+  offer(change: Change): void {
+    if (this.#closed) {
+      this.#drop([change], 'shutdown');
+      return;
+    }
+    const known = this.#known(change.key);
+    let next = change;
+    if (change.event !== 'delete') {
+      if (known !== undefined && known.event !== 'delete' && known.uid !== change.uid) {
+        // Same name, new uid: the receiver holds (or is about to get) the old incarnation. Announce its
+        // delete first so it never keeps a ghost.
+        const old = this.#deleteOf(change.key, known, 'recreated');
+        if (old !== undefined) this.#enqueue(old);
+      } else if (known !== undefined && known.source !== 'queue' && known.event !== 'delete') {
+        if (change.event === 'add') next = Object.freeze({ ...change, event: 'update' });
+      }
+      if (this.#isUnchanged(next)) {
+        this.#drop([next], 'unchanged');
+        return;
+      }
+    }
+    this.#enqueue(next);
+  }
+
+  /**
+   * After a complete list of `resource`: every object this sink holds (or is about to get) that the list no
+   * longer contains is sent as a delete carrying its last state: deletes missed while down or disconnected.
+   */
+  reconcile(resource: string, present: ReadonlySet<string>, synthesized: 'restart' | 'relist'): number {
+    const candidates = new Set<string>();
+    for (const [key, entry] of this.#o.cache.entries()) if (entry.resource === resource) candidates.add(key);
+    for (const key of this.#queue.keys()) if (this.#queue.last(key)?.resource === resource) candidates.add(key);
+    for (const [key, change] of this.#flight) if (change.resource === resource) candidates.add(key);
+    let sent = 0;
+    for (const key of candidates) {
+      if (present.has(key)) continue;
+      const known = this.#known(key);
+      if (known === undefined || known.event === 'delete') continue;
+      const del = this.#deleteOf(key, known, synthesized);
+      if (del === undefined) continue;
+      this.#enqueue(del);
+      sent++;
+    }
+    return sent;
+  }
+
+  /** Resolves once nothing is queued or in flight. Batches go back to back meanwhile (no interval wait). */
+  flush(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve();
+    this.#flushing++;
+    this.#kick();
+    return new Promise<void>((resolve) => {
+      this.#idleWaiters.push(() => {
+        this.#flushing--;
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * Stops the lane: aborts an attempt in flight and any backoff, and counts what is left as dropped with
+   * reason `shutdown` (not recorded as delivered, so a restart with the same stateDir sends it again).
+   */
+  async close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#lifecycle.abort(new Aborted('lane closed'));
+      this.#kick();
+    }
+    await this.#loop;
+    const left = this.#queue.drain();
+    if (left.length > 0) this.#drop(left, 'shutdown');
+    this.#settleIdle();
+  }
+
+  stats(): LaneStats {
+    return {
+      queued: this.#queue.size,
+      inFlight: this.#flight.size,
+      cached: this.#o.cache.size,
+      delivered: this.#delivered,
+      batches: this.#batches,
+      retries: this.#retries,
+      rejected: this.#rejected,
+      dropped: { ...this.#dropped },
+    };
+  }
+
+  #known(key: string): Known | undefined {
+    const queued = this.#queue.last(key);
+    if (queued !== undefined) return { event: queued.event, uid: queued.uid, source: 'queue' };
+    const flying = this.#flight.get(key);
+    if (flying !== undefined) return { event: flying.event, uid: flying.uid, source: 'flight' };
+    const cached = this.#o.cache.get(key);
+    if (cached !== undefined) return { event: 'update', uid: cached.uid, source: 'cache' };
+    return undefined;
+  }
+
+  #deleteOf(key: string, known: Known, synthesized: NonNullable<Change['synthesized']>): Change | undefined {
+    const now = this.#o.now();
+    const last = known.source === 'queue' ? this.#queue.last(key) : known.source === 'flight' ? this.#flight.get(key) : undefined;
+    if (last !== undefined) return Object.freeze({ ...last, event: 'delete', observedAt: now, synthesized });
+    const entry = this.#o.cache.get(key);
+    return entry === undefined ? undefined : deleteFromEntry(key, entry, synthesized, now);
+  }
+
+  #isUnchanged(change: Change): boolean {
+    const chain = this.#queue.chain(change.key);
+    const flying = this.#flight.get(change.key);
+    if (flying !== undefined) {
+      if (chain.length > 0) return false;
+      return flying.event !== 'delete' && flying.uid === change.uid && flying.fingerprint === change.fingerprint;
+    }
+    if (!this.#o.cache.isFresh(change)) return false;
+    // Back to what the sink already has: a pending update of the same incarnation is no longer needed.
+    if (chain.length === 1 && chain[0]?.uid === change.uid && chain[0].event !== 'delete') {
+      this.#drop(this.#queue.remove(change.key), 'unchanged');
+      return true;
+    }
+    return chain.length === 0;
+  }
+
+  #enqueue(change: Change): void {
+    const vanished = this.#queue.offer(change);
+    if (vanished.length > 0) this.#drop(vanished, 'coalesced');
+    this.#kick();
+  }
+
+  #drop(changes: readonly Change[], reason: DropReason): void {
+    this.#dropped[reason] = (this.#dropped[reason] ?? 0) + changes.length;
+    this.#o.hooks.dropped(this.name, changes, reason);
+  }
+
+  #kick(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  /** Waits for `ms` (forever when undefined) or until kicked. Timers are unref'd. */
+  #pause(ms: number | undefined): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = ms === undefined ? undefined : setTimeout(done, Math.max(0, ms));
+      timer?.unref();
+      this.#wake = done;
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  }
+
+  #isIdle(): boolean {
+    return this.#queue.size === 0 && this.#flight.size === 0;
+  }
+
+  #settleIdle(): void {
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#closed) {
+      if (this.#queue.size === 0) {
+        this.#settleIdle();
+        await this.#pause(undefined);
+        continue;
+      }
+      const wait = this.#lastBatchAt + this.#o.emitIntervalMs - this.#o.now();
+      if (wait > 0 && this.#flushing === 0) {
+        await this.#pause(wait);
+        continue;
+      }
+      const { items, bytes } = this.#queue.take(this.#o.maxObjects, this.#o.maxBytes);
+      this.#lastBatchAt = this.#o.now();
+      await this.#deliver({ id: randomUUID(), items: Object.freeze(items), bytes, createdAt: this.#lastBatchAt });
+    }
+  }
+
+  async #deliver(first: Batch): Promise<void> {
+    let batch = first;
+    for (const change of batch.items) this.#flight.set(change.key, change);
+    this.#batches++;
+    let attempt = 0;
+    let failures = 0;
+    try {
+      for (;;) {
+        if (this.#closed) {
+          this.#drop(batch.items, 'shutdown');
+          return;
+        }
+        attempt++;
+        const outcome = await this.#attempt(batch, attempt);
+        if (outcome === undefined) {
+          this.#drop(batch.items, 'shutdown');
+          return;
+        }
+        if (outcome.status === 'delivered') {
+          this.#ack(batch.items);
+          this.#o.hooks.emitted(this.name, batch, attempt);
+          return;
+        }
+        if (outcome.status === 'rejected') {
+          this.#rejected += batch.items.length;
+          this.#o.hooks.error(
+            new SinkError('WP_ERR_SINK_REJECTED', `sink "${this.name}" rejected a batch of ${batch.items.length}: ${outcome.error.message}`, {
+              sink: this.name,
+              batchId: batch.id,
+              attempt,
+              retryable: false,
+            }, { cause: outcome.error }),
+          );
+          this.#drop(batch.items, 'rejected');
+          return;
+        }
+        if (outcome.status === 'partial') {
+          const retry = new Set(outcome.retry.filter((i) => Number.isInteger(i) && i >= 0 && i < batch.items.length));
+          const done = batch.items.filter((_c, i) => !retry.has(i));
+          const again = batch.items.filter((_c, i) => retry.has(i));
+          this.#ack(done);
+          if (done.length > 0) this.#o.hooks.emitted(this.name, { ...batch, items: done }, attempt);
+          if (again.length === 0) return;
+          batch = { id: randomUUID(), items: Object.freeze(again), bytes: Math.round((batch.bytes * again.length) / batch.items.length), createdAt: this.#o.now() };
+        }
+        failures++;
+        this.#retries++;
+        const error = outcome.error;
+        const retryAfter = outcome.status === 'retryable' ? outcome.retryAfterMs : undefined;
+        const delayMs = backoffDelay(failures, this.#o.retry, this.#o.random, retryAfter);
+        this.#o.hooks.retrying(this.name, { batchId: batch.id, attempt, delayMs, error });
+        await this.#sleep(delayMs);
+      }
+    } finally {
+      for (const change of first.items) if (this.#flight.get(change.key) === change) this.#flight.delete(change.key);
+    }
+  }
+
+  #ack(items: readonly Change[]): void {
+    for (const change of items) {
+      this.#o.cache.recordDelivered(change);
+      if (this.#flight.get(change.key) === change) this.#flight.delete(change.key);
+    }
+    this.#delivered += items.length;
+  }
+
+  /** Backoff sleep that only a close cuts short (a flush must not skip backoff: that would hammer). */
+  #sleep(ms: number): Promise<void> {
+    const signal = this.#lifecycle.signal;
+    if (signal.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      timer.unref();
+      signal.addEventListener('abort', done, { once: true });
+      function done(): void {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      }
+    });
+  }
+
+  /** One `send` with its own AbortSignal and deadline. Resolves to `undefined` if the lane was closed. */
+  async #attempt(batch: Batch, attempt: number): Promise<SendOutcome | undefined> {
+    const controller = new AbortController();
+    const lifecycle = this.#lifecycle.signal;
+    const deadline = this.#o.now() + this.#o.attemptTimeoutMs;
+    const details = { sink: this.name, batchId: batch.id, attempt, retryable: true };
+    let timedOut = false;
+    const cleanups: (() => void)[] = [];
+    // Settles when the attempt is aborted and the sink has had abortGraceMs to notice: a sink that ignores
+    // its signal cannot hold the lane forever.
+    const abandoned = new Promise<'abandoned'>((resolve) => {
+      const onAbort = (): void => {
+        const grace = setTimeout(() => resolve('abandoned'), this.#o.abortGraceMs);
+        grace.unref();
+        cleanups.push(() => clearTimeout(grace));
+      };
+      controller.signal.addEventListener('abort', onAbort, { once: true });
+      cleanups.push(() => controller.signal.removeEventListener('abort', onAbort));
+    });
+    const onClose = (): void => controller.abort(lifecycle.reason);
+    if (lifecycle.aborted) return undefined;
+    lifecycle.addEventListener('abort', onClose, { once: true });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new Error(`attempt timed out after ${this.#o.attemptTimeoutMs} ms`));
+    }, this.#o.attemptTimeoutMs);
+    timer.unref();
+    const logger = this.#o.logger.child({ batchId: batch.id, attempt });
+    try {
+      const sent = Promise.resolve()
+        .then(() => this.#o.sink.send(batch, { signal: controller.signal, attempt, deadline, logger }))
+        .then(
+          (outcome) => ({ outcome }),
+          (error: unknown) => ({ error }),
+        );
+      const result = await Promise.race([sent, abandoned]);
+      if (lifecycle.aborted) return undefined;
+      if (timedOut) {
+        if (result === 'abandoned') logger.error({}, 'sink ignored its AbortSignal; moving on (see the sink contract)');
+        const error = new SinkError('WP_ERR_SINK_TIMEOUT', `sink "${this.name}" attempt ${attempt} timed out after ${this.#o.attemptTimeoutMs} ms`, details);
+        this.#o.hooks.error(error);
+        return { status: 'retryable', error };
+      }
+      if (result === 'abandoned') return undefined;
+      if ('error' in result) {
+        const error = new SinkError('WP_ERR_SINK_SEND', `sink "${this.name}" send threw: ${String((result.error as Error | undefined)?.message ?? result.error)}`, details, { cause: result.error });
+        this.#o.hooks.error(error);
+        return { status: 'retryable', error };
+      }
+      const outcome = result.outcome as SendOutcome | undefined;
+      if (outcome === undefined || typeof outcome !== 'object' || !('status' in outcome)) {
+        const error = new SinkError('WP_ERR_SINK_SEND', `sink "${this.name}" send resolved without an outcome`, details);
+        this.#o.hooks.error(error);
+        return { status: 'retryable', error };
+      }
+      if (outcome.status === 'retryable' || outcome.status === 'partial') {
+        this.#o.hooks.error(new SinkError('WP_ERR_SINK_SEND', `sink "${this.name}": ${outcome.error.message}`, details, { cause: outcome.error }));
+      }
+      return outcome;
+    } finally {
+      clearTimeout(timer);
+      lifecycle.removeEventListener('abort', onClose);
+      for (const cleanup of cleanups) cleanup();
+    }
+  }
+}

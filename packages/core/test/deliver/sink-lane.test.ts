@@ -1,0 +1,323 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { EmitCache } from '../../src/cache/emit-cache.js';
+import { SinkLane, type LaneHooks, type SinkLaneOptions } from '../../src/deliver/sink-lane.js';
+import type { WatchProxyError } from '../../src/errors.js';
+import { silentLogger } from '../../src/logger.js';
+import { delivered, partial, rejected, retryable } from '../../src/sink/sink.js';
+import type { Change, DropReason } from '../../src/types.js';
+import { brief, change, ScriptedSink, untilAborted } from './fixtures.js';
+
+interface Recorded {
+  readonly drops: { reason: DropReason; items: string[] }[];
+  readonly retries: { attempt: number; delayMs: number }[];
+  readonly errors: WatchProxyError[];
+  readonly emitted: { items: string[]; attempts: number }[];
+}
+
+function makeLane(sink: ScriptedSink, overrides: Partial<SinkLaneOptions> = {}): { lane: SinkLane; cache: EmitCache; rec: Recorded } {
+  const rec: Recorded = { drops: [], retries: [], errors: [], emitted: [] };
+  const hooks: LaneHooks = {
+    emitted: (_s, batch, attempts) => rec.emitted.push({ items: brief(batch.items), attempts }),
+    dropped: (_s, items: readonly Change[], reason) => rec.drops.push({ reason, items: brief(items) }),
+    retrying: (_s, info) => rec.retries.push({ attempt: info.attempt, delayMs: info.delayMs }),
+    error: (e) => rec.errors.push(e),
+  };
+  const cache = overrides.cache ?? new EmitCache({ ttlMs: 0, now: () => Date.now() });
+  const lane = new SinkLane({
+    sink,
+    cache,
+    logger: silentLogger,
+    emitIntervalMs: 1000,
+    maxObjects: 10,
+    maxBytes: 1 << 20,
+    attemptTimeoutMs: 5000,
+    abortGraceMs: 1000,
+    retry: { initialMs: 500, maxMs: 30_000, maxRetryAfterMs: 300_000 },
+    now: () => Date.now(),
+    random: () => 0.5,
+    hooks,
+    ...overrides,
+  });
+  lane.start();
+  return { lane, cache, rec };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: 0 });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('SinkLane batching', () => {
+  it('sends a change to an idle sink at once, then at most one batch per interval', async () => {
+    const sink = new ScriptedSink();
+    const { lane } = makeLane(sink);
+    lane.offer(change('add', 'a'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sink.calls.map((c) => [c.at, brief(c.batch.items)])).toEqual([[0, ['add:a@1']]]);
+
+    await vi.advanceTimersByTimeAsync(100);
+    lane.offer(change('add', 'b'));
+    lane.offer(change('add', 'c'));
+    lane.offer(change('update', 'b', 2));
+    await vi.advanceTimersByTimeAsync(899);
+    expect(sink.calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(sink.calls.map((c) => [c.at, brief(c.batch.items)])).toEqual([
+      [0, ['add:a@1']],
+      [1000, ['add:b@2', 'add:c@1']],
+    ]);
+    // idle again for more than an interval: the next change goes at once
+    await vi.advanceTimersByTimeAsync(5000);
+    lane.offer(change('update', 'a', 3));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sink.calls.at(-1)?.at).toBe(6000);
+  });
+
+  it('cuts batches at emitBatchMaxObjects and emitBatchMaxBytes, one per interval', async () => {
+    const sink = new ScriptedSink();
+    const { lane } = makeLane(sink, { maxObjects: 3, emitIntervalMs: 1000 });
+    for (let i = 0; i < 7; i++) lane.offer(change('add', `o${i}`));
+    await vi.advanceTimersByTimeAsync(2500);
+    expect(sink.calls.map((c) => [c.at, c.batch.items.length])).toEqual([[0, 3], [1000, 3], [2000, 1]]);
+
+    const bytes = new ScriptedSink();
+    const small = makeLane(bytes, { maxObjects: 100, maxBytes: 300, emitIntervalMs: 10 });
+    for (let i = 0; i < 4; i++) small.lane.offer(change('add', `o${i}`, 'x'.repeat(100)));
+    await vi.advanceTimersByTimeAsync(100);
+    expect(bytes.calls.map((c) => c.batch.items.length)).toEqual([1, 1, 1, 1]);
+    expect(bytes.calls[0]?.batch.bytes).toBeGreaterThan(100);
+  });
+
+  it('flush sends back to back without waiting for the interval, and resolves when idle', async () => {
+    const sink = new ScriptedSink();
+    const { lane } = makeLane(sink, { maxObjects: 2, emitIntervalMs: 60_000 });
+    for (let i = 0; i < 5; i++) lane.offer(change('add', `o${i}`));
+    let flushed = false;
+    void lane.flush().then(() => (flushed = true));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sink.calls.map((c) => c.at)).toEqual([0, 0, 0]);
+    expect(flushed).toBe(true);
+  });
+
+  it('never calls send concurrently and keeps per-object order across batches', async () => {
+    const sink = new ScriptedSink('slow', async () => {
+      await new Promise((r) => setTimeout(r, 700));
+      return delivered();
+    });
+    const { lane } = makeLane(sink, { maxObjects: 1, emitIntervalMs: 100 });
+    lane.offer(change('add', 'a', 1));
+    await vi.advanceTimersByTimeAsync(10);
+    lane.offer(change('update', 'a', 2));
+    lane.offer(change('delete', 'a', 2));
+    lane.offer(change('add', 'a', 3, 'u2'));
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(sink.maxConcurrent).toBe(1);
+    expect(sink.sent()).toEqual(['add:a@1', 'delete:a@2', 'add:a@3']);
+  });
+});
+
+describe('SinkLane dedupe against the emit cache', () => {
+  it('records only after delivery; unchanged states are dropped, re-adds become updates', async () => {
+    const sink = new ScriptedSink();
+    const { lane, cache, rec } = makeLane(sink);
+    lane.offer(change('add', 'a', 1));
+    expect(cache.size).toBe(0);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(cache.get('configmaps|ns/a')?.uid).toBe('u-a');
+
+    lane.offer(change('add', 'a', 1)); // relist of the same state
+    lane.offer(change('update', 'a', 1)); // resync
+    expect(rec.drops.map((d) => d.reason)).toEqual(['unchanged', 'unchanged']);
+    lane.offer(change('add', 'a', 2)); // changed while we were not looking: the sink already has it, so update
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(sink.sent()).toEqual(['add:a@1', 'update:a@2']);
+  });
+
+  it('drops a pending update when the object returns to the delivered state', async () => {
+    const sink = new ScriptedSink();
+    const { lane, rec } = makeLane(sink);
+    lane.offer(change('add', 'a', 1));
+    await vi.advanceTimersByTimeAsync(0);
+    lane.offer(change('update', 'a', 2));
+    lane.offer(change('update', 'a', 1));
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(sink.sent()).toEqual(['add:a@1']);
+    expect(rec.drops.map((d) => [d.reason, d.items])).toEqual([
+      ['unchanged', ['update:a@2']],
+      ['unchanged', ['update:a@1']],
+    ]);
+  });
+
+  it('an add and its delete that meet in the queue are counted as coalesced, not sent', async () => {
+    const sink = new ScriptedSink();
+    const { lane, rec } = makeLane(sink);
+    lane.offer(change('add', 'x'));
+    await vi.advanceTimersByTimeAsync(0);
+    lane.offer(change('add', 'a'));
+    lane.offer(change('delete', 'a'));
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(sink.sent()).toEqual(['add:x@1']);
+    expect(rec.drops).toEqual([{ reason: 'coalesced', items: ['add:a@1', 'delete:a@1'] }]);
+  });
+
+  it('announces the delete of the old incarnation before a re-created name', async () => {
+    const sink = new ScriptedSink();
+    const { lane } = makeLane(sink);
+    lane.offer(change('add', 'a', 1, 'u1'));
+    await vi.advanceTimersByTimeAsync(0);
+    lane.offer(change('add', 'a', 2, 'u2')); // the watcher missed the delete
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(sink.calls.at(-1)?.batch.items.map((c) => [c.event, c.uid, c.synthesized])).toEqual([
+      ['delete', 'u1', 'recreated'],
+      ['add', 'u2', undefined],
+    ]);
+  });
+
+  it('reconcile sends deletes with the last delivered state for objects that are gone', async () => {
+    const sink = new ScriptedSink();
+    const { lane } = makeLane(sink);
+    for (const name of ['a', 'b', 'c']) lane.offer(change('add', name, name));
+    await vi.advanceTimersByTimeAsync(0);
+    const count = lane.reconcile('configmaps', new Set(['configmaps|ns/a']), 'restart');
+    expect(count).toBe(2);
+    expect(lane.reconcile('secrets', new Set(), 'relist')).toBe(0);
+    await vi.advanceTimersByTimeAsync(1000);
+    const last = sink.calls.at(-1)?.batch.items ?? [];
+    expect(brief(last)).toEqual(['delete:b@"b"', 'delete:c@"c"']);
+    expect(last.map((c) => c.synthesized)).toEqual(['restart', 'restart']);
+    // delivered deletes leave the cache: a second reconcile finds nothing
+    expect(lane.reconcile('configmaps', new Set(['configmaps|ns/a']), 'relist')).toBe(0);
+  });
+});
+
+describe('SinkLane retries', () => {
+  it('retries with exponential backoff and full jitter until delivered', async () => {
+    let n = 0;
+    const sink = new ScriptedSink('flaky', () => (++n <= 4 ? retryable(new Error('503')) : delivered()));
+    const { lane, cache, rec } = makeLane(sink, { random: () => 0.5 });
+    lane.offer(change('add', 'a'));
+    await vi.advanceTimersByTimeAsync(60_000);
+    // random 0.5 → half of 500, 1000, 2000, 4000
+    expect(rec.retries).toEqual([
+      { attempt: 1, delayMs: 250 },
+      { attempt: 2, delayMs: 500 },
+      { attempt: 3, delayMs: 1000 },
+      { attempt: 4, delayMs: 2000 },
+    ]);
+    expect(sink.calls.map((c) => [c.at, c.ctx.attempt])).toEqual([[0, 1], [250, 2], [750, 3], [1750, 4], [3750, 5]]);
+    expect(new Set(sink.calls.map((c) => c.batch.id)).size).toBe(1); // same batch id on every attempt
+    expect(rec.emitted).toEqual([{ items: ['add:a@1'], attempts: 5 }]);
+    expect(cache.size).toBe(1);
+    expect(rec.errors.map((e) => e.code)).toEqual(Array(4).fill('WP_ERR_SINK_SEND'));
+  });
+
+  it('honours retryAfterMs', async () => {
+    let n = 0;
+    const sink = new ScriptedSink('busy', () => (++n === 1 ? retryable(new Error('429'), { afterMs: 7000 }) : delivered()));
+    const { lane } = makeLane(sink, { random: () => 0 });
+    lane.offer(change('add', 'a'));
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(sink.calls.map((c) => c.at)).toEqual([0, 7000]);
+  });
+
+  it('coalesces newer changes while a batch is retried, and sends them after it', async () => {
+    let healthy = false;
+    const sink = new ScriptedSink('down', () => (healthy ? delivered() : retryable(new Error('down'))));
+    const { lane } = makeLane(sink, { random: () => 1 });
+    lane.offer(change('add', 'a', 0));
+    await vi.advanceTimersByTimeAsync(0);
+    for (let i = 1; i <= 1000; i++) lane.offer(change('update', 'a', i));
+    expect(lane.stats()).toMatchObject({ queued: 1, inFlight: 1 });
+    healthy = true;
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(sink.sent().filter((_s, i, all) => all.indexOf(_s) === i)).toEqual(['add:a@0', 'update:a@1000']);
+  });
+
+  it('counts a rejected batch, does not record it, and moves on', async () => {
+    const sink = new ScriptedSink('strict', ({ batch }) =>
+      batch.items.some((c) => c.name === 'bad') ? rejected(new Error('400')) : delivered(),
+    );
+    const { lane, cache, rec } = makeLane(sink);
+    lane.offer(change('add', 'bad'));
+    await vi.advanceTimersByTimeAsync(0);
+    lane.offer(change('add', 'good'));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(sink.calls).toHaveLength(2);
+    expect(cache.get('configmaps|ns/bad')).toBeUndefined();
+    expect(cache.get('configmaps|ns/good')).toBeDefined();
+    expect(lane.stats()).toMatchObject({ rejected: 1, delivered: 1, dropped: { rejected: 1 } });
+    expect(rec.errors.map((e) => e.code)).toEqual(['WP_ERR_SINK_REJECTED']);
+  });
+
+  it('treats a throw as retryable', async () => {
+    let n = 0;
+    const sink = new ScriptedSink('throws', () => {
+      if (++n === 1) throw new TypeError('fetch failed');
+      return delivered();
+    });
+    const { lane, rec } = makeLane(sink, { random: () => 0 });
+    lane.offer(change('add', 'a'));
+    await vi.advanceTimersByTimeAsync(10);
+    expect(sink.calls).toHaveLength(2);
+    expect(rec.errors[0]?.message).toContain('fetch failed');
+    expect(rec.errors[0]?.cause).toBeInstanceOf(TypeError);
+  });
+
+  it('resends only the indexes of a partial outcome', async () => {
+    let n = 0;
+    const sink = new ScriptedSink('partial', () => (++n === 1 ? partial([1], new Error('one failed')) : delivered()));
+    const { lane, cache } = makeLane(sink, { random: () => 0 });
+    for (const name of ['a', 'b', 'c']) lane.offer(change('add', name));
+    await vi.advanceTimersByTimeAsync(10);
+    expect(sink.calls.map((c) => brief(c.batch.items))).toEqual([['add:a@1', 'add:b@1', 'add:c@1'], ['add:b@1']]);
+    expect(cache.size).toBe(3);
+  });
+
+  it('aborts an attempt that hangs past attemptTimeoutMs and retries', async () => {
+    let n = 0;
+    const sink = new ScriptedSink('hangs', ({ ctx }) => (++n === 1 ? untilAborted(ctx.signal) : delivered()));
+    const { lane, rec } = makeLane(sink, { attemptTimeoutMs: 5000, random: () => 0 });
+    lane.offer(change('add', 'a'));
+    await vi.advanceTimersByTimeAsync(4999);
+    expect(sink.calls[0]?.ctx.signal.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(sink.calls[0]?.ctx.signal.aborted).toBe(true);
+    expect(sink.calls[0]?.ctx.deadline).toBe(5000);
+    await vi.advanceTimersByTimeAsync(1); // the 0 ms backoff
+    expect(sink.calls).toHaveLength(2);
+    expect(rec.errors.map((e) => e.code)).toEqual(['WP_ERR_SINK_TIMEOUT']);
+  });
+
+  it('moves on from a sink that ignores its AbortSignal after abortGraceMs', async () => {
+    let n = 0;
+    const sink = new ScriptedSink('deaf', () => (++n === 1 ? new Promise(() => {}) : delivered()));
+    const { lane } = makeLane(sink, { attemptTimeoutMs: 1000, abortGraceMs: 500, random: () => 0 });
+    lane.offer(change('add', 'a'));
+    await vi.advanceTimersByTimeAsync(1499);
+    expect(sink.calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(2); // grace ends, then the 0 ms backoff
+    expect(sink.calls).toHaveLength(2);
+  });
+});
+
+describe('SinkLane close', () => {
+  it('aborts what is in flight and counts everything left as dropped: shutdown', async () => {
+    const sink = new ScriptedSink('hangs', ({ ctx }) => untilAborted(ctx.signal));
+    const { lane, rec } = makeLane(sink);
+    lane.offer(change('add', 'a'));
+    await vi.advanceTimersByTimeAsync(0);
+    lane.offer(change('add', 'b'));
+    const closed = lane.close();
+    await vi.advanceTimersByTimeAsync(0);
+    await closed;
+    expect(sink.calls[0]?.ctx.signal.aborted).toBe(true);
+    expect(rec.drops.map((d) => [d.reason, d.items])).toEqual([
+      ['shutdown', ['add:a@1']],
+      ['shutdown', ['add:b@1']],
+    ]);
+    lane.offer(change('add', 'c'));
+    expect(lane.stats().dropped).toEqual({ shutdown: 3 });
+  });
+});
