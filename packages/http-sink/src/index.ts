@@ -1,3 +1,13 @@
-// The HTTP POST sink is built in the http-sink issue; this entry point keeps the package's exports map and
-// build stable until then.
-export {};
+export { createHttpSink, DEFAULT_IDEMPOTENCY_KEY_HEADER, DEFAULT_TIMEOUT_MS } from './http-sink.js';
+export type { HttpSink } from './http-sink.js';
+export type {
+  HeaderValue,
+  HttpCompression,
+  HttpEndpointType,
+  HttpPayloadFormat,
+  HttpSinkOptions,
+  HttpSinkTlsOptions,
+} from './options.js';
+export { SIGNATURE_HEADER, TIMESTAMP_HEADER, signBody } from './signing.js';
+export { CLOUDEVENTS_BATCH_CONTENT_TYPE, encodeCloudEventsBatch } from './cloudevents.js';
+export { parseRetryAfter } from './retry-after.js';
