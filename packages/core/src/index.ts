@@ -7,3 +7,13 @@ export type { SendContext, SendOutcome, Sink, SinkLifecycleContext } from './sin
 export { delivered, partial, rejected, retryable } from './sink/sink.js';
 export { encodeCanonicalJson, quoteJsonString } from './payload/canonical-json.js';
 export { buildMeta, encodeWatchProxyPayload, wrapVroPayload } from './payload/watch-proxy-payload.js';
+export type { WatchEvent, WatchHandlers, ResolvedResource } from './watch/watch-event.js';
+export type { ResourceWatcher, ResourceWatcherOptions, WatcherHealth } from './watch/resource-watcher.js';
+export { createResourceWatcher } from './watch/resource-watcher.js';
+export type { ReflectorTiming, ScopeHealth, WatchErrorInfo, WatcherState } from './watch/reflector.js';
+export type { BackoffOptions } from './watch/backoff.js';
+export type { FailureKind, WatchdogKind } from './watch/kube-api-error.js';
+export { WatchError } from './watch/kube-api-error.js';
+export type { ResolveOptions } from './watch/discovery.js';
+export { LEGACY_RESOURCE_GROUPS, resolveResource, resolveResources } from './watch/discovery.js';
+export { objectKey } from './watch/object-store.js';

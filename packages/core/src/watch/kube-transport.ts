@@ -1,0 +1,101 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { WatchError, errorFromStatus, parseRetryAfter, toWatchError } from './kube-api-error.js';
+import type { KubeStatus } from './kube-api-error.js';
+
+/** Query parameters of a request; `undefined` values are left out. */
+export type Query = Readonly<Record<string, string | number | boolean | undefined>>;
+
+// Error bodies are Status objects of a few hundred bytes; anything bigger is not worth holding.
+const MAX_ERROR_BODY = 64 * 1024;
+// Same as client-go and client-node: notice a dead peer on an otherwise silent connection.
+const TCP_KEEPALIVE_MS = 30_000;
+
+/**
+ * GET requests against the apiserver of a `KubeConfig`'s current context, on `node:http(s)` (HTTP/1.1, one
+ * connection per request, so aborting a watch closes exactly its socket). Credentials come from
+ * `kubeConfig.applyToHTTPSOptions()` on every request, which re-reads rotating token files and re-runs exec and
+ * OIDC plugins when their tokens expire; the agent it returns is client-node's cached one (proxy support included).
+ */
+export class KubeTransport {
+  readonly #kubeConfig: KubeConfig;
+
+  constructor(kubeConfig: KubeConfig) {
+    this.#kubeConfig = kubeConfig;
+  }
+
+  /** The apiserver URL, without credentials. */
+  get server(): string {
+    return this.#kubeConfig.getCurrentCluster()?.server ?? '';
+  }
+
+  /**
+   * Sends a GET and resolves with the response once its headers arrived with a 2xx status; the caller reads and
+   * then consumes or destroys the body. Rejects with a `WatchError`: the classified `Status` for other statuses,
+   * `network` for transport failures, or `signal.reason` when `signal` aborted with a `WatchError`.
+   */
+  async open(path: string, query: Query, signal: AbortSignal): Promise<IncomingMessage> {
+    const cluster = this.#kubeConfig.getCurrentCluster();
+    if (cluster === null) throw new WatchError('invalid', 'the kubeconfig has no current cluster');
+    const url = new URL(cluster.server.replace(/\/+$/, '') + path);
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
+    const options: https.RequestOptions = { headers: { Accept: 'application/json' } };
+    try {
+      await this.#kubeConfig.applyToHTTPSOptions(options);
+    } catch (err) {
+      // An exec plugin or token file that fails is a credentials problem; retried like a 401.
+      throw new WatchError('unauthorized', `could not obtain credentials: ${err instanceof Error ? err.message : String(err)}`, {
+        cause: err,
+      });
+    }
+    signal.throwIfAborted();
+    const what = `GET ${url.pathname}`;
+    return await new Promise<IncomingMessage>((resolve, reject) => {
+      const fail = (err: unknown): void => {
+        reject(signal.aborted && signal.reason instanceof WatchError ? signal.reason : toWatchError(err, what));
+      };
+      const mod = url.protocol === 'http:' ? http : https;
+      const req = mod.request(url, { ...options, method: 'GET', signal }, (res) => {
+        const status = res.statusCode ?? 0;
+        if (status >= 200 && status < 300) {
+          resolve(res);
+          return;
+        }
+        readErrorBody(res).then(
+          (body) => reject(errorFromStatus(status, parseStatus(body), what, parseRetryAfter(res.headers['retry-after'], Date.now()))),
+          fail,
+        );
+      });
+      req.on('socket', (socket) => socket.setKeepAlive(true, TCP_KEEPALIVE_MS));
+      req.on('error', fail);
+      req.end();
+    });
+  }
+}
+
+async function readErrorBody(res: IncomingMessage): Promise<string> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res as AsyncIterable<Buffer>) {
+    parts.push(chunk);
+    size += chunk.length;
+    if (size >= MAX_ERROR_BODY) {
+      res.destroy();
+      break;
+    }
+  }
+  return Buffer.concat(parts).toString('utf8').slice(0, MAX_ERROR_BODY);
+}
+
+function parseStatus(body: string): KubeStatus {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (typeof parsed === 'object' && parsed !== null) return parsed as KubeStatus;
+  } catch {
+    // Not JSON (an HTML page from a proxy, say): keep a short excerpt as the message.
+  }
+  const text = body.trim().slice(0, 200);
+  return text === '' ? {} : { message: text };
+}

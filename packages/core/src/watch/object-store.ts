@@ -1,0 +1,114 @@
+import type { KubeObject } from '../types.js';
+import type { WatchEvent } from './watch-event.js';
+
+interface Meta {
+  readonly name?: string;
+  readonly namespace?: string;
+  readonly uid?: string;
+  readonly resourceVersion?: string;
+}
+
+function meta(obj: KubeObject): Meta {
+  const m = obj['metadata'];
+  return typeof m === 'object' && m !== null ? (m as Meta) : {};
+}
+
+/** `namespace/name` for namespaced objects, `name` for cluster-scoped ones: the key of a watcher's cache. */
+export function objectKey(obj: KubeObject): string {
+  const { name = '', namespace } = meta(obj);
+  return namespace === undefined || namespace === '' ? name : `${namespace}/${name}`;
+}
+
+/** `metadata.resourceVersion`, or `undefined`. Opaque: compared for equality only, never as a number. */
+export function resourceVersionOf(obj: KubeObject): string | undefined {
+  return meta(obj).resourceVersion;
+}
+
+function uidOf(obj: KubeObject): string | undefined {
+  return meta(obj).uid;
+}
+
+/**
+ * A watcher's cache: the last known state of every object, keyed by `objectKey`. It turns watch events and
+ * relists into the events handlers see, so the rules live in one place:
+ * - a name that comes back with a new uid is a `delete` (synthesized `recreated`, carrying the old object) then an `add`;
+ * - a relist emits `delete` (synthesized `relist`) for every cached object of its scope that is gone,
+ *   `add` for new ones, `update` where the resourceVersion changed, and nothing for unchanged objects.
+ */
+export class ObjectStore {
+  readonly #objects = new Map<string, KubeObject>();
+
+  /** Live read-only view of the cache. */
+  get view(): ReadonlyMap<string, KubeObject> {
+    return this.#objects;
+  }
+
+  /** Applies a watched ADDED or MODIFIED object and returns the events it means. */
+  upsert(obj: KubeObject): WatchEvent[] {
+    const key = objectKey(obj);
+    const old = this.#objects.get(key);
+    this.#objects.set(key, obj);
+    if (old === undefined) return [{ type: 'add', object: obj }];
+    if (uidOf(old) !== uidOf(obj)) {
+      return [
+        { type: 'delete', object: old, synthesized: 'recreated' },
+        { type: 'add', object: obj },
+      ];
+    }
+    return [{ type: 'update', object: obj }];
+  }
+
+  /** Applies a watched DELETED object (the server's final state) and returns the event. */
+  remove(obj: KubeObject): WatchEvent[] {
+    const key = objectKey(obj);
+    const old = this.#objects.get(key);
+    if (old !== undefined && uidOf(old) !== uidOf(obj)) {
+      // The delete is for an incarnation we never saw; the one we cached is gone too (we missed its delete).
+      this.#objects.delete(key);
+      return [
+        { type: 'delete', object: old, synthesized: 'recreated' },
+        { type: 'delete', object: obj },
+      ];
+    }
+    this.#objects.delete(key);
+    return [{ type: 'delete', object: obj }];
+  }
+
+  /**
+   * Replaces every cached object for which `inScope(key)` holds by the result of a complete list, and returns
+   * the events that turn the old state into the new one: deletes first (as client-go's atomic replace), then
+   * adds and updates in list order.
+   */
+  replace(items: readonly KubeObject[], inScope: (key: string) => boolean): WatchEvent[] {
+    const fresh = new Map<string, KubeObject>();
+    for (const item of items) fresh.set(objectKey(item), item);
+    const events: WatchEvent[] = [];
+    for (const [key, old] of this.#objects) {
+      if (inScope(key) && !fresh.has(key)) {
+        this.#objects.delete(key);
+        events.push({ type: 'delete', object: old, synthesized: 'relist' });
+      }
+    }
+    for (const [key, obj] of fresh) {
+      const old = this.#objects.get(key);
+      if (old === undefined) {
+        events.push({ type: 'add', object: obj });
+      } else if (uidOf(old) !== uidOf(obj)) {
+        events.push({ type: 'delete', object: old, synthesized: 'recreated' }, { type: 'add', object: obj });
+      } else if (resourceVersionOf(old) !== resourceVersionOf(obj)) {
+        events.push({ type: 'update', object: obj });
+      } else {
+        continue;
+      }
+      this.#objects.set(key, obj);
+    }
+    return events;
+  }
+
+  /** Every cached object for which `inScope(key)` holds. */
+  objects(inScope: (key: string) => boolean = () => true): KubeObject[] {
+    const out: KubeObject[] = [];
+    for (const [key, obj] of this.#objects) if (inScope(key)) out.push(obj);
+    return out;
+  }
+}

@@ -1,0 +1,575 @@
+import type { IncomingMessage } from 'node:http';
+import type { Logger } from '../logger.js';
+import type { KubeObject } from '../types.js';
+import { Backoff } from './backoff.js';
+import type { BackoffOptions } from './backoff.js';
+import { WatchError, errorFromStatus, toWatchError } from './kube-api-error.js';
+import type { KubeStatus, WatchdogKind } from './kube-api-error.js';
+import type { KubeTransport, Query } from './kube-transport.js';
+import { LineSplitter } from './line-splitter.js';
+import { ListParser } from './list-parser.js';
+import type { ListEnvelope } from './list-parser.js';
+import type { ObjectStore } from './object-store.js';
+import { resourceVersionOf } from './object-store.js';
+import type { ResolvedResource, WatchEvent } from './watch-event.js';
+
+/**
+ * Where a watcher is:
+ * - `idle`: not started;
+ * - `syncing`: listing (initial list or relist);
+ * - `watching`: a watch stream is open or being opened;
+ * - `backoff`: waiting to retry after a transient failure;
+ * - `degraded`: waiting to retry after a failure that needs someone to act (403, 404 such as a CRD that is not
+ *   installed, 400); retried with the long backoff, never given up;
+ * - `stopped`: `stop()` was called.
+ */
+export type WatcherState = 'idle' | 'syncing' | 'watching' | 'backoff' | 'degraded' | 'stopped';
+
+/** The last failure a watcher saw, as kept in its health. */
+export interface WatchErrorInfo {
+  readonly kind: WatchError['kind'];
+  readonly code: WatchError['code'];
+  /** HTTP status or watch `ERROR` code, when there was one. */
+  readonly status?: number;
+  readonly message: string;
+  /** Epoch milliseconds. */
+  readonly at: number;
+}
+
+/** Counters and timestamps of one list+watch loop (a namespace, or the whole cluster). Times are epoch ms. */
+export interface ScopeHealth {
+  /** The namespace watched, or `undefined` for a cluster-wide watch. */
+  readonly namespace: string | undefined;
+  readonly state: WatcherState;
+  /** True once the first complete list was handed out; stays true. */
+  readonly synced: boolean;
+  /** Current resourceVersion: the list's, then advanced by every event and bookmark. */
+  readonly resourceVersion: string | undefined;
+  readonly lastEventAt: number | undefined;
+  readonly lastBookmarkAt: number | undefined;
+  /** When the last complete list finished. */
+  readonly lastListAt: number | undefined;
+  /** Pages and objects of the last complete list, and how long it took (ms). */
+  readonly lastList: { readonly pages: number; readonly objects: number; readonly durationMs: number } | undefined;
+  /** Complete lists after the first one (410, recovery from degraded, reconcile). */
+  readonly relists: number;
+  /** Watch requests opened after the first one (server timeouts included). */
+  readonly reconnects: number;
+  /** Failed list or watch attempts since the last success. */
+  readonly consecutiveFailures: number;
+  /** Failed list or watch attempts in total. */
+  readonly failures: number;
+  /** Requests aborted by each watchdog. Not errors a user must act on; counted for diagnosis. */
+  readonly watchdogAborts: Readonly<Record<WatchdogKind, number>>;
+  readonly lastError: WatchErrorInfo | undefined;
+  /** When the next attempt is due, while in `backoff` or `degraded`. */
+  readonly nextAttemptAt: number | undefined;
+  /** Since when the loop has not had an open watch (undefined while watching). */
+  readonly notWatchingSince: number | undefined;
+}
+
+/** Timeouts and pacing of a reflector. All durations in milliseconds unless the name says seconds. */
+export interface ReflectorTiming {
+  /** Objects per list page (`limit`). Default: 500. */
+  readonly pageSize?: number;
+  /** Abort a request whose response headers have not arrived after this long. Default: 30,000 ms. */
+  readonly connectTimeoutMs?: number;
+  /** Abort a list page that has not fully arrived after this long. Default: 60,000 ms. */
+  readonly listPageTimeoutMs?: number;
+  /**
+   * Abort a watch stream silent for this long. Armed only once the server has sent a bookmark (apiservers send
+   * one about every minute), so quiet resources on servers without bookmarks are not torn down. Default: 150,000 ms.
+   */
+  readonly idleTimeoutMs?: number;
+  /** Server-side watch timeout (`timeoutSeconds`) is drawn from this range, in seconds. Default: [300, 600]. */
+  readonly watchTimeoutSeconds?: readonly [min: number, max: number];
+  /** A watch still open this long after its `timeoutSeconds` is aborted. Default: 60,000 ms. */
+  readonly deadlineGraceMs?: number;
+  /** Retry delays. */
+  readonly backoff?: BackoffOptions;
+}
+
+/** What a reflector needs from the watcher that owns it. */
+export interface ReflectorDeps {
+  readonly transport: KubeTransport;
+  /** The resource; called before every list, so a re-resolved resource (a re-created CRD) is picked up. */
+  readonly resource: () => ResolvedResource;
+  /** Called after a 404, so the next attempt resolves the resource again. */
+  readonly onNotFound?: () => Promise<void>;
+  readonly namespace: string | undefined;
+  readonly store: ObjectStore;
+  readonly labelSelector: string | undefined;
+  readonly fieldSelector: string | undefined;
+  readonly timing: ReflectorTiming;
+  readonly logger: Logger;
+  /** Hands one event to the handlers (isolation is the caller's job). Never called after `stop()`. */
+  readonly emit: (event: WatchEvent) => void;
+  /** Called after every complete list, once its events were emitted. */
+  readonly onListed: (objects: readonly KubeObject[]) => void;
+  /** Called when a list or watch failed (already logged). */
+  readonly onError: (error: WatchError) => void;
+  /** Called on every state change. */
+  readonly onState: () => void;
+}
+
+const STOPPED = Symbol('stopped');
+const RELIST = Symbol('relist');
+
+interface Armed {
+  readonly controller: AbortController;
+  timers: ReturnType<typeof setTimeout>[];
+  idle: ReturnType<typeof setTimeout> | undefined;
+}
+
+/**
+ * One list+watch loop for one scope (a namespace, or cluster-wide): paginated list, then watch from the list's
+ * resourceVersion with bookmarks and a server timeout, forever, until `stop()`. Internal to `ResourceWatcher`.
+ */
+export class Reflector {
+  readonly #deps: ReflectorDeps;
+  readonly #backoff: Backoff;
+  readonly #pageSize: number;
+  readonly #connectTimeoutMs: number;
+  readonly #listPageTimeoutMs: number;
+  readonly #idleTimeoutMs: number;
+  readonly #watchTimeout: readonly [number, number];
+  readonly #deadlineGraceMs: number;
+  readonly #inScope: (key: string) => boolean;
+  #state: WatcherState = 'idle';
+  #stopped = false;
+  #loop: Promise<void> | undefined;
+  #current: Armed | undefined;
+  #wake: (() => void) | undefined;
+  #rv: string | undefined;
+  #needList = true;
+  #goneStreak = 0;
+  #bookmarksSeen = false;
+  #synced = false;
+  #syncWaiters: (() => void)[] = [];
+  #health = {
+    lastEventAt: undefined as number | undefined,
+    lastBookmarkAt: undefined as number | undefined,
+    lastListAt: undefined as number | undefined,
+    lastList: undefined as ScopeHealth['lastList'],
+    relists: 0,
+    lists: 0,
+    watches: 0,
+    consecutiveFailures: 0,
+    failures: 0,
+    watchdogAborts: { connect: 0, idle: 0, deadline: 0, list: 0 } as Record<WatchdogKind, number>,
+    lastError: undefined as WatchErrorInfo | undefined,
+    nextAttemptAt: undefined as number | undefined,
+    notWatchingSince: undefined as number | undefined,
+  };
+
+  constructor(deps: ReflectorDeps) {
+    this.#deps = deps;
+    const t = deps.timing;
+    this.#backoff = new Backoff(t.backoff);
+    this.#pageSize = t.pageSize ?? 500;
+    this.#connectTimeoutMs = t.connectTimeoutMs ?? 30_000;
+    this.#listPageTimeoutMs = t.listPageTimeoutMs ?? 60_000;
+    this.#idleTimeoutMs = t.idleTimeoutMs ?? 150_000;
+    this.#watchTimeout = t.watchTimeoutSeconds ?? [300, 600];
+    this.#deadlineGraceMs = t.deadlineGraceMs ?? 60_000;
+    const ns = deps.namespace;
+    this.#inScope = ns === undefined ? () => true : (key) => key.startsWith(`${ns}/`);
+  }
+
+  /** Current state. */
+  get state(): WatcherState {
+    return this.#state;
+  }
+
+  /** True once the first complete list was handed out. */
+  get synced(): boolean {
+    return this.#synced;
+  }
+
+  /** Starts the loop (once). */
+  start(): void {
+    if (this.#loop !== undefined || this.#stopped) return;
+    this.#health.notWatchingSince = Date.now();
+    this.#loop = this.#run().catch((err: unknown) => {
+      // #run catches everything itself; reaching here is a bug, reported rather than crashing the host.
+      this.#deps.logger.error({ err }, 'reflector loop failed unexpectedly');
+    });
+  }
+
+  /** Resolves once synced, degraded or stopped, whichever comes first. */
+  async settled(): Promise<void> {
+    if (this.#synced || this.#stopped || this.#state === 'degraded') return;
+    await new Promise<void>((resolve) => this.#syncWaiters.push(resolve));
+  }
+
+  /** Aborts the request in flight, cancels timers, and resolves when the loop has ended. Idempotent. */
+  async stop(): Promise<void> {
+    if (!this.#stopped) {
+      this.#stopped = true;
+      this.#setState('stopped');
+      this.#current?.controller.abort(STOPPED);
+      this.#wake?.();
+      this.#releaseWaiters();
+    }
+    await this.#loop;
+  }
+
+  /**
+   * Makes the loop relist now (a reconcile against the server): aborts the current watch; the list that follows
+   * reports differences like any relist. Ignored while stopped.
+   */
+  relist(): void {
+    if (this.#stopped) return;
+    this.#needList = true;
+    this.#current?.controller.abort(RELIST);
+    this.#wake?.();
+  }
+
+  /** A snapshot of this loop's health. */
+  health(): ScopeHealth {
+    const h = this.#health;
+    return {
+      namespace: this.#deps.namespace,
+      state: this.#state,
+      synced: this.#synced,
+      resourceVersion: this.#rv,
+      lastEventAt: h.lastEventAt,
+      lastBookmarkAt: h.lastBookmarkAt,
+      lastListAt: h.lastListAt,
+      lastList: h.lastList,
+      relists: h.relists,
+      reconnects: Math.max(0, h.watches - 1),
+      consecutiveFailures: h.consecutiveFailures,
+      failures: h.failures,
+      watchdogAborts: { ...h.watchdogAborts },
+      lastError: h.lastError,
+      nextAttemptAt: h.nextAttemptAt,
+      notWatchingSince: this.#state === 'watching' ? undefined : h.notWatchingSince,
+    };
+  }
+
+  #setState(state: WatcherState): void {
+    if (this.#state === state) return;
+    if (state !== 'watching' && this.#state === 'watching') this.#health.notWatchingSince = Date.now();
+    this.#state = state;
+    if (state === 'degraded') this.#releaseWaiters();
+    this.#deps.onState();
+  }
+
+  #releaseWaiters(): void {
+    const waiters = this.#syncWaiters;
+    this.#syncWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopped) {
+      try {
+        if (this.#needList) {
+          if (this.#state !== 'degraded') this.#setState('syncing');
+          await this.#list();
+          this.#needList = false;
+        }
+        await this.#watch();
+      } catch (err) {
+        if (this.#stopped || err === STOPPED) break;
+        if (err === RELIST) continue;
+        const delay = await this.#onFailure(toWatchError(err, 'list/watch'));
+        if (delay > 0) await this.#sleep(delay);
+      }
+    }
+  }
+
+  /** Records a failure and decides what comes next; returns the delay before the next attempt (ms). */
+  async #onFailure(error: WatchError): Promise<number> {
+    const h = this.#health;
+    const now = Date.now();
+    h.failures++;
+    h.consecutiveFailures++;
+    h.lastError = {
+      kind: error.kind,
+      code: error.code,
+      ...(error.status === undefined ? {} : { status: error.status }),
+      message: error.message,
+      at: now,
+    };
+    if (error.kind === 'watchdog' && error.watchdog !== undefined) h.watchdogAborts[error.watchdog]++;
+    const quiet = error.kind === 'watchdog';
+    const log = { kind: error.kind, status: error.status, namespace: this.#deps.namespace, resourceVersion: this.#rv };
+    if (quiet) this.#deps.logger.debug({ ...log, err: error.message }, 'watch restarted');
+    else this.#deps.logger.warn({ ...log, err: error.message }, 'list/watch failed');
+    if (!quiet) this.#deps.onError(error);
+
+    let delay: number;
+    switch (error.kind) {
+      case 'gone':
+        // A stale resourceVersion is never retried: relist from a consistent read. Only a 410 right after the
+        // previous relist (compaction racing us) waits, so this cannot become a tight loop.
+        this.#needList = true;
+        this.#goneStreak++;
+        this.#rv = undefined;
+        delay = this.#goneStreak === 1 ? 0 : this.#backoff.next(now);
+        this.#setState(delay === 0 ? 'syncing' : 'backoff');
+        break;
+      case 'too-large':
+        this.#needList = true;
+        delay = this.#backoff.next(now, { minMs: error.retryAfterMs });
+        this.#setState('backoff');
+        break;
+      case 'forbidden':
+      case 'not-found':
+      case 'invalid':
+        // The objects we cached may be gone or unreadable; start over with a list once it works again.
+        this.#needList = true;
+        delay = this.#backoff.next(now, { degraded: true, minMs: error.retryAfterMs });
+        this.#setState('degraded');
+        if (error.kind === 'not-found') await this.#deps.onNotFound?.();
+        break;
+      default:
+        delay = this.#backoff.next(now, { minMs: error.retryAfterMs });
+        this.#setState('backoff');
+    }
+    h.nextAttemptAt = delay > 0 ? now + delay : undefined;
+    return delay;
+  }
+
+  async #sleep(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = done;
+    });
+    this.#wake = undefined;
+    this.#health.nextAttemptAt = undefined;
+  }
+
+  #arm(): Armed {
+    const armed: Armed = { controller: new AbortController(), timers: [], idle: undefined };
+    this.#current = armed;
+    return armed;
+  }
+
+  #disarm(armed: Armed): void {
+    for (const t of armed.timers) clearTimeout(t);
+    armed.timers = [];
+    clearTimeout(armed.idle);
+    if (this.#current === armed) this.#current = undefined;
+  }
+
+  #watchdog(armed: Armed, kind: WatchdogKind, ms: number, message: string): ReturnType<typeof setTimeout> {
+    const timer = setTimeout(() => {
+      armed.controller.abort(new WatchError('watchdog', `${message} (${ms} ms)`, { watchdog: kind }));
+    }, ms);
+    armed.timers.push(timer);
+    return timer;
+  }
+
+  #basePath(): string {
+    const { ref } = this.#deps.resource();
+    const root = ref.group === '' ? `/api/${ref.version}` : `/apis/${ref.group}/${ref.version}`;
+    const ns = ref.namespaced && this.#deps.namespace !== undefined ? `/namespaces/${encodeURIComponent(this.#deps.namespace)}` : '';
+    return `${root}${ns}/${ref.resource}`;
+  }
+
+  #throwIfStopped(): void {
+    if (this.#stopped) throw STOPPED;
+  }
+
+  async #list(): Promise<void> {
+    const started = Date.now();
+    const path = this.#basePath();
+    const items: KubeObject[] = [];
+    let limit: number | undefined = this.#pageSize;
+    let cont: string | undefined;
+    let rv: string | undefined;
+    let pages = 0;
+    let fellBack = false;
+    for (;;) {
+      let envelope: ListEnvelope;
+      try {
+        // No resourceVersion: a consistent read from etcd, which honours limit/continue, so we never go back in time.
+        envelope = await this.#listPage(path, { limit, continue: cont, labelSelector: this.#deps.labelSelector, fieldSelector: this.#deps.fieldSelector }, items);
+      } catch (err) {
+        if (err instanceof WatchError && err.kind === 'gone' && cont !== undefined && !fellBack) {
+          // The continue token expired (compaction while we paged): one full, unpaginated list, as client-go does.
+          this.#deps.logger.info({ pages, namespace: this.#deps.namespace }, 'continue token expired; listing without pages');
+          fellBack = true;
+          items.length = 0;
+          cont = undefined;
+          limit = undefined;
+          rv = undefined;
+          pages = 0;
+          continue;
+        }
+        throw err;
+      }
+      pages++;
+      rv ??= envelope.metadata?.resourceVersion;
+      cont = envelope.metadata?.continue;
+      if (cont === undefined || cont === '') break;
+    }
+    this.#throwIfStopped();
+    const events = this.#deps.store.replace(items, this.#inScope);
+    for (const event of events) {
+      if (this.#stopped) return;
+      this.#deps.emit(event);
+    }
+    const h = this.#health;
+    const now = Date.now();
+    this.#rv = rv;
+    h.lists++;
+    if (h.lists > 1) h.relists++;
+    h.lastListAt = now;
+    h.lastList = { pages, objects: items.length, durationMs: now - started };
+    h.consecutiveFailures = 0;
+    h.lastError = undefined;
+    this.#deps.logger.debug({ pages, objects: items.length, resourceVersion: rv, namespace: this.#deps.namespace }, 'listed');
+    const wasSynced = this.#synced;
+    this.#synced = true;
+    this.#deps.onListed(items);
+    if (!wasSynced) this.#releaseWaiters();
+  }
+
+  async #listPage(path: string, query: Query, items: KubeObject[]): Promise<ListEnvelope> {
+    this.#throwIfStopped();
+    const armed = this.#arm();
+    this.#watchdog(armed, 'list', this.#listPageTimeoutMs, 'list page timed out');
+    const connect = this.#watchdog(armed, 'connect', this.#connectTimeoutMs, 'no response headers');
+    let res: IncomingMessage | undefined;
+    try {
+      res = await this.#deps.transport.open(path, query, armed.controller.signal);
+      clearTimeout(connect);
+      const parser = new ListParser((item) => items.push(item));
+      for await (const chunk of res as AsyncIterable<Buffer>) parser.write(chunk);
+      return parser.end();
+    } catch (err) {
+      throw this.#abortReason(armed) ?? (err instanceof SyntaxError ? new WatchError('protocol', `list ${path}: ${err.message}`, { cause: err }) : err);
+    } finally {
+      this.#disarm(armed);
+      res?.destroy();
+    }
+  }
+
+  #abortReason(armed: Armed): unknown {
+    if (this.#stopped) return STOPPED;
+    if (armed.controller.signal.reason === RELIST) return RELIST;
+    return armed.controller.signal.aborted ? armed.controller.signal.reason : undefined;
+  }
+
+  async #watch(): Promise<void> {
+    this.#throwIfStopped();
+    const [min, max] = this.#watchTimeout;
+    const timeoutSeconds = Math.round(min + Math.random() * Math.max(0, max - min));
+    const path = this.#basePath();
+    const query: Query = {
+      watch: 1,
+      resourceVersion: this.#rv,
+      allowWatchBookmarks: true,
+      timeoutSeconds,
+      labelSelector: this.#deps.labelSelector,
+      fieldSelector: this.#deps.fieldSelector,
+    };
+    const armed = this.#arm();
+    const connect = this.#watchdog(armed, 'connect', this.#connectTimeoutMs, 'no response headers');
+    this.#watchdog(armed, 'deadline', timeoutSeconds * 1000 + this.#deadlineGraceMs, 'watch outlived its timeoutSeconds');
+    const rearmIdle = (): void => {
+      clearTimeout(armed.idle);
+      const ms = this.#idleTimeoutMs;
+      armed.idle = setTimeout(() => {
+        armed.controller.abort(new WatchError('watchdog', `watch stream silent (${ms} ms)`, { watchdog: 'idle' }));
+      }, ms);
+    };
+    let res: IncomingMessage | undefined;
+    const opened = Date.now();
+    let progressed = false;
+    try {
+      this.#setState('watching');
+      res = await this.#deps.transport.open(path, query, armed.controller.signal);
+      clearTimeout(connect);
+      this.#health.watches++;
+      this.#backoff.markHealthy(Date.now());
+      this.#health.consecutiveFailures = 0;
+      if (this.#bookmarksSeen) rearmIdle();
+      const splitter = new LineSplitter();
+      for await (const chunk of res as AsyncIterable<Buffer>) {
+        for (const line of splitter.push(chunk)) {
+          if (this.#handleLine(line)) progressed = true;
+          if (this.#stopped) throw STOPPED;
+        }
+        if (this.#bookmarksSeen) rearmIdle();
+      }
+      const rest = splitter.rest();
+      if (rest !== undefined) {
+        // A last line without newline parses only if it is complete; a cut one means the stream broke.
+        let complete = true;
+        try {
+          JSON.parse(rest);
+        } catch {
+          complete = false;
+        }
+        if (!complete) throw new WatchError('network', 'watch stream ended in the middle of an event');
+        if (this.#handleLine(rest)) progressed = true;
+      }
+      if (!progressed && Date.now() - opened < 1000) {
+        // client-go's VeryShortWatchError: a server closing at once would otherwise make us spin.
+        throw new WatchError('network', 'watch closed immediately without events');
+      }
+    } catch (err) {
+      const reason = this.#abortReason(armed);
+      if (reason !== undefined) throw reason;
+      if (err instanceof WatchError || err === STOPPED) throw err;
+      if (err instanceof SyntaxError) throw new WatchError('protocol', `watch ${path}: ${err.message}`, { cause: err });
+      throw toWatchError(err, `watch ${path}`);
+    } finally {
+      this.#disarm(armed);
+      res?.destroy();
+    }
+  }
+
+  /** Applies one watch event; returns true when it advanced the resourceVersion. Throws on `ERROR` events. */
+  #handleLine(line: string): boolean {
+    let event: { type?: string; object?: KubeObject };
+    try {
+      event = JSON.parse(line) as typeof event;
+    } catch (err) {
+      throw new WatchError('protocol', `malformed watch event: ${(err as Error).message}`, { cause: err });
+    }
+    const obj = event.object;
+    if (typeof obj !== 'object' || obj === null) throw new WatchError('protocol', `watch event without object: ${event.type ?? '?'}`);
+    const h = this.#health;
+    switch (event.type) {
+      case 'ADDED':
+      case 'MODIFIED':
+      case 'DELETED': {
+        const events = event.type === 'DELETED' ? this.#deps.store.remove(obj) : this.#deps.store.upsert(obj);
+        this.#advance(obj);
+        h.lastEventAt = Date.now();
+        for (const e of events) {
+          if (this.#stopped) break;
+          this.#deps.emit(e);
+        }
+        return true;
+      }
+      case 'BOOKMARK':
+        this.#advance(obj);
+        h.lastBookmarkAt = Date.now();
+        this.#bookmarksSeen = true;
+        return true;
+      case 'ERROR': {
+        const status = obj as KubeStatus;
+        throw errorFromStatus(status.code ?? 500, status, 'watch');
+      }
+      default:
+        throw new WatchError('protocol', `unknown watch event type ${String(event.type)}`);
+    }
+  }
+
+  #advance(obj: KubeObject): void {
+    const rv = resourceVersionOf(obj);
+    if (rv !== undefined && rv !== '') this.#rv = rv;
+    this.#goneStreak = 0;
+  }
+}

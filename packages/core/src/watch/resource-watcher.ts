@@ -1,0 +1,396 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from '../logger.js';
+import { silentLogger } from '../logger.js';
+import type { KubeObject, ResourceRef } from '../types.js';
+import { Backoff } from './backoff.js';
+import { resolveResource } from './discovery.js';
+import { toWatchError } from './kube-api-error.js';
+import type { WatchError } from './kube-api-error.js';
+import { KubeTransport } from './kube-transport.js';
+import { ObjectStore } from './object-store.js';
+import { Reflector } from './reflector.js';
+import type { ReflectorTiming, ScopeHealth, WatchErrorInfo, WatcherState } from './reflector.js';
+import type { ResolvedResource, WatchEvent, WatchHandlers } from './watch-event.js';
+
+/** Options of `createResourceWatcher`. Durations in milliseconds. */
+export interface ResourceWatcherOptions extends ReflectorTiming {
+  /** Cluster and credentials (kubeconfig file, in-cluster service account, token files, exec/OIDC plugins). */
+  readonly kubeConfig: KubeConfig;
+  /**
+   * What to watch: a resource resolved by `resolveResources`, or a configured name (`pods`,
+   * `certificates.cert-manager.io`, `apps/v1/deployments`) that the watcher resolves itself, retrying while it
+   * is not served (a CRD not installed yet is reported `degraded` and picked up when it appears).
+   */
+  readonly resource: ResolvedResource | string;
+  /** Receives every change, and every complete list. */
+  readonly handlers: WatchHandlers;
+  /** Server-side label selector (`app=web,tier!=db`). Default: none. */
+  readonly labelSelector?: string;
+  /** Server-side field selector (`status.phase=Running`). Default: none. */
+  readonly fieldSelector?: string;
+  /**
+   * Watch only these namespaces, with one list+watch per namespace. Default: one cluster-wide watch (cheaper
+   * for the apiserver; filter namespaces downstream unless RBAC only allows some of them). Ignored for
+   * cluster-scoped resources.
+   */
+  readonly namespaces?: readonly string[];
+  /**
+   * Replay the whole cache to `onEvent` as `update`s with `resync: true` this often, without any API call (the
+   * original's `forceReuploadDuration`). Default: 0 (off).
+   */
+  readonly resyncMs?: number;
+  /** Relist from the server this often and report differences, as defence in depth. Default: 0 (off). */
+  readonly reconcileMs?: number;
+  /** `health().stale` turns true when a watch has not been open for this long. Default: 300,000 ms. */
+  readonly staleAfterMs?: number;
+  /** Default: silent. Never receives credentials or object contents. */
+  readonly logger?: Logger;
+  /**
+   * Called for every failed list, watch or discovery attempt (watchdog restarts excluded). The watcher retries
+   * on its own; this is for reporting. Exceptions it throws are ignored.
+   */
+  readonly onError?: (error: WatchError, resource: string) => void;
+}
+
+/** Health of one resource's watcher, for readiness (`synced`), liveness (`stale`) and metrics. Times are epoch ms. */
+export interface WatcherHealth {
+  /** The configured name. */
+  readonly resource: string;
+  /** Where discovery resolved it; undefined until it has. */
+  readonly ref: ResourceRef | undefined;
+  /** The worst state of its scopes (`degraded` > `backoff` > `syncing` > `watching`), or the resolution state. */
+  readonly state: WatcherState;
+  /** True once every scope finished its first complete list (readiness). Stays true. */
+  readonly synced: boolean;
+  /** True when some scope has had no open watch for `staleAfterMs` (liveness). False when idle or stopped. */
+  readonly stale: boolean;
+  /** The current resourceVersion of a single (cluster-wide) scope; undefined with several namespaces. */
+  readonly resourceVersion: string | undefined;
+  readonly lastEventAt: number | undefined;
+  readonly lastBookmarkAt: number | undefined;
+  readonly lastListAt: number | undefined;
+  /** Sums over scopes. */
+  readonly relists: number;
+  readonly reconnects: number;
+  readonly failures: number;
+  /** The maximum over scopes. */
+  readonly consecutiveFailures: number;
+  /** Exceptions thrown by handlers (isolated: logged and counted, never fatal). */
+  readonly handlerErrors: number;
+  /** Objects in the cache. */
+  readonly objects: number;
+  /** The most recent error of any scope (or of discovery), cleared by a successful list. */
+  readonly lastError: WatchErrorInfo | undefined;
+  /** One entry per list+watch loop: per namespace, or a single cluster-wide one. */
+  readonly scopes: readonly ScopeHealth[];
+}
+
+/** A reliable list+watch of one resource kind. Create with `createResourceWatcher`. */
+export interface ResourceWatcher {
+  /** The configured name. */
+  readonly name: string;
+  /** The resolved resource, once discovery resolved it. */
+  readonly resource: ResolvedResource | undefined;
+  /**
+   * The current cache, keyed `namespace/name` (cluster-scoped: `name`), values as the apiserver sent them. A live
+   * read-only view: it changes as events arrive and always matches what handlers were told so far.
+   */
+  readonly cache: ReadonlyMap<string, KubeObject>;
+  /**
+   * Starts listing and watching; resolves once the first complete list was handed to the handlers (every scope),
+   * or once the watcher is degraded (403, 404: it keeps retrying, so one missing CRD never blocks the others), or
+   * once stopped. Never rejects; does not resolve while only transient errors occur. Idempotent.
+   */
+  start(): Promise<void>;
+  /**
+   * Stops for good: aborts requests in flight, clears timers, closes sockets. No handler is called after `stop()`
+   * was called. Idempotent; resolves once everything is closed.
+   */
+  stop(): Promise<void>;
+  /** A snapshot of its health. Cheap; call as often as needed. */
+  health(): WatcherHealth;
+  /** Replays the cache to `onEvent` now, as `update`s with `resync: true` (what `resyncMs` does on a timer). */
+  resync(): void;
+  /** Relists every scope now and reports differences (what `reconcileMs` does on a timer). */
+  relist(): void;
+}
+
+const STATE_RANK: Readonly<Record<WatcherState, number>> = { stopped: 6, degraded: 5, backoff: 4, syncing: 3, watching: 2, idle: 1 };
+
+/**
+ * Creates a watcher for one resource kind (built-in or CRD, namespaced or cluster-scoped). Nothing happens until
+ * `start()`. Guarantees (see docs/watching.md): paginated initial list, watch with bookmarks and server timeouts,
+ * relist on 410 with synthesized deletes, never stopping on errors, backoff with jitter, watchdogs, resync.
+ */
+export function createResourceWatcher(options: ResourceWatcherOptions): ResourceWatcher {
+  return new KubeResourceWatcher(options);
+}
+
+class KubeResourceWatcher implements ResourceWatcher {
+  readonly name: string;
+  readonly #options: ResourceWatcherOptions;
+  readonly #transport: KubeTransport;
+  readonly #store = new ObjectStore();
+  readonly #logger: Logger;
+  readonly #staleAfterMs: number;
+  #resource: ResolvedResource | undefined;
+  #reflectors: Reflector[] = [];
+  #started: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+  #stopped = false;
+  #timers: ReturnType<typeof setInterval>[] = [];
+  #handlerErrors = 0;
+  #waiters: (() => void)[] = [];
+  // Resolution of a configured name (only when `resource` was given as a string).
+  #resolveState: WatcherState = 'idle';
+  #resolveError: WatchErrorInfo | undefined;
+  #resolveSince: number | undefined;
+  #wakeResolve: (() => void) | undefined;
+  #resolving: Promise<void> | undefined;
+
+  constructor(options: ResourceWatcherOptions) {
+    this.#options = options;
+    this.#transport = new KubeTransport(options.kubeConfig);
+    if (typeof options.resource === 'string') {
+      this.name = options.resource;
+    } else {
+      this.name = options.resource.name;
+      this.#resource = options.resource;
+    }
+    this.#logger = (options.logger ?? silentLogger).child({ resource: this.name });
+    this.#staleAfterMs = options.staleAfterMs ?? 300_000;
+  }
+
+  get resource(): ResolvedResource | undefined {
+    return this.#resource;
+  }
+
+  get cache(): ReadonlyMap<string, KubeObject> {
+    return this.#store.view;
+  }
+
+  start(): Promise<void> {
+    this.#started ??= this.#start();
+    return this.#started;
+  }
+
+  async #start(): Promise<void> {
+    if (this.#stopped) return;
+    if (this.#resource === undefined) {
+      this.#resolving = this.#resolveLoop();
+    } else {
+      this.#launch(this.#resource);
+    }
+    await new Promise<void>((resolve) => {
+      this.#waiters.push(resolve);
+      this.#checkSettled();
+    });
+  }
+
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    this.#stopped = true;
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers = [];
+    this.#resolveState = 'stopped';
+    this.#wakeResolve?.();
+    await Promise.all([this.#resolving, ...this.#reflectors.map((r) => r.stop())]);
+    this.#checkSettled();
+  }
+
+  resync(): void {
+    if (this.#stopped || this.#resource === undefined) return;
+    for (const object of this.#store.view.values()) {
+      if (this.#stopped) return;
+      this.#emit({ type: 'update', object, resync: true });
+    }
+  }
+
+  relist(): void {
+    for (const r of this.#reflectors) r.relist();
+  }
+
+  health(): WatcherHealth {
+    const scopes = this.#reflectors.map((r) => r.health());
+    const now = Date.now();
+    const max = (pick: (s: ScopeHealth) => number | undefined): number | undefined =>
+      scopes.reduce<number | undefined>((m, s) => {
+        const v = pick(s);
+        return v === undefined ? m : m === undefined ? v : Math.max(m, v);
+      }, undefined);
+    const sum = (pick: (s: ScopeHealth) => number): number => scopes.reduce((n, s) => n + pick(s), 0);
+    let state: WatcherState;
+    let lastError: WatchErrorInfo | undefined;
+    let stale: boolean;
+    if (this.#stopped) {
+      state = 'stopped';
+      stale = false;
+    } else if (scopes.length === 0) {
+      state = this.#resolveState;
+      lastError = this.#resolveError;
+      stale = this.#resolveSince !== undefined && now - this.#resolveSince > this.#staleAfterMs;
+    } else {
+      state = scopes.reduce<WatcherState>((w, s) => (STATE_RANK[s.state] > STATE_RANK[w] ? s.state : w), 'idle');
+      stale = scopes.some((s) => s.notWatchingSince !== undefined && now - s.notWatchingSince > this.#staleAfterMs);
+    }
+    for (const s of scopes) if (s.lastError !== undefined && (lastError === undefined || s.lastError.at > lastError.at)) lastError = s.lastError;
+    return {
+      resource: this.name,
+      ref: this.#resource?.ref,
+      state,
+      synced: scopes.length > 0 && scopes.every((s) => s.synced),
+      stale,
+      resourceVersion: scopes.length === 1 ? scopes[0]!.resourceVersion : undefined,
+      lastEventAt: max((s) => s.lastEventAt),
+      lastBookmarkAt: max((s) => s.lastBookmarkAt),
+      lastListAt: max((s) => s.lastListAt),
+      relists: sum((s) => s.relists),
+      reconnects: sum((s) => s.reconnects),
+      failures: sum((s) => s.failures),
+      consecutiveFailures: max((s) => s.consecutiveFailures) ?? 0,
+      handlerErrors: this.#handlerErrors,
+      objects: this.#store.view.size,
+      lastError,
+      scopes,
+    };
+  }
+
+  /** Resolves the configured name, retrying (degraded while it is not served) until it resolves or we stop. */
+  async #resolveLoop(): Promise<void> {
+    const backoff = new Backoff(this.#options.backoff);
+    this.#resolveSince = Date.now();
+    this.#resolveState = 'syncing';
+    while (!this.#stopped) {
+      try {
+        const resolved = await resolveResource(this.#options.kubeConfig, this.name, this.#discoveryOptions());
+        if (this.#stopped) return;
+        this.#resource = resolved;
+        this.#resolveError = undefined;
+        this.#logger.info({ ref: resolved.ref }, 'resource resolved');
+        this.#launch(resolved);
+        return;
+      } catch (err) {
+        if (this.#stopped) return;
+        const error = toWatchError(err, `discovery of ${this.name}`);
+        const degraded = error.kind === 'not-found' || error.kind === 'forbidden' || error.kind === 'invalid';
+        const delay = backoff.next(Date.now(), { degraded, minMs: error.retryAfterMs });
+        this.#resolveState = degraded ? 'degraded' : 'backoff';
+        this.#resolveError = {
+          kind: error.kind,
+          code: error.code,
+          ...(error.status === undefined ? {} : { status: error.status }),
+          message: error.message,
+          at: Date.now(),
+        };
+        this.#logger.warn({ kind: error.kind, err: error.message, retryInMs: delay }, 'resource not resolved yet');
+        this.#reportError(error);
+        this.#checkSettled();
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, delay);
+          function done(): void {
+            clearTimeout(timer);
+            resolve();
+          }
+          this.#wakeResolve = done;
+        });
+        this.#wakeResolve = undefined;
+      }
+    }
+  }
+
+  #discoveryOptions(): { timeoutMs?: number } {
+    const t = this.#options.connectTimeoutMs;
+    return t === undefined ? {} : { timeoutMs: t };
+  }
+
+  /** After a 404: the resource may have moved (a CRD re-created with another version); resolve the name again. */
+  async #refresh(): Promise<void> {
+    if (typeof this.#options.resource !== 'string' || this.#stopped) return;
+    try {
+      const resolved = await resolveResource(this.#options.kubeConfig, this.name, this.#discoveryOptions());
+      if (!this.#stopped) this.#resource = resolved;
+    } catch {
+      // Still not served: keep the last known location; the reflector stays degraded and retries.
+    }
+  }
+
+  #launch(resource: ResolvedResource): void {
+    const o = this.#options;
+    const namespaces = o.namespaces !== undefined && o.namespaces.length > 0 ? [...new Set(o.namespaces)] : undefined;
+    if (namespaces !== undefined && !resource.ref.namespaced) {
+      this.#logger.warn({ namespaces }, 'namespaces ignored: the resource is cluster-scoped');
+    }
+    const scopes = namespaces !== undefined && resource.ref.namespaced ? namespaces : [undefined];
+    this.#reflectors = scopes.map(
+      (namespace) =>
+        new Reflector({
+          transport: this.#transport,
+          resource: () => this.#resource ?? resource,
+          onNotFound: () => this.#refresh(),
+          namespace,
+          store: this.#store,
+          labelSelector: o.labelSelector,
+          fieldSelector: o.fieldSelector,
+          timing: o,
+          logger: namespace === undefined ? this.#logger : this.#logger.child({ namespace }),
+          emit: (event) => this.#emit(event),
+          onListed: () => this.#onListed(),
+          onError: (error) => this.#reportError(error),
+          onState: () => this.#checkSettled(),
+        }),
+    );
+    for (const r of this.#reflectors) r.start();
+    if ((o.resyncMs ?? 0) > 0) this.#timers.push(setInterval(() => this.resync(), o.resyncMs));
+    if ((o.reconcileMs ?? 0) > 0) this.#timers.push(setInterval(() => this.relist(), o.reconcileMs));
+  }
+
+  #emit(event: WatchEvent): void {
+    if (this.#stopped) return;
+    const resource = this.#resource;
+    if (resource === undefined) return;
+    try {
+      this.#options.handlers.onEvent(resource, event);
+    } catch (err) {
+      this.#handlerErrors++;
+      this.#logger.error({ err: err instanceof Error ? err.message : String(err), event: event.type }, 'event handler threw');
+    }
+  }
+
+  #onListed(): void {
+    this.#checkSettled();
+    const resource = this.#resource;
+    const onSynced = this.#options.handlers.onSynced;
+    // Only a view over every scope is complete: before that, other namespaces' objects would look deleted.
+    if (this.#stopped || resource === undefined || onSynced === undefined || !this.#reflectors.every((r) => r.synced)) return;
+    try {
+      onSynced.call(this.#options.handlers, resource, this.#store.objects());
+    } catch (err) {
+      this.#handlerErrors++;
+      this.#logger.error({ err: err instanceof Error ? err.message : String(err) }, 'onSynced handler threw');
+    }
+  }
+
+  #reportError(error: WatchError): void {
+    try {
+      this.#options.onError?.(error, this.name);
+    } catch {
+      // A reporting hook must not break the watch loop.
+    }
+  }
+
+  #checkSettled(): void {
+    const settled =
+      this.#stopped ||
+      (this.#reflectors.length === 0 && this.#resolveState === 'degraded') ||
+      (this.#reflectors.length > 0 && this.#reflectors.every((r) => r.synced || r.state === 'degraded'));
+    if (!settled) return;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w();
+  }
+}
+

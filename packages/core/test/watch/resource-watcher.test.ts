@@ -1,0 +1,359 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { KubeObject } from '../../src/types.js';
+import { createResourceWatcher } from '../../src/watch/resource-watcher.js';
+import type { ResourceWatcher, ResourceWatcherOptions } from '../../src/watch/resource-watcher.js';
+import type { ResolvedResource, WatchEvent } from '../../src/watch/watch-event.js';
+import { FakeApiserver, waitFor } from './fake-apiserver.js';
+
+const configmaps: ResolvedResource = {
+  name: 'configmaps',
+  ref: { group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespaced: true },
+};
+
+interface Recorded {
+  readonly type: WatchEvent['type'];
+  readonly name: string;
+  readonly uid: string;
+  readonly synthesized: WatchEvent['synthesized'];
+  readonly resync: boolean;
+}
+
+function describeEvent(e: WatchEvent): Recorded {
+  const m = e.object['metadata'] as { name: string; uid: string };
+  return { type: e.type, name: m.name, uid: m.uid, synthesized: e.synthesized, resync: e.resync === true };
+}
+
+// Short timeouts keep the tests fast; the logic does not depend on the values.
+const fast = { backoff: { baseMs: 5, capMs: 20, degradedCapMs: 50 }, connectTimeoutMs: 2_000, watchTimeoutSeconds: [30, 30] as const };
+
+describe('createResourceWatcher against a fake apiserver', () => {
+  let server: FakeApiserver;
+  let watcher: ResourceWatcher | undefined;
+  let events: Recorded[];
+  let synced: KubeObject[][];
+
+  beforeEach(async () => {
+    server = new FakeApiserver();
+    await server.listen();
+    events = [];
+    synced = [];
+  });
+
+  afterEach(async () => {
+    vi.useRealTimers();
+    await watcher?.stop();
+    watcher = undefined;
+    await server.close();
+  });
+
+  function start(extra: Partial<ResourceWatcherOptions> = {}): ResourceWatcher {
+    watcher = createResourceWatcher({
+      kubeConfig: server.kubeConfig(),
+      resource: configmaps,
+      handlers: {
+        onEvent: (_r, e) => events.push(describeEvent(e)),
+        onSynced: (_r, objects) => synced.push([...objects]),
+      },
+      ...fast,
+      ...extra,
+    });
+    return watcher;
+  }
+
+  const lists = (): number => server.requests.filter((r) => r.kind === 'list').length;
+  const watches = (): { kind: string; url: URL }[] => server.requests.filter((r) => r.kind === 'watch');
+
+  it('lists in pages of pageSize and is synced only after the last page', async () => {
+    for (let i = 0; i < 25; i++) server.put('a', `cm-${String(i).padStart(2, '0')}`);
+    const w = start({ pageSize: 10 });
+    let syncedBefore = true;
+    server.fault((_req, _res, url) => {
+      // Runs while the last page is requested: the watcher must not claim to be synced yet.
+      if (url.searchParams.has('continue') && lists() === 3) syncedBefore = w.health().synced;
+      return false;
+    }, false);
+    await w.start();
+    const listUrls = server.requests.filter((r) => r.kind === 'list').map((r) => r.url);
+    expect(listUrls).toHaveLength(3);
+    expect(listUrls.map((u) => u.searchParams.get('limit'))).toEqual(['10', '10', '10']);
+    expect(listUrls[0]!.searchParams.has('resourceVersion')).toBe(false);
+    expect(syncedBefore).toBe(false);
+    expect(w.health()).toMatchObject({ synced: true, objects: 25, state: 'watching' });
+    expect(w.health().scopes[0]!.lastList).toMatchObject({ pages: 3, objects: 25 });
+    expect(events.filter((e) => e.type === 'add')).toHaveLength(25);
+    expect(synced).toHaveLength(1);
+    expect(synced[0]).toHaveLength(25);
+    await waitFor(() => watches().length === 1, 'the watch');
+    const wurl = watches()[0]!.url;
+    expect(wurl.searchParams.get('resourceVersion')).toBe(server.resourceVersion);
+    expect(wurl.searchParams.get('allowWatchBookmarks')).toBe('true');
+    expect(wurl.searchParams.get('timeoutSeconds')).toBe('30');
+  });
+
+  it('falls back to one unpaginated list when the continue token expired', async () => {
+    for (let i = 0; i < 15; i++) server.put('a', `cm-${i}`);
+    server.fault((_req, res, url) => {
+      if (!url.searchParams.has('continue')) return false;
+      res.writeHead(410, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ kind: 'Status', code: 410, reason: 'Expired', message: 'The provided continue parameter is too old' }));
+      return true;
+    });
+    const w = start({ pageSize: 10 });
+    await w.start();
+    const listUrls = server.requests.filter((r) => r.kind === 'list').map((r) => r.url);
+    expect(listUrls.map((u) => [u.searchParams.get('limit'), u.searchParams.has('continue')])).toEqual([
+      ['10', false],
+      ['10', true],
+      [null, false],
+    ]);
+    expect(events.filter((e) => e.type === 'add')).toHaveLength(15);
+    expect(w.cache.size).toBe(15);
+    expect(w.health().failures).toBe(0);
+  });
+
+  it('turns watch events into add, update and delete, advancing the resourceVersion', async () => {
+    const w = start();
+    await w.start();
+    await waitFor(() => server.openWatches === 1, 'the watch');
+    server.put('a', 'x', { v: '1' });
+    server.put('a', 'x', { v: '2' });
+    server.remove('a', 'x');
+    await waitFor(() => events.length === 3, 'three events');
+    expect(events.map((e) => e.type)).toEqual(['add', 'update', 'delete']);
+    expect(events[2]!.synthesized).toBeUndefined();
+    expect(w.health().resourceVersion).toBe(server.resourceVersion);
+    expect(w.health().state).toBe('watching');
+    expect(w.cache.size).toBe(0);
+  });
+
+  it('re-watches from the last complete event when a line is cut off, without relisting or losing events', async () => {
+    server.put('a', 'before');
+    server.fault((_req, res, url) => {
+      if (url.searchParams.get('watch') !== '1') return false;
+      const first = server.put('a', 'one', {}, { silent: true });
+      // The history keeps both events for the re-watch; this response delivers one and a half of them.
+      server.put('a', 'two');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(`${JSON.stringify({ type: 'ADDED', object: first })}\n{"type":"ADDED","object":{"metadata":{"na`);
+      res.end();
+      return true;
+    });
+    const w = start();
+    await w.start();
+    await waitFor(() => events.some((e) => e.name === 'two'), 'the event after the cut');
+    expect(lists()).toBe(1);
+    expect(events.map((e) => `${e.type}:${e.name}`)).toEqual(['add:before', 'add:one', 'add:two']);
+    expect(w.health().lastError?.message).toMatch(/middle of an event/);
+    expect(w.health().relists).toBe(0);
+  });
+
+  it('aborts a watch that hangs before its headers (connect watchdog) and resumes', async () => {
+    server.fault((_req, _res, url) => url.searchParams.get('watch') === '1'); // never answers
+    const w = start({ connectTimeoutMs: 100 });
+    await w.start();
+    await waitFor(() => server.openWatches === 1, 'a second watch');
+    expect(w.health().scopes[0]!.watchdogAborts.connect).toBe(1);
+    expect(w.health().state).toBe('watching');
+    server.put('a', 'after');
+    await waitFor(() => events.length === 1, 'the event');
+  });
+
+  it('aborts a stream silent past idleTimeoutMs once bookmarks were seen, resuming from the bookmark', async () => {
+    const w = start({ idleTimeoutMs: 150 });
+    await w.start();
+    await waitFor(() => server.openWatches === 1, 'the watch');
+    server.put('b', 'unrelated', {}, { silent: true }); // moves the resourceVersion without an event
+    server.bookmark();
+    await waitFor(() => w.health().scopes[0]!.watchdogAborts.idle === 1, 'the idle watchdog');
+    await waitFor(() => watches().length === 2, 'the re-watch');
+    expect(watches()[1]!.url.searchParams.get('resourceVersion')).toBe(server.resourceVersion);
+    expect(lists()).toBe(1);
+    expect(w.health().lastBookmarkAt).toBeTypeOf('number');
+  });
+
+  it('relists on 410 and reports exactly what changed while disconnected', async () => {
+    for (const n of ['gone', 'changed', 'same', 'recreated']) server.put('a', n);
+    const w = start();
+    await w.start();
+    await waitFor(() => server.openWatches === 1, 'the watch');
+    const uidBefore = events.find((e) => e.name === 'recreated')!.uid;
+    events.length = 0;
+    // Refuse watches for a moment, change things behind the watcher's back, then compact the history.
+    server.fault((_req, res) => (res.destroy(), true), false);
+    server.endWatches();
+    server.remove('a', 'gone', { silent: true });
+    server.put('a', 'changed', { v: '2' }, { silent: true });
+    server.put('a', 'recreated', {}, { silent: true, recreate: true });
+    server.put('a', 'new', {}, { silent: true });
+    server.compact();
+    server.faults.length = 0;
+    await waitFor(() => lists() === 2 && w.health().state === 'watching', 'the relist');
+    const byName = (n: string): string[] => events.filter((e) => e.name === n).map((e) => `${e.type}${e.synthesized ? `(${e.synthesized})` : ''}`);
+    expect(byName('gone')).toEqual(['delete(relist)']);
+    expect(byName('changed')).toEqual(['update']);
+    expect(byName('same')).toEqual([]);
+    expect(byName('new')).toEqual(['add']);
+    expect(byName('recreated')).toEqual(['delete(recreated)', 'add']);
+    expect(events.find((e) => e.synthesized === 'recreated')!.uid).toBe(uidBefore);
+    expect(w.health().relists).toBe(1);
+    expect(synced).toHaveLength(2);
+    expect(synced[1]!.map((o) => (o['metadata'] as { name: string }).name).sort()).toEqual(['changed', 'new', 'recreated', 'same']);
+    expect([...w.cache.keys()].sort()).toEqual(['a/changed', 'a/new', 'a/recreated', 'a/same']);
+  });
+
+  it('is degraded on 403 (start resolves), keeps retrying, and recovers by itself', async () => {
+    server.deny = { code: 403 };
+    const errors: string[] = [];
+    const w = start({ onError: (e) => errors.push(`${e.kind}:${e.status}`) });
+    await w.start();
+    expect(w.health()).toMatchObject({ state: 'degraded', synced: false, lastError: { kind: 'forbidden', status: 403, code: 'WP_ERR_WATCH_FORBIDDEN' } });
+    await waitFor(() => errors.length >= 2, 'a retry');
+    server.deny = undefined;
+    server.put('a', 'x');
+    await waitFor(() => w.health().state === 'watching', 'recovery');
+    expect(w.health()).toMatchObject({ synced: true, objects: 1, lastError: undefined });
+    expect(errors[0]).toBe('forbidden:403');
+  });
+
+  it('isolates a throwing handler: later events still arrive', async () => {
+    server.put('a', 'one');
+    server.put('a', 'two');
+    let calls = 0;
+    const w = createResourceWatcher({
+      kubeConfig: server.kubeConfig(),
+      resource: configmaps,
+      handlers: {
+        onEvent: () => {
+          calls++;
+          if (calls === 1) throw new Error('boom');
+        },
+      },
+      ...fast,
+    });
+    watcher = w;
+    await w.start();
+    expect(calls).toBe(2);
+    expect(w.health().handlerErrors).toBe(1);
+    expect(w.health().state).not.toBe('stopped');
+  });
+
+  it('replays the cache on resync() as updates without any request', async () => {
+    server.put('a', 'one');
+    server.put('b', 'two');
+    const w = start();
+    await w.start();
+    await waitFor(() => server.openWatches === 1, 'the watch');
+    const before = server.requests.length;
+    events.length = 0;
+    w.resync();
+    expect(events).toEqual([
+      expect.objectContaining({ type: 'update', name: 'one', resync: true }),
+      expect.objectContaining({ type: 'update', name: 'two', resync: true }),
+    ]);
+    expect(server.requests.length).toBe(before);
+  });
+
+  it('watches one namespace per scope and reports onSynced once with every object', async () => {
+    server.put('a', 'in-a');
+    server.put('b', 'in-b');
+    server.put('c', 'in-c');
+    const w = start({ namespaces: ['a', 'b'] });
+    await w.start();
+    expect([...w.cache.keys()].sort()).toEqual(['a/in-a', 'b/in-b']);
+    expect(synced).toHaveLength(1);
+    expect(synced[0]).toHaveLength(2);
+    expect(w.health().scopes.map((s) => s.namespace)).toEqual(['a', 'b']);
+    expect(server.requests.filter((r) => r.kind === 'list').map((r) => r.url.pathname).sort()).toEqual([
+      '/api/v1/namespaces/a/configmaps',
+      '/api/v1/namespaces/b/configmaps',
+    ]);
+  });
+
+  it('delivers nothing after stop() and leaves no connection open', async () => {
+    const w = start();
+    await w.start();
+    await waitFor(() => server.openWatches === 1, 'the watch');
+    server.put('a', 'x');
+    await waitFor(() => events.length === 1, 'the first event');
+    const stopping = w.stop();
+    server.put('a', 'y');
+    await stopping;
+    server.put('a', 'z');
+    expect(events).toHaveLength(1);
+    expect(w.health().state).toBe('stopped');
+    await waitFor(() => server.openWatches === 0, 'the server to see the watch closed');
+    expect(await server.connections()).toBe(0);
+  });
+
+  it('treats a watch that closes at once without events as a failure, backing off', async () => {
+    server.fault((_req, res, url) => {
+      if (url.searchParams.get('watch') !== '1') return false;
+      res.writeHead(200, { 'content-type': 'application/json' }).end();
+      return true;
+    }, false);
+    const w = start();
+    await w.start();
+    await waitFor(() => w.health().failures >= 3, 'several short watches');
+    expect(w.health().lastError?.message).toMatch(/closed immediately/);
+    expect(lists()).toBe(1);
+  });
+
+  it('re-watches immediately from the last resourceVersion after a clean server timeout', async () => {
+    const w = start();
+    await w.start();
+    await waitFor(() => server.openWatches === 1, 'the watch');
+    server.put('a', 'x');
+    await waitFor(() => events.length === 1, 'the event');
+    server.endWatches();
+    await waitFor(() => server.openWatches === 1, 'the re-watch');
+    expect(watches()[1]!.url.searchParams.get('resourceVersion')).toBe(server.resourceVersion);
+    expect(w.health()).toMatchObject({ reconnects: 1, failures: 0, relists: 0 });
+  });
+});
+
+describe('backoff timing (fake timers)', () => {
+  let server: FakeApiserver;
+  let watcher: ResourceWatcher | undefined;
+
+  beforeEach(async () => {
+    server = new FakeApiserver();
+    await server.listen();
+  });
+
+  afterEach(async () => {
+    vi.useRealTimers();
+    await watcher?.stop();
+    await server.close();
+  });
+
+  it('honours Retry-After on 429 and doubles the delay on repeated 503s', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    server.deny = { code: 429, headers: { 'retry-after': '7' } };
+    watcher = createResourceWatcher({
+      kubeConfig: server.kubeConfig(),
+      resource: configmaps,
+      handlers: { onEvent: () => {} },
+      backoff: { baseMs: 1_000, capMs: 60_000, random: () => 0.5 },
+    });
+    const w = watcher;
+    void w.start();
+    const lists = (): number => server.requests.filter((r) => r.kind === 'list').length;
+    await waitFor(() => w.health().state === 'backoff', 'the first failure');
+    expect(lists()).toBe(1);
+    // random 0.5 makes the jitter factor exactly 1, so delays are exact: base 1 s, but Retry-After says 7 s.
+    expect(w.health().scopes[0]!.nextAttemptAt! - Date.now()).toBe(7_000);
+    await vi.advanceTimersByTimeAsync(6_999);
+    expect(lists()).toBe(1);
+    server.deny = { code: 503 };
+    await vi.advanceTimersByTimeAsync(1);
+    await waitFor(() => lists() === 2 && w.health().scopes[0]!.nextAttemptAt !== undefined, 'the second attempt');
+    expect(w.health().scopes[0]!.nextAttemptAt! - Date.now()).toBe(2_000);
+    await vi.advanceTimersByTimeAsync(2_000);
+    await waitFor(() => lists() === 3 && w.health().scopes[0]!.nextAttemptAt !== undefined, 'the third attempt');
+    expect(w.health().scopes[0]!.nextAttemptAt! - Date.now()).toBe(4_000);
+    expect(w.health()).toMatchObject({ state: 'backoff', consecutiveFailures: 3, lastError: { kind: 'server', status: 503 } });
+    server.deny = undefined;
+    await vi.advanceTimersByTimeAsync(4_000);
+    await waitFor(() => w.health().synced, 'recovery');
+  });
+});
