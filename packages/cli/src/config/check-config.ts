@@ -1,0 +1,137 @@
+/**
+ * Rules that span several keys or look outside the file (env vars, files), run once the file has the right
+ * shape. Each finding carries a key path; the loader turns it into `file:line:col`.
+ */
+import { accessSync, constants } from 'node:fs';
+import { resolve } from 'node:path';
+
+import { envTemplateReferences } from './env-template.js';
+import type { ConfigFile } from './schema.js';
+import type { ConfigEnv, ConfigSeverity } from './types.js';
+
+/** A problem found by {@link checkConfig}, not yet positioned. */
+export interface ConfigFinding {
+  readonly severity: ConfigSeverity;
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+/** What {@link checkConfig} needs beyond the parsed file. */
+export interface CheckConfigContext {
+  readonly env: ConfigEnv;
+  /** Whether env vars and files are checked (off: only the file's own consistency). */
+  readonly checkEnvironment: boolean;
+}
+
+/** The plural part of a resource name (`apps/v1/deployments` and `deployments.apps` both give `deployments`). */
+export function resourcePlural(name: string): string {
+  const last = name.slice(name.lastIndexOf('/') + 1);
+  return name.includes('/') ? last : (last.split('.')[0] ?? last);
+}
+
+function readable(path: string): boolean {
+  try {
+    // Relative paths are cwd-relative, like every other path given to the CLI.
+    accessSync(resolve(path), constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Cross-key and environment checks of a well-shaped config file. */
+export function checkConfig(file: ConfigFile, context: CheckConfigContext): ConfigFinding[] {
+  const findings: ConfigFinding[] = [];
+  const error = (path: readonly (string | number)[], message: string): void => {
+    findings.push({ severity: 'error', path, message });
+  };
+  const warn = (path: readonly (string | number)[], message: string): void => {
+    findings.push({ severity: 'warning', path, message });
+  };
+  const requireEnv = (path: readonly (string | number)[], name: string | undefined): void => {
+    if (name !== undefined && context.checkEnvironment && context.env[name] === undefined) {
+      error(path, `environment variable ${name} is not set`);
+    }
+  };
+  const requireFile = (path: readonly (string | number)[], name: string | undefined): void => {
+    if (name !== undefined && context.checkEnvironment && !readable(name)) {
+      error(path, `file ${JSON.stringify(name)} does not exist or is not readable`);
+    }
+  };
+
+  // Resources: one watch per name, so a second entry would silently fight the first (it did in the original).
+  const resourceNames = new Map<string, number>();
+  file.resources.forEach((resource, i) => {
+    const first = resourceNames.get(resource.name);
+    if (first === undefined) resourceNames.set(resource.name, i);
+    else error(['resources', i, 'name'], `duplicate resource "${resource.name}" (also resources.${String(first)})`);
+  });
+  if (file.resources.length === 0) warn(['resources'], 'no resources configured: nothing will be watched');
+  const plurals = new Set([...resourceNames.keys(), ...[...resourceNames.keys()].map(resourcePlural)]);
+
+  if (file.clusterName !== '' && file.metadata !== undefined && 'cluster' in file.metadata) {
+    warn(['metadata', 'cluster'], 'is replaced by clusterName in the payload\'s meta');
+  }
+
+  const endpointNames = new Map<string, number>();
+  file.remoteEndpoints.forEach((endpoint, i) => {
+    const at = (...rest: (string | number)[]): (string | number)[] => ['remoteEndpoints', i, ...rest];
+    if (endpoint.name !== undefined) {
+      const first = endpointNames.get(endpoint.name);
+      if (first === undefined) endpointNames.set(endpoint.name, i);
+      else error(at('name'), `duplicate endpoint name "${endpoint.name}" (also remoteEndpoints.${String(first)})`);
+    }
+
+    const basic = endpoint.usernameVar !== undefined;
+    if (endpoint.bearerTokenVar !== undefined && endpoint.bearerTokenFile !== undefined) {
+      error(at('bearerTokenFile'), 'bearerTokenVar and bearerTokenFile are exclusive: set one');
+    }
+    if (basic && (endpoint.bearerTokenVar !== undefined || endpoint.bearerTokenFile !== undefined)) {
+      error(at(endpoint.bearerTokenVar !== undefined ? 'bearerTokenVar' : 'bearerTokenFile'), 'basic auth (usernameVar) and a bearer token both set the Authorization header: set one');
+    }
+    if (endpoint.passwordVar !== undefined && !basic) warn(at('passwordVar'), 'has no effect without usernameVar');
+    for (const header of Object.keys(endpoint.headers)) {
+      const lower = header.toLowerCase();
+      if (lower === 'authorization' && (basic || endpoint.bearerTokenVar !== undefined || endpoint.bearerTokenFile !== undefined)) {
+        error(at('headers', header), 'conflicts with usernameVar/bearerToken*, which set the Authorization header');
+      }
+      if (lower === 'content-type' || lower === 'content-length' || lower === 'content-encoding' || lower === 'host') {
+        error(at('headers', header), `is set by watch-proxy itself and cannot be overridden`);
+      }
+      const refs = envTemplateReferences(endpoint.headers[header] ?? '');
+      if (!refs.ok) error(at('headers', header), refs.message);
+      else for (const name of refs.names) requireEnv(at('headers', header), name);
+    }
+    requireEnv(at('usernameVar'), endpoint.usernameVar);
+    requireEnv(at('passwordVar'), endpoint.passwordVar);
+    requireEnv(at('bearerTokenVar'), endpoint.bearerTokenVar);
+    requireEnv(at('signingSecretVar'), endpoint.signingSecretVar);
+    requireFile(at('bearerTokenFile'), endpoint.bearerTokenFile);
+
+    const tls = endpoint.tls;
+    if (tls !== undefined) {
+      if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
+        error(at('tls', tls.certFile === undefined ? 'keyFile' : 'certFile'), 'certFile and keyFile must be set together');
+      }
+      if (tls.insecureSkipVerify) warn(at('tls', 'insecureSkipVerify'), 'TLS certificate verification is disabled for this endpoint');
+      if (endpoint.url.startsWith('http:')) warn(at('tls'), 'has no effect on an http:// URL');
+      requireFile(at('tls', 'caFile'), tls.caFile);
+      requireFile(at('tls', 'certFile'), tls.certFile);
+      requireFile(at('tls', 'keyFile'), tls.keyFile);
+    }
+    if (endpoint.type === 'vro' && endpoint.format !== 'watch-proxy') {
+      error(at('format'), 'vro endpoints always use the watch-proxy format');
+    }
+    if (endpoint.region !== undefined) warn(at('region'), 'is only used by sqs endpoints, which are not supported; ignored');
+    endpoint.resourceTypes.forEach((type, j) => {
+      if (!plurals.has(type)) warn(at('resourceTypes', j), `"${type}" matches none of the configured resources, so it routes nothing`);
+    });
+  });
+
+  const metrics = file.prometheusMetrics;
+  const liveness = file.httpLiveness;
+  if (metrics?.port !== undefined && liveness?.port !== undefined && metrics.port === liveness.port && metrics.port !== 0) {
+    if (metrics.path === liveness.path) error(['httpLiveness', 'path'], `is also the metrics path on port ${String(metrics.port)}`);
+  }
+  return findings;
+}

@@ -1,0 +1,28 @@
+/** The config layer of the daemon: load, validate, normalize, and the JSON Schema for editors. */
+export { DEFAULT_CONFIG_PATH, formatDiagnostic, loadConfigFile, parseConfig } from './load-config.js';
+export { parseGoDuration } from './parse-go-duration.js';
+export type { GoDurationResult } from './parse-go-duration.js';
+export { configJsonSchema, configJsonSchemaText } from './json-schema.js';
+export type { JsonSchema } from './json-schema.js';
+export { expandEnvTemplate, envTemplateReferences, readEnvSecret } from './env-template.js';
+export type { EnvTemplateReferences } from './env-template.js';
+export { resolveEndpointSecrets } from './resolve-secrets.js';
+export type { EndpointSecrets } from './resolve-secrets.js';
+export type {
+  ConfigDiagnostic,
+  ConfigEnv,
+  ConfigSeverity,
+  EndpointCompression,
+  EndpointConfig,
+  EndpointFormat,
+  EndpointTlsConfig,
+  EndpointType,
+  FilterEventName,
+  ListenerConfig,
+  LoadConfigOptions,
+  LoadConfigResult,
+  MetadataScalar,
+  MetadataValue,
+  ResourceConfig,
+  WatchProxyConfig,
+} from './types.js';

@@ -1,0 +1,170 @@
+/**
+ * Loads a config file: YAML 1.2 with positions, then the zod schema, then cross-key and environment checks.
+ * Every problem is collected (not just the first) and located as `file:line:col key.path: message`; nothing
+ * is thrown, so `watch-proxy validate` and hot reload share one code path.
+ */
+import { readFile } from 'node:fs/promises';
+
+import { LineCounter, isMap, isScalar, isSeq, parseDocument } from 'yaml';
+import type { Document } from 'yaml';
+import type { z } from 'zod';
+
+import { checkConfig } from './check-config.js';
+import { deepFreeze } from './deep-freeze.js';
+import { didYouMean } from './did-you-mean.js';
+import { issueMessage } from './issue-message.js';
+import { knownKeysAt } from './json-schema.js';
+import { configFileSchema } from './schema.js';
+import type { ConfigFile } from './schema.js';
+import { toConfig } from './to-config.js';
+import type { ConfigDiagnostic, ConfigSeverity, LoadConfigOptions, LoadConfigResult } from './types.js';
+import { positionOf } from './yaml-positions.js';
+import type { PositionTarget } from './yaml-positions.js';
+
+/** Where the daemon looks for its config when `-c` is not given (the original's fixed path). */
+export const DEFAULT_CONFIG_PATH = '/etc/watch-proxy/config.yaml';
+
+type Path = readonly (string | number)[];
+
+/** Renders a diagnostic as one line: `file:line:col key.path: message` (`file:line:col: message` for the whole file). */
+export function formatDiagnostic(diagnostic: ConfigDiagnostic): string {
+  const where = diagnostic.line > 0 ? `${diagnostic.file}:${String(diagnostic.line)}:${String(diagnostic.column)}` : diagnostic.file;
+  return diagnostic.path === '' ? `${where}: ${diagnostic.message}` : `${where} ${diagnostic.path}: ${diagnostic.message}`;
+}
+
+/**
+ * Reads and loads the config file at `path`. A file that cannot be read is an error diagnostic without a
+ * position (`config.yaml: cannot read file (ENOENT)`), never an exception.
+ */
+export async function loadConfigFile(path: string, options: LoadConfigOptions = {}): Promise<LoadConfigResult> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    const reason = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot read file (${typeof code === 'string' ? code : 'unknown error'})`;
+    return { ok: false, errors: [{ severity: 'error', file: path, line: 0, column: 0, path: '', message: reason }], warnings: [] };
+  }
+  return parseConfig(text, path, options);
+}
+
+/** The null-stripping pass: in the original (yaml.v2), `key:` with no value meant "use the default". */
+function stripNulls(value: unknown, path: Path): unknown {
+  if (Array.isArray(value)) return value.map((item, i) => stripNulls(item, [...path, i]));
+  if (typeof value !== 'object' || value === null) return value;
+  // `metadata` is free-form: a null there is a value the payload carries (`"key":null`).
+  if (path.length === 1 && path[0] === 'metadata') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, child] of Object.entries(value)) {
+    if (child !== null) out[key] = stripNulls(child, [...path, key]);
+  }
+  return out;
+}
+
+function deleteAt(root: unknown, path: Path, key: string): void {
+  let node = root;
+  for (const segment of path) node = (node as Record<string | number, unknown> | undefined)?.[segment];
+  if (typeof node === 'object' && node !== null) delete (node as Record<string, unknown>)[key];
+}
+
+/** A message in YAML-library wording trimmed to its first sentence, without the library's own position suffix. */
+function yamlMessage(message: string): string {
+  const first = message.split('\n')[0] ?? message;
+  return first.replace(/ at line \d+, column \d+:?$/, '').replace(/:$/, '');
+}
+
+/**
+ * Loads config text. `file` is only used in diagnostics. Unknown keys are warnings with a did-you-mean
+ * suggestion (errors when `options.strict`); on success the config is deep-frozen.
+ */
+export function parseConfig(text: string, file: string, options: LoadConfigOptions = {}): LoadConfigResult {
+  const errors: ConfigDiagnostic[] = [];
+  const warnings: ConfigDiagnostic[] = [];
+  const lineCounter = new LineCounter();
+  const add = (severity: ConfigSeverity, line: number, column: number, path: Path, message: string): void => {
+    (severity === 'error' ? errors : warnings).push({ severity, file, line, column, path: path.join('.'), message });
+  };
+  const done = (): LoadConfigResult => {
+    const order = (a: ConfigDiagnostic, b: ConfigDiagnostic): number => a.line - b.line || a.column - b.column;
+    return { ok: false, errors: errors.sort(order), warnings: warnings.sort(order) };
+  };
+
+  // YAML 1.2 core schema: `no`, `on`, `yes` stay strings (the 1.1 boolean trap), `0x1F` is still a number.
+  const doc: Document = parseDocument(text, { lineCounter, version: '1.2', schema: 'core', prettyErrors: false, uniqueKeys: true });
+  for (const problem of doc.errors) {
+    const { line, col } = lineCounter.linePos(problem.pos[0]);
+    if (problem.code === 'DUPLICATE_KEY') {
+      // The error spans only the key's first character; the key runs to its `:`.
+      const key = (/^(?:"[^"]*"|'[^']*'|[^:\n]*)/.exec(text.slice(problem.pos[0]))?.[0] ?? '').trim().replace(/^["']|["']$/g, '');
+      add('error', line, col, [], `duplicate key ${JSON.stringify(key)} (each key may appear once in a mapping)`);
+    } else {
+      add('error', line, col, [], `invalid YAML: ${yamlMessage(problem.message)}`);
+    }
+  }
+  for (const problem of doc.warnings) {
+    const { line, col } = lineCounter.linePos(problem.pos[0]);
+    add('warning', line, col, [], `YAML: ${yamlMessage(problem.message)}`);
+  }
+  if (errors.length > 0) return done();
+
+  const contents = doc.contents;
+  if (contents === null || (isScalar(contents) && contents.value === null)) {
+    add('error', 1, 1, [], 'the file is empty; expected a mapping of settings such as "resources:" and "remoteEndpoints:"');
+    return done();
+  }
+  if (!isMap(contents)) {
+    const { line, column } = positionOf(doc, lineCounter, []);
+    const got = isSeq(contents) ? 'a list' : 'a single value';
+    add('error', line, column, [], `the top level must be a mapping of settings, got ${got}`);
+    return done();
+  }
+
+  const raw = doc.toJS({ maxAliasCount: 1000 }) as Record<string, unknown>;
+  if (raw['kind'] === 'ConfigMap' && typeof raw['data'] === 'object') {
+    add('error', 1, 1, [], 'this is a Kubernetes ConfigMap manifest, not a watch-proxy config: use the config.yaml inside its data (mounted as /etc/watch-proxy/config.yaml)');
+    return done();
+  }
+
+  const position = (path: Path, target: PositionTarget = 'value') => positionOf(doc, lineCounter, path, target);
+  const input = stripNulls(raw, []);
+  const parseOptions = { error: (issue: z.core.$ZodRawIssue) => issueMessage(issue) };
+  let result = configFileSchema.safeParse(input, parseOptions);
+  const unknownKeys = result.success ? [] : result.error.issues.filter((issue) => issue.code === 'unrecognized_keys');
+  if (unknownKeys.length > 0) {
+    for (const issue of unknownKeys) {
+      for (const key of issue.keys) {
+        const path = [...(issue.path as (string | number)[]), key];
+        const suggestion = didYouMean(key, knownKeysAt(issue.path as (string | number)[]));
+        const hint = suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`;
+        const { line, column } = position(path, 'key');
+        if (options.strict === true) add('error', line, column, path, `unknown key${hint}`);
+        else add('warning', line, column, path, `unknown key, ignored${hint}`);
+        deleteAt(input, issue.path as Path, key);
+      }
+    }
+    // Parse again without them, so that in lenient mode a file whose only problems are unknown keys loads.
+    result = configFileSchema.safeParse(input, parseOptions);
+  }
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const path = issue.path as (string | number)[];
+      const { line, column } = position(path);
+      add('error', line, column, path, issue.message);
+    }
+    return done();
+  }
+  if (errors.length > 0) return done();
+
+  const parsed: ConfigFile = result.data;
+  for (const finding of checkConfig(parsed, {
+    env: options.env ?? process.env,
+    checkEnvironment: options.checkEnvironment ?? true,
+  })) {
+    const { line, column } = position(finding.path);
+    add(finding.severity, line, column, finding.path, finding.message);
+  }
+  if (errors.length > 0) return done();
+
+  const sorted = done();
+  return { ok: true, config: deepFreeze(toConfig(parsed)), warnings: sorted.warnings };
+}

@@ -1,0 +1,342 @@
+/**
+ * The config file's schema (zod 4): the single source of the file's shape, its defaults, the parse-time
+ * normalization (durations to milliseconds) and, through `.meta({ description })`, the committed JSON Schema.
+ * Cross-field rules (duplicates, auth conflicts, env vars) live in `check-config.ts`, because they need
+ * positions and the environment rather than shape.
+ */
+import { z } from 'zod';
+
+import { describeValue } from './issue-message.js';
+import { parseGoDuration } from './parse-go-duration.js';
+
+/** Go duration syntax plus `d`, as a JSON Schema pattern so editors flag `30` or `5 min` while typing. */
+export const GO_DURATION_PATTERN = '^[+]?(0|(([0-9]+(\\.[0-9]*)?|\\.[0-9]+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h|d))+)$';
+
+const DURATION_HINT = 'expected a Go duration such as "300ms", "1h30m" or "7d"';
+
+/**
+ * yaml.v2 put any scalar into a string field as its text (`port: 9595`, `clusterName: 2024`), so numbers and
+ * booleans written where the original expected a string keep working.
+ */
+function scalarToString(value: unknown): unknown {
+  return typeof value === 'number' || typeof value === 'boolean' ? String(value) : value;
+}
+
+// YAML 1.1 booleans, which yaml.v2 accepted in the original's bool fields; YAML 1.2 reads them as strings.
+const YAML11_BOOLEANS: ReadonlyMap<string, boolean> = new Map(
+  ['y', 'yes', 'true', 'on'].map((w): [string, boolean] => [w, true]).concat(['n', 'no', 'false', 'off'].map((w): [string, boolean] => [w, false])),
+);
+
+/** A boolean key; `yes`/`no`/`on`/`off` are still accepted (written the YAML 1.1 way, as the original read them). */
+function flag(description: string, defaultValue: boolean) {
+  return z
+    .preprocess((value) => {
+      if (typeof value !== 'string') return value;
+      const word = value.trim();
+      // Only the exact spellings YAML 1.1 allowed: lower, Capitalized or UPPER.
+      if (word !== word.toLowerCase() && word !== word.toUpperCase() && word !== word[0]?.toUpperCase() + word.slice(1).toLowerCase()) return value;
+      return YAML11_BOOLEANS.get(word.toLowerCase()) ?? value;
+    }, z.boolean())
+    .default(defaultValue)
+    .meta({ description });
+}
+
+/** An integer (zod reports a string here as "expected number", which hides that fractions are wrong too). */
+function wholeNumber() {
+  return z.int({
+    error: (issue) => (issue.code === 'invalid_type' && issue.input !== undefined ? `expected a whole number, got ${describeValue(issue.input)}` : undefined),
+  });
+}
+
+/** A string key that also accepts a YAML number or boolean as its text, like the original. */
+function text(description: string) {
+  return z.preprocess(scalarToString, z.string()).meta({ description });
+}
+
+/** A string that must not be empty. */
+function nonEmptyText(description: string) {
+  return z
+    .preprocess(scalarToString, z.string().min(1))
+    .meta({ description });
+}
+
+function stringList(description: string, itemDescription: string) {
+  return z.array(nonEmptyText(itemDescription)).meta({ description });
+}
+
+const ENV_VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The name of an environment variable (not its value). */
+function envVarName(description: string) {
+  return z
+    .string()
+    .regex(ENV_VAR_NAME, { error: 'must be an environment variable name (letters, digits and _, not starting with a digit)' })
+    .meta({ description });
+}
+
+type DurationOptions = {
+  /** The value used when the key is absent, in the file's syntax. */
+  readonly default: string | number;
+  /** Whether a plain number means seconds (only `emitInterval`, an int of seconds in the original). */
+  readonly numberIsSeconds?: boolean;
+  /** Whether 0 is rejected (a timeout of 0 would fail every request). */
+  readonly positive?: boolean;
+};
+
+/**
+ * A duration key: a Go duration string (`1h30m`, `300ms`, `7d`) or `0`, normalized to milliseconds.
+ * Negative durations are rejected: the original treated them as 0 or "never", which nobody meant.
+ */
+function duration(description: string, options: DurationOptions) {
+  return z
+    .union([z.string(), z.number()], { error: `expected a duration string, ${DURATION_HINT}` })
+    .transform((value, ctx) => {
+      let ms: number;
+      if (typeof value === 'number') {
+        if (options.numberIsSeconds === true) {
+          ms = value * 1000;
+        } else if (value === 0) {
+          ms = 0;
+        } else {
+          ctx.addIssue({ code: 'custom', message: `missing unit in duration "${String(value)}"; ${DURATION_HINT}` });
+          return z.NEVER;
+        }
+      } else {
+        const parsed = parseGoDuration(value.trim());
+        if (!parsed.ok) {
+          ctx.addIssue({ code: 'custom', message: `${parsed.message}; ${DURATION_HINT}` });
+          return z.NEVER;
+        }
+        ms = parsed.milliseconds;
+      }
+      if (!Number.isFinite(ms) || ms < 0) {
+        ctx.addIssue({ code: 'custom', message: 'must not be negative' });
+        return z.NEVER;
+      }
+      if (options.positive === true && ms === 0) {
+        ctx.addIssue({ code: 'custom', message: 'must be greater than 0' });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .prefault(options.default)
+    .meta({ description, pattern: GO_DURATION_PATTERN });
+}
+
+/**
+ * A TCP port written as a number or a numeric string (the original's field was a string); `""` disables the
+ * listener, like the original. Normalized to a number, or `undefined` when disabled.
+ */
+function port(description: string) {
+  return z
+    .union([z.number(), z.string()], { error: 'expected a port number' })
+    .transform((value, ctx) => {
+      const raw = typeof value === 'string' ? value.trim() : value;
+      if (raw === '') return undefined;
+      const n = typeof raw === 'string' ? (/^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN) : raw;
+      if (!Number.isInteger(n) || n < 0 || n > 65535) {
+        ctx.addIssue({ code: 'custom', message: 'must be a port number from 0 to 65535' });
+        return z.NEVER;
+      }
+      return n;
+    })
+    .optional()
+    .meta({ description });
+}
+
+function listener(description: string, what: string, defaultPath: string) {
+  return z
+    .strictObject({
+      port: port(`TCP port of the ${what} server; unset or "" disables it. 0 picks a free port.`),
+      path: z
+        .string()
+        .startsWith('/', { error: 'must start with "/"' })
+        .default(defaultPath)
+        .meta({ description: `URL path of the ${what} endpoint. Default ${defaultPath}.` }),
+    })
+    .optional()
+    .meta({ description });
+}
+
+const metadataScalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+const metadataValue = z
+  .union([metadataScalar, z.array(metadataScalar)], {
+    error: 'metadata values must be strings, numbers, booleans or lists of them (nested mappings are not supported)',
+  })
+  .meta({ description: 'A metadata value: a string, number, boolean, null, or a list of those.' });
+
+const FILTER_EVENTS = ['add', 'update', 'delete'] as const;
+
+/** `pods`, `plural.group`, `version/plural` (core group) or `group/version/plural`, lower-case as in URLs. */
+const RESOURCE_NAME = /^(?:(?:[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?v[0-9][a-z0-9]*\/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+const resourceSchema = z
+  .strictObject({
+    name: z
+      .preprocess(
+        scalarToString,
+        z.string().refine((name) => RESOURCE_NAME.test(name), {
+          error: (issue) => {
+            const lower = typeof issue.input === 'string' ? issue.input.toLowerCase() : '';
+            const hint = RESOURCE_NAME.test(lower) ? ` (did you mean ${JSON.stringify(lower)}?)` : '';
+            return `must be a lower-case resource plural ("services"), "plural.group" ("certificates.cert-manager.io") or "group/version/plural"${hint}`;
+          },
+        }),
+      )
+      .meta({
+        description:
+          'The resource to watch: a plural ("services"), "plural.group" ("certificates.cert-manager.io") or "group/version/plural" ("apps/v1/deployments"). Resolved through API discovery; built-ins and CRDs both work.',
+      }),
+    assetId: text('Copied to every payload entry\'s "asset_type_id" for this resource. Default "".').default(''),
+    pruneFields: stringList(
+      'Dot paths removed from each object before fingerprinting and sending, e.g. "metadata.resourceVersion". "[*]" walks arrays, "\\." escapes a dot inside a key. A path through a missing key, an array or a scalar is a no-op.',
+      'One dot path to remove.',
+    ).default([]),
+    filterEvents: z
+      .array(z.enum(FILTER_EVENTS).meta({ description: 'An event name: add, update or delete.' }))
+      .default([])
+      .meta({ description: 'Events not sent for this resource (add, update, delete). Default none.' }),
+    labelSelector: nonEmptyText('Kubernetes label selector for the list/watch, e.g. "app=web,tier!=cache". New.').optional(),
+    fieldSelector: nonEmptyText('Kubernetes field selector for the list/watch, e.g. "spec.nodeName=node-1". New.').optional(),
+    namespaces: z
+      .array(nonEmptyText('A namespace name.'))
+      .min(1, { error: 'must list at least one namespace (omit the key to watch all namespaces)' })
+      .optional()
+      .meta({ description: 'Watch only these namespaces (one watch each). Default: one cluster-wide watch. New.' }),
+    includeSecretData: flag(
+      'Send Secret data/stringData values and the kubectl last-applied-configuration annotation instead of redacting them. Default false. New.',
+      false,
+    ),
+    includeManagedFields: flag('Keep metadata.managedFields (dropped by default). New.', false),
+  })
+  .meta({ description: 'One kind of Kubernetes object to watch and how to shape it.' });
+
+const tlsSchema = z
+  .strictObject({
+    caFile: nonEmptyText('PEM file of CA certificates to trust instead of the system roots.').optional(),
+    certFile: nonEmptyText('PEM client certificate for mutual TLS (with keyFile).').optional(),
+    keyFile: nonEmptyText('PEM private key of certFile.').optional(),
+    insecureSkipVerify: flag('Do not verify the server certificate. For tests only; reported as a warning. Default false.', false),
+  })
+  .meta({ description: 'TLS options for https:// URLs. New.' });
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+const endpointSchema = z
+  .strictObject({
+    name: nonEmptyText(
+      'Unique name of this endpoint in logs, metrics and the emit cache. Default: the URL without credentials or query. New.',
+    ).optional(),
+    type: z
+      .enum(['http', 'vro'], {
+        error: (issue) =>
+          issue.input === 'sqs'
+            ? 'sqs endpoints are out of scope and not supported; use an http endpoint (for example an HTTP-to-SQS bridge)'
+            : undefined,
+      })
+      .default('http')
+      .meta({ description: 'Endpoint protocol: "http" (POST JSON) or "vro" (vRealize Orchestrator). Default http. The original\'s "sqs" is not supported.' }),
+    url: z
+      .url({ protocol: /^https?$/, error: (issue) => (issue.input === undefined ? undefined : 'must be an absolute http:// or https:// URL') })
+      .meta({ description: 'The URL payloads are POSTed to.' }),
+    usernameVar: envVarName('Name of the environment variable holding the basic-auth username (one trailing newline is stripped).').optional(),
+    passwordVar: envVarName('Name of the environment variable holding the basic-auth password (one trailing newline is stripped).').optional(),
+    bearerTokenVar: envVarName('Name of the environment variable holding a bearer token for the Authorization header. New.').optional(),
+    bearerTokenFile: nonEmptyText('File holding a bearer token, re-read when it changes. New.').optional(),
+    signingSecretVar: envVarName(
+      'Name of the environment variable holding the HMAC-SHA256 secret used to sign each request body. New.',
+    ).optional(),
+    headers: z
+      .record(
+        z.string().regex(HEADER_NAME, { error: 'must be a valid HTTP header name' }),
+        text('A header value; "${VAR}" is replaced by the environment variable VAR, "$$" by "$".'),
+      )
+      .default({})
+      .meta({ description: 'Extra HTTP request headers. Values may reference environment variables as "${VAR}". New.' }),
+    tls: tlsSchema.optional(),
+    timeout: duration('Per-attempt request timeout, a Go duration. Default 5s. New.', { default: '5s', positive: true }),
+    successStatusCodes: z
+      .array(wholeNumber().min(100).max(599).meta({ description: 'An HTTP status code.' }))
+      .min(1, { error: 'must list at least one status code (omit the key to accept any 2xx)' })
+      .optional()
+      .meta({ description: 'HTTP statuses that count as delivered. Default any 2xx; [200] reproduces the original. New.' }),
+    compression: z
+      .enum(['none', 'gzip'])
+      .default('none')
+      .meta({ description: 'Request body compression: none or gzip. Default none. New.' }),
+    format: z
+      .enum(['watch-proxy', 'cloudevents'])
+      .default('watch-proxy')
+      .meta({ description: 'Body format: "watch-proxy" (the original payload) or "cloudevents" (a CloudEvents 1.0 batch). Default watch-proxy. New.' }),
+    namespaces: stringList(
+      'Only objects in these namespaces are sent to this endpoint (exact match). Default: all.',
+      'A namespace name.',
+    ).default([]),
+    resourceTypes: stringList(
+      'Only objects of these resources (as named in resources[].name) are sent to this endpoint. Default: all.',
+      'A resource name.',
+    ).default([]),
+    region: text('The original\'s AWS region for sqs endpoints; accepted and ignored.').optional(),
+  })
+  .meta({ description: 'One receiver of payloads.' });
+
+/** The config file schema. Its output is turned into a `WatchProxyConfig` by `toConfig`. */
+export const configFileSchema = z
+  .strictObject({
+    version: z.literal(1).optional().meta({ description: 'Config format version. Optional; only 1 exists. New.' }),
+    clusterName: text('Prefix of every uniqueId ("<clusterName>-<uid>") and, when non-empty, meta.cluster. Default "".').default(''),
+    emitInterval: duration(
+      'Minimum time between two batches to one endpoint: seconds as a number (as in the original) or a Go duration. 0 means the default, 1 second. A change arriving at an idle endpoint is sent at once.',
+      { default: 0, numberIsSeconds: true },
+    ),
+    emitBatchMaxObjects: wholeNumber()
+      .min(0)
+      .default(0)
+      .meta({ description: 'Maximum objects per batch. 0 means the default, 10.' }),
+    emitBatchMaxBytes: wholeNumber()
+      .min(0)
+      .default(1_048_576)
+      .meta({ description: 'Maximum JSON bytes per batch (a larger single object is sent alone); 0 = no limit. Default 1048576 (1 MiB). New.' }),
+    emitCacheDuration: duration(
+      'How long a delivered object is remembered so that an unchanged copy is not sent again, a Go duration. 0 (default) = forever.',
+      { default: '0' },
+    ),
+    forceReuploadDuration: duration(
+      'Resync period: every object is re-processed this often and re-sent only if it changed or its emit cache entry expired, a Go duration. 0 (default) = never.',
+      { default: '0' },
+    ),
+    delayAddEventDuration: duration(
+      'For this long after each watch starts, add events are discarded (not deferred), a Go duration. 0 (default) = no delay.',
+      { default: '0' },
+    ),
+    shutdownGracePeriod: duration('How long shutdown may spend delivering pending changes, a Go duration. Default 10s. New.', {
+      default: '10s',
+    }),
+    deltaUpdates: flag(
+      'Accepted for compatibility and ignored: it did nothing in the original either. Every event carries the whole object. Default false.',
+      false,
+    ),
+    stateDir: nonEmptyText('Folder where the emit cache is persisted across restarts. Default: not persisted. New.').optional(),
+    metadata: z
+      .record(z.string(), metadataValue)
+      .optional()
+      .meta({ description: 'Key/values sent as the payload\'s top-level "meta" (with "cluster" added from clusterName).' }),
+    ignoreNamespaces: stringList(
+      'Changes of objects in these namespaces, and of the Namespace objects themselves, are dropped (exact names).',
+      'A namespace name.',
+    ).default([]),
+    prometheusMetrics: listener('Prometheus metrics server.', 'metrics', '/metrics'),
+    httpLiveness: listener('HTTP liveness probe server (/ready is served next to it).', 'liveness', '/live'),
+    remoteEndpoints: z
+      .array(endpointSchema)
+      .default([])
+      .meta({ description: 'Where payloads are POSTed. Empty: payloads are printed to stdout.' }),
+    resources: z.array(resourceSchema).default([]).meta({ description: 'The Kubernetes resources to watch.' }),
+  })
+  .meta({
+    title: 'watch-proxy configuration',
+    description: 'The watch-proxy config file (a superset of the original Watch-Proxy config.yaml).',
+  });
+
+/** The parsed file, defaults applied and durations in milliseconds, before `toConfig` normalizes it. */
+export type ConfigFile = z.output<typeof configFileSchema>;

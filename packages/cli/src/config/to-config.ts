@@ -1,0 +1,87 @@
+/** Turns the parsed file into the normalized `WatchProxyConfig`: the one explicit mapping from YAML keys to options. */
+import type { ConfigFile } from './schema.js';
+import type { EndpointConfig, ListenerConfig, ResourceConfig, WatchProxyConfig } from './types.js';
+
+/** The original's defaults for keys whose 0 means "use the default". */
+const DEFAULT_EMIT_INTERVAL_MS = 1000;
+const DEFAULT_EMIT_BATCH_MAX_OBJECTS = 10;
+
+/** The URL as a name: no credentials, query or fragment, which may be secret. */
+function urlName(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+}
+
+function listenerConfig(value: ConfigFile['prometheusMetrics']): ListenerConfig | null {
+  return value?.port === undefined ? null : { port: value.port, path: value.path };
+}
+
+/** Normalizes a parsed (and checked) config file. Pure; the result is frozen by the loader. */
+export function toConfig(file: ConfigFile): WatchProxyConfig {
+  const used = new Set(file.remoteEndpoints.flatMap((e) => (e.name === undefined ? [] : [e.name])));
+  const remoteEndpoints = file.remoteEndpoints.map((e): EndpointConfig => {
+    let name = e.name;
+    if (name === undefined) {
+      // Stable across reordering (unlike `http:0`), so reloads keep each endpoint's emit cache.
+      const base = urlName(e.url);
+      name = base;
+      for (let n = 2; used.has(name); n++) name = `${base}#${String(n)}`;
+      used.add(name);
+    }
+    return {
+      name,
+      type: e.type,
+      url: e.url,
+      format: e.format,
+      usernameVar: e.usernameVar ?? null,
+      passwordVar: e.passwordVar ?? null,
+      bearerTokenVar: e.bearerTokenVar ?? null,
+      bearerTokenFile: e.bearerTokenFile ?? null,
+      signingSecretVar: e.signingSecretVar ?? null,
+      headers: e.headers,
+      tls: {
+        caFile: e.tls?.caFile ?? null,
+        certFile: e.tls?.certFile ?? null,
+        keyFile: e.tls?.keyFile ?? null,
+        insecureSkipVerify: e.tls?.insecureSkipVerify ?? false,
+      },
+      timeoutMs: e.timeout,
+      successStatusCodes: e.successStatusCodes ?? null,
+      compression: e.compression,
+      namespaces: e.namespaces,
+      resourceTypes: e.resourceTypes,
+      region: e.region ?? null,
+    };
+  });
+  const resources = file.resources.map(
+    (r): ResourceConfig => ({
+      name: r.name,
+      assetId: r.assetId,
+      pruneFields: r.pruneFields,
+      filterEvents: [...new Set(r.filterEvents)],
+      labelSelector: r.labelSelector ?? null,
+      fieldSelector: r.fieldSelector ?? null,
+      namespaces: r.namespaces ?? null,
+      includeSecretData: r.includeSecretData,
+      includeManagedFields: r.includeManagedFields,
+    }),
+  );
+  return {
+    clusterName: file.clusterName,
+    emitIntervalMs: file.emitInterval === 0 ? DEFAULT_EMIT_INTERVAL_MS : file.emitInterval,
+    emitBatchMaxObjects: file.emitBatchMaxObjects === 0 ? DEFAULT_EMIT_BATCH_MAX_OBJECTS : file.emitBatchMaxObjects,
+    emitBatchMaxBytes: file.emitBatchMaxBytes,
+    emitCacheDurationMs: file.emitCacheDuration,
+    forceReuploadDurationMs: file.forceReuploadDuration,
+    delayAddEventDurationMs: file.delayAddEventDuration,
+    shutdownGracePeriodMs: file.shutdownGracePeriod,
+    deltaUpdates: file.deltaUpdates,
+    stateDir: file.stateDir ?? null,
+    metadata: file.metadata ?? null,
+    ignoreNamespaces: file.ignoreNamespaces,
+    remoteEndpoints,
+    resources,
+    prometheusMetrics: listenerConfig(file.prometheusMetrics),
+    httpLiveness: listenerConfig(file.httpLiveness),
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * Maps a key path (`remoteEndpoints.0.url`) back to a line and column of the YAML source, so every problem is
+ * reported where the operator has to fix it.
+ */
+import { isAlias, isMap, isScalar, isSeq } from 'yaml';
+import type { Document, LineCounter, Node } from 'yaml';
+
+/** A 1-based position in the source. */
+export interface SourcePosition {
+  readonly line: number;
+  readonly column: number;
+}
+
+/** Which part of a mapping entry to point at: the key (unknown or duplicate keys) or the value (everything else). */
+export type PositionTarget = 'key' | 'value';
+
+function keyMatches(key: unknown, segment: string | number): boolean {
+  const value = isScalar(key) ? key.value : key;
+  return String(value) === String(segment);
+}
+
+/**
+ * The position of the deepest node that exists along `path`: when the exact node is missing (a required key
+ * that is absent), the mapping that should have held it is the right place to point at.
+ */
+export function positionOf(
+  doc: Document,
+  lineCounter: LineCounter,
+  path: readonly (string | number)[],
+  target: PositionTarget = 'value',
+): SourcePosition {
+  let node: unknown = doc.contents;
+  let offset = offsetOf(node) ?? 0;
+  for (let i = 0; i < path.length; i++) {
+    const segment = path[i] as string | number;
+    if (isAlias(node)) node = node.resolve(doc);
+    let next: unknown;
+    let keyNode: unknown;
+    if (isMap(node)) {
+      const pair = node.items.find((item) => keyMatches(item.key, segment));
+      if (pair === undefined) break;
+      keyNode = pair.key;
+      next = pair.value;
+    } else if (isSeq(node) && typeof segment === 'number') {
+      next = node.items[segment];
+    } else {
+      break;
+    }
+    const last = i === path.length - 1;
+    const keyOffset = offsetOf(keyNode);
+    if (last && target === 'key' && keyOffset !== undefined) {
+      offset = keyOffset;
+      break;
+    }
+    const valueOffset = offsetOf(next);
+    // `key:` with no value has an empty node that sits after the colon; the key is the better place.
+    if (valueOffset === undefined || (isScalar(next) && next.value === null && keyOffset !== undefined)) {
+      if (keyOffset !== undefined) offset = keyOffset;
+      break;
+    }
+    offset = valueOffset;
+    node = next;
+  }
+  const { line, col } = lineCounter.linePos(offset);
+  return { line, column: col };
+}
+
+function offsetOf(node: unknown): number | undefined {
+  const range = (node as Node | null | undefined)?.range;
+  return Array.isArray(range) ? range[0] : undefined;
+}

@@ -1,0 +1,275 @@
+import { readFileSync } from 'node:fs';
+
+import { describe, expect, it } from 'vitest';
+
+import { formatDiagnostic, parseConfig } from '../../src/config/load-config.js';
+import { resolveEndpointSecrets } from '../../src/config/resolve-secrets.js';
+import type { LoadConfigOptions, WatchProxyConfig } from '../../src/config/types.js';
+
+// The original's examples/watch-proxy-config.yaml, data."config.yaml", verbatim (spec section 2.5).
+const originalExample = readFileSync(new URL('./fixtures/original-example.yaml', import.meta.url), 'utf8');
+const originalEnv = { USERNAME1: 'user1\n', PASSWORD1: 'pass1\n', USERNAME2: 'user2\n', PASSWORD2: 'pass2\n' };
+
+function load(text: string, options: LoadConfigOptions = {}): { config: WatchProxyConfig; warnings: string[] } {
+  const result = parseConfig(text, 'config.yaml', { env: {}, ...options });
+  if (!result.ok) throw new Error(result.errors.map(formatDiagnostic).join('\n'));
+  return { config: result.config, warnings: result.warnings.map(formatDiagnostic) };
+}
+
+describe('the original example config', () => {
+  it('loads with no errors or warnings and the expected values', () => {
+    const { config, warnings } = load(originalExample, { env: originalEnv });
+    expect(warnings).toEqual([]);
+    expect(config).toMatchObject({
+      clusterName: 'dev-cluster',
+      emitIntervalMs: 1000,
+      emitBatchMaxObjects: 10,
+      emitCacheDurationMs: 14_400 * 60_000,
+      forceReuploadDurationMs: 500 * 3_600_000,
+      delayAddEventDurationMs: 0,
+      deltaUpdates: false,
+      metadata: { platform: 'baremetal', region: 'east' },
+      ignoreNamespaces: [],
+      prometheusMetrics: { port: 9595, path: '/metrics' },
+      httpLiveness: { port: 8080, path: '/live' },
+    });
+    expect(config.remoteEndpoints.map((e) => [e.name, e.type, e.url, e.usernameVar, e.passwordVar, e.namespaces, e.resourceTypes])).toEqual([
+      ['http://echo1/watch-proxy', 'http', 'http://echo1/watch-proxy', 'USERNAME1', 'PASSWORD1', ['tanzu-watch-proxy'], ['services']],
+      ['http://echo2/watch-proxy', 'http', 'http://echo2/watch-proxy', 'USERNAME2', 'PASSWORD2', [], []],
+    ]);
+    expect(config.resources.map((r) => [r.name, r.assetId, r.pruneFields.length, r.filterEvents])).toEqual([
+      ['services', 'svc', 4, []],
+      ['namespaces', 'ns', 4, []],
+      // `assetId: no` is the string "no" in YAML 1.2, as it ended up in the original.
+      ['nodes', 'no', 0, ['update']],
+    ]);
+  });
+
+  it('applies the new keys\' defaults', () => {
+    const { config } = load(originalExample, { env: originalEnv });
+    expect(config.emitBatchMaxBytes).toBe(1_048_576);
+    expect(config.shutdownGracePeriodMs).toBe(10_000);
+    expect(config.stateDir).toBeNull();
+    const [first] = config.remoteEndpoints;
+    expect(first).toMatchObject({
+      format: 'watch-proxy',
+      timeoutMs: 5000,
+      successStatusCodes: null,
+      compression: 'none',
+      headers: {},
+      bearerTokenVar: null,
+      bearerTokenFile: null,
+      signingSecretVar: null,
+      tls: { caFile: null, certFile: null, keyFile: null, insecureSkipVerify: false },
+    });
+    expect(config.resources[0]).toMatchObject({
+      labelSelector: null,
+      fieldSelector: null,
+      namespaces: null,
+      includeSecretData: false,
+      includeManagedFields: false,
+    });
+  });
+
+  it('fails when the credentials it names are missing, naming each variable', () => {
+    const result = parseConfig(originalExample, 'config.yaml', { env: { USERNAME1: 'u', PASSWORD1: 'p' } });
+    expect(result.ok ? [] : result.errors.map(formatDiagnostic)).toEqual([
+      'config.yaml:28:16 remoteEndpoints.1.usernameVar: environment variable USERNAME2 is not set',
+      'config.yaml:29:16 remoteEndpoints.1.passwordVar: environment variable PASSWORD2 is not set',
+    ]);
+  });
+
+  it('skips env and file checks when asked (validating a file for another machine)', () => {
+    expect(parseConfig(originalExample, 'config.yaml', { env: {}, checkEnvironment: false }).ok).toBe(true);
+  });
+
+  it('resolves credentials on demand, stripping one trailing newline', () => {
+    const { config } = load(originalExample, { env: originalEnv });
+    const [first] = config.remoteEndpoints;
+    if (first === undefined) throw new Error('no endpoint');
+    expect(resolveEndpointSecrets(first, originalEnv)).toEqual({
+      username: 'user1',
+      password: 'pass1',
+      bearerToken: null,
+      signingSecret: null,
+      headers: {},
+    });
+    expect(JSON.stringify(config)).not.toContain('pass1');
+  });
+});
+
+describe('normalization', () => {
+  it('gives defaults for an almost empty file', () => {
+    const { config, warnings } = load('clusterName: c\n');
+    expect(config).toEqual({
+      clusterName: 'c',
+      emitIntervalMs: 1000,
+      emitBatchMaxObjects: 10,
+      emitBatchMaxBytes: 1_048_576,
+      emitCacheDurationMs: 0,
+      forceReuploadDurationMs: 0,
+      delayAddEventDurationMs: 0,
+      shutdownGracePeriodMs: 10_000,
+      deltaUpdates: false,
+      stateDir: null,
+      metadata: null,
+      ignoreNamespaces: [],
+      remoteEndpoints: [],
+      resources: [],
+      prometheusMetrics: null,
+      httpLiveness: null,
+    });
+    expect(warnings).toEqual(['config.yaml:1:1 resources: no resources configured: nothing will be watched']);
+  });
+
+  it('converts every duration to milliseconds, accepting emitInterval as seconds or a duration', () => {
+    const { config } = load(
+      'emitInterval: 2.5\nemitCacheDuration: 1h30m\nforceReuploadDuration: 1d\ndelayAddEventDuration: 300ms\nshutdownGracePeriod: 0\nremoteEndpoints:\n- url: https://r/x\n  timeout: 1.5s\nresources: [{name: pods}]\n',
+    );
+    expect([config.emitIntervalMs, config.emitCacheDurationMs, config.forceReuploadDurationMs, config.delayAddEventDurationMs, config.shutdownGracePeriodMs]).toEqual([
+      2500, 5_400_000, 86_400_000, 300, 0,
+    ]);
+    expect(config.remoteEndpoints[0]?.timeoutMs).toBe(1500);
+    expect(load('emitInterval: 250ms\nresources: [{name: pods}]\n').config.emitIntervalMs).toBe(250);
+  });
+
+  it('treats `key:` with no value as absent, as yaml.v2 did', () => {
+    const { config } = load('clusterName:\nmetadata:\nremoteEndpoints:\nresources:\n- name: pods\n  assetId:\n');
+    expect([config.clusterName, config.metadata, config.remoteEndpoints, config.resources[0]?.assetId]).toEqual(['', null, [], '']);
+  });
+
+  it('keeps null, numbers, booleans and lists in metadata as written', () => {
+    const { config } = load('metadata:\n  a: null\n  b: 3\n  c: true\n  d: [x, 1]\nresources: [{name: pods}]\n');
+    expect(config.metadata).toEqual({ a: null, b: 3, c: true, d: ['x', 1] });
+  });
+
+  it('reads numbers and booleans in string keys as their text, like yaml.v2', () => {
+    const { config } = load('clusterName: 2024\nresources:\n- name: pods\n  assetId: 42\nprometheusMetrics:\n  port: "9595"\n');
+    expect([config.clusterName, config.resources[0]?.assetId, config.prometheusMetrics?.port]).toEqual(['2024', '42', 9595]);
+  });
+
+  it('disables a listener whose port is "" or unset', () => {
+    const { config } = load('prometheusMetrics:\n  port: ""\nhttpLiveness:\n  path: /healthz\nresources: [{name: pods}]\n');
+    expect([config.prometheusMetrics, config.httpLiveness]).toEqual([null, null]);
+  });
+
+  it('accepts YAML 1.1 booleans in boolean keys', () => {
+    const { config } = load('deltaUpdates: yes\nresources:\n- name: secrets\n  includeSecretData: "on"\n  includeManagedFields: No\n');
+    expect([config.deltaUpdates, config.resources[0]?.includeSecretData, config.resources[0]?.includeManagedFields]).toEqual([true, true, false]);
+  });
+
+  it('names endpoints by URL without credentials or query, and disambiguates repeats', () => {
+    const { config } = load(
+      'remoteEndpoints:\n- url: https://u:p@r.example/x?token=1\n- url: https://r.example/x\n- url: http://other/\n  name: mine\n- url: https://r.example/x\n',
+    );
+    expect(config.remoteEndpoints.map((e) => e.name)).toEqual(['https://r.example/x', 'https://r.example/x#2', 'mine', 'https://r.example/x#3']);
+  });
+
+  it('accepts every new key', () => {
+    const { config, warnings } = load(
+      [
+        'version: 1',
+        'stateDir: /var/lib/watch-proxy',
+        'emitBatchMaxBytes: 0',
+        'ignoreNamespaces: [kube-system]',
+        'remoteEndpoints:',
+        '- name: cmdb',
+        '  url: https://cmdb.example/hook',
+        '  bearerTokenVar: TOKEN',
+        '  signingSecretVar: SIGNING',
+        '  headers:',
+        '    X-Api-Key: "k-${API_KEY}-$$"',
+        '  tls: {insecureSkipVerify: true}',
+        '  timeout: 10s',
+        '  successStatusCodes: [200, 202]',
+        '  compression: gzip',
+        '  format: cloudevents',
+        '  resourceTypes: [deployments]',
+        'resources:',
+        '- name: apps/v1/deployments',
+        '  labelSelector: app=web',
+        '  fieldSelector: metadata.name!=x',
+        '  namespaces: [prod, staging]',
+        '  includeManagedFields: true',
+        '- name: certificates.cert-manager.io',
+        '',
+      ].join('\n'),
+      { env: { TOKEN: 't', SIGNING: 's', API_KEY: 'key\n' } },
+    );
+    expect(warnings).toEqual(['config.yaml:12:29 remoteEndpoints.0.tls.insecureSkipVerify: TLS certificate verification is disabled for this endpoint']);
+    expect(config.stateDir).toBe('/var/lib/watch-proxy');
+    expect(config.emitBatchMaxBytes).toBe(0);
+    const [endpoint] = config.remoteEndpoints;
+    expect(endpoint).toMatchObject({
+      name: 'cmdb',
+      bearerTokenVar: 'TOKEN',
+      signingSecretVar: 'SIGNING',
+      headers: { 'X-Api-Key': 'k-${API_KEY}-$$' },
+      tls: { insecureSkipVerify: true },
+      timeoutMs: 10_000,
+      successStatusCodes: [200, 202],
+      compression: 'gzip',
+      format: 'cloudevents',
+    });
+    if (endpoint === undefined) throw new Error('no endpoint');
+    expect(resolveEndpointSecrets(endpoint, { TOKEN: 't\n', SIGNING: 's', API_KEY: 'key\n' })).toEqual({
+      username: null,
+      password: '',
+      bearerToken: 't',
+      signingSecret: 's',
+      headers: { 'X-Api-Key': 'k-key-$' },
+    });
+    expect(config.resources[0]).toMatchObject({
+      name: 'apps/v1/deployments',
+      labelSelector: 'app=web',
+      fieldSelector: 'metadata.name!=x',
+      namespaces: ['prod', 'staging'],
+      includeManagedFields: true,
+    });
+  });
+
+  it('deep-freezes the result', () => {
+    const { config } = load(originalExample, { env: originalEnv });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.remoteEndpoints[0]?.namespaces)).toBe(true);
+    expect(Object.isFrozen(config.metadata)).toBe(true);
+    expect(() => {
+      (config.resources as unknown as unknown[]).push({});
+    }).toThrow(TypeError);
+  });
+});
+
+describe('warnings', () => {
+  it('reports unknown keys with a suggestion and still loads', () => {
+    const { config, warnings } = load('emitIntervall: 3\nresources:\n- name: pods\n  filterEvent: [add]\n  labelselector: a=b\nfooBar: 1\n');
+    expect(warnings).toEqual([
+      'config.yaml:1:1 emitIntervall: unknown key, ignored (did you mean "emitInterval"?)',
+      'config.yaml:4:3 resources.0.filterEvent: unknown key, ignored (did you mean "filterEvents"?)',
+      'config.yaml:5:3 resources.0.labelselector: unknown key, ignored (did you mean "labelSelector"?)',
+      'config.yaml:6:1 fooBar: unknown key, ignored',
+    ]);
+    expect(config.emitIntervalMs).toBe(1000);
+    expect(config.resources[0]?.filterEvents).toEqual([]);
+  });
+
+  it('reports unknown keys and real errors together', () => {
+    const result = parseConfig('emitIntervall: 3\nemitBatchMaxObjects: -2\nresources: [{name: pods}]\n', 'config.yaml', { env: {} });
+    expect(result.ok).toBe(false);
+    expect(result.warnings.map(formatDiagnostic)).toEqual(['config.yaml:1:1 emitIntervall: unknown key, ignored (did you mean "emitInterval"?)']);
+    expect(result.ok ? [] : result.errors.map(formatDiagnostic)).toEqual(['config.yaml:2:22 emitBatchMaxObjects: must be at least 0']);
+  });
+
+  it('flags settings that do nothing', () => {
+    const { warnings } = load(
+      'clusterName: c\nmetadata: {cluster: x}\nremoteEndpoints:\n- url: http://r/\n  region: us-east-1\n  passwordVar: P\n  tls: {caFile: /dev/null}\n  resourceTypes: [service]\nresources: [{name: services}]\n',
+      { env: { P: 'p' } },
+    );
+    expect(warnings).toEqual([
+      'config.yaml:2:21 metadata.cluster: is replaced by clusterName in the payload\'s meta',
+      'config.yaml:5:11 remoteEndpoints.0.region: is only used by sqs endpoints, which are not supported; ignored',
+      'config.yaml:6:16 remoteEndpoints.0.passwordVar: has no effect without usernameVar',
+      'config.yaml:7:8 remoteEndpoints.0.tls: has no effect on an http:// URL',
+      'config.yaml:8:19 remoteEndpoints.0.resourceTypes.0: "service" matches none of the configured resources, so it routes nothing',
+    ]);
+  });
+});
