@@ -3,7 +3,8 @@ import type { KubeObject } from '../../src/types.js';
 import { createResourceWatcher } from '../../src/watch/resource-watcher.js';
 import type { ResourceWatcher, ResourceWatcherOptions } from '../../src/watch/resource-watcher.js';
 import type { ResolvedResource, WatchEvent } from '../../src/watch/watch-event.js';
-import { FakeApiserver, waitFor } from './fake-apiserver.js';
+import { FakeApiserver } from './fake-apiserver.js';
+import { waitFor } from './wait-for.js';
 
 const configmaps: ResolvedResource = {
   name: 'configmaps',
