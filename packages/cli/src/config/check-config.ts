@@ -1,13 +1,10 @@
 /**
- * Rules that span several keys or look outside the file (env vars, files), run once the file has the right
- * shape. Each finding carries a key path; the loader turns it into `file:line:col`.
+ * Rules that span several keys, run once the file has the right shape (what the file names outside itself is
+ * checked by `check-environment.ts`). Each finding carries a key path; the loader turns it into `file:line:col`.
  */
-import { accessSync, constants } from 'node:fs';
-import { resolve } from 'node:path';
-
 import { envTemplateReferences } from './env-template.js';
 import type { ConfigFile } from './schema.js';
-import type { ConfigEnv, ConfigSeverity } from './types.js';
+import type { ConfigSeverity } from './types.js';
 
 /** A problem found by {@link checkConfig}, not yet positioned. */
 export interface ConfigFinding {
@@ -16,47 +13,20 @@ export interface ConfigFinding {
   readonly message: string;
 }
 
-/** What {@link checkConfig} needs beyond the parsed file. */
-export interface CheckConfigContext {
-  readonly env: ConfigEnv;
-  /** Whether env vars and files are checked (off: only the file's own consistency). */
-  readonly checkEnvironment: boolean;
-}
-
 /** The plural part of a resource name (`apps/v1/deployments` and `deployments.apps` both give `deployments`). */
 export function resourcePlural(name: string): string {
   const last = name.slice(name.lastIndexOf('/') + 1);
   return name.includes('/') ? last : (last.split('.')[0] ?? last);
 }
 
-function readable(path: string): boolean {
-  try {
-    // Relative paths are cwd-relative, like every other path given to the CLI.
-    accessSync(resolve(path), constants.R_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Cross-key and environment checks of a well-shaped config file. */
-export function checkConfig(file: ConfigFile, context: CheckConfigContext): ConfigFinding[] {
+/** Cross-key checks of a well-shaped config file. */
+export function checkConfig(file: ConfigFile): ConfigFinding[] {
   const findings: ConfigFinding[] = [];
   const error = (path: readonly (string | number)[], message: string): void => {
     findings.push({ severity: 'error', path, message });
   };
   const warn = (path: readonly (string | number)[], message: string): void => {
     findings.push({ severity: 'warning', path, message });
-  };
-  const requireEnv = (path: readonly (string | number)[], name: string | undefined): void => {
-    if (name !== undefined && context.checkEnvironment && context.env[name] === undefined) {
-      error(path, `environment variable ${name} is not set`);
-    }
-  };
-  const requireFile = (path: readonly (string | number)[], name: string | undefined): void => {
-    if (name !== undefined && context.checkEnvironment && !readable(name)) {
-      error(path, `file ${JSON.stringify(name)} does not exist or is not readable`);
-    }
   };
 
   // Resources: one watch per name, so a second entry would silently fight the first (it did in the original).
@@ -100,13 +70,7 @@ export function checkConfig(file: ConfigFile, context: CheckConfigContext): Conf
       }
       const refs = envTemplateReferences(endpoint.headers[header] ?? '');
       if (!refs.ok) error(at('headers', header), refs.message);
-      else for (const name of refs.names) requireEnv(at('headers', header), name);
     }
-    requireEnv(at('usernameVar'), endpoint.usernameVar);
-    requireEnv(at('passwordVar'), endpoint.passwordVar);
-    requireEnv(at('bearerTokenVar'), endpoint.bearerTokenVar);
-    requireEnv(at('signingSecretVar'), endpoint.signingSecretVar);
-    requireFile(at('bearerTokenFile'), endpoint.bearerTokenFile);
 
     const tls = endpoint.tls;
     if (tls !== undefined) {
@@ -115,9 +79,6 @@ export function checkConfig(file: ConfigFile, context: CheckConfigContext): Conf
       }
       if (tls.insecureSkipVerify) warn(at('tls', 'insecureSkipVerify'), 'TLS certificate verification is disabled for this endpoint');
       if (endpoint.url.startsWith('http:')) warn(at('tls'), 'has no effect on an http:// URL');
-      requireFile(at('tls', 'caFile'), tls.caFile);
-      requireFile(at('tls', 'certFile'), tls.certFile);
-      requireFile(at('tls', 'keyFile'), tls.keyFile);
     }
     if (endpoint.type === 'vro' && endpoint.format !== 'watch-proxy') {
       error(at('format'), 'vro endpoints always use the watch-proxy format');

@@ -7,6 +7,8 @@ export type { JsonSchema } from './json-schema.js';
 export { expandEnvTemplate, envTemplateReferences, readEnvSecret } from './env-template.js';
 export type { EnvTemplateReferences } from './env-template.js';
 export { resolveEndpointSecrets } from './resolve-secrets.js';
+export { runValidate } from './validate-command.js';
+export type { TextSink, ValidateCommandOptions } from './validate-command.js';
 export type { EndpointSecrets } from './resolve-secrets.js';
 export type {
   ConfigDiagnostic,

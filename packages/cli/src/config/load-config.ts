@@ -10,12 +10,12 @@ import type { Document } from 'yaml';
 import type { z } from 'zod';
 
 import { checkConfig } from './check-config.js';
+import { checkEnvironment } from './check-environment.js';
 import { deepFreeze } from './deep-freeze.js';
 import { didYouMean } from './did-you-mean.js';
 import { issueMessage } from './issue-message.js';
 import { knownKeysAt } from './json-schema.js';
 import { configFileSchema } from './schema.js';
-import type { ConfigFile } from './schema.js';
 import { toConfig } from './to-config.js';
 import type { ConfigDiagnostic, ConfigSeverity, LoadConfigOptions, LoadConfigResult } from './types.js';
 import { positionOf } from './yaml-positions.js';
@@ -26,10 +26,14 @@ export const DEFAULT_CONFIG_PATH = '/etc/watch-proxy/config.yaml';
 
 type Path = readonly (string | number)[];
 
-/** Renders a diagnostic as one line: `file:line:col key.path: message` (`file:line:col: message` for the whole file). */
+/**
+ * Renders a diagnostic as one line: `file:line:col key.path: message`, or `file:line:col: message` when it is
+ * about the whole file, or `file: message` without a position. Warnings read `... key.path: warning: message`.
+ */
 export function formatDiagnostic(diagnostic: ConfigDiagnostic): string {
   const where = diagnostic.line > 0 ? `${diagnostic.file}:${String(diagnostic.line)}:${String(diagnostic.column)}` : diagnostic.file;
-  return diagnostic.path === '' ? `${where}: ${diagnostic.message}` : `${where} ${diagnostic.path}: ${diagnostic.message}`;
+  const message = diagnostic.severity === 'warning' ? `warning: ${diagnostic.message}` : diagnostic.message;
+  return diagnostic.path === '' ? `${where}: ${message}` : `${where} ${diagnostic.path}: ${message}`;
 }
 
 /**
@@ -151,20 +155,15 @@ export function parseConfig(text: string, file: string, options: LoadConfigOptio
       const { line, column } = position(path);
       add('error', line, column, path, issue.message);
     }
-    return done();
   }
-  if (errors.length > 0) return done();
-
-  const parsed: ConfigFile = result.data;
-  for (const finding of checkConfig(parsed, {
-    env: options.env ?? process.env,
-    checkEnvironment: options.checkEnvironment ?? true,
-  })) {
+  const findings = options.checkEnvironment === false ? [] : checkEnvironment(input, options.env ?? process.env);
+  if (result.success) findings.push(...checkConfig(result.data));
+  for (const finding of findings) {
     const { line, column } = position(finding.path);
     add(finding.severity, line, column, finding.path, finding.message);
   }
-  if (errors.length > 0) return done();
+  if (!result.success || errors.length > 0) return done();
 
   const sorted = done();
-  return { ok: true, config: deepFreeze(toConfig(parsed)), warnings: sorted.warnings };
+  return { ok: true, config: deepFreeze(toConfig(result.data)), warnings: sorted.warnings };
 }

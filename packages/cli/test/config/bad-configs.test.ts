@@ -141,8 +141,8 @@ const cases: readonly (readonly [string, string, readonly string[]])[] = [
     'a client certificate without its key',
     endpoint('  tls:\n    certFile: /etc/tls/client.crt\n'),
     [
-      'bad.yaml:4:15 remoteEndpoints.0.tls.certFile: certFile and keyFile must be set together',
       'bad.yaml:4:15 remoteEndpoints.0.tls.certFile: file "/etc/tls/client.crt" does not exist or is not readable',
+      'bad.yaml:4:15 remoteEndpoints.0.tls.certFile: certFile and keyFile must be set together',
     ],
   ],
   [
@@ -160,6 +160,14 @@ const cases: readonly (readonly [string, string, readonly string[]])[] = [
     'the ConfigMap manifest instead of its content',
     'kind: ConfigMap\napiVersion: v1\ndata:\n  config.yaml: |-\n    clusterName: x\n',
     ['bad.yaml:1:1: this is a Kubernetes ConfigMap manifest, not a watch-proxy config: use the config.yaml inside its data (mounted as /etc/watch-proxy/config.yaml)'],
+  ],
+  [
+    'a missing env var next to a shape error, both reported',
+    'emitInterval: soon\nremoteEndpoints:\n- url: http://r/\n  usernameVar: USERNAME9\n',
+    [
+      'bad.yaml:1:15 emitInterval: invalid duration "soon"; expected a Go duration such as "300ms", "1h30m" or "7d"',
+      'bad.yaml:4:16 remoteEndpoints.0.usernameVar: environment variable USERNAME9 is not set',
+    ],
   ],
   [
     'several problems at once, all reported in file order',

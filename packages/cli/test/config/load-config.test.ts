@@ -119,7 +119,7 @@ describe('normalization', () => {
       prometheusMetrics: null,
       httpLiveness: null,
     });
-    expect(warnings).toEqual(['config.yaml:1:1 resources: no resources configured: nothing will be watched']);
+    expect(warnings).toEqual(['config.yaml:1:1 resources: warning: no resources configured: nothing will be watched']);
   });
 
   it('converts every duration to milliseconds, accepting emitInterval as seconds or a duration', () => {
@@ -196,7 +196,7 @@ describe('normalization', () => {
       ].join('\n'),
       { env: { TOKEN: 't', SIGNING: 's', API_KEY: 'key\n' } },
     );
-    expect(warnings).toEqual(['config.yaml:12:29 remoteEndpoints.0.tls.insecureSkipVerify: TLS certificate verification is disabled for this endpoint']);
+    expect(warnings).toEqual(['config.yaml:12:29 remoteEndpoints.0.tls.insecureSkipVerify: warning: TLS certificate verification is disabled for this endpoint']);
     expect(config.stateDir).toBe('/var/lib/watch-proxy');
     expect(config.emitBatchMaxBytes).toBe(0);
     const [endpoint] = config.remoteEndpoints;
@@ -243,10 +243,10 @@ describe('warnings', () => {
   it('reports unknown keys with a suggestion and still loads', () => {
     const { config, warnings } = load('emitIntervall: 3\nresources:\n- name: pods\n  filterEvent: [add]\n  labelselector: a=b\nfooBar: 1\n');
     expect(warnings).toEqual([
-      'config.yaml:1:1 emitIntervall: unknown key, ignored (did you mean "emitInterval"?)',
-      'config.yaml:4:3 resources.0.filterEvent: unknown key, ignored (did you mean "filterEvents"?)',
-      'config.yaml:5:3 resources.0.labelselector: unknown key, ignored (did you mean "labelSelector"?)',
-      'config.yaml:6:1 fooBar: unknown key, ignored',
+      'config.yaml:1:1 emitIntervall: warning: unknown key, ignored (did you mean "emitInterval"?)',
+      'config.yaml:4:3 resources.0.filterEvent: warning: unknown key, ignored (did you mean "filterEvents"?)',
+      'config.yaml:5:3 resources.0.labelselector: warning: unknown key, ignored (did you mean "labelSelector"?)',
+      'config.yaml:6:1 fooBar: warning: unknown key, ignored',
     ]);
     expect(config.emitIntervalMs).toBe(1000);
     expect(config.resources[0]?.filterEvents).toEqual([]);
@@ -255,7 +255,7 @@ describe('warnings', () => {
   it('reports unknown keys and real errors together', () => {
     const result = parseConfig('emitIntervall: 3\nemitBatchMaxObjects: -2\nresources: [{name: pods}]\n', 'config.yaml', { env: {} });
     expect(result.ok).toBe(false);
-    expect(result.warnings.map(formatDiagnostic)).toEqual(['config.yaml:1:1 emitIntervall: unknown key, ignored (did you mean "emitInterval"?)']);
+    expect(result.warnings.map(formatDiagnostic)).toEqual(['config.yaml:1:1 emitIntervall: warning: unknown key, ignored (did you mean "emitInterval"?)']);
     expect(result.ok ? [] : result.errors.map(formatDiagnostic)).toEqual(['config.yaml:2:22 emitBatchMaxObjects: must be at least 0']);
   });
 
@@ -265,11 +265,11 @@ describe('warnings', () => {
       { env: { P: 'p' } },
     );
     expect(warnings).toEqual([
-      'config.yaml:2:21 metadata.cluster: is replaced by clusterName in the payload\'s meta',
-      'config.yaml:5:11 remoteEndpoints.0.region: is only used by sqs endpoints, which are not supported; ignored',
-      'config.yaml:6:16 remoteEndpoints.0.passwordVar: has no effect without usernameVar',
-      'config.yaml:7:8 remoteEndpoints.0.tls: has no effect on an http:// URL',
-      'config.yaml:8:19 remoteEndpoints.0.resourceTypes.0: "service" matches none of the configured resources, so it routes nothing',
+      'config.yaml:2:21 metadata.cluster: warning: is replaced by clusterName in the payload\'s meta',
+      'config.yaml:5:11 remoteEndpoints.0.region: warning: is only used by sqs endpoints, which are not supported; ignored',
+      'config.yaml:6:16 remoteEndpoints.0.passwordVar: warning: has no effect without usernameVar',
+      'config.yaml:7:8 remoteEndpoints.0.tls: warning: has no effect on an http:// URL',
+      'config.yaml:8:19 remoteEndpoints.0.resourceTypes.0: warning: "service" matches none of the configured resources, so it routes nothing',
     ]);
   });
 });
