@@ -17,3 +17,30 @@ export { WatchError } from './watch/kube-api-error.js';
 export type { ResolveOptions } from './watch/discovery.js';
 export { LEGACY_RESOURCE_GROUPS, resolveResource, resolveResources } from './watch/discovery.js';
 export { objectKey } from './watch/object-store.js';
+export type { DropReason } from './types.js';
+export type { SinkErrorDetails } from './errors.js';
+export { SinkError, SinkStartError, StateError } from './errors.js';
+export { WatchProxy } from './watch-proxy.js';
+export type {
+  DroppedInfo,
+  EmittedInfo,
+  RetryInfo,
+  ShutdownReport,
+  SyncedInfo,
+  WatchProxyEvents,
+  WatchProxyState,
+  WatchProxyStats,
+} from './watch-proxy.js';
+export type {
+  ResourceOptions,
+  SinkOptions,
+  WatchProxyOptions,
+  WatchSource,
+  WatchSourceFactory,
+  WatchSourceInit,
+} from './options.js';
+export type { RouteFilter } from './route/route.js';
+export type { RetryPolicy } from './deliver/retry-policy.js';
+export type { LaneStats } from './deliver/sink-lane.js';
+export { canonicalJson, fingerprintOf } from './delta/canonical-json.js';
+export { LAST_APPLIED_ANNOTATION, REDACTED } from './delta/redact.js';

@@ -1,3 +1,5 @@
-// Test helpers for sink authors and users of core: filled in by the pipeline work (MemorySink,
-// describeSinkContract). Kept as an entry point now so the exports map and build are stable.
-export {};
+// Test helpers for sink authors and users of core. Imports vitest only in describe-sink-contract.ts, which
+// is why vitest is an optional peer dependency of core.
+export { MemorySink } from './memory-sink.js';
+export type { MemorySinkBehaviour, MemorySinkOptions } from './memory-sink.js';
+export { FakeSource, fakeResolve } from './fake-source.js';

@@ -1,0 +1,30 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { WatchSource, WatchSourceFactory } from '../options.js';
+import { createResourceWatcher, type ResourceWatcher } from '../watch/resource-watcher.js';
+import type { WatchHandlers } from '../watch/watch-event.js';
+
+/** The default watch stage: one reliable reflector per configured resource, through `kubeConfig`. */
+export function kubeWatchSource(kubeConfig: KubeConfig): WatchSourceFactory {
+  return (init): WatchSource => {
+    let watchers: ResourceWatcher[] = [];
+    return {
+      async start(handlers: WatchHandlers): Promise<void> {
+        watchers = init.resources.map((resource) =>
+          createResourceWatcher({
+            kubeConfig,
+            resource: resource.name,
+            handlers,
+            resyncMs: resource.resyncMs,
+            logger: init.logger,
+            onError: (error, name) => init.onError(error, name),
+          }),
+        );
+        // Each start() resolves when that resource is synced or degraded (a missing CRD never blocks the rest).
+        await Promise.all(watchers.map((watcher) => watcher.start()));
+      },
+      async stop(): Promise<void> {
+        await Promise.all(watchers.map((watcher) => watcher.stop()));
+      },
+    };
+  };
+}

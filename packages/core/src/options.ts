@@ -1,0 +1,264 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { DeltaResourceSettings } from './delta/delta-engine.js';
+import { parsePrunePath } from './delta/prune.js';
+import type { RetryPolicy } from './deliver/retry-policy.js';
+import { InvalidArgumentError, type WatchProxyError } from './errors.js';
+import { deepFreeze } from './internal/deep-freeze.js';
+import { silentLogger, type Logger } from './logger.js';
+import type { RouteFilter } from './route/route.js';
+import type { Sink } from './sink/sink.js';
+import type { ChangeEvent } from './types.js';
+import type { WatchHandlers } from './watch/watch-event.js';
+
+/** One resource kind to watch, and how its objects are turned into changes. */
+export interface ResourceOptions {
+  /** `pods`, `certificates.cert-manager.io` or `group/version/plural`. Keys cache entries: keep it stable. */
+  readonly name: string;
+  /** Copied into every change (`asset_type_id` on the wire). Default: `''`. */
+  readonly assetId?: string;
+  /**
+   * Fields removed before fingerprinting and sending: dot paths, `\.` for a literal dot, `[*]` for every array
+   * element (`spec.containers[*].image`). A path through a missing key, scalar or array is a no-op. Default: none.
+   */
+  readonly pruneFields?: readonly string[];
+  /** Events never sent for this resource. Default: none. */
+  readonly filterEvents?: readonly ChangeEvent[];
+  /** Send Secret `data`/`stringData` values and the last-applied annotation unredacted. Default: false. */
+  readonly includeSecretData?: boolean;
+  /** Send `metadata.managedFields`. Default: false (dropped). */
+  readonly includeManagedFields?: boolean;
+  /** Re-process every object this often, ms (`forceReuploadDuration`); unchanged ones are not re-sent. Default: 0 (off). */
+  readonly resyncMs?: number;
+}
+
+/** A sink plus its routing filters. */
+export interface SinkOptions extends RouteFilter {
+  readonly sink: Sink;
+}
+
+/** Handed to a `WatchSourceFactory`. */
+export interface WatchSourceInit {
+  /** The validated resources, in configuration order. */
+  readonly resources: readonly Required<Pick<ResourceOptions, 'name' | 'resyncMs'>>[];
+  readonly logger: Logger;
+  /** Report a watch failure (the source keeps retrying on its own). */
+  readonly onError: (error: WatchProxyError, resource: string) => void;
+}
+
+/** Lists and watches the configured resources and feeds the pipeline through `handlers`. */
+export interface WatchSource {
+  /**
+   * Starts every watch. Resolves once each resource's first complete list was handed to `handlers` (or it
+   * cannot be watched right now and is being retried). Called once.
+   */
+  start(handlers: WatchHandlers): Promise<void>;
+  /** Stops every watch; no handler is called afterwards. Called once. */
+  stop(): Promise<void>;
+}
+
+/** Creates the watch stage. The default watches Kubernetes through `kubeConfig`; tests pass a `FakeSource`. */
+export type WatchSourceFactory = (init: WatchSourceInit) => WatchSource;
+
+/** Options of `new WatchProxy(options)`. Durations are milliseconds, sizes bytes. */
+export interface WatchProxyOptions {
+  /** What to watch (a bare string is `{ name }`). At least one. */
+  readonly resources: readonly (ResourceOptions | string)[];
+  /** Where changes go (a bare sink has no filters). At least one; names must be unique. */
+  readonly sinks: readonly (Sink | SinkOptions)[];
+  /** Cluster access for the default watch source. Required unless `watchSource` is given. */
+  readonly kubeConfig?: KubeConfig;
+  /** Replaces the Kubernetes watch stage (tests, replays). Default: watch through `kubeConfig`. */
+  readonly watchSource?: WatchSourceFactory;
+  /** Prefix of `uniqueId` (`<clusterName>-<uid>`). Default: `''`. */
+  readonly clusterName?: string;
+  /** Namespaces whose objects, and the Namespace objects themselves, are never sent (exact names). Default: none. */
+  readonly ignoreNamespaces?: readonly string[];
+  /** For this long after a watch starts, `add` events are dropped (the original's `delayAddEventDuration`). Default: 0. */
+  readonly delayAddEventMs?: number;
+  /** At most one batch per sink per interval; an idle sink sends at once. Default: 1000 ms. */
+  readonly emitIntervalMs?: number;
+  /** Most changes per batch. Default: 10 (the original's). A sink's `limits.maxItems` can lower it. */
+  readonly emitBatchMaxObjects?: number;
+  /** Most estimated JSON bytes per batch (a single larger object still goes, alone). Default: 5 MiB. */
+  readonly emitBatchMaxBytes?: number;
+  /** How long a delivered state suppresses re-sending it. Default: 0 (forever). */
+  readonly emitCacheDurationMs?: number;
+  /** Directory for the emit caches; unset keeps them in memory only (restarts re-send everything). */
+  readonly stateDir?: string;
+  /** How often changed emit caches are written to `stateDir`. Default: 10 000 ms. */
+  readonly persistIntervalMs?: number;
+  /** Each `send` attempt is aborted after this. Default: 10 000 ms. */
+  readonly attemptTimeoutMs?: number;
+  /** After aborting an attempt, how long to wait for a sink that ignores its signal. Default: 5 000 ms. */
+  readonly abortGraceMs?: number;
+  /** Backoff of failed sends. Defaults: `initialMs` 500, `maxMs` 30 000, `maxRetryAfterMs` 300 000. */
+  readonly retry?: Partial<RetryPolicy>;
+  /** `shutdown()` waits this long for queues to drain before aborting. Default: 10 000 ms. */
+  readonly shutdownTimeoutMs?: number;
+  /** Default: silent. Never receives credentials or Secret data. */
+  readonly logger?: Logger;
+  /** Every runtime failure after `start()` (sends, watches, state writes). Default: `logger.error`. */
+  readonly onError?: (error: WatchProxyError) => void;
+  /** Time and randomness, for deterministic tests. Defaults: `Date.now`, `Math.random`. */
+  readonly clock?: { readonly now?: () => number; readonly random?: () => number };
+}
+
+/** Options after validation and defaults: frozen. */
+export interface ResolvedOptions {
+  readonly resources: readonly (Required<Omit<ResourceOptions, 'pruneFields' | 'filterEvents'>> & { readonly settings: DeltaResourceSettings })[];
+  readonly sinks: readonly { readonly sink: Sink; readonly namespaces: readonly string[]; readonly resourceTypes: readonly string[] }[];
+  readonly kubeConfig: KubeConfig | undefined;
+  readonly watchSource: WatchSourceFactory | undefined;
+  readonly clusterName: string;
+  readonly ignoreNamespaces: readonly string[];
+  readonly delayAddEventMs: number;
+  readonly emitIntervalMs: number;
+  readonly emitBatchMaxObjects: number;
+  readonly emitBatchMaxBytes: number;
+  readonly emitCacheDurationMs: number;
+  readonly stateDir: string | undefined;
+  readonly persistIntervalMs: number;
+  readonly attemptTimeoutMs: number;
+  readonly abortGraceMs: number;
+  readonly retry: RetryPolicy;
+  readonly shutdownTimeoutMs: number;
+  readonly logger: Logger;
+  readonly onError: ((error: WatchProxyError) => void) | undefined;
+  readonly now: () => number;
+  readonly random: () => number;
+}
+
+const EVENTS: readonly ChangeEvent[] = ['add', 'update', 'delete'];
+
+function fail(path: string, message: string, got?: unknown): never {
+  const shown = got === undefined ? '' : ` (got ${typeof got === 'string' ? JSON.stringify(got) : String(got)})`;
+  throw new InvalidArgumentError(`WatchProxy options.${path} ${message}${shown}`);
+}
+
+function duration(value: unknown, path: string, fallback: number, positive = false): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (positive && value === 0)) {
+    fail(path, positive ? 'must be a positive number of milliseconds' : 'must be a non-negative number of milliseconds', value);
+  }
+  return value;
+}
+
+function count(value: unknown, path: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) fail(path, 'must be a positive integer', value);
+  return value;
+}
+
+function strings(value: unknown, path: string): readonly string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) fail(path, 'must be an array of strings', value);
+  value.forEach((item: unknown, i) => {
+    if (typeof item !== 'string' || item === '') fail(`${path}[${i}]`, 'must be a non-empty string', item);
+  });
+  return [...(value as string[])];
+}
+
+function isSink(value: unknown): value is Sink {
+  return typeof value === 'object' && value !== null && typeof (value as Sink).send === 'function';
+}
+
+/** Validates options and applies defaults; throws `InvalidArgumentError` naming the offending option. No I/O. */
+export function resolveOptions(options: WatchProxyOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) fail('', 'must be an object');
+  if (!Array.isArray(options.resources) || options.resources.length === 0) fail('resources', 'must list at least one resource');
+  if (!Array.isArray(options.sinks) || options.sinks.length === 0) fail('sinks', 'must list at least one sink');
+
+  const resourceNames = new Set<string>();
+  const resources = options.resources.map((entry, i) => {
+    const r: ResourceOptions = typeof entry === 'string' ? { name: entry } : entry;
+    const at = `resources[${i}]`;
+    if (typeof r !== 'object' || r === null || typeof r.name !== 'string' || r.name === '') fail(`${at}.name`, 'must be a non-empty string', r?.name);
+    if (resourceNames.has(r.name)) fail(`${at}.name`, 'is listed twice', r.name);
+    resourceNames.add(r.name);
+    const filterEvents = strings(r.filterEvents, `${at}.filterEvents`);
+    filterEvents.forEach((event, j) => {
+      if (!EVENTS.includes(event as ChangeEvent)) fail(`${at}.filterEvents[${j}]`, 'must be add, update or delete', event);
+    });
+    const prunePaths = strings(r.pruneFields, `${at}.pruneFields`).map((path, j) => {
+      try {
+        return parsePrunePath(path);
+      } catch (error) {
+        return fail(`${at}.pruneFields[${j}]`, (error as Error).message.replace(/^pruneFields: /, ''));
+      }
+    });
+    if (r.assetId !== undefined && typeof r.assetId !== 'string') fail(`${at}.assetId`, 'must be a string', r.assetId);
+    for (const flag of ['includeSecretData', 'includeManagedFields'] as const) {
+      if (r[flag] !== undefined && typeof r[flag] !== 'boolean') fail(`${at}.${flag}`, 'must be a boolean', r[flag]);
+    }
+    const settings: DeltaResourceSettings = {
+      assetId: r.assetId ?? '',
+      prunePaths,
+      filterEvents: new Set(filterEvents as ChangeEvent[]),
+      includeSecretData: r.includeSecretData ?? false,
+      includeManagedFields: r.includeManagedFields ?? false,
+    };
+    return {
+      name: r.name,
+      assetId: settings.assetId,
+      includeSecretData: settings.includeSecretData,
+      includeManagedFields: settings.includeManagedFields,
+      resyncMs: duration(r.resyncMs, `${at}.resyncMs`, 0),
+      settings,
+    };
+  });
+
+  const sinkNames = new Set<string>();
+  const sinks = options.sinks.map((entry, i) => {
+    const s: SinkOptions = isSink(entry) ? { sink: entry } : entry;
+    const at = `sinks[${i}]`;
+    if (!isSink(s?.sink)) fail(at, 'must be a Sink (an object with send()) or { sink, namespaces?, resourceTypes? }');
+    if (typeof s.sink.name !== 'string' || s.sink.name === '') fail(`${at}.name`, 'must be a non-empty string', s.sink.name);
+    if (sinkNames.has(s.sink.name)) fail(`${at}.name`, 'must be unique (it keys the emit cache)', s.sink.name);
+    sinkNames.add(s.sink.name);
+    return { sink: s.sink, namespaces: strings(s.namespaces, `${at}.namespaces`), resourceTypes: strings(s.resourceTypes, `${at}.resourceTypes`) };
+  });
+
+  if (options.kubeConfig === undefined && options.watchSource === undefined) {
+    fail('kubeConfig', 'is required unless watchSource is given');
+  }
+  if (options.watchSource !== undefined && typeof options.watchSource !== 'function') fail('watchSource', 'must be a function');
+  if (options.clusterName !== undefined && typeof options.clusterName !== 'string') fail('clusterName', 'must be a string', options.clusterName);
+  if (options.stateDir !== undefined && (typeof options.stateDir !== 'string' || options.stateDir === '')) {
+    fail('stateDir', 'must be a non-empty path', options.stateDir);
+  }
+  if (options.onError !== undefined && typeof options.onError !== 'function') fail('onError', 'must be a function');
+  const retry = options.retry ?? {};
+  const initialMs = duration(retry.initialMs, 'retry.initialMs', 500, true);
+
+  // Sinks and the kubeConfig are live objects owned by the caller: kept by reference, never frozen.
+  const plain = deepFreeze({
+    resources,
+    clusterName: options.clusterName ?? '',
+    ignoreNamespaces: strings(options.ignoreNamespaces, 'ignoreNamespaces'),
+    delayAddEventMs: duration(options.delayAddEventMs, 'delayAddEventMs', 0),
+    emitIntervalMs: duration(options.emitIntervalMs, 'emitIntervalMs', 1000),
+    emitBatchMaxObjects: count(options.emitBatchMaxObjects, 'emitBatchMaxObjects', 10),
+    emitBatchMaxBytes: count(options.emitBatchMaxBytes, 'emitBatchMaxBytes', 5 * 1024 * 1024),
+    emitCacheDurationMs: duration(options.emitCacheDurationMs, 'emitCacheDurationMs', 0),
+    stateDir: options.stateDir,
+    persistIntervalMs: duration(options.persistIntervalMs, 'persistIntervalMs', 10_000, true),
+    attemptTimeoutMs: duration(options.attemptTimeoutMs, 'attemptTimeoutMs', 10_000, true),
+    abortGraceMs: duration(options.abortGraceMs, 'abortGraceMs', 5_000),
+    retry: {
+      initialMs,
+      maxMs: Math.max(initialMs, duration(retry.maxMs, 'retry.maxMs', 30_000, true)),
+      maxRetryAfterMs: duration(retry.maxRetryAfterMs, 'retry.maxRetryAfterMs', 300_000),
+    },
+    shutdownTimeoutMs: duration(options.shutdownTimeoutMs, 'shutdownTimeoutMs', 10_000),
+  });
+  return Object.freeze({
+    ...plain,
+    sinks: Object.freeze(sinks.map((s) => Object.freeze({ ...s, namespaces: Object.freeze(s.namespaces), resourceTypes: Object.freeze(s.resourceTypes) }))),
+    kubeConfig: options.kubeConfig,
+    watchSource: options.watchSource,
+    logger: options.logger ?? silentLogger,
+    onError: options.onError,
+    now: options.clock?.now ?? Date.now,
+    random: options.clock?.random ?? Math.random,
+  });
+}

@@ -1,0 +1,432 @@
+import { EventEmitter } from 'eventemitter3';
+import { CachePersister } from './cache/cache-persister.js';
+import { EmitCache } from './cache/emit-cache.js';
+import { DeltaEngine } from './delta/delta-engine.js';
+import { objectKey } from './delta/object-key.js';
+import { SinkLane, type LaneStats } from './deliver/sink-lane.js';
+import { ClosedError, SinkStartError, StateError, WatchProxyError } from './errors.js';
+import { kubeWatchSource } from './internal/kube-source.js';
+import type { Logger } from './logger.js';
+import { resolveOptions, type ResolvedOptions, type WatchProxyOptions, type WatchSource } from './options.js';
+import { Route } from './route/route.js';
+import type { Sink } from './sink/sink.js';
+import type { Batch, Change, DropReason, KubeObject } from './types.js';
+import type { ResolvedResource, WatchEvent, WatchHandlers } from './watch/watch-event.js';
+
+/** Lifecycle states; see `WatchProxy`. */
+export type WatchProxyState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+/** A batch a sink confirmed. */
+export interface EmittedInfo {
+  readonly sink: string;
+  readonly batch: Batch;
+  /** 1 when the first attempt succeeded. */
+  readonly attempts: number;
+}
+
+/** Changes that were not (or will never be) delivered, and why. `sink` is undefined for pipeline-wide drops. */
+export interface DroppedInfo {
+  readonly sink: string | undefined;
+  readonly reason: DropReason;
+  readonly keys: readonly string[];
+}
+
+/** A failed attempt that will be retried after `delayMs`. */
+export interface RetryInfo {
+  readonly sink: string;
+  readonly batchId: string;
+  readonly attempt: number;
+  readonly delayMs: number;
+  readonly error: Error;
+}
+
+/** A complete list of one resource was processed. `deletes` counts missed deletes found, over all sinks. */
+export interface SyncedInfo {
+  readonly resource: string;
+  readonly objects: number;
+  readonly deletes: number;
+}
+
+/** The events of a `WatchProxy`, typed. Listeners that throw are isolated and reported through `onError`. */
+export interface WatchProxyEvents {
+  /** A change left the delta engine (before routing). High volume. */
+  change: [change: Change];
+  emitted: [info: EmittedInfo];
+  dropped: [info: DroppedInfo];
+  retrying: [info: RetryInfo];
+  synced: [info: SyncedInfo];
+  /** A watch failed; the watcher retries by itself. */
+  watchError: [error: WatchProxyError, resource: string];
+  /** A send failed (`SinkError`), or the emit cache could not be written (`StateError`). */
+  sinkError: [error: WatchProxyError];
+}
+
+/** A snapshot for metrics. Counters are monotonic since construction. */
+export interface WatchProxyStats {
+  readonly state: WatchProxyState;
+  /** Watch events received, over all resources. */
+  readonly received: number;
+  /** Changes that left the delta engine. */
+  readonly changes: number;
+  /** Pipeline-wide drops (before routing), by reason. Per-sink drops are in `sinks`. */
+  readonly dropped: Readonly<Partial<Record<DropReason, number>>>;
+  /** Resources whose first complete list was processed. */
+  readonly synced: readonly string[];
+  readonly sinks: Readonly<Record<string, LaneStats>>;
+}
+
+/** What `shutdown()` resolves to. */
+export interface ShutdownReport {
+  /** True when every queue drained before the deadline. */
+  readonly drained: boolean;
+  /** Changes delivered over the proxy's life, all sinks. */
+  readonly delivered: number;
+  /** Changes dropped over the proxy's life, pipeline-wide and per sink, by reason. */
+  readonly dropped: Readonly<Partial<Record<DropReason, number>>>;
+  /** Failures while stopping (a sink's close, the last cache write). */
+  readonly errors: readonly Error[];
+  readonly durationMs: number;
+}
+
+interface SinkSlot {
+  readonly sink: Sink;
+  readonly route: Route;
+  readonly lane: SinkLane;
+  readonly cache: EmitCache;
+  readonly persister: CachePersister | undefined;
+  /** Whether a persisted cache was loaded: the first sync then reports deletes as `restart`. */
+  restored: boolean;
+}
+
+function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}
+
+/**
+ * Watches Kubernetes resources and delivers every add, update and delete to sinks:
+ * watch → delta engine → route → per-sink lane (coalesce, batch, retry) → emit cache.
+ *
+ * `new` validates and freezes the options (throws `InvalidArgumentError`) and does no I/O. `start()` loads
+ * the emit caches, starts the sinks, then the watchers, and resolves once every resource is listed. After that,
+ * nothing is thrown into the host: failures go to `onError` and events. `shutdown()` is idempotent and
+ * resolves to a report; `destroy()` aborts. `await using proxy = new WatchProxy(...)` shuts down on scope exit.
+ */
+export class WatchProxy extends EventEmitter<WatchProxyEvents> {
+  readonly #o: ResolvedOptions;
+  readonly #logger: Logger;
+  readonly #delta: DeltaEngine;
+  readonly #slots: readonly SinkSlot[];
+  readonly #dropped: Partial<Record<DropReason, number>> = {};
+  readonly #synced = new Set<string>();
+  #state: WatchProxyState = 'idle';
+  #received = 0;
+  #changes = 0;
+  #source: WatchSource | undefined;
+  #starting: Promise<void> | undefined;
+  #stopping: Promise<ShutdownReport> | undefined;
+  #destroy: (() => void) | undefined;
+  #destroyed = false;
+  /** Set when a failed start already closed the sinks: shutdown must not close them twice. */
+  #sinksClosed = false;
+
+  constructor(options: WatchProxyOptions) {
+    super();
+    this.#o = resolveOptions(options);
+    const o = this.#o;
+    this.#logger = o.logger.child({ component: 'watch-proxy' });
+    this.#delta = new DeltaEngine({
+      clusterName: o.clusterName,
+      ignoreNamespaces: new Set(o.ignoreNamespaces),
+      delayAddEventMs: o.delayAddEventMs,
+      resources: new Map(o.resources.map((r) => [r.name, r.settings])),
+      now: o.now,
+    });
+    const hooks = {
+      emitted: (sink: string, batch: Batch, attempts: number) => this.#emit('emitted', { sink, batch, attempts }),
+      dropped: (sink: string, changes: readonly Change[], reason: DropReason) => {
+        this.#emit('dropped', { sink, reason, keys: changes.map((c) => c.key) });
+      },
+      retrying: (sink: string, info: Omit<RetryInfo, 'sink'>) => this.#emit('retrying', { sink, ...info }),
+      error: (error: WatchProxyError) => {
+        this.#emit('sinkError', error);
+        this.#report(error);
+      },
+    };
+    this.#slots = o.sinks.map(({ sink, namespaces, resourceTypes }) => {
+      const cache = new EmitCache({ ttlMs: o.emitCacheDurationMs, now: o.now });
+      const logger = o.logger.child({ sink: sink.name });
+      const lane = new SinkLane({
+        sink,
+        cache,
+        logger,
+        emitIntervalMs: o.emitIntervalMs,
+        maxObjects: Math.min(o.emitBatchMaxObjects, sink.limits?.maxItems ?? Infinity),
+        maxBytes: Math.min(o.emitBatchMaxBytes, sink.limits?.maxBytes ?? Infinity),
+        attemptTimeoutMs: o.attemptTimeoutMs,
+        abortGraceMs: o.abortGraceMs,
+        retry: o.retry,
+        now: o.now,
+        random: o.random,
+        hooks,
+      });
+      const persister =
+        o.stateDir === undefined
+          ? undefined
+          : new CachePersister({
+              stateDir: o.stateDir,
+              sinkName: sink.name,
+              cache,
+              logger,
+              intervalMs: o.persistIntervalMs,
+              now: o.now,
+              onError: (error) => {
+                const wrapped = new StateError(`writing the emit cache of sink "${sink.name}" failed: ${error.message}`, { cause: error });
+                this.#emit('sinkError', wrapped);
+                this.#report(wrapped);
+              },
+            });
+      return { sink, route: new Route({ namespaces, resourceTypes }), lane, cache, persister, restored: false };
+    });
+  }
+
+  /** Where the proxy is in its lifecycle. */
+  get state(): WatchProxyState {
+    return this.#state;
+  }
+
+  /**
+   * Loads persisted emit caches, runs every sink's `start()` (in parallel), then starts the watchers, and resolves
+   * once every resource's first list was processed. Rejects with `SinkStartError` if a sink fails to start,
+   * and with `ClosedError` after shutdown. Calling it again returns the same promise.
+   */
+  start(): Promise<void> {
+    if (this.#stopping !== undefined) return Promise.reject(new ClosedError());
+    this.#starting ??= this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
+    this.#state = 'starting';
+    const abort = new AbortController();
+    this.#destroy = () => abort.abort(new ClosedError('destroyed'));
+    const lifecycle = { signal: abort.signal, logger: this.#logger };
+    const started: SinkSlot[] = [];
+    try {
+      await Promise.all(
+        this.#slots.map(async (slot) => {
+          if (slot.persister !== undefined) slot.restored = await slot.persister.load();
+        }),
+      );
+      const results = await Promise.allSettled(
+        this.#slots.map(async (slot) => {
+          try {
+            await slot.sink.start?.({ ...lifecycle, logger: this.#o.logger.child({ sink: slot.sink.name }) });
+          } catch (error) {
+            throw new SinkStartError(slot.sink.name, { cause: error });
+          }
+          started.push(slot);
+        }),
+      );
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
+      if (this.#stopping !== undefined) throw new ClosedError('shut down while starting');
+      for (const slot of this.#slots) {
+        slot.lane.start();
+        slot.persister?.start();
+      }
+      const init = {
+        resources: this.#o.resources.map((r) => ({ name: r.name, resyncMs: r.resyncMs })),
+        logger: this.#o.logger,
+        onError: (error: WatchProxyError, resource: string) => {
+          this.#emit('watchError', error, resource);
+          this.#report(error);
+        },
+      };
+      const factory = this.#o.watchSource ?? kubeWatchSource(this.#o.kubeConfig as NonNullable<ResolvedOptions['kubeConfig']>);
+      this.#source = factory(init);
+      const startedAt = this.#o.now();
+      for (const r of this.#o.resources) this.#delta.markWatchStarted(r.name, startedAt);
+      await this.#source.start(this.#handlers());
+      if (this.#stopping !== undefined) throw new ClosedError('shut down while starting');
+      this.#state = 'running';
+      this.#logger.info({ resources: this.#o.resources.length, sinks: this.#slots.length }, 'watch-proxy running');
+    } catch (error) {
+      this.#state = 'failed';
+      this.#sinksClosed = true;
+      // Undo what did start, so a failed start leaves no timers, sockets or watches behind.
+      await this.#source?.stop().catch(() => {});
+      await Promise.allSettled(this.#slots.map((slot) => slot.lane.close()));
+      await Promise.allSettled(this.#slots.map((slot) => slot.persister?.stop()));
+      await Promise.allSettled(started.reverse().map((slot) => slot.sink.close?.(lifecycle)));
+      throw error;
+    }
+  }
+
+  /**
+   * Sends everything queued now, ignoring `emitIntervalMs`, and resolves `true` once all sinks are idle, or
+   * `false` if `timeoutMs` passed first (a sink that is down keeps its changes queued). Rejects with
+   * `ClosedError` after shutdown.
+   */
+  async flush(options: { readonly timeoutMs?: number } = {}): Promise<boolean> {
+    if (this.#stopping !== undefined) throw new ClosedError();
+    return this.#drain(options.timeoutMs ?? Infinity);
+  }
+
+  async #drain(timeoutMs: number): Promise<boolean> {
+    const all = Promise.all(this.#slots.map((slot) => slot.lane.flush())).then(() => true);
+    if (timeoutMs === Infinity) return all;
+    let timer: NodeJS.Timeout | undefined;
+    const stopEarly = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+      timer.unref();
+      this.#destroy = () => resolve(false);
+    });
+    try {
+      return await Promise.race([all, stopEarly]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Stops intake (watchers), drains queues for up to `timeoutMs` (default `shutdownTimeoutMs`), aborts what is
+   * left (counted as dropped: `shutdown`), writes the emit caches, and closes sinks in reverse order.
+   * Idempotent: every call gets the same promise. Never rejects.
+   */
+  shutdown(options: { readonly timeoutMs?: number } = {}): Promise<ShutdownReport> {
+    this.#stopping ??= this.#shutdown(options.timeoutMs ?? this.#o.shutdownTimeoutMs);
+    return this.#stopping;
+  }
+
+  async #shutdown(timeoutMs: number): Promise<ShutdownReport> {
+    const began = this.#o.now();
+    this.#state = 'stopping';
+    const errors: Error[] = [];
+    await this.#starting?.catch(() => {});
+    if (this.#source !== undefined) await this.#source.stop().catch((e: unknown) => errors.push(asError(e)));
+    const drained = this.#destroyed ? false : await this.#drain(timeoutMs);
+    await Promise.all(this.#slots.map((slot) => slot.lane.close()));
+    for (const result of await Promise.allSettled(this.#slots.map((slot) => slot.persister?.stop()))) {
+      if (result.status === 'rejected') errors.push(asError(result.reason));
+    }
+    const closing = new AbortController();
+    const close = { signal: closing.signal, logger: this.#logger };
+    if (!this.#sinksClosed) {
+      for (const slot of [...this.#slots].reverse()) {
+        try {
+          await slot.sink.close?.(close);
+        } catch (error) {
+          errors.push(new WatchProxyError('WP_ERR_SINK_SEND', `sink "${slot.sink.name}" failed to close`, { cause: error }));
+        }
+      }
+    }
+    this.#state = 'stopped';
+    const report = this.#report$(drained, errors, this.#o.now() - began);
+    this.#logger.info({ drained, delivered: report.delivered, dropped: report.dropped }, 'watch-proxy stopped');
+    return report;
+  }
+
+  /** Aborts now: cuts the drain short (in-flight sends are aborted) and shuts down. Safe to call any time. */
+  destroy(): void {
+    this.#destroyed = true;
+    this.#destroy?.();
+    void this.shutdown({ timeoutMs: 0 });
+  }
+
+  /** `await using` support: shuts down. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.shutdown();
+  }
+
+  /** A cheap snapshot of counters and queue depths. */
+  stats(): WatchProxyStats {
+    const sinks: Record<string, LaneStats> = {};
+    for (const slot of this.#slots) sinks[slot.sink.name] = slot.lane.stats();
+    return {
+      state: this.#state,
+      received: this.#received,
+      changes: this.#changes,
+      dropped: { ...this.#dropped },
+      synced: [...this.#synced],
+      sinks,
+    };
+  }
+
+  #report$(drained: boolean, errors: readonly Error[], durationMs: number): ShutdownReport {
+    const dropped: Partial<Record<DropReason, number>> = { ...this.#dropped };
+    let delivered = 0;
+    for (const slot of this.#slots) {
+      const stats = slot.lane.stats();
+      delivered += stats.delivered;
+      for (const [reason, n] of Object.entries(stats.dropped) as [DropReason, number][]) dropped[reason] = (dropped[reason] ?? 0) + n;
+    }
+    return { drained, delivered, dropped, errors, durationMs };
+  }
+
+  #handlers(): WatchHandlers {
+    return {
+      onEvent: (resource, event) => this.#onEvent(resource, event),
+      onSynced: (resource, objects) => this.#onSynced(resource, objects),
+    };
+  }
+
+  #onEvent(resource: ResolvedResource, event: WatchEvent): void {
+    if (this.#stopping !== undefined) return;
+    this.#received++;
+    try {
+      const outcome = this.#delta.process(resource, event);
+      if (outcome.kind === 'dropped') {
+        this.#dropped[outcome.reason] = (this.#dropped[outcome.reason] ?? 0) + 1;
+        this.#emit('dropped', { sink: undefined, reason: outcome.reason, keys: [outcome.key] });
+        return;
+      }
+      this.#changes++;
+      this.#emit('change', outcome.change);
+      for (const slot of this.#slots) if (slot.route.matches(outcome.change, resource)) slot.lane.offer(outcome.change);
+    } catch (error) {
+      // Should be impossible (every stage is total), but a watcher callback must never see an exception.
+      this.#report(new WatchProxyError('WP_ERR_INVALID_ARG', `processing an event of ${resource.name} failed`, { cause: error }));
+    }
+  }
+
+  #onSynced(resource: ResolvedResource, objects: readonly KubeObject[]): void {
+    if (this.#stopping !== undefined) return;
+    try {
+      const present = new Set<string>();
+      for (const object of objects) {
+        const metadata = object['metadata'] as { name?: unknown; namespace?: unknown } | undefined;
+        const name = typeof metadata?.name === 'string' ? metadata.name : '';
+        const namespace = typeof metadata?.namespace === 'string' ? metadata.namespace : '';
+        present.add(objectKey(resource.name, namespace, name));
+      }
+      const first = !this.#synced.has(resource.name);
+      let deletes = 0;
+      for (const slot of this.#slots) {
+        deletes += slot.lane.reconcile(resource.name, present, first && slot.restored ? 'restart' : 'relist');
+      }
+      this.#synced.add(resource.name);
+      if (deletes > 0) this.#logger.info({ resource: resource.name, deletes }, 'sending deletes missed while not watching');
+      this.#emit('synced', { resource: resource.name, objects: objects.length, deletes });
+    } catch (error) {
+      this.#report(new WatchProxyError('WP_ERR_INVALID_ARG', `reconciling ${resource.name} failed`, { cause: error }));
+    }
+  }
+
+  /** Emits without ever letting a listener's exception escape into the pipeline. */
+  #emit<E extends keyof WatchProxyEvents>(event: E, ...args: WatchProxyEvents[E]): void {
+    try {
+      (this.emit as (event: E, ...args: WatchProxyEvents[E]) => boolean)(event, ...args);
+    } catch (error) {
+      this.#report(new WatchProxyError('WP_ERR_INVALID_ARG', `a "${event}" listener threw`, { cause: error }));
+    }
+  }
+
+  #report(error: WatchProxyError): void {
+    try {
+      if (this.#o.onError !== undefined) this.#o.onError(error);
+      else this.#logger.error({ code: error.code, err: error.message }, 'watch-proxy error');
+    } catch {
+      // onError itself failed: nothing left to tell, and the pipeline must go on.
+    }
+  }
+}
