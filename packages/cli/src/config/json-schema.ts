@@ -19,6 +19,8 @@ export function configJsonSchema(): JsonSchema {
   cached ??= {
     $comment: 'Generated from packages/cli/src/config/schema.ts by `pnpm --filter watch-proxy gen:schema`; do not edit.',
     ...z.toJSONSchema(configFileSchema, { io: 'input', target: 'draft-07', unrepresentable: 'any' }),
+    // The loader ignores top-level `x-...` keys (anchors for merges); zod cannot say so, the schema must.
+    patternProperties: { '^x-': { description: 'Free for your own use, e.g. YAML anchors to merge with <<; ignored.' } },
   };
   return cached;
 }

@@ -94,7 +94,8 @@ export function parseConfig(text: string, file: string, options: LoadConfigOptio
   };
 
   // YAML 1.2 core schema: `no`, `on`, `yes` stay strings (the 1.1 boolean trap), `0x1F` is still a number.
-  const doc: Document = parseDocument(text, { lineCounter, version: '1.2', schema: 'core', prettyErrors: false, uniqueKeys: true });
+  // Merge keys (`<<: *defaults`) are not YAML 1.2, but yaml.v2 read them, so existing configs may use them.
+  const doc: Document = parseDocument(text, { lineCounter, version: '1.2', schema: 'core', merge: true, prettyErrors: false, uniqueKeys: true });
   for (const problem of doc.errors) {
     const { line, col } = lineCounter.linePos(problem.pos[0]);
     if (problem.code === 'DUPLICATE_KEY') {
@@ -130,7 +131,9 @@ export function parseConfig(text: string, file: string, options: LoadConfigOptio
   }
 
   const position = (path: Path, target: PositionTarget = 'value') => positionOf(doc, lineCounter, path, target);
-  const input = stripNulls(raw, []);
+  const input = stripNulls(raw, []) as Record<string, unknown>;
+  // Top-level `x-...` keys are the operator's own (typically anchors for `<<` merges), as in docker compose.
+  for (const key of Object.keys(input)) if (key.startsWith('x-')) delete input[key];
   const parseOptions = { error: (issue: z.core.$ZodRawIssue) => issueMessage(issue) };
   let result = configFileSchema.safeParse(input, parseOptions);
   const unknownKeys = result.success ? [] : result.error.issues.filter((issue) => issue.code === 'unrecognized_keys');

@@ -3,7 +3,7 @@
  * reported where the operator has to fix it.
  */
 import { isAlias, isMap, isScalar, isSeq } from 'yaml';
-import type { Document, LineCounter, Node } from 'yaml';
+import type { Document, LineCounter, Node, Pair, YAMLMap } from 'yaml';
 
 /** A 1-based position in the source. */
 export interface SourcePosition {
@@ -37,7 +37,7 @@ export function positionOf(
     let next: unknown;
     let keyNode: unknown;
     if (isMap(node)) {
-      const pair = node.items.find((item) => keyMatches(item.key, segment));
+      const pair = findPair(doc, node, segment);
       if (pair === undefined) break;
       keyNode = pair.key;
       next = pair.value;
@@ -63,6 +63,28 @@ export function positionOf(
   }
   const { line, col } = lineCounter.linePos(offset);
   return { line, column: col };
+}
+
+/**
+ * The entry for `segment` in a mapping, looking through `<<: *anchor` merge keys (enabled in the loader for
+ * yaml.v2 compatibility) so a merged value is located where it is written.
+ */
+function findPair(doc: Document, map: YAMLMap, segment: string | number, depth = 0): Pair | undefined {
+  const own = map.items.find((item) => keyMatches(item.key, segment));
+  if (own !== undefined || depth > 10) return own;
+  for (const item of map.items) {
+    // With `merge: true` the key's value is a symbol; its source text is still `<<`.
+    if (!(isScalar(item.key) && item.key.source === '<<')) continue;
+    const sources = isSeq(item.value) ? item.value.items : [item.value];
+    for (const source of sources) {
+      const target = isAlias(source) ? source.resolve(doc) : source;
+      if (isMap(target)) {
+        const found = findPair(doc, target, segment, depth + 1);
+        if (found !== undefined) return found;
+      }
+    }
+  }
+  return undefined;
 }
 
 function offsetOf(node: unknown): number | undefined {

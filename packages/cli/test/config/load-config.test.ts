@@ -273,3 +273,31 @@ describe('warnings', () => {
     ]);
   });
 });
+
+describe('YAML features', () => {
+  it('supports anchors, merge keys and x- keys for them, locating merged values where they are written', () => {
+    const text = [
+      'x-endpoint: &endpoint',
+      '  timeout: 2s',
+      '  headers: {X-Team: infra}',
+      'remoteEndpoints:',
+      '- <<: *endpoint',
+      '  url: http://a/',
+      '- <<: *endpoint',
+      '  url: http://b/',
+      'resources: [{name: pods}]',
+      '',
+    ].join('\n');
+    const { config, warnings } = load(text, { strict: true });
+    expect(warnings).toEqual([]);
+    expect(config.remoteEndpoints.map((e) => [e.url, e.timeoutMs, e.headers])).toEqual([
+      ['http://a/', 2000, { 'X-Team': 'infra' }],
+      ['http://b/', 2000, { 'X-Team': 'infra' }],
+    ]);
+    const bad = parseConfig(text.replace('timeout: 2s', 'timeout: 2 s'), 'config.yaml', { env: {} });
+    expect(bad.ok ? [] : bad.errors.map(formatDiagnostic)).toEqual([
+      'config.yaml:2:12 remoteEndpoints.0.timeout: unknown unit " s" in duration "2 s"; expected a Go duration such as "300ms", "1h30m" or "7d"',
+      'config.yaml:2:12 remoteEndpoints.1.timeout: unknown unit " s" in duration "2 s"; expected a Go duration such as "300ms", "1h30m" or "7d"',
+    ]);
+  });
+});
