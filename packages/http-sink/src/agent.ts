@@ -11,14 +11,15 @@ import type { HttpSinkTlsOptions } from './options.js';
 export function createAgent(protocol: 'http:' | 'https:', tls: HttpSinkTlsOptions | undefined): HttpAgent {
   const common = { keepAlive: true, maxSockets: 2, maxFreeSockets: 2, scheduling: 'lifo' as const };
   if (protocol === 'http:') return new HttpAgent(common);
-  if ((tls?.certFile === undefined) !== (tls?.keyFile === undefined)) {
-    throw configError('tls: certFile and keyFile must be given together');
-  }
+  const caFile = tls?.caFile ?? undefined;
+  const certFile = tls?.certFile ?? undefined;
+  const keyFile = tls?.keyFile ?? undefined;
+  if ((certFile === undefined) !== (keyFile === undefined)) throw configError('tls: certFile and keyFile must be given together');
   return new HttpsAgent({
     ...common,
-    ...(tls?.caFile === undefined ? {} : { ca: readPem(tls.caFile, 'tls.caFile') }),
-    ...(tls?.certFile === undefined ? {} : { cert: readPem(tls.certFile, 'tls.certFile') }),
-    ...(tls?.keyFile === undefined ? {} : { key: readPem(tls.keyFile, 'tls.keyFile') }),
+    ...(caFile === undefined ? {} : { ca: readPem(caFile, 'tls.caFile') }),
+    ...(certFile === undefined ? {} : { cert: readPem(certFile, 'tls.certFile') }),
+    ...(keyFile === undefined ? {} : { key: readPem(keyFile, 'tls.keyFile') }),
     rejectUnauthorized: tls?.insecureSkipVerify !== true,
   });
 }

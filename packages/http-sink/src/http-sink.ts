@@ -80,12 +80,12 @@ export function createHttpSink(options: HttpSinkOptions): HttpSink {
   }
   const target = `${url.protocol}//${url.host}${url.pathname}`;
   const tls = options.tls;
-  const tlsUsed = tls !== undefined && Object.values(tls).some((value) => value !== undefined && value !== false);
-  if (tlsUsed && url.protocol !== 'https:') throw configError('tls: TLS options need an https: url');
+  const tlsUnused =
+    url.protocol !== 'https:' && tls !== undefined && Object.values(tls).some((value) => value != null && value !== false);
 
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw configError('timeoutMs: must be a positive number of milliseconds');
-  const successStatusCodes = options.successStatusCodes === undefined ? undefined : new Set(options.successStatusCodes);
+  const successStatusCodes = options.successStatusCodes == null ? undefined : new Set(options.successStatusCodes);
   if (successStatusCodes !== undefined) {
     if (successStatusCodes.size === 0) throw configError('successStatusCodes: must not be empty');
     for (const code of successStatusCodes) {
@@ -106,20 +106,23 @@ export function createHttpSink(options: HttpSinkOptions): HttpSink {
   }
 
   // Authorization: basic auth as the original (only with a non-empty username), or a bearer token.
-  const username = options.usernameVar === undefined ? '' : readEnvVar(env, options.usernameVar, 'usernameVar');
-  const password = options.passwordVar === undefined ? '' : readEnvVar(env, options.passwordVar, 'passwordVar');
+  const usernameVar = options.usernameVar ?? undefined;
+  const passwordVar = options.passwordVar ?? undefined;
+  const bearerTokenVar = options.bearerTokenVar ?? undefined;
+  const bearerTokenFile = options.bearerTokenFile ?? undefined;
+  const signingSecretVar = options.signingSecretVar ?? undefined;
+  const username = usernameVar === undefined ? '' : readEnvVar(env, usernameVar, 'usernameVar');
+  const password = passwordVar === undefined ? '' : readEnvVar(env, passwordVar, 'passwordVar');
   const userAuthorization = Object.keys(staticHeaders).some((name) => name.toLowerCase() === 'authorization');
-  const authSources = [username !== '', options.bearerTokenVar !== undefined, options.bearerTokenFile !== undefined, userAuthorization];
+  const authSources = [username !== '', bearerTokenVar !== undefined, bearerTokenFile !== undefined, userAuthorization];
   if (authSources.filter(Boolean).length > 1) {
     throw configError('authorization: use only one of basic auth, bearerTokenVar, bearerTokenFile and an Authorization header');
   }
   if (username !== '') staticHeaders['Authorization'] = `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
-  if (options.bearerTokenVar !== undefined) {
-    staticHeaders['Authorization'] = `Bearer ${readEnvVar(env, options.bearerTokenVar, 'bearerTokenVar')}`;
-  }
-  const tokenFile = options.bearerTokenFile === undefined ? undefined : new TokenFile(options.bearerTokenFile);
-  const signingSecret = options.signingSecretVar === undefined ? undefined : readEnvVar(env, options.signingSecretVar, 'signingSecretVar');
-  if (signingSecret === '') throw configError(`signingSecretVar: environment variable ${options.signingSecretVar ?? ''} is empty`);
+  if (bearerTokenVar !== undefined) staticHeaders['Authorization'] = `Bearer ${readEnvVar(env, bearerTokenVar, 'bearerTokenVar')}`;
+  const tokenFile = bearerTokenFile === undefined ? undefined : new TokenFile(bearerTokenFile);
+  const signingSecret = signingSecretVar === undefined ? undefined : readEnvVar(env, signingSecretVar, 'signingSecretVar');
+  if (signingSecret === '') throw configError(`signingSecretVar: environment variable ${signingSecretVar ?? ''} is empty`);
 
   staticHeaders['Content-Type'] = format === 'cloudevents' ? CLOUDEVENTS_BATCH_CONTENT_TYPE : 'application/json';
   if (compression === 'gzip') staticHeaders['Content-Encoding'] = 'gzip';
@@ -133,10 +136,12 @@ export function createHttpSink(options: HttpSinkOptions): HttpSink {
   };
 
   const agent = createAgent(url.protocol, tls);
-  const insecure = tls?.insecureSkipVerify === true;
+  const insecure = url.protocol === 'https:' && tls?.insecureSkipVerify === true;
   const name = options.name ?? 'http';
   const insecureWarning = `sink ${name}: tls.insecureSkipVerify is on: the server certificate of ${target} is NOT verified; anyone on the path can read and change the payload`;
+  const tlsUnusedWarning = `sink ${name}: tls options have no effect on the http: url ${target}`;
   if (insecure) options.logger?.warn({ sink: name }, insecureWarning);
+  if (tlsUnused) options.logger?.warn({ sink: name }, tlsUnusedWarning);
   const href = url.href;
 
   const sink: HttpSink = {
@@ -146,6 +151,7 @@ export function createHttpSink(options: HttpSinkOptions): HttpSink {
 
     start(ctx: SinkLifecycleContext): Promise<void> {
       if (insecure) ctx.logger.warn({ sink: name }, insecureWarning);
+      if (tlsUnused) ctx.logger.warn({ sink: name }, tlsUnusedWarning);
       return Promise.resolve();
     },
 

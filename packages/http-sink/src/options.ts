@@ -3,14 +3,14 @@ import type { Logger } from '@watch-proxy/core';
 /** A header value: a literal, or the name of an environment variable to read it from (once, at creation). */
 export type HeaderValue = string | { readonly env: string };
 
-/** TLS settings for `https:` URLs. Files are read once, at creation. */
+/** TLS settings for `https:` URLs (ignored, with a warning at `start()`, for `http:`). Files are read once, at creation. */
 export interface HttpSinkTlsOptions {
   /** PEM file of the CA(s) to trust for the server certificate, instead of Node's default roots. */
-  readonly caFile?: string;
+  readonly caFile?: string | null;
   /** PEM client certificate for mutual TLS. Needs `keyFile`. */
-  readonly certFile?: string;
+  readonly certFile?: string | null;
   /** PEM private key of `certFile`. */
-  readonly keyFile?: string;
+  readonly keyFile?: string | null;
   /**
    * Accept any server certificate. Disables the protection TLS exists for: for throwaway test setups only.
    * A warning is logged at `start()`. Default: false.
@@ -34,7 +34,10 @@ export type HttpPayloadFormat = 'watch-proxy' | 'cloudevents';
 /** Request body compression. `gzip` sets `Content-Encoding: gzip`. */
 export type HttpCompression = 'none' | 'gzip';
 
-/** Options of {@link createHttpSink}. Only `url` is required. */
+/**
+ * Options of {@link createHttpSink}. Only `url` is required. Optional settings also accept `null` for "unset", so
+ * a parsed config can be passed through without rewriting its nulls.
+ */
 export interface HttpSinkOptions {
   /** The POST target, used verbatim. `http:` or `https:`. */
   readonly url: string;
@@ -52,16 +55,16 @@ export interface HttpSinkOptions {
    * Name of the environment variable holding the basic-auth username. Read once at creation, one trailing
    * newline stripped; basic auth is sent only when the username is non-empty. A missing variable is an error.
    */
-  readonly usernameVar?: string;
+  readonly usernameVar?: string | null;
   /** Name of the environment variable holding the basic-auth password. Same rules as `usernameVar`. */
-  readonly passwordVar?: string;
+  readonly passwordVar?: string | null;
   /** Name of the environment variable holding a bearer token (`Authorization: Bearer …`). Read once. */
-  readonly bearerTokenVar?: string;
+  readonly bearerTokenVar?: string | null;
   /**
    * File holding a bearer token, re-read whenever it changes (rotated Kubernetes service-account or projected
    * tokens). One trailing newline stripped. Exclusive with `bearerTokenVar` and basic auth.
    */
-  readonly bearerTokenFile?: string;
+  readonly bearerTokenFile?: string | null;
   /** Extra request headers. They cannot replace the ones the sink owns (content, auth, signature headers). */
   readonly headers?: Readonly<Record<string, HeaderValue>>;
   readonly tls?: HttpSinkTlsOptions;
@@ -71,14 +74,14 @@ export interface HttpSinkOptions {
    * Statuses that count as delivered. Default: any 2xx. `[200]` reproduces the original, which treated every
    * other status (201, 202, 204 included) as a failure.
    */
-  readonly successStatusCodes?: readonly number[];
+  readonly successStatusCodes?: readonly number[] | null;
   /** Default: `none`. */
   readonly compression?: HttpCompression;
   /**
    * Name of the environment variable holding the HMAC-SHA256 signing secret. When set, every request carries
    * `X-Watch-Proxy-Timestamp` and `X-Watch-Proxy-Signature` (recipe in docs/payload.md). Read once.
    */
-  readonly signingSecretVar?: string;
+  readonly signingSecretVar?: string | null;
   /** Header carrying the batch id, the same on every retry of a batch. Default: `Idempotency-Key`. */
   readonly idempotencyKeyHeader?: string;
   /** Batch limits for core's batcher. Default: none (core's own limits apply). */
