@@ -3,3 +3,5 @@
 export { MemorySink } from './memory-sink.js';
 export type { MemorySinkBehaviour, MemorySinkOptions } from './memory-sink.js';
 export { FakeSource, fakeResolve } from './fake-source.js';
+export { contractBatch, contractChange, describeSinkContract } from './describe-sink-contract.js';
+export type { SinkContractOptions } from './describe-sink-contract.js';
