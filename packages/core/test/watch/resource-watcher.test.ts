@@ -299,6 +299,49 @@ describe('createResourceWatcher against a fake apiserver', () => {
     expect(lists()).toBe(1);
   });
 
+  it('on 504 ResourceVersionTooLarge backs off and relists instead of retrying the version', async () => {
+    server.put('a', 'x');
+    server.fault((_req, res, url) => {
+      if (url.searchParams.get('watch') !== '1') return false;
+      res.writeHead(504, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ kind: 'Status', code: 504, reason: 'Timeout', message: 'Too large resource version', details: { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }] } }));
+      return true;
+    });
+    const errors: string[] = [];
+    const w = start({ onError: (e) => errors.push(e.kind) });
+    await w.start();
+    await waitFor(() => lists() === 2 && server.openWatches === 1, 'the relist and a new watch');
+    expect(errors).toEqual(['too-large']);
+    expect(w.health().relists).toBe(1);
+    expect(events.map((e) => e.type)).toEqual(['add']); // the relist found nothing new
+  });
+
+  it('relist() reconciles against the server: one list, events only for differences', async () => {
+    server.put('a', 'same');
+    server.put('a', 'changed');
+    const w = start();
+    await w.start();
+    await waitFor(() => server.openWatches === 1, 'the watch');
+    events.length = 0;
+    server.put('a', 'changed', { v: '2' }, { silent: true }); // a change the watch never reported
+    w.relist();
+    await waitFor(() => lists() === 2 && server.openWatches === 1, 'the reconcile');
+    expect(events).toEqual([expect.objectContaining({ type: 'update', name: 'changed' })]);
+    expect(w.health()).toMatchObject({ relists: 1, failures: 0 });
+  });
+
+  it('turns stale when no watch has been open for staleAfterMs, and fresh again once it is', async () => {
+    server.deny = { code: 503 };
+    const w = start({ staleAfterMs: 100 });
+    void w.start();
+    await waitFor(() => w.health().failures >= 1, 'a failure');
+    expect(w.health().synced).toBe(false);
+    await waitFor(() => w.health().stale, 'stale');
+    server.deny = undefined;
+    await waitFor(() => w.health().state === 'watching', 'recovery');
+    expect(w.health()).toMatchObject({ stale: false, synced: true });
+  });
+
   it('re-watches immediately from the last resourceVersion after a clean server timeout', async () => {
     const w = start();
     await w.start();
