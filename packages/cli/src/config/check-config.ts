@@ -37,7 +37,7 @@ export function checkConfig(file: ConfigFile): ConfigFinding[] {
     else error(['resources', i, 'name'], `duplicate resource "${resource.name}" (also resources.${String(first)})`);
   });
   if (file.resources.length === 0) warn(['resources'], 'no resources configured: nothing will be watched');
-  const plurals = new Set([...resourceNames.keys(), ...[...resourceNames.keys()].map(resourcePlural)]);
+  const plurals = new Set([...resourceNames.keys()].map(resourcePlural));
 
   if (file.clusterName !== '' && file.metadata !== undefined && 'cluster' in file.metadata) {
     warn(['metadata', 'cluster'], 'is replaced by clusterName in the payload\'s meta');
@@ -85,7 +85,7 @@ export function checkConfig(file: ConfigFile): ConfigFinding[] {
     }
     if (endpoint.region !== undefined) warn(at('region'), 'is only used by sqs endpoints, which are not supported; ignored');
     endpoint.resourceTypes.forEach((type, j) => {
-      if (!plurals.has(type)) warn(at('resourceTypes', j), `"${type}" matches none of the configured resources, so it routes nothing`);
+      if (!plurals.has(resourcePlural(type))) warn(at('resourceTypes', j), `"${type}" matches none of the configured resources, so it routes nothing`);
     });
   });
 

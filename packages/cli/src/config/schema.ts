@@ -269,11 +269,11 @@ const endpointSchema = z
       .default('watch-proxy')
       .meta({ description: 'Body format: "watch-proxy" (the original payload) or "cloudevents" (a CloudEvents 1.0 batch). Default watch-proxy. New.' }),
     namespaces: stringList(
-      'Only objects in these namespaces are sent to this endpoint (exact match). Default: all.',
+      'Only objects in these namespaces are sent to this endpoint (exact match; a Namespace object matches its own name). Default: all.',
       'A namespace name.',
     ).default([]),
     resourceTypes: stringList(
-      'Only objects of these resources (as named in resources[].name) are sent to this endpoint. Default: all.',
+      'Only objects of these resources are sent to this endpoint: as named in resources[].name, by plural ("services") or as "plural.group" ("deployments.apps"). Default: all.',
       'A resource name.',
     ).default([]),
     region: text('The original\'s AWS region for sqs endpoints; accepted and ignored.').optional(),
@@ -294,9 +294,9 @@ export const configFileSchema = z
       .default(0)
       .meta({ description: 'Maximum objects per batch. 0 means the default, 10.' }),
     emitBatchMaxBytes: wholeNumber()
-      .min(0)
-      .default(1_048_576)
-      .meta({ description: 'Maximum JSON bytes per batch (a larger single object is sent alone); 0 = no limit. Default 1048576 (1 MiB). New.' }),
+      .min(1)
+      .default(5_242_880)
+      .meta({ description: 'Maximum JSON bytes per batch (a larger single object is sent alone). Default 5242880 (5 MiB). New.' }),
     emitCacheDuration: duration(
       'How long a delivered object is remembered so that an unchanged copy is not sent again, a Go duration. 0 (default) = forever.',
       { default: '0' },

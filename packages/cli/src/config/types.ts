@@ -69,9 +69,9 @@ export interface EndpointConfig {
   readonly successStatusCodes: readonly number[] | null;
   /** Default `none`. */
   readonly compression: EndpointCompression;
-  /** Routing filter: only objects in these namespaces; empty (default) = all. Cluster-scoped objects never match. */
+  /** Routing filter: only objects in these namespaces (a Namespace object by its own name); empty (default) = all. */
   readonly namespaces: readonly string[];
-  /** Routing filter: only these resources (as named in `resources[].name`); empty (default) = all. */
+  /** Routing filter: only these resources (as in `resources[].name`, plural, or `plural.group`); empty (default) = all. */
   readonly resourceTypes: readonly string[];
   /** The original's sqs-only AWS region; accepted for compatibility, unused. */
   readonly region: string | null;
@@ -115,7 +115,7 @@ export interface WatchProxyConfig {
   readonly emitIntervalMs: number;
   /** At most this many objects per batch. Default 10. */
   readonly emitBatchMaxObjects: number;
-  /** Batches are cut before exceeding this many bytes of JSON (a larger single object goes alone); 0 = no limit. Default 1 MiB. */
+  /** Batches are cut before exceeding this many bytes of JSON (a larger single object goes alone). Default 5 MiB (core's default). */
   readonly emitBatchMaxBytes: number;
   /** How long a delivered fingerprint suppresses re-sending an unchanged object, in ms; 0 (default) = forever. */
   readonly emitCacheDurationMs: number;

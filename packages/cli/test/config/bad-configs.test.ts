@@ -24,7 +24,7 @@ const cases: readonly (readonly [string, string, readonly string[]])[] = [
   ['a word where a number belongs', 'emitBatchMaxObjects: ten\n', ['bad.yaml:1:22 emitBatchMaxObjects: expected a whole number, got a string']],
   ['a fraction where a whole number belongs', 'emitBatchMaxObjects: 1.5\n', ['bad.yaml:1:22 emitBatchMaxObjects: expected a whole number, got the number 1.5']],
   ['a negative batch size', 'emitBatchMaxObjects: -1\n', ['bad.yaml:1:22 emitBatchMaxObjects: must be at least 0']],
-  ['a negative byte limit', 'emitBatchMaxBytes: -100\n', ['bad.yaml:1:20 emitBatchMaxBytes: must be at least 0']],
+  ['a zero byte limit', 'emitBatchMaxBytes: 0\n', ['bad.yaml:1:20 emitBatchMaxBytes: must be at least 1']],
   ['a negative emit interval', 'emitInterval: -1\n', ['bad.yaml:1:15 emitInterval: must not be negative']],
   [
     'a duration in words',

@@ -47,7 +47,7 @@ describe('the original example config', () => {
 
   it('applies the new keys\' defaults', () => {
     const { config } = load(originalExample, { env: originalEnv });
-    expect(config.emitBatchMaxBytes).toBe(1_048_576);
+    expect(config.emitBatchMaxBytes).toBe(5_242_880);
     expect(config.shutdownGracePeriodMs).toBe(10_000);
     expect(config.stateDir).toBeNull();
     const [first] = config.remoteEndpoints;
@@ -105,7 +105,7 @@ describe('normalization', () => {
       clusterName: 'c',
       emitIntervalMs: 1000,
       emitBatchMaxObjects: 10,
-      emitBatchMaxBytes: 1_048_576,
+      emitBatchMaxBytes: 5_242_880,
       emitCacheDurationMs: 0,
       forceReuploadDurationMs: 0,
       delayAddEventDurationMs: 0,
@@ -170,7 +170,7 @@ describe('normalization', () => {
       [
         'version: 1',
         'stateDir: /var/lib/watch-proxy',
-        'emitBatchMaxBytes: 0',
+        'emitBatchMaxBytes: 65536',
         'ignoreNamespaces: [kube-system]',
         'remoteEndpoints:',
         '- name: cmdb',
@@ -198,7 +198,7 @@ describe('normalization', () => {
     );
     expect(warnings).toEqual(['config.yaml:12:29 remoteEndpoints.0.tls.insecureSkipVerify: warning: TLS certificate verification is disabled for this endpoint']);
     expect(config.stateDir).toBe('/var/lib/watch-proxy');
-    expect(config.emitBatchMaxBytes).toBe(0);
+    expect(config.emitBatchMaxBytes).toBe(65_536);
     const [endpoint] = config.remoteEndpoints;
     expect(endpoint).toMatchObject({
       name: 'cmdb',
@@ -299,5 +299,28 @@ describe('YAML features', () => {
       'config.yaml:2:12 remoteEndpoints.0.timeout: unknown unit " s" in duration "2 s"; expected a Go duration such as "300ms", "1h30m" or "7d"',
       'config.yaml:2:12 remoteEndpoints.1.timeout: unknown unit " s" in duration "2 s"; expected a Go duration such as "300ms", "1h30m" or "7d"',
     ]);
+  });
+});
+
+describe('docs/configuration.md', () => {
+  it('has a complete example that loads with no warnings', () => {
+    const doc = readFileSync(new URL('../../../../docs/configuration.md', import.meta.url), 'utf8');
+    const section = doc.slice(doc.indexOf('## A complete example'));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(yaml).toBeDefined();
+    const env = { CMDB_USERNAME: 'u', CMDB_PASSWORD: 'p', INVENTORY_SIGNING_SECRET: 's', INVENTORY_API_KEY: 'k' };
+    // Its files (CA, token) exist only in the Deployment it describes.
+    const { config, warnings } = load(yaml ?? '', { env, strict: true, checkEnvironment: false });
+    expect(warnings).toEqual([]);
+    expect(config.remoteEndpoints.map((e) => [e.name, e.timeoutMs, e.compression, e.format])).toEqual([
+      ['cmdb', 10_000, 'gzip', 'watch-proxy'],
+      ['inventory', 10_000, 'gzip', 'cloudevents'],
+    ]);
+    expect(config.emitCacheDurationMs).toBe(7 * 86_400_000);
+  });
+
+  it('routes by plural.group without a warning', () => {
+    const { warnings } = load('remoteEndpoints:\n- url: http://r/\n  resourceTypes: [deployments.apps, deployments]\nresources: [{name: apps/v1/deployments}]\n');
+    expect(warnings).toEqual([]);
   });
 });
