@@ -37,6 +37,7 @@ go build -tags=grpcnotrace -ldflags="$ld" -o "$tmp/kube-apiserver" k8s.io/kubern
 go build -tags=grpcnotrace -ldflags="-s -w" -o "$tmp/etcd" go.etcd.io/etcd/server/v3 >&2
 go build -tags=grpcnotrace -ldflags="$ld" -o "$tmp/kubectl" k8s.io/kubernetes/cmd/kubectl >&2
 rm -rf "$out"
+chmod 755 "$tmp"
 mv "$tmp" "$out"
 trap - EXIT
 echo "$out"

@@ -1,1 +1,5 @@
-export {};
+export type { ApiResponse, KubectlResult, StartClusterOptions } from './cluster.ts';
+export { TestCluster, attachCluster, startCluster } from './cluster.ts';
+export type { MintTokenOptions, MintedToken, PolicyRule } from './mint-token.ts';
+export type { ClusterBinaries } from './binaries.ts';
+export { ensureBinaries } from './binaries.ts';
