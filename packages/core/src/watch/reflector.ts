@@ -145,7 +145,6 @@ export class Reflector {
   #goneStreak = 0;
   #bookmarksSeen = false;
   #synced = false;
-  #syncWaiters: (() => void)[] = [];
   #health = {
     lastEventAt: undefined as number | undefined,
     lastBookmarkAt: undefined as number | undefined,
@@ -196,12 +195,6 @@ export class Reflector {
     });
   }
 
-  /** Resolves once synced, degraded or stopped, whichever comes first. */
-  async settled(): Promise<void> {
-    if (this.#synced || this.#stopped || this.#state === 'degraded') return;
-    await new Promise<void>((resolve) => this.#syncWaiters.push(resolve));
-  }
-
   /** Aborts the request in flight, cancels timers, and resolves when the loop has ended. Idempotent. */
   async stop(): Promise<void> {
     if (!this.#stopped) {
@@ -209,7 +202,6 @@ export class Reflector {
       this.#setState('stopped');
       this.#current?.controller.abort(STOPPED);
       this.#wake?.();
-      this.#releaseWaiters();
     }
     await this.#loop;
   }
@@ -252,14 +244,7 @@ export class Reflector {
     if (this.#state === state) return;
     if (state !== 'watching' && this.#state === 'watching') this.#health.notWatchingSince = Date.now();
     this.#state = state;
-    if (state === 'degraded') this.#releaseWaiters();
     this.#deps.onState();
-  }
-
-  #releaseWaiters(): void {
-    const waiters = this.#syncWaiters;
-    this.#syncWaiters = [];
-    for (const w of waiters) w();
   }
 
   async #run(): Promise<void> {
@@ -427,10 +412,8 @@ export class Reflector {
     h.consecutiveFailures = 0;
     h.lastError = undefined;
     this.#deps.logger.debug({ pages, objects: items.length, resourceVersion: rv, namespace: this.#deps.namespace }, 'listed');
-    const wasSynced = this.#synced;
     this.#synced = true;
     this.#deps.onListed(items);
-    if (!wasSynced) this.#releaseWaiters();
   }
 
   async #listPage(path: string, query: Query, items: KubeObject[]): Promise<ListEnvelope> {

@@ -35,6 +35,8 @@ export class FakeApiserver {
   #rv = 100;
   #uid = 0;
   oldestRv = 100;
+  /** When set, requests without `Authorization: Bearer <requiredToken>` get 401. */
+  requiredToken: string | undefined;
   /** Status to answer every list and watch with, or undefined. */
   deny: { code: number; headers?: Record<string, string> } | undefined;
 
@@ -138,6 +140,11 @@ export class FakeApiserver {
     }
     if (m === null) {
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', code: 404, reason: 'NotFound', message: 'not found' }));
+      return;
+    }
+    if (this.requiredToken !== undefined && req.headers.authorization !== `Bearer ${this.requiredToken}`) {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 401, reason: 'Unauthorized', message: 'Unauthorized' }));
       return;
     }
     if (this.deny !== undefined) {

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../../src/types.js';
 import { createResourceWatcher } from '../../src/watch/resource-watcher.js';
 import type { ResourceWatcher, ResourceWatcherOptions } from '../../src/watch/resource-watcher.js';
@@ -340,6 +341,33 @@ describe('createResourceWatcher against a fake apiserver', () => {
     server.deny = undefined;
     await waitFor(() => w.health().state === 'watching', 'recovery');
     expect(w.health()).toMatchObject({ stale: false, synced: true });
+  });
+
+  it('on 401 applies credentials afresh on every attempt (a rotated token is picked up without a restart)', async () => {
+    server.requiredToken = 'rotated';
+    let token = 'expired';
+    const kc = new KubeConfig();
+    // A custom authenticator stands in for a token file or exec plugin whose token changes over time.
+    kc.addAuthenticator({
+      isAuthProvider: (user) => user.name === 'rotating',
+      applyAuthentication: async (_user, opts) => {
+        opts.headers = { ...opts.headers, Authorization: `Bearer ${token}` };
+      },
+    });
+    kc.loadFromOptions({
+      clusters: [{ name: 'fake', server: server.url, skipTLSVerify: true }],
+      users: [{ name: 'rotating' }],
+      contexts: [{ name: 'c', cluster: 'fake', user: 'rotating' }],
+      currentContext: 'c',
+    });
+    const errors: string[] = [];
+    const w = start({ kubeConfig: kc, onError: (e) => errors.push(`${e.kind}:${e.status}`) });
+    void w.start();
+    await waitFor(() => errors.length >= 2, 'rejected attempts');
+    expect(w.health()).toMatchObject({ state: 'backoff', lastError: { kind: 'unauthorized', status: 401 } });
+    token = 'rotated';
+    await waitFor(() => w.health().state === 'watching', 'recovery with the new token');
+    expect(errors.every((e) => e === 'unauthorized:401')).toBe(true);
   });
 
   it('re-watches immediately from the last resourceVersion after a clean server timeout', async () => {
