@@ -17,7 +17,7 @@ const EXPECTED: Readonly<Record<string, string>> = {
   null: 'null',
 };
 
-/** Describes a YAML value by kind only: config text may hold things that should not be echoed into logs. */
+/** Describes a YAML value by kind (numbers and booleans verbatim): strings may hold things not to echo into logs. */
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
@@ -25,7 +25,7 @@ export function describeValue(value: unknown): string {
     case 'string':
       return 'a string';
     case 'number':
-      return Number.isInteger(value) ? `the number ${String(value)}` : `the number ${String(value)}`;
+      return `the number ${String(value)}`;
     case 'boolean':
       return String(value);
     case 'object':

@@ -124,7 +124,14 @@ export function parseConfig(text: string, file: string, options: LoadConfigOptio
     return done();
   }
 
-  const raw = doc.toJS({ maxAliasCount: 1000 }) as Record<string, unknown>;
+  let raw: Record<string, unknown>;
+  try {
+    raw = doc.toJS({ maxAliasCount: 1000 }) as Record<string, unknown>;
+  } catch (error) {
+    // Only alias explosions ("billion laughs") get here; the message is the YAML library's, without a stack.
+    add('error', 1, 1, [], `invalid YAML: ${yamlMessage(error instanceof Error ? error.message : String(error))}`);
+    return done();
+  }
   if (raw['kind'] === 'ConfigMap' && typeof raw['data'] === 'object') {
     add('error', 1, 1, [], 'this is a Kubernetes ConfigMap manifest, not a watch-proxy config: use the config.yaml inside its data (mounted as /etc/watch-proxy/config.yaml)');
     return done();

@@ -234,3 +234,14 @@ describe('files that cannot be read', () => {
     ]);
   });
 });
+
+describe('hostile YAML', () => {
+  it('rejects an alias explosion without hanging or throwing', () => {
+    const lines = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 0; i < 8; i++) lines.push(`${'bcdefghij'[i] ?? ''}: &${'bcdefghij'[i] ?? ''} [${Array.from({ length: 10 }, () => `*${'abcdefghij'[i] ?? ''}`).join(', ')}]`);
+    const result = parseConfig(`${lines.join('\n')}\n`, 'bad.yaml', { env });
+    expect(result.ok ? [] : result.errors.map(formatDiagnostic)).toEqual([
+      'bad.yaml:1:1: invalid YAML: Excessive alias count indicates a resource exhaustion attack',
+    ]);
+  });
+});
