@@ -150,7 +150,8 @@ function listener(description: string, what: string, defaultPath: string) {
       port: port(`TCP port of the ${what} server; unset or "" disables it. 0 picks a free port.`),
       path: z
         .string()
-        .startsWith('/', { error: 'must start with "/"' })
+        // A regex rather than startsWith: it becomes a plain `pattern` in the JSON Schema (no custom format).
+        .regex(/^\//, { error: 'must start with "/"' })
         .default(defaultPath)
         .meta({ description: `URL path of the ${what} endpoint. Default ${defaultPath}.` }),
     })
@@ -184,6 +185,7 @@ const resourceSchema = z
         }),
       )
       .meta({
+        pattern: RESOURCE_NAME.source,
         description:
           'The resource to watch: a plural ("services"), "plural.group" ("certificates.cert-manager.io") or "group/version/plural" ("apps/v1/deployments"). Resolved through API discovery; built-ins and CRDs both work.',
       }),
