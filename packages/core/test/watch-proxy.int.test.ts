@@ -1,0 +1,185 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { startCluster, type TestCluster } from '@watch-proxy/test-cluster';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemorySink } from '../src/testing/memory-sink.js';
+import type { Change, KubeObject } from '../src/types.js';
+import { WatchProxy } from '../src/watch-proxy.js';
+
+// One real apiserver for this file. No mocks: the proxy watches it through the default (reflector) source.
+let cluster: TestCluster;
+let kubeConfig: KubeConfig;
+
+beforeAll(async () => {
+  cluster = await startCluster();
+  kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(cluster.kubeconfigPath);
+});
+
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+const suffix = (): string => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+
+async function must(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+  const res = await cluster.request(method, path, body);
+  if (res.status < 200 || res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+  return res.body as Record<string, unknown>;
+}
+
+/** key → uid@resourceVersion, the identity of each object's exact state. */
+function identities(entries: Iterable<[string, KubeObject]>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [key, object] of entries) {
+    const m = object['metadata'] as { uid: string; resourceVersion: string };
+    out.set(key, `${m.uid}@${m.resourceVersion}`);
+  }
+  return out;
+}
+
+/** A fresh list from the apiserver, keyed as the pipeline keys objects. */
+async function listed(resource: string, path: string, keep: (o: KubeObject) => boolean = () => true): Promise<Map<string, string>> {
+  const items = ((await must('GET', path))['items'] as KubeObject[]).filter(keep);
+  return identities(
+    items.map((o) => {
+      const m = o['metadata'] as { name: string; namespace?: string };
+      return [m.namespace ? `${resource}|${m.namespace}/${m.name}` : `${resource}|${m.name}`, o] as [string, KubeObject];
+    }),
+  );
+}
+
+function sameMap(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+  return a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
+}
+
+describe('WatchProxy against a real apiserver', () => {
+  it('converges: the MemorySink replay equals the cluster for configmaps, services, namespaces and a CRD', async () => {
+    const id = suffix();
+    const ns = `wp-conv-${id}`;
+    const group = `wp${id}.example.com`;
+    await must('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: `widgets.${group}` },
+      spec: {
+        group,
+        scope: 'Namespaced',
+        names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
+        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+      },
+    });
+    // Served only once established; waiting keeps the watcher out of its (long) degraded backoff.
+    const established = await cluster.kubectl(['wait', '--for=condition=Established', `crd/widgets.${group}`, '--timeout=60s']);
+    expect(established.code, established.stderr).toBe(0);
+    await must('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    await must('POST', `/api/v1/namespaces/${ns}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'before-start' }, data: { a: '1' } });
+
+    const sink = new MemorySink({ name: 'memory' });
+    const crd = `widgets.${group}`;
+    const proxy = new WatchProxy({
+      kubeConfig,
+      resources: ['configmaps', 'services', 'namespaces', crd],
+      // only this test's objects: the cluster has its own configmaps and services in kube-system/default
+      sinks: [{ sink, namespaces: [ns, `${ns}-b`] }],
+      emitIntervalMs: 50,
+      emitBatchMaxObjects: 100,
+      clusterName: 'it',
+    });
+    const errors: Error[] = [];
+    proxy.on('sinkError', (e) => errors.push(e));
+    await proxy.start();
+
+    // churn: creates, updates, deletes, a re-created name, a second namespace, a custom resource
+    await must('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: `${ns}-b` } });
+    for (let i = 0; i < 10; i++) {
+      await must('POST', `/api/v1/namespaces/${ns}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}` }, data: { i: String(i) } });
+    }
+    for (let i = 0; i < 10; i += 2) {
+      const current = await must('GET', `/api/v1/namespaces/${ns}/configmaps/cm-${i}`);
+      await must('PUT', `/api/v1/namespaces/${ns}/configmaps/cm-${i}`, { ...current, data: { i: `${i}-changed` } });
+    }
+    for (const i of [1, 3]) await must('DELETE', `/api/v1/namespaces/${ns}/configmaps/cm-${i}`);
+    await must('POST', `/api/v1/namespaces/${ns}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm-1' }, data: { i: 'recreated' } });
+    await must('POST', `/api/v1/namespaces/${ns}-b/services`, {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web' },
+      spec: { ports: [{ port: 80, targetPort: 8080 }], selector: { app: 'web' } },
+    });
+    await must('POST', `/apis/${group}/v1/namespaces/${ns}/widgets`, { apiVersion: `${group}/v1`, kind: 'Widget', metadata: { name: 'w1' }, spec: { size: 1 } });
+    const w = await must('GET', `/apis/${group}/v1/namespaces/${ns}/widgets/w1`);
+    await must('PUT', `/apis/${group}/v1/namespaces/${ns}/widgets/w1`, { ...w, spec: { size: 2 } });
+    await must('POST', `/apis/${group}/v1/namespaces/${ns}/widgets`, { apiVersion: `${group}/v1`, kind: 'Widget', metadata: { name: 'w2' }, spec: { size: 9 } });
+    await must('DELETE', `/apis/${group}/v1/namespaces/${ns}/widgets/w2`);
+    await must('DELETE', `/api/v1/namespaces/${ns}-b`); // stays Terminating without a controller manager: an update
+
+    const ours = (o: KubeObject): boolean => [ns, `${ns}-b`].includes((o['metadata'] as { name: string }).name);
+    const expected = new Map([
+      ...(await listed('configmaps', `/api/v1/namespaces/${ns}/configmaps`)),
+      ...(await listed('services', `/api/v1/namespaces/${ns}-b/services`)),
+      ...(await listed('namespaces', '/api/v1/namespaces', ours)),
+      ...(await listed(crd, `/apis/${group}/v1/namespaces/${ns}/widgets`)),
+    ]);
+    expect(expected.size).toBe(1 + 9 + 1 + 2 + 1);
+    await sink.waitFor((s) => sameMap(identities(s.view()), expected), { timeoutMs: 30_000, what: 'the sink to match the cluster' });
+
+    const recreated = sink.changes.filter((c) => c.key === `configmaps|${ns}/cm-1`).map((c) => c.event);
+    expect(recreated).toEqual(['add', 'delete', 'add']);
+    expect(sink.changes.find((c) => c.resource === crd)?.uniqueId).toMatch(/^it-/);
+    expect(errors).toEqual([]);
+    const report = await proxy.shutdown();
+    expect(report.drained).toBe(true);
+  });
+
+  it('after a restart with the same stateDir sends exactly the 3 missed deletes (last state) and 2 updates', async () => {
+    const ns = `wp-restart-${suffix()}`;
+    const stateDir = await mkdtemp(join(tmpdir(), 'wp-int-state-'));
+    try {
+      await must('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+      for (let i = 0; i < 8; i++) {
+        await must('POST', `/api/v1/namespaces/${ns}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}` }, data: { v: `original-${i}` } });
+      }
+      const run = (sink: MemorySink): WatchProxy =>
+        new WatchProxy({
+          kubeConfig,
+          resources: [{ name: 'configmaps', pruneFields: ['metadata.resourceVersion', 'metadata.managedFields'] }],
+          sinks: [{ sink, namespaces: [ns] }],
+          emitIntervalMs: 50,
+          emitBatchMaxObjects: 100,
+          stateDir,
+        });
+
+      const first = new MemorySink({ name: 'inventory' });
+      const p1 = run(first);
+      await p1.start();
+      await first.waitFor((s) => s.view().size === 8, { timeoutMs: 30_000, what: '8 configmaps' });
+      await p1.shutdown();
+
+      // while stopped: delete 3, change 2, leave 3 untouched
+      for (const i of [0, 1, 2]) await must('DELETE', `/api/v1/namespaces/${ns}/configmaps/cm-${i}`);
+      for (const i of [3, 4]) {
+        const current = await must('GET', `/api/v1/namespaces/${ns}/configmaps/cm-${i}`);
+        await must('PUT', `/api/v1/namespaces/${ns}/configmaps/cm-${i}`, { ...current, data: { v: `changed-${i}` } });
+      }
+
+      const second = new MemorySink({ name: 'inventory' });
+      const p2 = run(second);
+      await p2.start();
+      expect(await p2.flush({ timeoutMs: 30_000 })).toBe(true);
+      const sent = (c: Change): string => `${c.event}:${c.name}:${(c.object['data'] as { v: string }).v}`;
+      expect(second.changes.map(sent).sort()).toEqual([
+        'delete:cm-0:original-0',
+        'delete:cm-1:original-1',
+        'delete:cm-2:original-2',
+        'update:cm-3:changed-3',
+        'update:cm-4:changed-4',
+      ]);
+      await p2.shutdown();
+    } finally {
+      await rm(stateDir, { recursive: true, force: true });
+    }
+  });
+});
