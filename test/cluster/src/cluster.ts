@@ -40,6 +40,14 @@ export interface ApiResponse {
   readonly body: unknown;
 }
 
+/** Options of {@link TestCluster.request}. */
+export interface RequestOptions {
+  /** Content type of a string body. Default `application/json`. */
+  readonly contentType?: string;
+  /** Give up after this many milliseconds. Default 60 000. */
+  readonly timeoutMs?: number;
+}
+
 /** What `kubectl` printed and how it exited. */
 export interface KubectlResult {
   readonly stdout: string;
@@ -158,9 +166,21 @@ export class TestCluster {
     return revision;
   }
 
-  /** A REST call as the admin user. `body` is sent as JSON unless it is a string. */
-  request(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<ApiResponse> {
-    return apiRequest(this.server, this.caFile, this.adminToken, method, path, body, contentType);
+  /**
+   * A REST call as the admin user. `body` is sent as JSON unless it is a string (then with `contentType`,
+   * e.g. `application/merge-patch+json`). Times out after `timeoutMs` (default 60 000).
+   */
+  request(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<ApiResponse> {
+    return apiRequest(
+      this.server,
+      this.caFile,
+      this.adminToken,
+      method,
+      path,
+      body,
+      options.contentType ?? 'application/json',
+      options.timeoutMs,
+    );
   }
 
   /** Runs this cluster's kubectl with the admin kubeconfig. Never throws for a non-zero exit; check `code`. */
@@ -391,7 +411,7 @@ function apiRequest(
   path: string,
   body: unknown,
   contentType: string,
-  timeoutMs = 60_000,
+  timeoutMs: number | undefined = 60_000,
 ): Promise<ApiResponse> {
   const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
   return new Promise((resolve, reject) => {

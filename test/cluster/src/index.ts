@@ -1,4 +1,4 @@
-export type { ApiResponse, KubectlResult, StartClusterOptions } from './cluster.ts';
+export type { ApiResponse, KubectlResult, RequestOptions, StartClusterOptions } from './cluster.ts';
 export { TestCluster, attachCluster, startCluster } from './cluster.ts';
 export type { MintTokenOptions, MintedToken, PolicyRule } from './mint-token.ts';
 export type { ClusterBinaries } from './binaries.ts';
