@@ -1,0 +1,180 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCluster } from '@watch-proxy/test-cluster';
+import type { TestCluster } from '@watch-proxy/test-cluster';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeObject } from '../../src/types.js';
+import { resolveResources } from '../../src/watch/discovery.js';
+import { WatchError } from '../../src/watch/kube-api-error.js';
+import { createResourceWatcher } from '../../src/watch/resource-watcher.js';
+import type { ResourceWatcher } from '../../src/watch/resource-watcher.js';
+import type { WatchEvent } from '../../src/watch/watch-event.js';
+import {
+  adminKubeConfig,
+  cacheSummary,
+  configMap,
+  createNamespace,
+  freshList,
+  inParallel,
+  must,
+  replay,
+  socketsTo,
+  uniqueId,
+} from './cluster-helpers.js';
+import { waitFor, waitForAsync } from './wait-for.js';
+
+describe('resource watcher against a real apiserver', () => {
+  let cluster: TestCluster;
+  let kc: KubeConfig;
+  const watchers: ResourceWatcher[] = [];
+
+  beforeAll(async () => {
+    cluster = await startCluster();
+    kc = adminKubeConfig(cluster);
+  });
+
+  afterAll(async () => {
+    await Promise.all(watchers.map((w) => w.stop()));
+    await cluster?.stop();
+  });
+
+  it('resolves the original names, plural.group and group/version/plural through discovery', async () => {
+    const names = ['nodes', 'namespaces', 'pods', 'services', 'ingresses', 'deployments', 'replicasets', 'configmaps', 'secrets'];
+    const resolved = await resolveResources(kc, [...names, 'deployments.apps', 'networking.k8s.io/v1/ingresses', 'v1/pods', 'cm']);
+    const refs = Object.fromEntries(resolved.map((r) => [r.name, `${r.ref.group}/${r.ref.version}/${r.ref.resource}:${r.ref.kind}:${r.ref.namespaced}`]));
+    expect(refs).toEqual({
+      nodes: '/v1/nodes:Node:false',
+      namespaces: '/v1/namespaces:Namespace:false',
+      pods: '/v1/pods:Pod:true',
+      services: '/v1/services:Service:true',
+      ingresses: 'networking.k8s.io/v1/ingresses:Ingress:true',
+      deployments: 'apps/v1/deployments:Deployment:true',
+      replicasets: 'apps/v1/replicasets:ReplicaSet:true',
+      configmaps: '/v1/configmaps:ConfigMap:true',
+      secrets: '/v1/secrets:Secret:true',
+      'deployments.apps': 'apps/v1/deployments:Deployment:true',
+      'networking.k8s.io/v1/ingresses': 'networking.k8s.io/v1/ingresses:Ingress:true',
+      'v1/pods': '/v1/pods:Pod:true',
+      cm: '/v1/configmaps:ConfigMap:true',
+    });
+    const err = await resolveResources(kc, ['pods', 'nosuchthings', 'widgets.example.com']).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WatchError);
+    expect(err).toMatchObject({ kind: 'not-found', code: 'WP_ERR_WATCH_NOT_FOUND' });
+    expect((err as Error).message).toContain('nosuchthings, widgets.example.com');
+  });
+
+  it('lists 1,234 ConfigMaps in 13 pages of 100 and is synced only after the last page', async () => {
+    const ns = `pages-${uniqueId()}`;
+    const run = uniqueId();
+    await createNamespace(cluster, ns);
+    await inParallel(1234, 16, (i) => must(cluster, 'POST', `/api/v1/namespaces/${ns}/configmaps`, configMap(ns, `cm-${i}`, { run }, { i: String(i) })));
+    const events: WatchEvent[] = [];
+    const syncedDuringList: boolean[] = [];
+    const syncedLists: number[] = [];
+    const w = createResourceWatcher({
+      kubeConfig: kc,
+      resource: 'configmaps',
+      labelSelector: `run=${run}`,
+      pageSize: 100,
+      handlers: {
+        onEvent: (_r, e) => {
+          events.push(e);
+          syncedDuringList.push(w.health().synced);
+        },
+        onSynced: (_r, objects) => syncedLists.push(objects.length),
+      },
+    });
+    watchers.push(w);
+    await w.start();
+    const h = w.health();
+    expect(h.scopes[0]!.lastList).toMatchObject({ pages: 13, objects: 1234 });
+    expect(h).toMatchObject({ synced: true, objects: 1234, relists: 0, failures: 0 });
+    expect(events).toHaveLength(1234);
+    expect(events.every((e) => e.type === 'add')).toBe(true);
+    expect(syncedDuringList.includes(true)).toBe(false);
+    expect(syncedLists).toEqual([1234]);
+    expect(cacheSummary(w)).toEqual(await freshList(cluster, `/api/v1/configmaps?labelSelector=run%3D${run}`));
+    await w.stop();
+  });
+
+  it('picks up a CRD created after start, and is degraded (not dead) when it is deleted, recovering when it returns', async () => {
+    const group = `t${uniqueId()}.example.com`;
+    const name = `widgets.${group}`;
+    const ns = `crd-${uniqueId()}`;
+    await createNamespace(cluster, ns);
+    const events: WatchEvent[] = [];
+    const w = createResourceWatcher({
+      kubeConfig: kc,
+      resource: name,
+      backoff: { baseMs: 100, capMs: 500, degradedCapMs: 500 },
+      handlers: { onEvent: (_r, e) => events.push(e) },
+    });
+    watchers.push(w);
+    await w.start(); // resolves although the CRD does not exist: degraded, retrying
+    expect(w.health()).toMatchObject({ state: 'degraded', synced: false, lastError: { kind: 'not-found' } });
+
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name },
+      spec: {
+        group,
+        scope: 'Namespaced',
+        names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
+        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+      },
+    };
+    await must(cluster, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
+    const widget = (n: string): Record<string, unknown> => ({ apiVersion: `${group}/v1`, kind: 'Widget', metadata: { name: n, namespace: ns }, spec: { size: 1 } });
+    // The CRD's REST endpoint appears a moment after the CRD object; retry the create until it does.
+    await waitForAsync(async () => (await cluster.request('POST', `/apis/${group}/v1/namespaces/${ns}/widgets`, widget('w1'))).status === 201, 'the widgets endpoint');
+    await waitFor(() => w.health().state === 'watching' && w.cache.has(`${ns}/w1`), 'the watcher to pick up the CRD', 30_000);
+    expect(w.resource?.ref).toMatchObject({ group, version: 'v1', resource: 'widgets', kind: 'Widget', namespaced: true });
+    await must(cluster, 'POST', `/apis/${group}/v1/namespaces/${ns}/widgets`, widget('w2'));
+    await waitFor(() => w.cache.has(`${ns}/w2`), 'the second widget');
+
+    await must(cluster, 'DELETE', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`);
+    await waitFor(() => w.health().state === 'degraded' && w.health().lastError?.kind === 'not-found', 'degraded after the CRD is gone', 60_000);
+    expect(w.health().state).not.toBe('stopped');
+
+    await waitForAsync(async () => (await cluster.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd)).status === 201, 'the CRD re-created', 60_000);
+    await waitForAsync(async () => (await cluster.request('POST', `/apis/${group}/v1/namespaces/${ns}/widgets`, widget('w3'))).status === 201, 'the widgets endpoint again', 60_000);
+    await waitFor(() => w.health().state === 'watching' && w.cache.has(`${ns}/w3`), 'recovery', 30_000);
+    expect(cacheSummary(w)).toEqual(await freshList(cluster, `/apis/${group}/v1/widgets`));
+    expect(replay(events)).toEqual(cacheSummary(w));
+    await w.stop();
+  });
+
+  it('stop() under load: no events after it resolves and no sockets left open', async () => {
+    const ns = `stop-${uniqueId()}`;
+    await createNamespace(cluster, ns);
+    const port = Number(new URL(cluster.server).port);
+    const events: KubeObject[] = [];
+    const w = createResourceWatcher({
+      kubeConfig: kc,
+      resource: 'configmaps',
+      namespaces: [ns],
+      handlers: { onEvent: (_r, e) => events.push(e.object) },
+    });
+    await w.start();
+    let churning = true;
+    let writes = 0;
+    const churn = inParallel(8, 8, async (worker) => {
+      for (let i = 0; churning; i++) {
+        await must(cluster, 'POST', `/api/v1/namespaces/${ns}/configmaps`, configMap(ns, `w${worker}-${i}`, {}));
+        writes++;
+      }
+    });
+    await waitFor(() => events.length >= 50, 'events under load', 30_000);
+    expect(socketsTo(port)).toBeGreaterThan(0);
+    await w.stop();
+    const seen = events.length;
+    const writesAtStop = writes;
+    await waitFor(() => writes >= writesAtStop + 50, 'more writes after stop', 30_000);
+    churning = false;
+    await churn;
+    expect(events.length).toBe(seen);
+    expect(w.health().state).toBe('stopped');
+    // The churn's own requests use one connection each and close them; the watcher must have closed all of its.
+    await waitFor(() => socketsTo(port) === 0, 'every connection to the apiserver closed', 10_000);
+  });
+});
