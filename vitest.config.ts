@@ -8,6 +8,9 @@ export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: conditions } },
   test: {
+    // The JSON results give .ci/run its closing `N passed, N failed` line.
+    reporters: ['default', 'json'],
+    outputFile: { json: '.vitest-results.json' },
     projects: [
       {
         extends: true,
