@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { readdirSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../../src/types.js';
 import { createResourceWatcher } from '../../src/watch/resource-watcher.js';
@@ -368,6 +369,25 @@ describe('createResourceWatcher against a fake apiserver', () => {
     token = 'rotated';
     await waitFor(() => w.health().state === 'watching', 'recovery with the new token');
     expect(errors.every((e) => e === 'unauthorized:401')).toBe(true);
+  });
+
+  it('leaks no file descriptors or connections across 300 reconnects', async () => {
+    const fds = (): number => readdirSync('/proc/self/fd').length;
+    const w = start();
+    await w.start();
+    await waitFor(() => server.openWatches === 1, 'the watch');
+    const before = fds();
+    for (let i = 0; i < 300; i++) {
+      server.put('a', `cm-${i % 5}`); // keeps every watch from being a 'very short' one
+      await waitFor(() => server.openWatches === 1, 'the watch');
+      server.endWatches();
+    }
+    await waitFor(() => server.openWatches === 1, 'the last watch');
+    expect(w.health().reconnects).toBeGreaterThanOrEqual(300);
+    expect(w.health().failures).toBe(0);
+    // One socket for the open watch at most; a leak would show up as hundreds.
+    expect(fds() - before).toBeLessThanOrEqual(2);
+    expect(await server.connections()).toBe(1);
   });
 
   it('re-watches immediately from the last resourceVersion after a clean server timeout', async () => {
