@@ -4,24 +4,35 @@ import { Agent as HttpsAgent } from 'node:https';
 import { configError } from './config-error.js';
 import type { HttpSinkTlsOptions } from './options.js';
 
-/**
- * The keep-alive agent for one endpoint: sends are never concurrent for one sink, so a couple of sockets is
- * plenty, and reusing them saves a TCP (and TLS) handshake per batch.
- */
-export function createAgent(protocol: 'http:' | 'https:', tls: HttpSinkTlsOptions | undefined): HttpAgent {
-  const common = { keepAlive: true, maxSockets: 2, maxFreeSockets: 2, scheduling: 'lifo' as const };
-  if (protocol === 'http:') return new HttpAgent(common);
+/** TLS material read from the files named in the options, once. */
+export interface TlsMaterial {
+  readonly ca?: Buffer;
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
+  readonly rejectUnauthorized: boolean;
+}
+
+/** Reads the CA, certificate and key files named in `tls`; a missing file is a creation error naming the option. */
+export function readTlsMaterial(tls: HttpSinkTlsOptions | undefined): TlsMaterial {
   const caFile = tls?.caFile ?? undefined;
   const certFile = tls?.certFile ?? undefined;
   const keyFile = tls?.keyFile ?? undefined;
   if ((certFile === undefined) !== (keyFile === undefined)) throw configError('tls: certFile and keyFile must be given together');
-  return new HttpsAgent({
-    ...common,
+  return {
     ...(caFile === undefined ? {} : { ca: readPem(caFile, 'tls.caFile') }),
     ...(certFile === undefined ? {} : { cert: readPem(certFile, 'tls.certFile') }),
     ...(keyFile === undefined ? {} : { key: readPem(keyFile, 'tls.keyFile') }),
     rejectUnauthorized: tls?.insecureSkipVerify !== true,
-  });
+  };
+}
+
+/**
+ * The keep-alive agent for one endpoint: sends are never concurrent for one sink, so a couple of sockets is
+ * plenty, and reusing them saves a TCP (and TLS) handshake per batch.
+ */
+export function createAgent(protocol: 'http:' | 'https:', tls: TlsMaterial): HttpAgent {
+  const common = { keepAlive: true, maxSockets: 2, maxFreeSockets: 2, scheduling: 'lifo' as const };
+  return protocol === 'http:' ? new HttpAgent(common) : new HttpsAgent({ ...common, ...tls });
 }
 
 function readPem(path: string, option: string): Buffer {

@@ -3,7 +3,7 @@ import { gzip as gzipCallback } from 'node:zlib';
 import fetch from 'node-fetch';
 import { buildMeta, encodeWatchProxyPayload, wrapVroPayload } from '@watch-proxy/core';
 import type { Batch, Change, SendContext, SendOutcome, Sink, SinkLifecycleContext } from '@watch-proxy/core';
-import { createAgent } from './agent.js';
+import { createAgent, readTlsMaterial } from './agent.js';
 import { classifyFailure, classifyResponse } from './classify.js';
 import { CLOUDEVENTS_BATCH_CONTENT_TYPE, encodeCloudEventsBatch } from './cloudevents.js';
 import { configError } from './config-error.js';
@@ -11,6 +11,7 @@ import { readEnvVar } from './env-secret.js';
 import type { HttpSinkOptions } from './options.js';
 import { readCappedBody } from './response-body.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signBody } from './signing.js';
+import { checkConnection } from './startup-check.js';
 import { TokenFile } from './token-file.js';
 
 const gzip = promisify(gzipCallback);
@@ -135,7 +136,10 @@ export function createHttpSink(options: HttpSinkOptions): HttpSink {
     return type === 'vro' ? wrapVroPayload(payload) : payload;
   };
 
-  const agent = createAgent(url.protocol, tls);
+  const startupCheck = options.startupCheck ?? 'connect';
+  if (startupCheck !== 'connect' && startupCheck !== 'none') throw configError(`startupCheck: unknown value '${String(startupCheck)}' (connect or none)`);
+  const tlsMaterial = url.protocol === 'https:' ? readTlsMaterial(tls) : { rejectUnauthorized: true };
+  const agent = createAgent(url.protocol, tlsMaterial);
   const insecure = url.protocol === 'https:' && tls?.insecureSkipVerify === true;
   const name = options.name ?? 'http';
   const insecureWarning = `sink ${name}: tls.insecureSkipVerify is on: the server certificate of ${target} is NOT verified; anyone on the path can read and change the payload`;
@@ -149,10 +153,10 @@ export function createHttpSink(options: HttpSinkOptions): HttpSink {
     target,
     ...(options.limits === undefined ? {} : { limits: options.limits }),
 
-    start(ctx: SinkLifecycleContext): Promise<void> {
+    async start(ctx: SinkLifecycleContext): Promise<void> {
       if (insecure) ctx.logger.warn({ sink: name }, insecureWarning);
       if (tlsUnused) ctx.logger.warn({ sink: name }, tlsUnusedWarning);
-      return Promise.resolve();
+      if (startupCheck === 'connect') await checkConnection(url, tlsMaterial, target, timeoutMs, ctx.signal);
     },
 
     async send(batch: Batch<Change>, ctx: SendContext): Promise<SendOutcome> {

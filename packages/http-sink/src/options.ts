@@ -84,6 +84,12 @@ export interface HttpSinkOptions {
   readonly signingSecretVar?: string | null;
   /** Header carrying the batch id, the same on every retry of a batch. Default: `Idempotency-Key`. */
   readonly idempotencyKeyHeader?: string;
+  /**
+   * What `start()` checks: `connect` opens one connection (TCP, and the TLS handshake for `https:`) and fails the
+   * start when that fails, so a wrong host, port, CA or certificate shows at startup; `none` checks nothing, for
+   * receivers that may come up after watch-proxy. No request is sent either way. Default: `connect`.
+   */
+  readonly startupCheck?: 'connect' | 'none';
   /** Batch limits for core's batcher. Default: none (core's own limits apply). */
   readonly limits?: { readonly maxItems?: number; readonly maxBytes?: number };
   /** Environment to read the `*Var` options from. Default: `process.env`. */

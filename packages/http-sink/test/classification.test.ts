@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { WatchProxyError } from '@watch-proxy/core';
+import { WatchProxyError, silentLogger } from '@watch-proxy/core';
 import type { SendOutcome } from '@watch-proxy/core';
 import { createHttpSink } from '../src/index.js';
 import type { HttpSink, HttpSinkOptions } from '../src/index.js';
@@ -153,6 +153,18 @@ describe('network failures', () => {
     const outcome = await createHttpSink({ url, env: {} }).send(batch([change(1)]), context());
     expect(outcome.status).toBe('retryable');
     expect(errorOf(outcome).message).toContain('ECONNREFUSED');
+  });
+
+  it('checks the connection at start(), unless startupCheck is none', async () => {
+    const lifecycle = { signal: new AbortController().signal, logger: silentLogger };
+    await expect(sinkFor().start?.(lifecycle)).resolves.toBeUndefined();
+    const url = receiver.url;
+    await receiver.close();
+    receiver = await startReceiver();
+    const down = createHttpSink({ url, env: {} });
+    await expect(down.start?.(lifecycle)).rejects.toMatchObject({ code: 'WP_ERR_SINK_START', message: expect.stringContaining('ECONNREFUSED') as unknown });
+    await expect(createHttpSink({ url, env: {}, startupCheck: 'none' }).start?.(lifecycle)).resolves.toBeUndefined();
+    expect(receiver.requests).toHaveLength(0);
   });
 
   it('stops at once when core aborts the attempt', async () => {

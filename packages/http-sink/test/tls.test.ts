@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WatchProxyError } from '@watch-proxy/core';
+import { WatchProxyError, silentLogger } from '@watch-proxy/core';
 import type { Logger } from '@watch-proxy/core';
 import { createHttpSink } from '../src/index.js';
 import type { HttpSinkOptions } from '../src/index.js';
@@ -92,6 +92,16 @@ describe('TLS', () => {
     await sink.close?.(context() as never);
     expect(warnings).toHaveLength(2);
     expect(warnings[0]).toContain('NOT verified');
+  });
+
+  it('fails start() on the wrong CA, and passes it with the right one', async () => {
+    const lifecycle = { signal: new AbortController().signal, logger: silentLogger };
+    const wrong = createHttpSink({ url: server.url, tls: { caFile: pki.otherCaFile } });
+    await expect(wrong.start?.(lifecycle)).rejects.toMatchObject({ code: 'WP_ERR_SINK_START', message: expect.stringContaining('tls.caFile') as unknown });
+    await wrong.close?.(lifecycle);
+    const right = createHttpSink({ url: server.url, tls: { caFile: pki.caFile } });
+    await expect(right.start?.(lifecycle)).resolves.toBeUndefined();
+    await right.close?.(lifecycle);
   });
 
   it('fails at creation on a missing CA file or a certificate without its key', () => {
