@@ -1,4 +1,5 @@
-export { createHttpSink, DEFAULT_IDEMPOTENCY_KEY_HEADER, DEFAULT_TIMEOUT_MS } from './http-sink.js';
+export { createHttpSink } from './http-sink.js';
+export { DEFAULT_IDEMPOTENCY_KEY_HEADER, DEFAULT_TIMEOUT_MS } from './resolve-options.js';
 export type { HttpSink } from './http-sink.js';
 export type {
   HeaderValue,
