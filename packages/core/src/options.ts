@@ -8,6 +8,7 @@ import { silentLogger, type Logger } from './logger.js';
 import type { RouteFilter } from './route/route.js';
 import type { Sink } from './sink/sink.js';
 import type { ChangeEvent } from './types.js';
+import type { WatcherHealth } from './watch/resource-watcher.js';
 import type { WatchHandlers } from './watch/watch-event.js';
 
 /** One resource kind to watch, and how its objects are turned into changes. */
@@ -52,8 +53,10 @@ export interface WatchSource {
    * cannot be watched right now and is being retried). Called once.
    */
   start(handlers: WatchHandlers): Promise<void>;
-  /** Stops every watch; no handler is called afterwards. Called once. */
+  /** Stops every watch; no handler is called afterwards. May be called before `start()` settled. */
   stop(): Promise<void>;
+  /** Per-resource health (readiness, staleness, errors) for probes and metrics. Optional. */
+  health?(): readonly WatcherHealth[];
 }
 
 /** Creates the watch stage. The default watches Kubernetes through `kubeConfig`; tests pass a `FakeSource`. */

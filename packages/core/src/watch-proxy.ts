@@ -11,6 +11,7 @@ import { resolveOptions, type ResolvedOptions, type WatchProxyOptions, type Watc
 import { Route } from './route/route.js';
 import type { Sink } from './sink/sink.js';
 import type { Batch, Change, DropReason, KubeObject } from './types.js';
+import type { WatcherHealth } from './watch/resource-watcher.js';
 import type { ResolvedResource, WatchEvent, WatchHandlers } from './watch/watch-event.js';
 
 /** Lifecycle states; see `WatchProxy`. */
@@ -124,7 +125,10 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
   #source: WatchSource | undefined;
   #starting: Promise<void> | undefined;
   #stopping: Promise<ShutdownReport> | undefined;
-  #destroy: (() => void) | undefined;
+  /** Aborts sink start-up (their `start(ctx)` signal) when shut down or destroyed while starting. */
+  readonly #startAbort = new AbortController();
+  /** Cuts a drain short (destroy). */
+  #cutDrain: (() => void) | undefined;
   #destroyed = false;
   /** Set when a failed start already closed the sinks: shutdown must not close them twice. */
   #sinksClosed = false;
@@ -207,9 +211,7 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
 
   async #start(): Promise<void> {
     this.#state = 'starting';
-    const abort = new AbortController();
-    this.#destroy = () => abort.abort(new ClosedError('destroyed'));
-    const lifecycle = { signal: abort.signal, logger: this.#logger };
+    const lifecycle = { signal: this.#startAbort.signal, logger: this.#logger };
     const started: SinkSlot[] = [];
     try {
       await Promise.all(
@@ -279,7 +281,7 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
     const stopEarly = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(false), timeoutMs);
       timer.unref();
-      this.#destroy = () => resolve(false);
+      this.#cutDrain = () => resolve(false);
     });
     try {
       return await Promise.race([all, stopEarly]);
@@ -302,8 +304,12 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
     const began = this.#o.now();
     this.#state = 'stopping';
     const errors: Error[] = [];
+    // Stop intake first. While still starting, this is also what lets start() finish: a watch source's start
+    // resolves once stopped, and sinks see their start signal abort.
+    this.#startAbort.abort(new ClosedError('shut down while starting'));
+    const stopped = this.#source?.stop().catch((e: unknown) => void errors.push(asError(e)));
     await this.#starting?.catch(() => {});
-    if (this.#source !== undefined) await this.#source.stop().catch((e: unknown) => errors.push(asError(e)));
+    await stopped;
     const drained = this.#destroyed ? false : await this.#drain(timeoutMs);
     await Promise.all(this.#slots.map((slot) => slot.lane.close()));
     for (const result of await Promise.allSettled(this.#slots.map((slot) => slot.persister?.stop()))) {
@@ -329,13 +335,21 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
   /** Aborts now: cuts the drain short (in-flight sends are aborted) and shuts down. Safe to call any time. */
   destroy(): void {
     this.#destroyed = true;
-    this.#destroy?.();
+    this.#cutDrain?.();
     void this.shutdown({ timeoutMs: 0 });
   }
 
   /** `await using` support: shuts down. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.shutdown();
+  }
+
+  /**
+   * Health of every watched resource (synced, stale, state, last error), from the watch source: what liveness
+   * and readiness probes need. Empty before `start()` or when the source reports none.
+   */
+  watchHealth(): readonly WatcherHealth[] {
+    return this.#source?.health?.() ?? [];
   }
 
   /** A cheap snapshot of counters and queue depths. */

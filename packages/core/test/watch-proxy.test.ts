@@ -268,6 +268,26 @@ describe('WatchProxy lifecycle', () => {
     expect((await q.shutdown()).dropped).toEqual({ shutdown: 1 });
   });
 
+  it('shuts down cleanly while start() is still waiting for the first list (apiserver unreachable)', async () => {
+    let stop: (() => void) | undefined;
+    const sink = new MemorySink();
+    const p = new WatchProxy({
+      resources: ['configmaps'],
+      sinks: [sink],
+      watchSource: () => ({
+        start: () => new Promise<void>((resolve) => (stop = resolve)),
+        stop: async () => stop?.(),
+      }),
+    });
+    const starting = p.start();
+    await vi.waitFor(() => expect(stop).toBeDefined()); // the source is started and hangs
+    const report = await p.shutdown();
+    await expect(starting).rejects.toMatchObject({ code: 'WP_ERR_CLOSED' });
+    expect(report.drained).toBe(true);
+    expect(sink.closed).toBe(1);
+    expect(p.state).toBe('stopped');
+  });
+
   it('never lets a throwing listener or onError break the pipeline', async () => {
     const source = new FakeSource({ configmaps: [cm('a')] });
     const sink = new MemorySink();

@@ -7,8 +7,10 @@ import type { WatchHandlers } from '../watch/watch-event.js';
 export function kubeWatchSource(kubeConfig: KubeConfig): WatchSourceFactory {
   return (init): WatchSource => {
     let watchers: ResourceWatcher[] = [];
+    let stopped = false;
     return {
       async start(handlers: WatchHandlers): Promise<void> {
+        if (stopped) return;
         watchers = init.resources.map((resource) =>
           createResourceWatcher({
             kubeConfig,
@@ -23,8 +25,10 @@ export function kubeWatchSource(kubeConfig: KubeConfig): WatchSourceFactory {
         await Promise.all(watchers.map((watcher) => watcher.start()));
       },
       async stop(): Promise<void> {
+        stopped = true;
         await Promise.all(watchers.map((watcher) => watcher.stop()));
       },
+      health: () => watchers.map((watcher) => watcher.health()),
     };
   };
 }
