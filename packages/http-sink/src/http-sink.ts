@@ -63,6 +63,9 @@ export function createHttpSink(options: HttpSinkOptions): HttpSink {
 
       const timeout = AbortSignal.timeout(timeoutMs);
       const signal = AbortSignal.any([ctx.signal, timeout]);
+      // node-fetch 3 destroys its internal body stream with an error nobody listens to when the signal is already
+      // aborted on entry, which surfaces as an uncaught exception: answer without calling it.
+      if (signal.aborted) return classifyFailure(signal.reason, target, false, timeoutMs);
       try {
         const response = await fetch(href, { method: 'POST', body, headers, agent, signal, redirect: 'manual' });
         const text = await readCappedBody(response.body);
