@@ -282,6 +282,8 @@ export class Reflector {
     const quiet = error.kind === 'watchdog';
     const log = { kind: error.kind, status: error.status, namespace: this.#deps.namespace, resourceVersion: this.#rv };
     if (quiet) this.#deps.logger.debug({ ...log, err: error.message }, 'watch restarted');
+    // An expired resourceVersion is routine (a long disconnect, compaction): worth a line, not a warning.
+    else if (error.kind === 'gone') this.#deps.logger.info({ ...log, err: error.message }, 'resourceVersion expired; relisting');
     else this.#deps.logger.warn({ ...log, err: error.message }, 'list/watch failed');
     if (!quiet) this.#deps.onError(error);
 

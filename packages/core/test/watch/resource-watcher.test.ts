@@ -161,6 +161,21 @@ describe('createResourceWatcher against a fake apiserver', () => {
     await waitFor(() => events.length === 1, 'the event');
   });
 
+  it('aborts a list page that stalls mid-body (list watchdog) and lists again', async () => {
+    server.put('a', 'x');
+    server.fault((_req, res, url) => {
+      if (url.searchParams.get('watch') === '1') return false;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"kind":"ConfigMapList","metadata":{"resourceVersion":"1"},"items":[{"metadata":'); // then nothing
+      return true;
+    });
+    const w = start({ listPageTimeoutMs: 150 });
+    await w.start();
+    expect(w.health().scopes[0]!.watchdogAborts.list).toBe(1);
+    expect(lists()).toBe(2);
+    expect([...w.cache.keys()]).toEqual(['a/x']);
+  });
+
   it('aborts a stream silent past idleTimeoutMs once bookmarks were seen, resuming from the bookmark', async () => {
     const w = start({ idleTimeoutMs: 150 });
     await w.start();
