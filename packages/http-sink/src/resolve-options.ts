@@ -28,6 +28,9 @@ const OWNED_HEADERS = new Set([
 ]);
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// What Node accepts in a header value. Checked at creation: a bad value (a token with an inner newline) would
+// otherwise fail every request, and be retried forever as if it were a network error.
+const BAD_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 
 /** Everything a sink needs, checked and read from the environment once. Holds secrets: never log it. */
 export interface ResolvedHttpSink {
@@ -107,10 +110,17 @@ export function resolveHttpSinkOptions(options: HttpSinkOptions): ResolvedHttpSi
   for (const [header, value] of Object.entries(options.headers ?? {})) {
     if (!HEADER_NAME.test(header)) throw configError(`headers: '${header}' is not a valid header name`);
     if (OWNED_HEADERS.has(header.toLowerCase())) throw configError(`headers: ${header} is set by the sink and cannot be overridden`);
+    if (header.toLowerCase() === idempotencyKeyHeader.toLowerCase()) {
+      throw configError(`headers: ${header} carries the idempotency key (idempotencyKeyHeader) and cannot be set`);
+    }
     headers[header] = typeof value === 'string' ? value : readEnvVar(env, value.env, `headers.${header}`);
   }
   const auth = resolveAuth(options, env, Object.keys(headers).some((header) => header.toLowerCase() === 'authorization'));
   if (auth.authorization !== undefined) headers['Authorization'] = auth.authorization;
+  for (const [header, value] of Object.entries(headers)) {
+    // The message names the header only: the value may be a credential.
+    if (BAD_HEADER_VALUE.test(value)) throw configError(`headers: the value of ${header} contains characters not allowed in HTTP headers (a newline?)`);
+  }
   headers['Content-Type'] = encoder.contentType;
   if (compression === 'gzip') headers['Content-Encoding'] = 'gzip';
 

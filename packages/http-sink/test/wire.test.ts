@@ -131,6 +131,13 @@ describe('headers and auth beyond the original', () => {
     ).toContain('only one of');
   });
 
+  it('refuses header values that could not be sent, without showing them', () => {
+    const error = errorOf(() => createHttpSink({ url: receiver.url, bearerTokenVar: 'T', env: { T: 'abc\ndef' } }));
+    expect(error.message).toContain('Authorization');
+    expect(error.message).not.toContain('abc');
+    expect(errorOf(() => createHttpSink({ url: receiver.url, headers: { 'idempotency-key': 'x' } })).message).toContain('idempotency');
+  });
+
   it('gzips the body when asked', async () => {
     const golden = loadGolden('namespace');
     const sink = sinkFor({ compression: 'gzip', metadata: golden.meta });
