@@ -16,20 +16,40 @@ export interface ResourceOptions {
   /** `pods`, `certificates.cert-manager.io` or `group/version/plural`. Keys cache entries: keep it stable. */
   readonly name: string;
   /** Copied into every change (`asset_type_id` on the wire). Default: `''`. */
-  readonly assetId?: string;
+  readonly assetId?: string | undefined;
   /**
    * Fields removed before fingerprinting and sending: dot paths, `\.` for a literal dot, `[*]` for every array
    * element (`spec.containers[*].image`). A path through a missing key, scalar or array is a no-op. Default: none.
    */
-  readonly pruneFields?: readonly string[];
+  readonly pruneFields?: readonly string[] | undefined;
   /** Events never sent for this resource. Default: none. */
-  readonly filterEvents?: readonly ChangeEvent[];
+  readonly filterEvents?: readonly ChangeEvent[] | undefined;
   /** Send Secret `data`/`stringData` values and the last-applied annotation unredacted. Default: false. */
-  readonly includeSecretData?: boolean;
+  readonly includeSecretData?: boolean | undefined;
   /** Send `metadata.managedFields`. Default: false (dropped). */
-  readonly includeManagedFields?: boolean;
+  readonly includeManagedFields?: boolean | undefined;
   /** Re-process every object this often, ms (`forceReuploadDuration`); unchanged ones are not re-sent. Default: 0 (off). */
-  readonly resyncMs?: number;
+  readonly resyncMs?: number | undefined;
+  /** Server-side label selector for list/watch (`app=web`). Default: everything. */
+  readonly labelSelector?: string | undefined;
+  /** Server-side field selector for list/watch. Default: everything. */
+  readonly fieldSelector?: string | undefined;
+  /**
+   * Watch only these namespaces (one list+watch each), e.g. when RBAC allows no more. Default: one cluster-wide
+   * watch. Routing per sink is `SinkOptions.namespaces`, not this.
+   */
+  readonly namespaces?: readonly string[] | undefined;
+}
+
+/** A resource as handed to the watch source. */
+export interface WatchedResource {
+  readonly name: string;
+  /** 0 = no resync. */
+  readonly resyncMs: number;
+  readonly labelSelector?: string;
+  readonly fieldSelector?: string;
+  /** Absent: cluster-wide. */
+  readonly namespaces?: readonly string[];
 }
 
 /** A sink plus its routing filters. */
@@ -40,7 +60,7 @@ export interface SinkOptions extends RouteFilter {
 /** Handed to a `WatchSourceFactory`. */
 export interface WatchSourceInit {
   /** The validated resources, in configuration order. */
-  readonly resources: readonly Required<Pick<ResourceOptions, 'name' | 'resyncMs'>>[];
+  readonly resources: readonly WatchedResource[];
   readonly logger: Logger;
   /** Report a watch failure (the source keeps retrying on its own). */
   readonly onError: (error: WatchProxyError, resource: string) => void;
@@ -69,46 +89,46 @@ export interface WatchProxyOptions {
   /** Where changes go (a bare sink has no filters). At least one; names must be unique. */
   readonly sinks: readonly (Sink | SinkOptions)[];
   /** Cluster access for the default watch source. Required unless `watchSource` is given. */
-  readonly kubeConfig?: KubeConfig;
+  readonly kubeConfig?: KubeConfig | undefined;
   /** Replaces the Kubernetes watch stage (tests, replays). Default: watch through `kubeConfig`. */
-  readonly watchSource?: WatchSourceFactory;
+  readonly watchSource?: WatchSourceFactory | undefined;
   /** Prefix of `uniqueId` (`<clusterName>-<uid>`). Default: `''`. */
-  readonly clusterName?: string;
+  readonly clusterName?: string | undefined;
   /** Namespaces whose objects, and the Namespace objects themselves, are never sent (exact names). Default: none. */
-  readonly ignoreNamespaces?: readonly string[];
+  readonly ignoreNamespaces?: readonly string[] | undefined;
   /** For this long after a watch starts, `add` events are dropped (the original's `delayAddEventDuration`). Default: 0. */
-  readonly delayAddEventMs?: number;
+  readonly delayAddEventMs?: number | undefined;
   /** At most one batch per sink per interval; an idle sink sends at once. Default: 1000 ms. */
-  readonly emitIntervalMs?: number;
+  readonly emitIntervalMs?: number | undefined;
   /** Most changes per batch. Default: 10 (the original's). A sink's `limits.maxItems` can lower it. */
-  readonly emitBatchMaxObjects?: number;
+  readonly emitBatchMaxObjects?: number | undefined;
   /** Most estimated JSON bytes per batch (a single larger object still goes, alone). Default: 5 MiB. */
-  readonly emitBatchMaxBytes?: number;
+  readonly emitBatchMaxBytes?: number | undefined;
   /** How long a delivered state suppresses re-sending it. Default: 0 (forever). */
-  readonly emitCacheDurationMs?: number;
+  readonly emitCacheDurationMs?: number | undefined;
   /** Directory for the emit caches; unset keeps them in memory only (restarts re-send everything). */
-  readonly stateDir?: string;
+  readonly stateDir?: string | undefined;
   /** How often changed emit caches are written to `stateDir`. Default: 10 000 ms. */
-  readonly persistIntervalMs?: number;
+  readonly persistIntervalMs?: number | undefined;
   /** Each `send` attempt is aborted after this. Default: 10 000 ms. */
-  readonly attemptTimeoutMs?: number;
+  readonly attemptTimeoutMs?: number | undefined;
   /** After aborting an attempt, how long to wait for a sink that ignores its signal. Default: 5 000 ms. */
-  readonly abortGraceMs?: number;
+  readonly abortGraceMs?: number | undefined;
   /** Backoff of failed sends. Defaults: `initialMs` 500, `maxMs` 30 000, `maxRetryAfterMs` 300 000. */
-  readonly retry?: Partial<RetryPolicy>;
+  readonly retry?: Partial<RetryPolicy> | undefined;
   /** `shutdown()` waits this long for queues to drain before aborting. Default: 10 000 ms. */
-  readonly shutdownTimeoutMs?: number;
+  readonly shutdownTimeoutMs?: number | undefined;
   /** Default: silent. Never receives credentials or Secret data. */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
   /** Every runtime failure after `start()` (sends, watches, state writes). Default: `logger.error`. */
-  readonly onError?: (error: WatchProxyError) => void;
+  readonly onError?: ((error: WatchProxyError) => void) | undefined;
   /** Time and randomness, for deterministic tests. Defaults: `Date.now`, `Math.random`. */
-  readonly clock?: { readonly now?: () => number; readonly random?: () => number };
+  readonly clock?: { readonly now?: (() => number) | undefined; readonly random?: (() => number) | undefined } | undefined;
 }
 
 /** Options after validation and defaults: frozen. */
 export interface ResolvedOptions {
-  readonly resources: readonly (Required<Omit<ResourceOptions, 'pruneFields' | 'filterEvents'>> & { readonly settings: DeltaResourceSettings })[];
+  readonly resources: readonly (WatchedResource & { readonly settings: DeltaResourceSettings })[];
   readonly sinks: readonly { readonly sink: Sink; readonly namespaces: readonly string[]; readonly resourceTypes: readonly string[] }[];
   readonly kubeConfig: KubeConfig | undefined;
   readonly watchSource: WatchSourceFactory | undefined;
@@ -200,12 +220,16 @@ export function resolveOptions(options: WatchProxyOptions): ResolvedOptions {
       includeSecretData: r.includeSecretData ?? false,
       includeManagedFields: r.includeManagedFields ?? false,
     };
+    for (const selector of ['labelSelector', 'fieldSelector'] as const) {
+      if (r[selector] !== undefined && typeof r[selector] !== 'string') fail(`${at}.${selector}`, 'must be a string', r[selector]);
+    }
+    const namespaces = strings(r.namespaces, `${at}.namespaces`);
     return {
       name: r.name,
-      assetId: settings.assetId,
-      includeSecretData: settings.includeSecretData,
-      includeManagedFields: settings.includeManagedFields,
       resyncMs: duration(r.resyncMs, `${at}.resyncMs`, 0),
+      ...(r.labelSelector ? { labelSelector: r.labelSelector } : {}),
+      ...(r.fieldSelector ? { fieldSelector: r.fieldSelector } : {}),
+      ...(namespaces.length > 0 ? { namespaces } : {}),
       settings,
     };
   });

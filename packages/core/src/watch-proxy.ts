@@ -237,7 +237,7 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
         slot.persister?.start();
       }
       const init = {
-        resources: this.#o.resources.map((r) => ({ name: r.name, resyncMs: r.resyncMs })),
+        resources: this.#o.resources.map(({ settings: _settings, ...watched }) => watched),
         logger: this.#o.logger,
         onError: (error: WatchProxyError, resource: string) => {
           this.#emit('watchError', error, resource);

@@ -62,6 +62,26 @@ describe('WatchProxy options', () => {
     expect(attempt).toThrow(message);
   });
 
+  it('hands watch scoping (selectors, namespaces, resync) to the watch source, and accepts explicit undefined', async () => {
+    const seen: unknown[] = [];
+    const source = new FakeSource();
+    const p = new WatchProxy({
+      resources: [{ name: 'pods', labelSelector: 'app=web', namespaces: ['a'], resyncMs: 60_000, assetId: undefined }, 'nodes'],
+      sinks: [{ sink: new MemorySink(), namespaces: undefined }],
+      stateDir: undefined,
+      watchSource: (init) => {
+        seen.push(...init.resources);
+        return source.factory(init);
+      },
+    });
+    await p.start();
+    expect(seen).toEqual([
+      { name: 'pods', resyncMs: 60_000, labelSelector: 'app=web', namespaces: ['a'] },
+      { name: 'nodes', resyncMs: 0 },
+    ]);
+    await p.shutdown();
+  });
+
   it('does no I/O and starts idle', () => {
     const p = new WatchProxy(base);
     expect(p.state).toBe('idle');

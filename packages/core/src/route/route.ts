@@ -7,12 +7,12 @@ export interface RouteFilter {
    * Only objects in these namespaces (exact names). A Namespace object matches when its own name is listed;
    * other cluster-scoped objects (nodes) never match a non-empty list.
    */
-  readonly namespaces?: readonly string[];
+  readonly namespaces?: readonly string[] | undefined;
   /**
    * Only these resources, named as configured (`certificates.cert-manager.io`), by plural (`services`), or as
    * `plural.group` (`deployments.apps`).
    */
-  readonly resourceTypes?: readonly string[];
+  readonly resourceTypes?: readonly string[] | undefined;
 }
 
 /**
