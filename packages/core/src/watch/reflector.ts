@@ -64,7 +64,7 @@ export interface ScopeHealth {
   readonly lastError: WatchErrorInfo | undefined;
   /** When the next attempt is due, while in `backoff` or `degraded`. */
   readonly nextAttemptAt: number | undefined;
-  /** Since when the loop has not had an open watch (undefined while watching). */
+  /** Since when the loop has not had an established watch stream (undefined while it has one). */
   readonly notWatchingSince: number | undefined;
 }
 
@@ -236,13 +236,12 @@ export class Reflector {
       watchdogAborts: { ...h.watchdogAborts },
       lastError: h.lastError,
       nextAttemptAt: h.nextAttemptAt,
-      notWatchingSince: this.#state === 'watching' ? undefined : h.notWatchingSince,
+      notWatchingSince: h.notWatchingSince,
     };
   }
 
   #setState(state: WatcherState): void {
     if (this.#state === state) return;
-    if (state !== 'watching' && this.#state === 'watching') this.#health.notWatchingSince = Date.now();
     this.#state = state;
     this.#deps.onState();
   }
@@ -474,6 +473,8 @@ export class Reflector {
       this.#setState('watching');
       res = await this.#deps.transport.open(path, query, armed.controller.signal);
       clearTimeout(connect);
+      // Only an established stream counts as watching for staleness: attempts that never get headers do not.
+      this.#health.notWatchingSince = undefined;
       this.#health.watches++;
       this.#backoff.markHealthy(Date.now());
       this.#health.consecutiveFailures = 0;
@@ -511,6 +512,7 @@ export class Reflector {
     } finally {
       this.#disarm(armed);
       res?.destroy();
+      this.#health.notWatchingSince ??= Date.now();
     }
   }
 

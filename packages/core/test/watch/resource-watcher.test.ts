@@ -93,6 +93,17 @@ describe('createResourceWatcher against a fake apiserver', () => {
     expect(wurl.searchParams.get('timeoutSeconds')).toBe('30');
   });
 
+  it('sends the same label and field selectors with the list and the watch', async () => {
+    const w = start({ labelSelector: 'app=web,tier!=db', fieldSelector: 'metadata.name!=x' });
+    await w.start();
+    await waitFor(() => server.openWatches === 1, 'the watch');
+    for (const r of server.requests.filter((q) => q.kind !== 'other')) {
+      expect(r.url.searchParams.get('labelSelector')).toBe('app=web,tier!=db');
+      expect(r.url.searchParams.get('fieldSelector')).toBe('metadata.name!=x');
+    }
+    expect(server.requests.map((r) => r.kind)).toEqual(['list', 'watch']);
+  });
+
   it('falls back to one unpaginated list when the continue token expired', async () => {
     for (let i = 0; i < 15; i++) server.put('a', `cm-${i}`);
     server.fault((_req, res, url) => {
@@ -355,8 +366,8 @@ describe('createResourceWatcher against a fake apiserver', () => {
     expect(w.health().synced).toBe(false);
     await waitFor(() => w.health().stale, 'stale');
     server.deny = undefined;
-    await waitFor(() => w.health().state === 'watching', 'recovery');
-    expect(w.health()).toMatchObject({ stale: false, synced: true });
+    await waitFor(() => server.openWatches === 1 && !w.health().stale, 'an established watch');
+    expect(w.health()).toMatchObject({ state: 'watching', synced: true });
   });
 
   it('on 401 applies credentials afresh on every attempt (a rotated token is picked up without a restart)', async () => {
@@ -403,6 +414,19 @@ describe('createResourceWatcher against a fake apiserver', () => {
     // One socket for the open watch at most; a leak would show up as hundreds.
     expect(fds() - before).toBeLessThanOrEqual(2);
     expect(await server.connections()).toBe(1);
+  });
+
+  it('turns stale while watch attempts never get past the headers, though each attempt is "watching"', async () => {
+    const w = start({ connectTimeoutMs: 30, staleAfterMs: 300 });
+    await w.start();
+    await waitFor(() => server.openWatches === 1, 'the watch');
+    expect(w.health().stale).toBe(false);
+    server.fault((_req, _res, url) => url.searchParams.get('watch') === '1', false); // hang every watch
+    server.endWatches();
+    await waitFor(() => w.health().scopes[0]!.watchdogAborts.connect >= 2, 'repeated connect timeouts');
+    await waitFor(() => w.health().stale, 'stale', 5_000);
+    server.faults.length = 0;
+    await waitFor(() => server.openWatches === 1 && !w.health().stale, 'fresh again', 5_000);
   });
 
   it('re-watches immediately from the last resourceVersion after a clean server timeout', async () => {
