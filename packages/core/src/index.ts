@@ -44,3 +44,4 @@ export type { RetryPolicy } from './deliver/retry-policy.js';
 export type { LaneStats } from './deliver/sink-lane.js';
 export { canonicalJson, fingerprintOf } from './delta/canonical-json.js';
 export { LAST_APPLIED_ANNOTATION, REDACTED } from './delta/redact.js';
+export type { WatchedResource } from './options.js';

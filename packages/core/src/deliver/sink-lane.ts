@@ -36,13 +36,21 @@ export interface LaneHooks {
 
 /** Counters of one lane; all monotonic except the gauges `queued`, `inFlight` and `cached`. */
 export interface LaneStats {
+  /** Changes waiting (after coalescing): bounded by the sink's live objects. */
   readonly queued: number;
+  /** Objects in the batch being sent (including its retries). */
   readonly inFlight: number;
+  /** Objects in the sink's emit cache: what the receiver is known to hold. */
   readonly cached: number;
+  /** Changes the sink confirmed. */
   readonly delivered: number;
+  /** Batches cut (a retried batch counts once). */
   readonly batches: number;
+  /** Failed attempts that were retried. */
   readonly retries: number;
+  /** Changes in batches the sink rejected. */
   readonly rejected: number;
+  /** Changes not delivered to this sink, by reason. */
   readonly dropped: Readonly<Partial<Record<DropReason, number>>>;
 }
 
