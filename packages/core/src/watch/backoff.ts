@@ -1,15 +1,15 @@
 /** Tuning of a watcher's retry delays. All durations in milliseconds. */
 export interface BackoffOptions {
   /** First delay. Default: 800 ms (client-go). */
-  readonly baseMs?: number;
+  readonly baseMs?: number | undefined;
   /** Upper bound for transient failures (network, 5xx, 429). Default: 30,000 ms. */
-  readonly capMs?: number;
+  readonly capMs?: number | undefined;
   /** Upper bound while degraded (403, 404, other 4xx). Default: 300,000 ms. */
-  readonly degradedCapMs?: number;
+  readonly degradedCapMs?: number | undefined;
   /** After this long of healthy operation, the next failure starts again from `baseMs`. Default: 120,000 ms. */
-  readonly resetAfterMs?: number;
+  readonly resetAfterMs?: number | undefined;
   /** Random source in [0, 1), injectable for tests. Default: `Math.random`. */
-  readonly random?: () => number;
+  readonly random?: (() => number) | undefined;
 }
 
 /**

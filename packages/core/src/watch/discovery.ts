@@ -38,7 +38,7 @@ interface ApiGroup {
 /** Options of `resolveResources`. */
 export interface ResolveOptions {
   /** Abort discovery after this long, per request. Default: 30,000 ms. */
-  readonly timeoutMs?: number;
+  readonly timeoutMs?: number | undefined;
 }
 
 const CORE_VERSION = /^v\d+((alpha|beta)\d+)?$/;

@@ -71,22 +71,22 @@ export interface ScopeHealth {
 /** Timeouts and pacing of a reflector. All durations in milliseconds unless the name says seconds. */
 export interface ReflectorTiming {
   /** Objects per list page (`limit`). Default: 500. */
-  readonly pageSize?: number;
+  readonly pageSize?: number | undefined;
   /** Abort a request whose response headers have not arrived after this long. Default: 30,000 ms. */
-  readonly connectTimeoutMs?: number;
+  readonly connectTimeoutMs?: number | undefined;
   /** Abort a list page that has not fully arrived after this long. Default: 60,000 ms. */
-  readonly listPageTimeoutMs?: number;
+  readonly listPageTimeoutMs?: number | undefined;
   /**
    * Abort a watch stream silent for this long. Armed only once the server has sent a bookmark (apiservers send
    * one about every minute), so quiet resources on servers without bookmarks are not torn down. Default: 150,000 ms.
    */
-  readonly idleTimeoutMs?: number;
+  readonly idleTimeoutMs?: number | undefined;
   /** Server-side watch timeout (`timeoutSeconds`) is drawn from this range, in seconds. Default: [300, 600]. */
-  readonly watchTimeoutSeconds?: readonly [min: number, max: number];
+  readonly watchTimeoutSeconds?: readonly [min: number, max: number] | undefined;
   /** A watch still open this long after its `timeoutSeconds` is aborted. Default: 60,000 ms. */
-  readonly deadlineGraceMs?: number;
+  readonly deadlineGraceMs?: number | undefined;
   /** Retry delays. */
-  readonly backoff?: BackoffOptions;
+  readonly backoff?: BackoffOptions | undefined;
 }
 
 /** What a reflector needs from the watcher that owns it. */

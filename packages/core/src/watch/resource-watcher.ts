@@ -25,31 +25,31 @@ export interface ResourceWatcherOptions extends ReflectorTiming {
   /** Receives every change, and every complete list. */
   readonly handlers: WatchHandlers;
   /** Server-side label selector (`app=web,tier!=db`). Default: none. */
-  readonly labelSelector?: string;
+  readonly labelSelector?: string | undefined;
   /** Server-side field selector (`status.phase=Running`). Default: none. */
-  readonly fieldSelector?: string;
+  readonly fieldSelector?: string | undefined;
   /**
    * Watch only these namespaces, with one list+watch per namespace. Default: one cluster-wide watch (cheaper
    * for the apiserver; filter namespaces downstream unless RBAC only allows some of them). Ignored for
    * cluster-scoped resources.
    */
-  readonly namespaces?: readonly string[];
+  readonly namespaces?: readonly string[] | undefined;
   /**
    * Replay the whole cache to `onEvent` as `update`s with `resync: true` this often, without any API call (the
    * original's `forceReuploadDuration`). Default: 0 (off).
    */
-  readonly resyncMs?: number;
+  readonly resyncMs?: number | undefined;
   /** Relist from the server this often and report differences, as defence in depth. Default: 0 (off). */
-  readonly reconcileMs?: number;
+  readonly reconcileMs?: number | undefined;
   /** `health().stale` turns true when a watch has not been open for this long. Default: 300,000 ms. */
-  readonly staleAfterMs?: number;
+  readonly staleAfterMs?: number | undefined;
   /** Default: silent. Never receives credentials or object contents. */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
   /**
    * Called for every failed list, watch or discovery attempt (watchdog restarts excluded). The watcher retries
    * on its own; this is for reporting. Exceptions it throws are ignored.
    */
-  readonly onError?: (error: WatchError, resource: string) => void;
+  readonly onError?: ((error: WatchError, resource: string) => void) | undefined;
 }
 
 /** Health of one resource's watcher, for readiness (`synced`), liveness (`stale`) and metrics. Times are epoch ms. */
