@@ -124,6 +124,7 @@ export class SinkLane {
   /**
    * After a complete list of `resource`: every object this sink holds (or is about to get) that the list no
    * longer contains is sent as a delete carrying its last state: deletes missed while down or disconnected.
+   * Returns how many deletes were queued (a pending add the sink never got just vanishes instead).
    */
   reconcile(resource: string, present: ReadonlySet<string>, synthesized: 'restart' | 'relist'): number {
     const candidates = new Set<string>();
@@ -136,9 +137,7 @@ export class SinkLane {
       const known = this.#known(key);
       if (known === undefined || known.event === 'delete') continue;
       const del = this.#deleteOf(key, known, synthesized);
-      if (del === undefined) continue;
-      this.#enqueue(del);
-      sent++;
+      if (del !== undefined && this.#enqueue(del)) sent++;
     }
     return sent;
   }
@@ -219,10 +218,12 @@ export class SinkLane {
     return chain.length === 0;
   }
 
-  #enqueue(change: Change): void {
+  /** Queues a change; false when it cancelled out against a pending add the sink never got. */
+  #enqueue(change: Change): boolean {
     const vanished = this.#queue.offer(change);
     if (vanished.length > 0) this.#drop(vanished, 'coalesced');
     this.#kick();
+    return !vanished.includes(change);
   }
 
   #drop(changes: readonly Change[], reason: DropReason): void {

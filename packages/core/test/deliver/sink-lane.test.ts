@@ -189,6 +189,11 @@ describe('SinkLane dedupe against the emit cache', () => {
     expect(last.map((c) => c.synthesized)).toEqual(['restart', 'restart']);
     // delivered deletes leave the cache: a second reconcile finds nothing
     expect(lane.reconcile('configmaps', new Set(['configmaps|ns/a']), 'relist')).toBe(0);
+    // a pending add the sink never got is not "deleted": it just vanishes
+    lane.offer(change('add', 'z'));
+    lane.offer(change('add', 'y'));
+    expect(lane.reconcile('configmaps', new Set(['configmaps|ns/a', 'configmaps|ns/y']), 'relist')).toBe(0);
+    expect(lane.stats().dropped).toEqual({ coalesced: 2 });
   });
 });
 
