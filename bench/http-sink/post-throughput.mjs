@@ -1,6 +1,10 @@
 // POST throughput of @watch-proxy/http-sink to a loopback receiver: batches of 10 and 500 objects of ~5 KB.
 //
-//   node bench/http-sink/post-throughput.mjs [--seconds 5] [--gzip]
+//   node bench/http-sink/post-throughput.mjs [--seconds 5] [--gzip] [--cold]
+//
+// By default the objects are deep-frozen and their canonical JSON computed beforehand, as the pipeline does
+// (fingerprint, emit cache) before a batch reaches a sink; the encoder then reuses that text. `--cold` skips this,
+// so every object is serialized from scratch (the CLI printer's case, or a sink fed by other code).
 //
 // Runs from the TypeScript sources (Node >= 22.18 strips types; a resolve hook maps the packages' `.js` import
 // suffixes to `.ts` and selects the `@watch-proxy/source` export condition), so no build is needed.
@@ -30,12 +34,13 @@ registerHooks({
 
 const root = new URL('../../', import.meta.url);
 const { createHttpSink } = await import(new URL('packages/http-sink/src/index.ts', root).href);
-const { encodeWatchProxyPayload, silentLogger } = await import(new URL('packages/core/src/index.ts', root).href);
+const { canonicalJson, encodeWatchProxyPayload, silentLogger } = await import(new URL('packages/core/src/index.ts', root).href);
 const { default: fetch } = await import(pathToFileURL(fileURLToPath(new URL('packages/http-sink/node_modules/node-fetch/src/index.js', root))).href);
 
 const args = process.argv.slice(2);
 const seconds = Number(args[args.indexOf('--seconds') + 1]) > 0 && args.includes('--seconds') ? Number(args[args.indexOf('--seconds') + 1]) : 5;
 const gzip = args.includes('--gzip');
+const cold = args.includes('--cold');
 
 // The receiver: reads every body to the end and answers 200, on its own thread.
 const receiver = new Worker(
@@ -56,7 +61,8 @@ function pod(i) {
     image: `registry.example.com/team/app-${c}:v1.2.${i % 10}`,
     imagePullPolicy: 'IfNotPresent',
     ports: [{ name: 'http', containerPort: 8080 + c, protocol: 'TCP' }],
-    env: [{ name: 'MODE', value: 'production' }, { name: 'OPTS', value: `-Xmx512m -Dfoo=<bar> & ${'v'.repeat(120)}` }],
+    // One object in ten has characters Go escapes (`<`, `&`): those take the full encoder even when memoized.
+    env: [{ name: 'MODE', value: 'production' }, { name: 'OPTS', value: `-Xmx512m -Dfoo=${i % 10 === 0 ? '<bar> &' : 'bar'} ${'v'.repeat(120)}` }],
     resources: { limits: { cpu: '500m', memory: '256Mi' }, requests: { cpu: '100m', memory: '128Mi' } },
     volumeMounts: [{ name: 'data', mountPath: '/data', readOnly: true }],
     terminationMessagePath: '/dev/termination-log',
@@ -109,7 +115,21 @@ function change(i) {
   };
 }
 
+function deepFreeze(value) {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const member of Object.values(value)) deepFreeze(member);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 const pool = Array.from({ length: 2000 }, (_, i) => change(i));
+if (!cold) {
+  for (const c of pool) {
+    deepFreeze(c.object);
+    canonicalJson(c.object); // what the delta engine's fingerprint step leaves memoized
+  }
+}
 const objectBytes = Math.round(pool.reduce((sum, c) => sum + JSON.stringify(c.object).length, 0) / pool.length);
 const context = () => ({ signal: new AbortController().signal, attempt: 1, deadline: Date.now() + 60_000, logger: silentLogger });
 
@@ -165,7 +185,10 @@ for (const size of [10, 500]) {
 await receiver.terminate();
 
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
-console.log(`POST throughput, ${seconds} s per scenario, objects ~${objectBytes} B of JSON, compression ${gzip ? 'gzip' : 'none'}, Node ${process.version}`);
+console.log(
+  `POST throughput, ${seconds} s per scenario, objects ~${objectBytes} B of JSON, compression ${gzip ? 'gzip' : 'none'}, ` +
+    `${cold ? 'cold objects (serialized from scratch)' : 'pipeline objects (frozen, canonical JSON memoized)'}, Node ${process.version}`,
+);
 // The floor for the sink is doing both jobs in sequence: encode, then POST the encoded body.
 console.log('| batch | sink objects/s | sink MB/s | batches/s | POST-only floor objects/s | encode-only objects/s | sink / (encode + POST) floor |');
 console.log('|---:|---:|---:|---:|---:|---:|---:|');

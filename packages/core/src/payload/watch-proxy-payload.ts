@@ -1,5 +1,22 @@
+import { canonicalJson } from '../delta/canonical-json.js';
 import type { Change } from '../types.js';
 import { encodeCanonicalJson, quoteJsonString } from './canonical-json.js';
+
+// core's canonicalJson (JSON.stringify escaping, keys sorted by UTF-16 code unit) is memoized per frozen object,
+// and the pipeline has already computed it for every change (fingerprint, emit cache). Its text is byte-identical
+// to Go's output unless it contains one of these: `<` `>` `&` U+2028 U+2029 (Go escapes them), surrogates (lone
+// ones become U+FFFD; non-BMP keys sort differently), or a `\b` `\f` `\u` escape (Go 1.13 spelled control
+// characters \u00XX). A match, including a false positive such as an escaped backslash before `b`, takes the
+// Go-exact encoder instead, so reuse is only ever a shortcut.
+const NOT_GO_IDENTICAL = /[<>&\u2028\u2029\ud800-\udfff]|\\[bfu]/;
+
+function encodeObject(object: unknown): string {
+  if (typeof object === 'object' && object !== null && Object.isFrozen(object)) {
+    const text = canonicalJson(object);
+    if (!NOT_GO_IDENTICAL.test(text)) return text;
+  }
+  return encodeCanonicalJson(object);
+}
 
 /**
  * The payload's `meta` value: the configured `metadata` plus `cluster: <clusterName>` when `clusterName` is
@@ -36,7 +53,7 @@ export function encodeWatchProxyPayload(items: readonly Change[], meta: Readonly
     const item = items[i]!;
     if (i > 0) out += ',';
     out +=
-      `{"asset_type_id":${quoteJsonString(item.assetId)},"data":${encodeCanonicalJson(item.object)}` +
+      `{"asset_type_id":${quoteJsonString(item.assetId)},"data":${encodeObject(item.object)}` +
       `,"uniqueId":${quoteJsonString(item.uniqueId)},"event":${quoteJsonString(item.event)}}`;
   }
   return `${out}],"meta":${encodeCanonicalJson(meta)}}`;
