@@ -17,7 +17,7 @@ import type { ResolvedResource, WatchEvent } from './watch-event.js';
  * Where a watcher is:
  * - `idle`: not started;
  * - `syncing`: listing (initial list or relist);
- * - `watching`: a watch stream is open or being opened;
+ * - `watching`: a watch stream is established (a routine reconnect after a server timeout keeps this state);
  * - `backoff`: waiting to retry after a transient failure;
  * - `degraded`: waiting to retry after a failure that needs someone to act (403, 404 such as a CRD that is not
  *   installed, 400); retried with the long backoff, never given up;
@@ -470,9 +470,9 @@ export class Reflector {
     const opened = Date.now();
     let progressed = false;
     try {
-      this.#setState('watching');
       res = await this.#deps.transport.open(path, query, armed.controller.signal);
       clearTimeout(connect);
+      this.#setState('watching');
       // Only an established stream counts as watching for staleness: attempts that never get headers do not.
       this.#health.notWatchingSince = undefined;
       this.#health.watches++;

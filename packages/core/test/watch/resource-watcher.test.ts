@@ -81,12 +81,13 @@ describe('createResourceWatcher against a fake apiserver', () => {
     expect(listUrls.map((u) => u.searchParams.get('limit'))).toEqual(['10', '10', '10']);
     expect(listUrls[0]!.searchParams.has('resourceVersion')).toBe(false);
     expect(syncedBefore).toBe(false);
-    expect(w.health()).toMatchObject({ synced: true, objects: 25, state: 'watching' });
+    expect(w.health()).toMatchObject({ synced: true, objects: 25 });
     expect(w.health().scopes[0]!.lastList).toMatchObject({ pages: 3, objects: 25 });
     expect(events.filter((e) => e.type === 'add')).toHaveLength(25);
     expect(synced).toHaveLength(1);
     expect(synced[0]).toHaveLength(25);
-    await waitFor(() => watches().length === 1, 'the watch');
+    await waitFor(() => w.health().state === 'watching', 'the watch');
+    expect(watches()).toHaveLength(1);
     const wurl = watches()[0]!.url;
     expect(wurl.searchParams.get('resourceVersion')).toBe(server.resourceVersion);
     expect(wurl.searchParams.get('allowWatchBookmarks')).toBe('true');
