@@ -1,0 +1,18 @@
+/** The daemon's operations endpoints: Prometheus metrics, liveness and readiness probes. */
+export { createOpsServer, OpsServerError } from './ops-server.js';
+export type { OpsAddress, OpsListener, OpsServer, OpsServerErrorCode, OpsServerOptions } from './ops-server.js';
+export { createMetrics } from './metrics.js';
+export type {
+  EndpointSnapshot,
+  MetricsOptions,
+  MetricsSnapshot,
+  ResourceSnapshot,
+  SendObservation,
+  SendOutcomeLabel,
+  WatchProxyMetrics,
+} from './metrics.js';
+export { livenessOf, readinessOf } from './probes.js';
+export type { LivenessOptions, ProbeInput, ProbeResult, ProbeWatcherHealth } from './probes.js';
+export { timedSink } from './timed-sink.js';
+export type { SendObserver } from './timed-sink.js';
+export { bindWatchProxy, probeInputOf } from './bind-watch-proxy.js';

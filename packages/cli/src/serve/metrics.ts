@@ -1,0 +1,333 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+import { CounterFeed } from './counter-feed.js';
+
+/** One watched resource at scrape time. `WatcherHealth` from `@watch-proxy/core` has this shape. */
+export interface ResourceSnapshot {
+  /** The configured resource name (`services`, `certificates.cert-manager.io`): the `resource` label. */
+  readonly resource: string;
+  /** The watcher's state (`watching`, `syncing`, `backoff`, `degraded`...): the `state` label of a 1-valued gauge. */
+  readonly state: string;
+  /** True once the first complete list was processed. */
+  readonly synced: boolean;
+  /** Objects in the watcher's cache. */
+  readonly objects: number;
+  /** Complete lists after the first one, since the watcher started (a total; may restart at 0). */
+  readonly relists: number;
+  /** Watch requests opened after the first one, since the watcher started (a total; may restart at 0). */
+  readonly reconnects: number;
+  /** Epoch ms of the last watch event; undefined when none yet. */
+  readonly lastEventAt: number | undefined;
+  /** Epoch ms of the last complete list; undefined when none yet. */
+  readonly lastListAt: number | undefined;
+}
+
+/** One endpoint (sink) at scrape time. `LaneStats` from `@watch-proxy/core` has this shape. */
+export interface EndpointSnapshot {
+  /** Changes waiting to be batched. */
+  readonly queued: number;
+  /** Changes in the batch being sent. */
+  readonly inFlight: number;
+  /** Entries in the endpoint's emit cache (objects it is known to have). */
+  readonly cached: number;
+}
+
+/**
+ * What the metrics read on every scrape. `{ resources: proxy.watchHealth(), endpoints: proxy.stats().sinks,
+ * received: proxy.stats().received }` fits as is. Resources or endpoints missing from a snapshot lose their
+ * gauges (a hot reload removed them); their counters stay.
+ */
+export interface MetricsSnapshot {
+  readonly resources: readonly ResourceSnapshot[];
+  /** Keyed by endpoint (sink) name: the `endpoint` label. */
+  readonly endpoints: Readonly<Record<string, EndpointSnapshot>>;
+  /** Watch events received over all resources, a total since the pipeline started. Omit if unknown. */
+  readonly received?: number;
+}
+
+/** How one `send` attempt ended, as the `outcome` label: a sink's `SendOutcome` status; a throw is `retryable`. */
+export type SendOutcomeLabel = 'delivered' | 'retryable' | 'rejected' | 'partial';
+
+/** One finished `send` attempt, as `timedSink` reports it. */
+export interface SendObservation {
+  /** How long the attempt took, in seconds. */
+  readonly seconds: number;
+  readonly outcome: SendOutcomeLabel;
+  /** Objects in the batch. */
+  readonly objects: number;
+  /** 1 for the first attempt at a batch; 2, 3... are retries (their objects count as retried). */
+  readonly attempt: number;
+}
+
+/** Options of `createMetrics`. */
+export interface MetricsOptions {
+  /** Where every series is registered. Use a fresh `new Registry()` (not prom-client's global one) per daemon. */
+  readonly registry: Registry;
+  /** Read on every scrape; set or replace it later with `setSource`. Default: none (gauges stay empty). */
+  readonly source?: (() => MetricsSnapshot) | undefined;
+  /** Exported as `watch_proxy_build_info{version}`. Default: not exported. */
+  readonly version?: string | undefined;
+  /** Also register prom-client's default process and Node.js metrics (`process_*`, `nodejs_*`). Default: true. */
+  readonly defaultMetrics?: boolean | undefined;
+  /** Clock for `watch_proxy_seconds_since_last_event`, epoch ms. Default: `Date.now`. */
+  readonly now?: (() => number) | undefined;
+}
+
+/**
+ * The daemon's Prometheus series (docs/operations.md lists them). Two ways in:
+ * - **events**: the `count*`/`observeSend` methods, called from `WatchProxy` events and `timedSink` as things
+ *   happen (counters, histograms). Cheap; safe to call at any rate; never throw for well-formed input.
+ * - **snapshots**: on every scrape the registry's `collect()` hooks read the `source` once and refresh the gauges
+ *   and the counters kept as totals by core (relists, watch restarts, events received). `observe(snapshot)` does
+ *   the same on demand.
+ *
+ * `bindWatchProxy` wires both to a `WatchProxy` in one call.
+ */
+export interface WatchProxyMetrics {
+  readonly registry: Registry;
+  /**
+   * Sets (or with `undefined` clears) what scrapes read, e.g. after a hot reload created a new proxy. The gauges
+   * are emptied until the next scrape reads the new source; counters keep their values.
+   */
+  setSource(source: (() => MetricsSnapshot) | undefined): void;
+  /** Applies a snapshot now (what a scrape does with the source's snapshot). */
+  observe(snapshot: MetricsSnapshot): void;
+  /**
+   * One change left the delta engine (core's `change` event): `watch_proxy_objects_processed_count` (the
+   * original's counter: objects that passed filterEvents and went to the endpoints' queues) and
+   * `watch_proxy_changes_total{resource,event}`.
+   */
+  countChange(resource: string, event: string): void;
+  /**
+   * An endpoint confirmed a batch of `objects` changes (core's `emitted` event): the original's
+   * `watch_proxy_payloads_sent_count` (one per successful request) and `watch_proxy_objects_emitted_total{endpoint}`.
+   */
+  countEmitted(endpoint: string, objects: number): void;
+  /**
+   * `objects` changes were dropped for `reason` (core's `dropped` event: a `DropReason`). `endpoint` is undefined
+   * for drops before routing (ignored namespace, filtered event...), exported as `endpoint=""`.
+   */
+  countDropped(endpoint: string | undefined, reason: string, objects: number): void;
+  /** One send attempt finished: the latency histogram, and retried objects when `attempt > 1`. */
+  observeSend(endpoint: string, observation: SendObservation): void;
+  /** A list, watch or discovery attempt failed (core's `watchError` event); `kind` is `WatchError.kind` (`forbidden`...). */
+  countWatchError(resource: string, kind: string): void;
+  /** A configuration reload was applied (`success`) or rejected (`failure`). */
+  countConfigReload(result: 'success' | 'failure'): void;
+}
+
+/** The original's help texts, verbatim, so dashboards built on them keep their descriptions. */
+const PROCESSED_HELP = 'Counter of Kubernetes objects processed by Quartermaster.';
+const SENT_HELP = 'Counter of payloads sent to remote endpoint by Quartermaster.';
+
+/** Send latency buckets in seconds: loopback receivers answer in ms, the default attempt timeout is 5 s. */
+const SEND_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/**
+ * Registers every watch-proxy series on `options.registry` and returns the handle that updates them. Call once
+ * per registry: registering the same names twice throws (prom-client's rule).
+ */
+export function createMetrics(options: MetricsOptions): WatchProxyMetrics {
+  const registers = [options.registry];
+  const now = options.now ?? Date.now;
+  let source = options.source;
+  // A scrape calls every collect() hook in one go; read the source once per scrape, not once per series.
+  let refreshed = false;
+  const refresh = (): void => {
+    if (refreshed || source === undefined) return;
+    refreshed = true;
+    queueMicrotask(() => {
+      refreshed = false;
+    });
+    observe(source());
+  };
+
+  const processed = new Counter({ name: 'watch_proxy_objects_processed_count', help: PROCESSED_HELP, registers });
+  const sent = new Counter({ name: 'watch_proxy_payloads_sent_count', help: SENT_HELP, registers });
+  const received = new Counter({
+    name: 'watch_proxy_events_received_total',
+    help: 'Watch events received from the Kubernetes API over all resources, before any filtering.',
+    registers,
+    collect: refresh,
+  });
+  const changes = new Counter({
+    name: 'watch_proxy_changes_total',
+    help: 'Changes that passed filtering and went to routing, per resource and event (add, update, delete).',
+    labelNames: ['resource', 'event'] as const,
+    registers,
+  });
+  const emitted = new Counter({
+    name: 'watch_proxy_objects_emitted_total',
+    help: 'Objects an endpoint confirmed receiving.',
+    labelNames: ['endpoint'] as const,
+    registers,
+  });
+  const dropped = new Counter({
+    name: 'watch_proxy_objects_dropped_total',
+    help: 'Objects not sent, per endpoint and reason; endpoint="" for drops before routing.',
+    labelNames: ['endpoint', 'reason'] as const,
+    registers,
+  });
+  const retried = new Counter({
+    name: 'watch_proxy_objects_retried_total',
+    help: 'Objects sent again to an endpoint after a failed attempt.',
+    labelNames: ['endpoint'] as const,
+    registers,
+  });
+  const sendDuration = new Histogram({
+    name: 'watch_proxy_send_duration_seconds',
+    help: 'Duration of send attempts to an endpoint, per outcome (delivered, retryable, rejected, partial).',
+    labelNames: ['endpoint', 'outcome'] as const,
+    buckets: SEND_BUCKETS,
+    registers,
+  });
+  const queueDepth = new Gauge({
+    name: 'watch_proxy_queue_depth',
+    help: 'Changes waiting to be sent to an endpoint.',
+    labelNames: ['endpoint'] as const,
+    registers,
+    collect: refresh,
+  });
+  const inFlight = new Gauge({
+    name: 'watch_proxy_in_flight_objects',
+    help: 'Changes in the batch currently being sent to an endpoint.',
+    labelNames: ['endpoint'] as const,
+    registers,
+    collect: refresh,
+  });
+  const cacheSize = new Gauge({
+    name: 'watch_proxy_emit_cache_size',
+    help: 'Entries in an endpoint emit cache (objects the endpoint is known to have).',
+    labelNames: ['endpoint'] as const,
+    registers,
+    collect: refresh,
+  });
+  const restarts = new Counter({
+    name: 'watch_proxy_watch_restarts_total',
+    help: 'Watch requests re-opened for a resource (server timeouts, disconnects, watchdogs).',
+    labelNames: ['resource'] as const,
+    registers,
+    collect: refresh,
+  });
+  const relists = new Counter({
+    name: 'watch_proxy_relists_total',
+    help: 'Complete lists of a resource after its first one (410 Gone, recovery, reconcile).',
+    labelNames: ['resource'] as const,
+    registers,
+    collect: refresh,
+  });
+  const watchErrors = new Counter({
+    name: 'watch_proxy_watch_errors_total',
+    help: 'Failed list, watch or discovery attempts per resource and kind (forbidden, network, server...).',
+    labelNames: ['resource', 'kind'] as const,
+    registers,
+  });
+  const sinceEvent = new Gauge({
+    name: 'watch_proxy_seconds_since_last_event',
+    help: 'Seconds since the last watch event of a resource, or since its last complete list if more recent.',
+    labelNames: ['resource'] as const,
+    registers,
+    collect: refresh,
+  });
+  const state = new Gauge({
+    name: 'watch_proxy_watcher_state',
+    help: 'Current state of a resource watcher: 1 for the state it is in (watching, syncing, backoff, degraded...).',
+    labelNames: ['resource', 'state'] as const,
+    registers,
+    collect: refresh,
+  });
+  const synced = new Gauge({
+    name: 'watch_proxy_resource_synced',
+    help: '1 once the first complete list of a resource was processed, else 0.',
+    labelNames: ['resource'] as const,
+    registers,
+    collect: refresh,
+  });
+  const objects = new Gauge({
+    name: 'watch_proxy_watched_objects',
+    help: 'Objects in the watch cache of a resource.',
+    labelNames: ['resource'] as const,
+    registers,
+    collect: refresh,
+  });
+  const reloads = new Counter({
+    name: 'watch_proxy_config_reloads_total',
+    help: 'Configuration reloads, per result (success, failure).',
+    labelNames: ['result'] as const,
+    registers,
+  });
+  const lastReload = new Gauge({
+    name: 'watch_proxy_config_last_reload_successful',
+    help: '1 when the last configuration reload was applied (or none was tried), 0 when it was rejected.',
+    registers,
+  });
+  lastReload.set(1);
+  if (options.version !== undefined) {
+    new Gauge({
+      name: 'watch_proxy_build_info',
+      help: 'Always 1; the version label is the running watch-proxy version.',
+      labelNames: ['version'] as const,
+      registers,
+    }).set({ version: options.version }, 1);
+  }
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: options.registry });
+
+  const snapshotGauges = [queueDepth, inFlight, cacheSize, sinceEvent, state, synced, objects];
+  const receivedFeed = new CounterFeed(received);
+  const restartFeed = new CounterFeed(restarts);
+  const relistFeed = new CounterFeed(relists);
+
+  function observe(snapshot: MetricsSnapshot): void {
+    const at = now();
+    // Reset the gauges first so resources and endpoints removed by a reload stop being exported.
+    for (const gauge of snapshotGauges) gauge.reset();
+    for (const [endpoint, lane] of Object.entries(snapshot.endpoints)) {
+      queueDepth.set({ endpoint }, lane.queued);
+      inFlight.set({ endpoint }, lane.inFlight);
+      cacheSize.set({ endpoint }, lane.cached);
+    }
+    for (const r of snapshot.resources) {
+      const resource = r.resource;
+      state.set({ resource, state: r.state }, 1);
+      synced.set({ resource }, r.synced ? 1 : 0);
+      objects.set({ resource }, r.objects);
+      restartFeed.set({ resource }, r.reconnects);
+      relistFeed.set({ resource }, r.relists);
+      const last = Math.max(r.lastEventAt ?? Number.NEGATIVE_INFINITY, r.lastListAt ?? Number.NEGATIVE_INFINITY);
+      if (Number.isFinite(last)) sinceEvent.set({ resource }, Math.max(0, (at - last) / 1000));
+    }
+    if (snapshot.received !== undefined) receivedFeed.set({}, snapshot.received);
+  }
+
+  return {
+    registry: options.registry,
+    setSource(next) {
+      source = next;
+      // Values of the previous source describe a pipeline that is gone; the next scrape reads the new one.
+      for (const gauge of snapshotGauges) gauge.reset();
+    },
+    observe,
+    countChange(resource, event) {
+      processed.inc();
+      changes.inc({ resource, event });
+    },
+    countEmitted(endpoint, n) {
+      sent.inc();
+      emitted.inc({ endpoint }, n);
+    },
+    countDropped(endpoint, reason, n) {
+      dropped.inc({ endpoint: endpoint ?? '', reason }, n);
+    },
+    observeSend(endpoint, o) {
+      sendDuration.observe({ endpoint, outcome: o.outcome }, o.seconds);
+      if (o.attempt > 1) retried.inc({ endpoint }, o.objects);
+    },
+    countWatchError(resource, kind) {
+      watchErrors.inc({ resource, kind });
+    },
+    countConfigReload(result) {
+      reloads.inc({ result });
+      lastReload.set(result === 'success' ? 1 : 0);
+    },
+  };
+}
