@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { encodeCanonicalJson } from '../payload/canonical-json.js';
 
 // Memoized per object: the delta engine computes it for the fingerprint and the emit cache stores the very
 // same string as the last delivered state, so both share one copy in memory instead of two.
@@ -6,33 +7,19 @@ const memo = new WeakMap<object, string>();
 
 /**
  * JSON with object keys sorted at every depth and no whitespace: equal data gives equal text, whatever order
- * the apiserver (or a pruning step) left the keys in. `undefined` members are skipped, as JSON.stringify does.
- * The text of a frozen top-level object is memoized (nested objects are not: that would keep several partial
- * copies of every object alive).
+ * the apiserver (or a pruning step) left the keys in. It is the original's wire form of the object (see
+ * `encodeCanonicalJson`: Go's key order and escaping), so the fingerprint hashes exactly the bytes a receiver
+ * gets, and a sink encoding the same frozen object reuses this text instead of serializing it again.
+ * Memoized per frozen top-level object (nested ones are not: that would keep partial copies alive).
  */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return write(value);
+  if (value === null || typeof value !== 'object') return encodeCanonicalJson(value);
   const cached = memo.get(value);
   if (cached !== undefined) return cached;
-  const text = write(value);
+  const text = encodeCanonicalJson(value);
   // Only frozen objects are memoized: a mutable one could change after we cached its text.
   if (Object.isFrozen(value)) memo.set(value, text);
   return text;
-}
-
-function write(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) {
-    return `[${value.map((item: unknown) => (item === undefined || typeof item === 'function' ? 'null' : write(item))).join(',')}]`;
-  }
-  const record = value as Record<string, unknown>;
-  const parts: string[] = [];
-  for (const key of Object.keys(record).sort()) {
-    const member = record[key];
-    if (member === undefined || typeof member === 'function') continue;
-    parts.push(`${JSON.stringify(key)}:${write(member)}`);
-  }
-  return `{${parts.join(',')}}`;
 }
 
 /** SHA-1 (as the original) of the canonical JSON, base64url: 27 characters. Not a security boundary. */

@@ -1,3 +1,4 @@
+import { cloneJson } from '../internal/clone-json.js';
 import { deepFreeze } from '../internal/deep-freeze.js';
 import type { Change, ChangeEvent, DropReason } from '../types.js';
 import type { ResolvedResource, WatchEvent } from '../watch/watch-event.js';
@@ -87,7 +88,7 @@ export class DeltaEngine {
       return { kind: 'dropped', reason: 'add-delayed', key };
     }
 
-    const object = structuredClone(source) as Record<string, unknown>;
+    const object = cloneJson(source) as Record<string, unknown>;
     redact(object, resource.ref, settings);
     for (const path of settings.prunePaths) prune(object, path);
     const uid = text(metadata['uid']);

@@ -1,0 +1,17 @@
+/**
+ * Deep copy of JSON data (plain objects, arrays, primitives): what the delta engine needs before redacting and
+ * pruning. Several times faster than structuredClone for Kubernetes objects, which matters at 10k objects/s.
+ * Anything that is not a plain array is copied as a plain object of its own enumerable keys.
+ */
+export function cloneJson<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    const length = value.length;
+    const out = new Array<unknown>(length);
+    for (let i = 0; i < length; i++) out[i] = cloneJson(value[i] as unknown);
+    return out as T;
+  }
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) out[key] = cloneJson((value as Record<string, unknown>)[key]);
+  return out as T;
+}
