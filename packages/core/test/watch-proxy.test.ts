@@ -362,4 +362,33 @@ describe('WatchProxy with stateDir', () => {
       await rm(stateDir, { recursive: true, force: true });
     }
   });
+
+  it('changes still pending for a down sink at shutdown are sent after a restart, deletes included', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'wp-state-'));
+    try {
+      const objects = [cm('a'), cm('b'), cm('c')];
+      const source1 = new FakeSource({ configmaps: objects });
+      let down = false;
+      const sink1 = new MemorySink({ name: 'inv', behaviour: () => (down ? retryable(new Error('503')) : delivered()) });
+      const p1 = proxy({ sinks: [sink1], stateDir, retry: { initialMs: 60_000 } }, source1);
+      await p1.start();
+      await p1.flush();
+      expect(sink1.view().size).toBe(3);
+      down = true;
+      source1.update('configmaps', cm('a', 2));
+      source1.remove('configmaps', cm('b'));
+      const report = await p1.shutdown({ timeoutMs: 0 });
+      expect(report.drained).toBe(false);
+      expect(report.dropped.shutdown).toBe(2);
+
+      const sink2 = new MemorySink({ name: 'inv' });
+      const p2 = proxy({ sinks: [sink2], stateDir }, new FakeSource({ configmaps: [cm('a', 2), cm('c')] }));
+      await p2.start();
+      await p2.flush();
+      expect(sink2.changes.map((c) => `${c.event}:${c.name}`).sort()).toEqual(['delete:b', 'update:a']);
+      await p2.shutdown();
+    } finally {
+      await rm(stateDir, { recursive: true, force: true });
+    }
+  });
 });
