@@ -7,6 +7,7 @@ import { WatchError, errorFromStatus, toWatchError } from './kube-api-error.js';
 import type { KubeStatus, WatchdogKind } from './kube-api-error.js';
 import type { KubeTransport, Query } from './kube-transport.js';
 import { LineSplitter } from './line-splitter.js';
+import { planRecovery } from './recovery-plan.js';
 import { ListParser } from './list-parser.js';
 import type { ListEnvelope } from './list-parser.js';
 import type { ObjectStore } from './object-store.js';
@@ -278,43 +279,19 @@ export class Reflector {
       at: now,
     };
     if (error.kind === 'watchdog' && error.watchdog !== undefined) h.watchdogAborts[error.watchdog]++;
-    const quiet = error.kind === 'watchdog';
-    const log = { kind: error.kind, status: error.status, namespace: this.#deps.namespace, resourceVersion: this.#rv };
-    if (quiet) this.#deps.logger.debug({ ...log, err: error.message }, 'watch restarted');
-    // An expired resourceVersion is routine (a long disconnect, compaction): worth a line, not a warning.
-    else if (error.kind === 'gone') this.#deps.logger.info({ ...log, err: error.message }, 'resourceVersion expired; relisting');
-    else this.#deps.logger.warn({ ...log, err: error.message }, 'list/watch failed');
-    if (!quiet) this.#deps.onError(error);
-
-    let delay: number;
-    switch (error.kind) {
-      case 'gone':
-        // A stale resourceVersion is never retried: relist from a consistent read. Only a 410 right after the
-        // previous relist (compaction racing us) waits, so this cannot become a tight loop.
-        this.#needList = true;
-        this.#goneStreak++;
-        this.#rv = undefined;
-        delay = this.#goneStreak === 1 ? 0 : this.#backoff.next(now);
-        this.#setState(delay === 0 ? 'syncing' : 'backoff');
-        break;
-      case 'too-large':
-        this.#needList = true;
-        delay = this.#backoff.next(now, { minMs: error.retryAfterMs });
-        this.#setState('backoff');
-        break;
-      case 'forbidden':
-      case 'not-found':
-      case 'invalid':
-        // The objects we cached may be gone or unreadable; start over with a list once it works again.
-        this.#needList = true;
-        delay = this.#backoff.next(now, { degraded: true, minMs: error.retryAfterMs });
-        this.#setState('degraded');
-        if (error.kind === 'not-found') await this.#deps.onNotFound?.();
-        break;
-      default:
-        delay = this.#backoff.next(now, { minMs: error.retryAfterMs });
-        this.#setState('backoff');
+    if (error.kind === 'gone') {
+      this.#goneStreak++;
+      this.#rv = undefined;
     }
+    const plan = planRecovery(error.kind, this.#goneStreak);
+    const log = { kind: error.kind, status: error.status, namespace: this.#deps.namespace, resourceVersion: this.#rv, err: error.message };
+    const message = plan.log === 'debug' ? 'watch restarted' : error.kind === 'gone' ? 'resourceVersion expired; relisting' : 'list/watch failed';
+    this.#deps.logger[plan.log](log, message);
+    if (plan.report) this.#deps.onError(error);
+    if (plan.relist) this.#needList = true;
+    const delay = plan.wait === 'none' ? 0 : this.#backoff.next(now, { degraded: plan.wait === 'degraded', minMs: error.retryAfterMs });
+    this.#setState(plan.state);
+    if (plan.reresolve) await this.#deps.onNotFound?.();
     h.nextAttemptAt = delay > 0 ? now + delay : undefined;
     return delay;
   }

@@ -9,6 +9,7 @@ import type { WatchError } from './kube-api-error.js';
 import { KubeTransport } from './kube-transport.js';
 import { ObjectStore } from './object-store.js';
 import { Reflector } from './reflector.js';
+import { planRecovery } from './recovery-plan.js';
 import type { ReflectorTiming, ScopeHealth, WatchErrorInfo, WatcherState } from './reflector.js';
 import type { ResolvedResource, WatchEvent, WatchHandlers } from './watch-event.js';
 
@@ -276,7 +277,7 @@ class KubeResourceWatcher implements ResourceWatcher {
       } catch (err) {
         if (this.#stopped) return;
         const error = toWatchError(err, `discovery of ${this.name}`);
-        const degraded = error.kind === 'not-found' || error.kind === 'forbidden' || error.kind === 'invalid';
+        const degraded = planRecovery(error.kind, 0).wait === 'degraded';
         const delay = backoff.next(Date.now(), { degraded, minMs: error.retryAfterMs });
         this.#resolveState = degraded ? 'degraded' : 'backoff';
         this.#resolveError = {
