@@ -43,6 +43,10 @@ export function buildMeta(
  * `<` `>` `&` U+2028 U+2029. Each change's `object` is written as is: pruning and `metadata.uniqueId` injection
  * happened upstream. No trailing newline.
  *
+ * For a frozen object whose core `canonicalJson` text is already Go-identical (no characters Go escapes
+ * differently), that memoized text is reused instead of serializing again: pass deep-frozen objects, as the
+ * pipeline does, or unfrozen ones (always serialized in full).
+ *
  * @param items - the changes, in delivery order; may mix resources and events.
  * @param meta - the payload `meta`, usually from {@link buildMeta}; `null` writes `"meta":null`.
  */
