@@ -121,6 +121,28 @@ describe('WatchProxy pipeline', () => {
     expect(report).toMatchObject({ drained: true, delivered: 6, dropped: { unchanged: 3 }, errors: [] });
   });
 
+  it('re-sends unchanged objects on resync only once emitCacheDurationMs has passed since delivery', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const source = new FakeSource({ configmaps: [cm('a'), cm('b')] });
+    const sink = new MemorySink();
+    const p = proxy({ sinks: [sink], emitCacheDurationMs: 60_000 }, source);
+    await p.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sink.changes.map((c) => c.event)).toEqual(['add', 'add']);
+    await vi.advanceTimersByTimeAsync(59_000);
+    source.resync('configmaps');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(sink.changes).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1000); // 61 s after delivery: the entries expired
+    source.resync('configmaps');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(sink.changes.map((c) => `${c.event}:${c.name}`)).toEqual(['add:a', 'add:b', 'update:a', 'update:b']);
+    source.resync('configmaps'); // just re-delivered: fresh again
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(sink.changes).toHaveLength(4);
+    await p.shutdown();
+  });
+
   it('routes by real namespace and resource per sink', async () => {
     const source = new FakeSource({
       configmaps: [cm('a', 1, 'team-a'), cm('b', 1, 'team-b')],
