@@ -21,6 +21,7 @@ export function isSuccess(status: number, successStatusCodes: ReadonlySet<number
  * with the status and the start of the body in the error.
  *
  * @param target - the URL without credentials, for messages.
+ * @param now - current time, epoch ms, for `Retry-After` dates; injectable for tests. Default: `Date.now()`.
  */
 export function classifyResponse(
   facts: ResponseFacts,

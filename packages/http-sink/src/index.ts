@@ -9,6 +9,7 @@ export type {
   HttpSinkOptions,
   HttpSinkTlsOptions,
 } from './options.js';
-export { SIGNATURE_HEADER, TIMESTAMP_HEADER, signBody } from './signing.js';
+export { SIGNATURE_HEADER, TIMESTAMP_HEADER, signBody, verifySignature } from './signing.js';
+export type { SignedRequest } from './signing.js';
 export { CLOUDEVENTS_BATCH_CONTENT_TYPE, encodeCloudEventsBatch } from './cloudevents.js';
 export { parseRetryAfter } from './retry-after.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WatchProxyError, buildMeta, encodeWatchProxyPayload } from '@watch-proxy/core';
-import { createHttpSink } from '../src/index.js';
+import { createHttpSink, verifySignature } from '../src/index.js';
 import type { HttpSink, HttpSinkOptions } from '../src/index.js';
 import { goldenNames, loadGolden } from '../../core/test/payload/golden.js';
 import { startReceiver } from './helpers/receiver.js';
@@ -170,6 +170,25 @@ describe('signing', () => {
     expect(verify('s3cret', request.headers, Buffer.concat([request.body, Buffer.from(' ')]), now)).toBe(false);
     expect(verify('s3cret', { ...request.headers, 'idempotency-key': 'b-8' }, request.body, now)).toBe(false);
     expect(verify('s3cret', request.headers, request.body, now + 301)).toBe(false);
+  });
+
+  it('offers verifySignature for Node receivers, agreeing with the recipe', async () => {
+    const sink = sinkFor({ signingSecretVar: 'SIGNING', env: { SIGNING: 'k2' } });
+    await sink.send(batch([change(1)], 'b-9'), context());
+    const request = receiver.requests[0]!;
+    const signed = {
+      secret: 'k2',
+      body: request.body,
+      idempotencyKey: request.headers['idempotency-key'] as string,
+      timestamp: request.headers['x-watch-proxy-timestamp'] as string,
+      signature: request.headers['x-watch-proxy-signature'] as string,
+    };
+    expect(verifySignature(signed)).toBe(true);
+    expect(verifySignature({ ...signed, secret: 'k3' })).toBe(false);
+    expect(verifySignature({ ...signed, idempotencyKey: 'b-10' })).toBe(false);
+    expect(verifySignature({ ...signed, signature: undefined })).toBe(false);
+    expect(verifySignature({ ...signed, now: Date.now() + 301_000 })).toBe(false);
+    expect(verifySignature({ ...signed, now: Date.now() + 301_000, toleranceSeconds: 400 })).toBe(true);
   });
 
   it('signs the uncompressed body when gzip is on', async () => {
