@@ -69,6 +69,12 @@ function errorCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/** Whether a failure is the TLS layer refusing the server (certificate, name, dates): a configuration problem. */
+export function isTlsTrustError(error: unknown): boolean {
+  const code = errorCode(error);
+  return code !== undefined && (TLS_CERT_CODES.has(code) || code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS'));
+}
+
 /**
  * Classifies a failed request (no response): always retryable, as the endpoint may come back or its
  * certificate be fixed; the error says which case it is. A timeout gets `WP_ERR_SINK_TIMEOUT`.
@@ -83,7 +89,7 @@ export function classifyFailure(error: unknown, target: string, timedOut: boolea
     );
   }
   const code = errorCode(error);
-  if (code !== undefined && (TLS_CERT_CODES.has(code) || code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS'))) {
+  if (isTlsTrustError(error)) {
     return retryable(
       new WatchProxyError(
         'WP_ERR_SINK_SEND',

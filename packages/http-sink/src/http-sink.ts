@@ -24,7 +24,7 @@ export interface HttpSink extends Sink<Change> {
  * naming the option and variable (never a secret value). No network I/O happens before `start()`.
  *
  * `start()` (called once by core) logs TLS warnings and, unless `startupCheck: 'none'`, opens one connection to
- * the endpoint. Each `send` POSTs one batch and classifies the answer: success statuses (default: any 2xx) are
+ * the endpoint: it rejects on a TLS trust failure and only warns when the endpoint is unreachable. Each `send` POSTs one batch and classifies the answer: success statuses (default: any 2xx) are
  * delivered; network errors, timeouts, 408, 429 and 5xx are retryable (honouring `Retry-After`); other statuses
  * are rejected with the status and the first KiB of the body. Core owns retries; the sink never retries by itself.
  * `close()` destroys the keep-alive connections.
@@ -46,7 +46,7 @@ export function createHttpSink(options: HttpSinkOptions): HttpSink {
 
     async start(ctx: SinkLifecycleContext): Promise<void> {
       for (const warning of resolved.warnings) ctx.logger.warn({ sink: name }, warning);
-      if (resolved.startupCheck === 'connect') await checkConnection(resolved.url, resolved.tls, target, timeoutMs, ctx.signal);
+      if (resolved.startupCheck === 'connect') await checkConnection(resolved.url, resolved.tls, target, timeoutMs, ctx);
     },
 
     async send(batch: Batch<Change>, ctx: SendContext): Promise<SendOutcome> {

@@ -85,9 +85,9 @@ export interface HttpSinkOptions {
   /** Header carrying the batch id, the same on every retry of a batch. Default: `Idempotency-Key`. */
   readonly idempotencyKeyHeader?: string;
   /**
-   * What `start()` checks: `connect` opens one connection (TCP, and the TLS handshake for `https:`) and fails the
-   * start when that fails, so a wrong host, port, CA or certificate shows at startup; `none` checks nothing, for
-   * receivers that may come up after watch-proxy. No request is sent either way. Default: `connect`.
+   * What `start()` checks: `connect` opens one connection (TCP, and the TLS handshake for `https:`); a TLS trust
+   * failure (wrong CA, certificate name or dates) fails the start, an unreachable endpoint is logged as a warning
+   * (it may come up later; core retries). `none` checks nothing. No request is sent either way. Default: `connect`.
    */
   readonly startupCheck?: 'connect' | 'none';
   /** Batch limits for core's batcher. Default: none (core's own limits apply). */

@@ -2,15 +2,25 @@ import { connect as netConnect } from 'node:net';
 import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { WatchProxyError } from '@watch-proxy/core';
+import type { Logger } from '@watch-proxy/core';
 import type { TlsMaterial } from './agent.js';
-import { classifyFailure } from './classify.js';
+import { classifyFailure, isTlsTrustError } from './classify.js';
 
 /**
- * Opens one connection to the endpoint (TCP, plus the TLS handshake for `https:`) and closes it: catches a wrong
- * host or port, an untrusted certificate or a wrong CA at startup, without sending a request the receiver would
- * have to understand. Rejects with `WP_ERR_SINK_START` naming the endpoint (never credentials).
+ * Opens one connection to the endpoint (TCP, plus the TLS handshake for `https:`) and closes it, without sending a
+ * request the receiver would have to understand. A TLS trust failure (wrong CA, certificate name or dates) is a
+ * configuration error that retrying cannot fix: it rejects with `WP_ERR_SINK_START`. An unreachable endpoint only
+ * logs a warning: it may come up after watch-proxy, and one endpoint being down must not keep the others from
+ * starting (core retries its batches meanwhile). Messages name the endpoint, never credentials.
  */
-export async function checkConnection(url: URL, tls: TlsMaterial, target: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
+export async function checkConnection(
+  url: URL,
+  tls: TlsMaterial,
+  target: string,
+  timeoutMs: number,
+  ctx: { readonly signal: AbortSignal; readonly logger: Logger },
+): Promise<void> {
+  const { signal } = ctx;
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   const https = url.protocol === 'https:';
   const port = url.port === '' ? (https ? 443 : 80) : Number(url.port);
@@ -31,8 +41,9 @@ export async function checkConnection(url: URL, tls: TlsMaterial, target: string
     });
   } catch (error) {
     const failure = classifyFailure(error, target, timeout.aborted && !signal.aborted, timeoutMs);
-    const message = failure.status === 'delivered' ? String(error) : failure.error.message;
-    throw new WatchProxyError('WP_ERR_SINK_START', `startup check: ${message.replace(/^POST /, 'connect to ')}`, { cause: error });
+    const message = `startup check: ${(failure.status === 'delivered' ? String(error) : failure.error.message).replace(/^POST /, 'connect to ')}`;
+    if (isTlsTrustError(error)) throw new WatchProxyError('WP_ERR_SINK_START', message, { cause: error });
+    ctx.logger.warn({ target }, `${message}; starting anyway, batches are retried until it answers`);
   } finally {
     (socket as Socket | undefined)?.destroy();
   }
