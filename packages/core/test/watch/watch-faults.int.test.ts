@@ -4,8 +4,8 @@ import type { TestCluster } from '@watch-proxy/test-cluster';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createResourceWatcher } from '../../src/watch/resource-watcher.js';
 import type { ResourceWatcher } from '../../src/watch/resource-watcher.js';
-import type { WatchEvent } from '../../src/watch/watch-event.js';
-import { adminKubeConfig, cacheSummary, configMap, createNamespace, freshList, must, replay, uniqueId } from './cluster-helpers.js';
+import type { ResolvedResource, WatchEvent } from '../../src/watch/watch-event.js';
+import { adminKubeConfig, cacheSummary, configMap, createNamespace, freshList, inParallel, must, replay, uniqueId } from './cluster-helpers.js';
 import { TcpProxy } from './tcp-proxy.js';
 import { waitFor, waitForAsync } from './wait-for.js';
 
@@ -27,7 +27,7 @@ describe('resource watcher under apiserver faults', () => {
   });
 
   function watch(
-    resource: string,
+    resource: string | ResolvedResource,
     ns: string,
     kc: KubeConfig,
     extra: Partial<Parameters<typeof createResourceWatcher>[0]> = {},
@@ -83,6 +83,39 @@ describe('resource watcher under apiserver faults', () => {
     await waitForAsync(async () => w.health().state === 'watching' && sameMap(cacheSummary(w), await freshList(cluster, path)), 'the invariant check', 30_000);
     expect(replay(events)).toEqual(cacheSummary(w));
     expect(w.health().synced).toBe(true);
+  });
+
+  it('falls back to one unpaginated list when etcd compaction expires the continue token mid-list', async () => {
+    const ns = `cont-${uniqueId()}`;
+    await createNamespace(cluster, ns);
+    const path = `/api/v1/namespaces/${ns}/configmaps`;
+    await inParallel(250, 16, (i) => must(cluster, 'POST', path, configMap(ns, `cm-${i}`, {})));
+    // Hold the second page's request until etcd has been compacted past the list's resourceVersion. The resource
+    // is passed resolved, so no discovery request is counted.
+    let requests = 0;
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let reachedPage2 = false;
+    const kc = adminKubeConfig(cluster);
+    const apply = kc.applyToHTTPSOptions.bind(kc);
+    kc.applyToHTTPSOptions = async (opts) => {
+      if (++requests === 2) {
+        reachedPage2 = true;
+        await held;
+      }
+      await apply(opts);
+    };
+    const configmaps = { name: 'configmaps', ref: { group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespaced: true } };
+    const { w, events } = watch(configmaps, ns, kc, { pageSize: 100 });
+    const started = w.start();
+    await waitFor(() => reachedPage2, 'the second page', 30_000);
+    await must(cluster, 'POST', `/api/v1/namespaces/${ns}/configmaps`, configMap(ns, 'after-page-1', {}));
+    await cluster.compactEtcd();
+    release();
+    await started;
+    expect(w.health().scopes[0]!.lastList).toMatchObject({ pages: 1, objects: 251 });
+    expect(events).toHaveLength(251);
+    expect(cacheSummary(w)).toEqual(await freshList(cluster, path));
   });
 
   it('relists once on a forced 410 and reports exactly the changes made while it was cut off', async () => {
