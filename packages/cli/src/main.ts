@@ -1,22 +1,111 @@
-import { Command } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 
+import { DEFAULT_CONFIG_PATH, runValidate } from './config/index.js';
+import { describeError } from './describe-error.js';
+import { LOG_FORMATS, LOG_LEVELS } from './logger.js';
+import type { LogFormat, LogLevel } from './logger.js';
+import { normalizeArgv } from './normalize-argv.js';
+import { runDaemon } from './run-daemon.js';
+import { UsageError } from './usage-error.js';
 import { version } from './version.js';
+
+const EXAMPLES = `
+Examples:
+  $ watch-proxy                                   run with /etc/watch-proxy/config.yaml, in-cluster credentials
+  $ watch-proxy -c config.yaml --kubeconfig ~/.kube/config
+  $ watch-proxy -c config.yaml --dry-run          print payloads to stdout instead of POSTing them
+  $ watch-proxy validate -c config.yaml           check a config file: exit 0 valid, 2 invalid
+  $ watch-proxy -c config.yaml --log-format pretty --log-level debug
+
+Signals: SIGTERM/SIGINT drain and exit (a second one exits at once); SIGHUP reloads the config.
+Exit codes: 0 clean stop, 1 runtime failure, 2 bad flags or config. More in docs/cli.md.`;
+
+/** Flags of the daemon command, as commander parses them. */
+interface DaemonFlags {
+  readonly config: string;
+  readonly kubeconfig?: string;
+  readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+  readonly dryRun: boolean;
+  readonly strict: boolean;
+}
+
+/** Flags of `validate`. */
+interface ValidateFlags {
+  readonly config: string;
+  readonly strict: boolean;
+  readonly print: boolean;
+  readonly envCheck: boolean;
+}
+
+/** Commander's own exits that are not errors. */
+const CLEAN_EXITS = new Set(['commander.helpDisplayed', 'commander.help', 'commander.version']);
 
 /**
  * Runs the watch-proxy command line with `argv` (without the node and script paths) and resolves to the
  * process exit code: 0 clean, 1 runtime failure, 2 usage or configuration error.
  */
 export async function main(argv: readonly string[]): Promise<number> {
+  const { argv: args, notes } = normalizeArgv(argv);
+  let code = 0;
   const program = new Command('watch-proxy')
-    .description('Watches Kubernetes resources and POSTs batched JSON about every change to HTTP endpoints.')
-    .version(version, '-v, --version')
-    .exitOverride();
+    .description('Watches Kubernetes resources and POSTs batched JSON about every add, update and delete to HTTP endpoints.')
+    .version(version, '-v, --version', 'print the version and exit')
+    .helpOption('-h, --help', 'show this help')
+    .option('-c, --config <file>', 'config file (YAML); reloaded when it changes', DEFAULT_CONFIG_PATH)
+    .option('--kubeconfig <file>', 'kubeconfig file (also -kubeconfig); default: KUBECONFIG, ~/.kube/config, then in-cluster')
+    .addOption(new Option('--log-level <level>', 'log threshold').choices(LOG_LEVELS).default('info'))
+    .addOption(new Option('--log-format <format>', 'json lines or a compact human format, on stderr').choices(LOG_FORMATS).default('json'))
+    .option('--dry-run', 'print payloads to stdout (one JSON document per line) instead of sending them', false)
+    .option('--strict', 'unknown config keys are errors, not warnings', false)
+    .addHelpText('after', EXAMPLES)
+    .showHelpAfterError('(watch-proxy --help shows the usage)')
+    // `validate -c FILE` must reach validate's own -c, not the daemon's.
+    .enablePositionalOptions()
+    .allowExcessArguments(false)
+    .exitOverride()
+    .action(async (flags: DaemonFlags) => {
+      code = await runDaemon({
+        config: flags.config,
+        kubeconfig: flags.kubeconfig,
+        logLevel: flags.logLevel,
+        logFormat: flags.logFormat,
+        dryRun: flags.dryRun,
+        strict: flags.strict,
+        notes,
+      });
+    });
+
+  program
+    .command('validate')
+    .description('check a config file and print every problem as file:line:col key: message; exit 0 valid, 2 invalid')
+    .option('-c, --config <file>', 'config file (YAML)', DEFAULT_CONFIG_PATH)
+    .option('--strict', 'unknown keys are errors, not warnings', false)
+    .option('--print', 'also print the normalized config as JSON (env var names, never their values)', false)
+    .option('--no-env-check', 'do not check that named env vars are set and named files readable (a file for another machine)')
+    .allowExcessArguments(false)
+    .exitOverride()
+    .action(async (flags: ValidateFlags) => {
+      code = await runValidate({
+        config: flags.config,
+        strict: flags.strict,
+        print: flags.print,
+        checkEnvironment: flags.envCheck,
+        stdout: process.stdout,
+        stderr: process.stderr,
+      });
+    });
+
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync(args, { from: 'user' });
+    return code;
   } catch (error) {
-    const code = (error as { exitCode?: unknown }).exitCode;
-    return typeof code === 'number' ? code : 2;
+    if (error instanceof CommanderError) return CLEAN_EXITS.has(error.code) ? 0 : 2;
+    if (error instanceof UsageError) {
+      process.stderr.write(`watch-proxy: ${error.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`watch-proxy: ${describeError(error)}\n`);
+    return 1;
   }
-  process.stderr.write('watch-proxy: the daemon is not assembled yet (see the daemon issue)\n');
-  return 2;
 }

@@ -1,0 +1,206 @@
+/**
+ * Runs one config at a time as a `WatchProxy`, and swaps it for another on reload: the running pipeline is shut
+ * down gracefully (its emit caches written to the state folder) and a new one is started on the same folder,
+ * which loads them back, so unchanged objects are not re-sent and deletes that happened in between come out as
+ * missed deletes. Every key therefore reloads the same way, with no per-key diffing to get wrong.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import { WatchProxy } from '@watch-proxy/core';
+import type { Logger, ShutdownReport, Sink, WatchProxyError } from '@watch-proxy/core';
+
+import type { ConfigEnv, WatchProxyConfig } from './config/index.js';
+import { describeError } from './describe-error.js';
+import { privateStateDir } from './private-state-dir.js';
+import type { PrivateStateDir } from './private-state-dir.js';
+import { toWatchProxyOptions } from './watch-proxy-options.js';
+import type { RuntimeOptions } from './watch-proxy-options.js';
+
+/** Options of {@link Daemon}. */
+export interface DaemonOptions {
+  readonly kubeConfig: KubeConfig;
+  readonly logger: Logger;
+  /** `--dry-run`: print payloads instead of sending, and keep state in a private folder. Default `false`. */
+  readonly dryRun?: boolean | undefined;
+  /** Where credentials are read. Default `process.env`. */
+  readonly env?: ConfigEnv | undefined;
+  /** Where the stdout sink prints. Default `process.stdout`. */
+  readonly stdout?: NodeJS.WritableStream | undefined;
+  /** Wraps each sink (metrics timing). */
+  readonly wrapSink?: ((sink: Sink) => Sink) | undefined;
+  /** Called with each new pipeline before it starts (bind metrics here), and with `undefined` when none runs. */
+  readonly onPipeline?: ((proxy: WatchProxy | undefined, config: WatchProxyConfig) => void) | undefined;
+  /** Every runtime failure of the running pipeline, after logging. */
+  readonly onError?: ((error: WatchProxyError) => void) | undefined;
+  /**
+   * The daemon cannot go on: the first config's pipeline failed to start, or a reloaded config's did and the
+   * previous one could not be restored. The caller should stop and exit 1.
+   */
+  readonly onFatal: (error: unknown) => void;
+  /** Parent of the private state folder. Default the OS temp folder. */
+  readonly tmpDir?: string | undefined;
+}
+
+/** What {@link Daemon.reload} did. */
+export type ReloadOutcome = 'applied' | 'unchanged' | 'rejected' | 'stopping';
+
+interface Running {
+  readonly config: WatchProxyConfig;
+  /** Undefined when the config lists no resources: nothing to watch, the daemon idles until a reload. */
+  readonly proxy: WatchProxy | undefined;
+}
+
+/** The daemon's pipeline holder. Operations (start, reload, stop) run one at a time, in call order. */
+export class Daemon {
+  readonly #o: DaemonOptions;
+  readonly #logger: Logger;
+  readonly #privateDir: PrivateStateDir;
+  #chain: Promise<unknown> = Promise.resolve();
+  #running: Running | undefined;
+  #stopping: Promise<ShutdownReport | undefined> | undefined;
+
+  constructor(options: DaemonOptions) {
+    this.#o = options;
+    this.#logger = options.logger;
+    this.#privateDir = privateStateDir(options.logger, options.tmpDir);
+  }
+
+  /** The config being run; undefined before `start`. */
+  get config(): WatchProxyConfig | undefined {
+    return this.#running?.config;
+  }
+
+  /** The running pipeline, if any. */
+  get pipeline(): WatchProxy | undefined {
+    return this.#running?.proxy;
+  }
+
+  /**
+   * Runs `config`. Resolves once the pipeline is created and starting (not once it synced: an unreachable API
+   * server must not block signals or reloads). Throws when the config cannot be turned into a pipeline (e.g.
+   * a credential variable vanished); a failed pipeline start is reported to `onFatal`.
+   */
+  start(config: WatchProxyConfig): Promise<void> {
+    return this.#enqueue(async () => {
+      this.#launch(config, this.#build(config), undefined);
+    });
+  }
+
+  /**
+   * Replaces the running config with `config`: a no-op when nothing changed; otherwise the new sinks are built
+   * first (a failure there keeps the old pipeline running untouched), then the old pipeline is shut down and
+   * the new one started on the same state folder. Never throws.
+   */
+  reload(config: WatchProxyConfig): Promise<ReloadOutcome> {
+    return this.#enqueue(async (): Promise<ReloadOutcome> => {
+      if (this.#stopping !== undefined) return 'stopping';
+      const previous = this.#running;
+      if (previous !== undefined && JSON.stringify(previous.config) === JSON.stringify(config)) return 'unchanged';
+      let next: WatchProxy | undefined;
+      try {
+        next = this.#build(config);
+      } catch (error) {
+        this.#logger.error({ err: describeError(error) }, 'config reload rejected: keeping the running config');
+        return 'rejected';
+      }
+      if (previous?.proxy !== undefined) await this.#retire(previous.proxy, 'config reload');
+      this.#launch(config, next, previous?.config);
+      return 'applied';
+    });
+  }
+
+  /**
+   * Stops watching, drains within the config's `shutdownGracePeriod`, writes the emit caches and closes the
+   * sinks. Resolves to the pipeline's report (undefined if none ran). Idempotent.
+   */
+  stop(): Promise<ShutdownReport | undefined> {
+    this.#stopping ??= this.#enqueue(async () => {
+      const proxy = this.#running?.proxy;
+      const report = proxy === undefined ? undefined : await this.#retire(proxy, 'shutdown');
+      this.#privateDir.remove();
+      return report;
+    });
+    return this.#stopping;
+  }
+
+  /** Aborts in-flight sends now (a second signal). `stop()` then resolves promptly. */
+  destroy(): void {
+    this.#running?.proxy?.destroy();
+  }
+
+  #enqueue<T>(op: () => Promise<T>): Promise<T> {
+    const result = this.#chain.then(op);
+    this.#chain = result.catch(() => {});
+    return result;
+  }
+
+  /** Builds (without starting) the pipeline for `config`; undefined when it lists no resources. Throws when it cannot. */
+  #build(config: WatchProxyConfig): WatchProxy | undefined {
+    if (config.resources.length === 0) return undefined;
+    const dryRun = this.#o.dryRun ?? false;
+    const runtime: RuntimeOptions = {
+      kubeConfig: this.#o.kubeConfig,
+      stateDir: dryRun || config.stateDir === null ? this.#privateDir.path() : config.stateDir,
+      logger: this.#logger,
+      onError: this.#o.onError,
+      dryRun,
+      env: this.#o.env,
+      stdout: this.#o.stdout,
+      wrapSink: this.#o.wrapSink,
+    };
+    return new WatchProxy(toWatchProxyOptions(config, runtime));
+  }
+
+  #launch(config: WatchProxyConfig, proxy: WatchProxy | undefined, previous: WatchProxyConfig | undefined): void {
+    if (proxy === undefined) {
+      this.#running = { config, proxy: undefined };
+      this.#o.onPipeline?.(undefined, config);
+      this.#logger.warn({}, 'the config lists no resources: nothing is watched until it does');
+      return;
+    }
+    this.#running = { config, proxy };
+    this.#o.onPipeline?.(proxy, config);
+    this.#logger.info(
+      { resources: config.resources.map((r) => r.name), endpoints: Object.keys(proxy.stats().sinks) },
+      'starting the pipeline',
+    );
+    proxy.start().then(
+      () => this.#logger.info({}, 'initial sync done'),
+      (error: unknown) => this.#startFailed(proxy, previous, error),
+    );
+  }
+
+  #startFailed(proxy: WatchProxy, previous: WatchProxyConfig | undefined, error: unknown): void {
+    // A pipeline shut down while starting (reload, signal) rejects its start: that is not a failure.
+    if (this.#stopping !== undefined || this.#running?.proxy !== proxy) return;
+    if (previous === undefined) {
+      this.#o.onFatal(error);
+      return;
+    }
+    this.#logger.error({ err: describeError(error) }, 'the reloaded config failed to start: restoring the previous config');
+    void this.#enqueue(async () => {
+      if (this.#stopping !== undefined || this.#running?.proxy !== proxy) return;
+      try {
+        this.#launch(previous, this.#build(previous), undefined);
+      } catch (restoreError) {
+        this.#o.onFatal(restoreError);
+      }
+    });
+  }
+
+  async #retire(proxy: WatchProxy, why: string): Promise<ShutdownReport> {
+    const report = await proxy.shutdown();
+    const level = report.drained && report.errors.length === 0 ? 'info' : 'warn';
+    this.#logger[level](
+      {
+        why,
+        drained: report.drained,
+        delivered: report.delivered,
+        undelivered: report.dropped.shutdown ?? 0,
+        errors: report.errors.map(describeError),
+        durationMs: report.durationMs,
+      },
+      'pipeline stopped',
+    );
+    return report;
+  }
+}

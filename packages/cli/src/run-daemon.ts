@@ -1,0 +1,142 @@
+/**
+ * The daemon command: load the config and cluster access, run the pipeline, reload on file changes and SIGHUP,
+ * and stop on SIGTERM/SIGINT. Resolves to the exit code: 0 clean stop, 1 runtime failure (start failed, or the
+ * shutdown left changes undelivered), 2 bad input (config, flags, credentials).
+ */
+import type { ShutdownReport } from '@watch-proxy/core';
+
+import { formatDiagnostic, loadConfigFile } from './config/index.js';
+import type { ConfigEnv } from './config/index.js';
+import { watchConfigFile } from './config-file-watcher.js';
+import type { ConfigFileWatcher } from './config-file-watcher.js';
+import { Daemon } from './daemon.js';
+import { describeError } from './describe-error.js';
+import { loadKubeConfig } from './kube-config.js';
+import { createLogger } from './logger.js';
+import type { LogFormat, LogLevel } from './logger.js';
+import { createReloader } from './reload.js';
+import { handleSignals } from './signals.js';
+import { UsageError } from './usage-error.js';
+import { version } from './version.js';
+
+/** Options of {@link runDaemon}: the parsed flags. */
+export interface RunDaemonOptions {
+  /** `-c/--config`. */
+  readonly config: string;
+  /** `--kubeconfig`; undefined = `KUBECONFIG`, `~/.kube/config`, then in-cluster. */
+  readonly kubeconfig?: string | undefined;
+  readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+  /** `--dry-run`: print payloads to stdout, send nothing. */
+  readonly dryRun: boolean;
+  /** `--strict`: unknown config keys are errors. */
+  readonly strict: boolean;
+  /** Notes from argv normalization, logged as warnings. */
+  readonly notes?: readonly string[] | undefined;
+  readonly env?: ConfigEnv | undefined;
+  /** Where human-facing startup errors go. Default `process.stderr`. */
+  readonly stderr?: NodeJS.WritableStream | undefined;
+}
+
+/** A report that lost changes (undelivered at the deadline, or the caches could not be written) makes exit 1. */
+function reportFailed(report: ShutdownReport | undefined): boolean {
+  return report !== undefined && (!report.drained || (report.dropped.shutdown ?? 0) > 0 || report.errors.length > 0);
+}
+
+/** A config-shaped failure while building the first pipeline (a credential variable vanished, a bad sink option). */
+function isConfigFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'WP_ERR_CONFIG_INVALID' || code === 'WP_ERR_INVALID_ARG' || /environment variable/.test(describeError(error));
+}
+
+/** Runs the daemon until it is stopped; resolves to the exit code. */
+export async function runDaemon(options: RunDaemonOptions): Promise<number> {
+  const stderr = options.stderr ?? process.stderr;
+  const env = options.env ?? process.env;
+  const loaded = await loadConfigFile(options.config, { strict: options.strict, env });
+  const diagnostics = loaded.ok ? loaded.warnings : [...loaded.errors, ...loaded.warnings];
+  for (const diagnostic of [...diagnostics].sort((a, b) => a.line - b.line || a.column - b.column)) {
+    stderr.write(`${formatDiagnostic(diagnostic)}\n`);
+  }
+  if (!loaded.ok) {
+    stderr.write(`watch-proxy: ${options.config} is invalid (${String(loaded.errors.length)} error(s)); nothing started\n`);
+    return 2;
+  }
+  let kube: ReturnType<typeof loadKubeConfig>;
+  try {
+    kube = loadKubeConfig(options.kubeconfig, env as NodeJS.ProcessEnv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    stderr.write(`watch-proxy: ${error.message}\n`);
+    return 2;
+  }
+
+  const logger = createLogger({ level: options.logLevel, format: options.logFormat });
+  for (const note of options.notes ?? []) logger.warn({}, note);
+  logger.info(
+    { version, config: options.config, kubeconfig: kube.source, server: kube.server, dryRun: options.dryRun },
+    'watch-proxy starting',
+  );
+
+  let resolveExit: (code: number) => void = () => {};
+  const exited = new Promise<number>((resolve) => (resolveExit = resolve));
+  let finishing = false;
+  let watcher: ConfigFileWatcher | undefined = undefined;
+
+  const daemon = new Daemon({
+    kubeConfig: kube.kubeConfig,
+    logger,
+    dryRun: options.dryRun,
+    env,
+    onFatal: (error) => {
+      logger.error({ err: describeError(error) }, 'the pipeline failed to start');
+      void finish(1);
+    },
+  });
+
+  const finish = async (code: number): Promise<void> => {
+    if (finishing) return;
+    finishing = true;
+    watcher?.close();
+    const report = await daemon.stop().catch((error: unknown) => {
+      logger.error({ err: describeError(error) }, 'shutdown failed');
+      return undefined;
+    });
+    resolveExit(code === 0 && reportFailed(report) ? 1 : code);
+  };
+
+  const reloader = createReloader({ configPath: options.config, strict: options.strict, env, logger, apply: (config) => daemon.reload(config) });
+  const unhook = handleSignals({
+    stop: (signal) => {
+      logger.info({ signal }, 'stopping: draining queues (send the signal again to exit at once)');
+      void finish(0);
+    },
+    force: (signal) => {
+      logger.warn({ signal }, 'second signal: aborting in-flight sends and exiting');
+      daemon.destroy();
+      resolveExit(1);
+    },
+    reload: () => void reloader.request('SIGHUP'),
+  });
+
+  try {
+    await daemon.start(loaded.config);
+  } catch (error) {
+    unhook();
+    await daemon.stop();
+    const message = describeError(error);
+    if (isConfigFailure(error)) {
+      stderr.write(`watch-proxy: ${options.config}: ${message}\n`);
+      return 2;
+    }
+    logger.error({ err: message }, 'cannot start');
+    return 1;
+  }
+  watcher = await watchConfigFile(options.config, { logger, onChange: () => void reloader.request('file-change') });
+  if (finishing) watcher.close();
+
+  const code = await exited;
+  unhook();
+  logger.info({ exitCode: code }, 'watch-proxy stopped');
+  return code;
+}

@@ -1,0 +1,35 @@
+/**
+ * A sink that prints each batch as the original's HTTP payload, one JSON document per line: what `--dry-run`
+ * uses, and what the daemon uses when the config lists no `remoteEndpoints` (a first run shows what would be
+ * sent before anything is wired to a receiver).
+ */
+import { buildMeta, delivered, encodeWatchProxyPayload, retryable } from '@watch-proxy/core';
+import type { Batch, Change, SendContext, SendOutcome, Sink } from '@watch-proxy/core';
+
+/** Options of {@link createStdoutSink}. */
+export interface StdoutSinkOptions {
+  /** Sink name (keys its emit cache). Default `stdout`. */
+  readonly name?: string | undefined;
+  /** The config's `clusterName`, for `meta.cluster`. Default `''`. */
+  readonly clusterName?: string | undefined;
+  /** The config's `metadata`, sent as `meta`. Default none. */
+  readonly metadata?: Readonly<Record<string, unknown>> | null | undefined;
+  /** Where lines go. Default `process.stdout`. */
+  readonly stream?: NodeJS.WritableStream | undefined;
+}
+
+/** Creates the stdout sink. A write error (stdout closed) is retryable, as core treats any transport failure. */
+export function createStdoutSink(options: StdoutSinkOptions = {}): Sink<Change> {
+  const out = options.stream ?? process.stdout;
+  const meta = buildMeta(options.metadata ?? null, options.clusterName ?? '');
+  return {
+    name: options.name ?? 'stdout',
+    send(batch: Batch<Change>, _ctx: SendContext): Promise<SendOutcome> {
+      const line = `${encodeWatchProxyPayload(batch.items, meta)}\n`;
+      return new Promise((resolve) => {
+        // Resolve only once the line is handed to the OS: a piped reader that is slow holds back the next batch.
+        out.write(line, (error?: Error | null) => resolve(error ? retryable(error) : delivered()));
+      });
+    },
+  };
+}

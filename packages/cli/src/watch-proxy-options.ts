@@ -1,0 +1,111 @@
+/**
+ * The one explicit mapping from the loaded config to core's `WatchProxyOptions` and the sinks: every key that
+ * reaches the pipeline passes through here, so a new config key has one place to be wired.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger, ResourceOptions, Sink, SinkOptions, WatchProxyError, WatchProxyOptions } from '@watch-proxy/core';
+import { createHttpSink } from '@watch-proxy/http-sink';
+
+import { resolveEndpointSecrets } from './config/index.js';
+import type { ConfigEnv, EndpointConfig, ResourceConfig, WatchProxyConfig } from './config/index.js';
+import { createStdoutSink } from './stdout-sink.js';
+
+/** What the daemon adds to a config to run it. */
+export interface RuntimeOptions {
+  readonly kubeConfig: KubeConfig;
+  /** Where emit caches persist: the config's `stateDir`, or the daemon's private folder. `undefined`: memory only. */
+  readonly stateDir: string | undefined;
+  readonly logger: Logger;
+  readonly onError?: ((error: WatchProxyError) => void) | undefined;
+  /** `--dry-run`: one stdout sink replaces every endpoint. */
+  readonly dryRun: boolean;
+  /** Where endpoint credentials and header templates are read. Default `process.env`. */
+  readonly env?: ConfigEnv | undefined;
+  /** Where the stdout sink prints. Default `process.stdout`. */
+  readonly stdout?: NodeJS.WritableStream | undefined;
+  /** Wraps every sink (metrics timing); default: none. */
+  readonly wrapSink?: ((sink: Sink) => Sink) | undefined;
+}
+
+/** Maps one `resources[]` entry; `forceReuploadDuration` is global in the file and per resource in core. */
+export function toResourceOptions(resource: ResourceConfig, config: WatchProxyConfig): ResourceOptions {
+  return {
+    name: resource.name,
+    assetId: resource.assetId,
+    pruneFields: resource.pruneFields,
+    filterEvents: resource.filterEvents,
+    includeSecretData: resource.includeSecretData,
+    includeManagedFields: resource.includeManagedFields,
+    resyncMs: config.forceReuploadDurationMs,
+    labelSelector: resource.labelSelector ?? undefined,
+    fieldSelector: resource.fieldSelector ?? undefined,
+    namespaces: resource.namespaces ?? undefined,
+  };
+}
+
+/**
+ * Builds one endpoint's sink. Credentials are read from the environment here and handed to the sink only: the
+ * config object (which is logged and diffed) holds variable names, never values. Throws when a variable is
+ * unset or an option is rejected by the sink.
+ */
+export function createEndpointSink(endpoint: EndpointConfig, config: WatchProxyConfig, runtime: RuntimeOptions): Sink {
+  const env = runtime.env ?? process.env;
+  const { headers } = resolveEndpointSecrets(endpoint, env);
+  return createHttpSink({
+    name: endpoint.name,
+    url: endpoint.url,
+    type: endpoint.type,
+    format: endpoint.format,
+    clusterName: config.clusterName,
+    metadata: config.metadata,
+    usernameVar: endpoint.usernameVar,
+    passwordVar: endpoint.passwordVar,
+    bearerTokenVar: endpoint.bearerTokenVar,
+    bearerTokenFile: endpoint.bearerTokenFile,
+    signingSecretVar: endpoint.signingSecretVar,
+    headers,
+    tls: endpoint.tls,
+    timeoutMs: endpoint.timeoutMs,
+    successStatusCodes: endpoint.successStatusCodes,
+    compression: endpoint.compression,
+    env,
+    logger: runtime.logger,
+  });
+}
+
+/** The sinks with their routing filters: every endpoint, or one stdout sink (dry run, or no endpoints). */
+export function toSinkOptions(config: WatchProxyConfig, runtime: RuntimeOptions): SinkOptions[] {
+  const wrap = runtime.wrapSink ?? ((sink: Sink): Sink => sink);
+  if (runtime.dryRun || config.remoteEndpoints.length === 0) {
+    const sink = createStdoutSink({ clusterName: config.clusterName, metadata: config.metadata, stream: runtime.stdout });
+    return [{ sink: wrap(sink) }];
+  }
+  return config.remoteEndpoints.map((endpoint) => ({
+    sink: wrap(createEndpointSink(endpoint, config, runtime)),
+    namespaces: endpoint.namespaces,
+    resourceTypes: endpoint.resourceTypes,
+  }));
+}
+
+/**
+ * Maps a loaded config to core's options. Durations are already milliseconds in the config. The config must
+ * list at least one resource (core refuses none; the daemon idles instead of calling this).
+ */
+export function toWatchProxyOptions(config: WatchProxyConfig, runtime: RuntimeOptions): WatchProxyOptions {
+  return {
+    resources: config.resources.map((resource) => toResourceOptions(resource, config)),
+    sinks: toSinkOptions(config, runtime),
+    kubeConfig: runtime.kubeConfig,
+    clusterName: config.clusterName,
+    ignoreNamespaces: config.ignoreNamespaces,
+    delayAddEventMs: config.delayAddEventDurationMs,
+    emitIntervalMs: config.emitIntervalMs,
+    emitBatchMaxObjects: config.emitBatchMaxObjects,
+    emitBatchMaxBytes: config.emitBatchMaxBytes,
+    emitCacheDurationMs: config.emitCacheDurationMs,
+    stateDir: runtime.stateDir,
+    shutdownTimeoutMs: config.shutdownGracePeriodMs,
+    logger: runtime.logger,
+    onError: runtime.onError,
+  };
+}

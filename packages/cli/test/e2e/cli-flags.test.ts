@@ -1,0 +1,82 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { runBin } from './run-bin.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'wp-cli-flags-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const good = join(dir, 'good.yaml');
+writeFileSync(good, 'clusterName: c\nresources:\n- name: pods\n');
+const bad = join(dir, 'bad.yaml');
+writeFileSync(bad, 'clusterName: c\nemitInterval: -1\nresources:\n- name: pods\n  assetId: [x]\n');
+const emptyHome = join(dir, 'home');
+
+/** No Node stack trace reached the user. */
+function expectNoStack(text: string): void {
+  expect(text).not.toMatch(/\n\s+at .+:\d+:\d+\)?/);
+}
+
+describe('the watch-proxy command line', () => {
+  it('--help shows flags and examples, exit 0', async () => {
+    const { code, stdout } = await runBin(['--help']);
+    expect(code).toBe(0);
+    for (const flag of ['--config', '--kubeconfig', '--log-level', '--log-format', '--dry-run', '--strict', 'validate', 'Examples:']) {
+      expect(stdout).toContain(flag);
+    }
+  });
+
+  it('--version prints the package version, exit 0', async () => {
+    const { code, stdout } = await runBin(['--version']);
+    expect(code).toBe(0);
+    expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it.each([
+    [['--bogus'], /unknown option '--bogus'/],
+    [['--log-format', 'xml'], /argument 'xml' is invalid/],
+    [['unexpected'], /too many arguments/],
+  ])('%j is a usage error: exit 2, a message, no stack', async (args, message) => {
+    const { code, stderr } = await runBin(args);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+    expectNoStack(stderr);
+  });
+
+  it('validate: exit 0 for a valid file, 2 with file:line:col lines for an invalid one', async () => {
+    const ok = await runBin(['validate', '-c', good]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain(`${good}: valid`);
+    const ko = await runBin(['validate', '-c', bad]);
+    expect(ko.code).toBe(2);
+    expect(ko.stderr).toContain(`${bad}:2:15 emitInterval: must not be negative`);
+    expect(ko.stderr).toMatch(new RegExp(`${bad}:5:12 resources\\.0\\.assetId: `));
+  });
+
+  it('the daemon refuses an invalid config before touching the cluster: exit 2, every error located', async () => {
+    const { code, stderr } = await runBin(['-c', bad, '--kubeconfig', join(dir, 'absent')]);
+    expect(code).toBe(2);
+    expect(stderr).toContain(`${bad}:2:15 emitInterval: must not be negative`);
+    expect(stderr).toContain('nothing started');
+    expectNoStack(stderr);
+  });
+
+  it('a missing config file and a missing kubeconfig are usage errors (also the original -kubeconfig spelling)', async () => {
+    const missing = await runBin(['-c', join(dir, 'nope.yaml')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('nope.yaml: file not found');
+    const noKube = await runBin(['-c', good, '-kubeconfig', join(dir, 'absent')]);
+    expect(noKube.code).toBe(2);
+    expect(noKube.stderr).toContain(`--kubeconfig ${join(dir, 'absent')}: file not found`);
+    expectNoStack(noKube.stderr);
+  });
+
+  it('with no kubeconfig, KUBECONFIG, home config or service account: a clear exit 2', async () => {
+    const { code, stderr } = await runBin(['-c', good], { HOME: emptyHome, KUBERNETES_SERVICE_HOST: undefined });
+    expect(code).toBe(2);
+    expect(stderr).toContain('no Kubernetes credentials found');
+  });
+});
