@@ -13,6 +13,7 @@ import { Daemon } from './daemon.js';
 import { describeError } from './describe-error.js';
 import { loadKubeConfig } from './kube-config.js';
 import { createLogger } from './logger.js';
+import { createOps } from './ops.js';
 import type { LogFormat, LogLevel } from './logger.js';
 import { createReloader } from './reload.js';
 import { handleSignals } from './signals.js';
@@ -78,6 +79,14 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
     'watch-proxy starting',
   );
 
+  const ops = createOps({ logger });
+  try {
+    await ops.apply(loaded.config);
+  } catch (error) {
+    logger.error({ err: describeError(error) }, 'cannot serve metrics and probes');
+    return 1;
+  }
+
   let resolveExit: (code: number) => void = () => {};
   const exited = new Promise<number>((resolve) => (resolveExit = resolve));
   let finishing = false;
@@ -88,6 +97,8 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
     logger,
     dryRun: options.dryRun,
     env,
+    wrapSink: (sink) => ops.wrapSink(sink),
+    onPipeline: (proxy) => ops.bind(proxy),
     onFatal: (error) => {
       logger.error({ err: describeError(error) }, 'the pipeline failed to start');
       void finish(1);
@@ -102,10 +113,24 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
       logger.error({ err: describeError(error) }, 'shutdown failed');
       return undefined;
     });
+    await ops.close();
     resolveExit(code === 0 && reportFailed(report) ? 1 : code);
   };
 
-  const reloader = createReloader({ configPath: options.config, strict: options.strict, env, logger, apply: (config) => daemon.reload(config) });
+  const reloader = createReloader({
+    configPath: options.config,
+    strict: options.strict,
+    env,
+    logger,
+    apply: async (config) => {
+      const outcome = await daemon.reload(config);
+      if (outcome === 'applied') await ops.apply(config);
+      return outcome;
+    },
+    onResult: (result) => {
+      if (result !== 'unchanged') ops.metrics.countConfigReload(result);
+    },
+  });
   const unhook = handleSignals({
     stop: (signal) => {
       logger.info({ signal }, 'stopping: draining queues (send the signal again to exit at once)');
@@ -124,6 +149,7 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
   } catch (error) {
     unhook();
     await daemon.stop();
+    await ops.close();
     const message = describeError(error);
     if (isConfigFailure(error)) {
       stderr.write(`watch-proxy: ${options.config}: ${message}\n`);

@@ -1,0 +1,96 @@
+/**
+ * The daemon's metrics and probes across reloads: one registry for the process lifetime (counters carry on when
+ * a reload replaces the pipeline), re-bound to each new pipeline, and a server re-opened only when
+ * `prometheusMetrics` or `httpLiveness` changed.
+ */
+import type { Logger, Sink, WatchProxy } from '@watch-proxy/core';
+import { Registry } from 'prom-client';
+
+import type { ListenerConfig, WatchProxyConfig } from './config/index.js';
+import { describeError } from './describe-error.js';
+import { bindWatchProxy, createMetrics, createOpsServer, livenessOf, probeInputOf, readinessOf, timedSink } from './serve/index.js';
+import type { OpsServer, ProbeResult, WatchProxyMetrics } from './serve/index.js';
+import { version } from './version.js';
+
+/** Options of {@link createOps}. */
+export interface OpsOptions {
+  readonly logger: Logger;
+  /** Interface the server binds. Default: all (kubelet and Prometheus connect from outside the pod). */
+  readonly host?: string | undefined;
+}
+
+/** Metrics and probes of the running daemon. */
+export interface Ops {
+  readonly metrics: WatchProxyMetrics;
+  /** Points metrics and probes at `proxy` (undefined: no pipeline, the config lists no resources). */
+  bind(proxy: WatchProxy | undefined): void;
+  /** Times every send of `sink` for the latency histogram. */
+  wrapSink(sink: Sink): Sink;
+  /** Serves what `config` asks for, re-opening the server when the listeners changed. Throws at the first call only. */
+  apply(config: WatchProxyConfig): Promise<void>;
+  /** Stops serving. */
+  close(): Promise<void>;
+}
+
+const OK: ProbeResult = { ok: true, reason: '' };
+
+function sameListener(a: ListenerConfig | null, b: ListenerConfig | null): boolean {
+  return a?.port === b?.port && a?.path === b?.path;
+}
+
+/** Creates the registry and metrics; nothing listens until `apply`. */
+export function createOps(options: OpsOptions): Ops {
+  const { logger } = options;
+  const metrics = createMetrics({ registry: new Registry(), version });
+  let proxy: WatchProxy | undefined;
+  let unbind: (() => void) | undefined;
+  let server: OpsServer | undefined;
+  let served: { metrics: ListenerConfig | null; liveness: ListenerConfig | null } | undefined;
+
+  const open = async (config: WatchProxyConfig): Promise<void> => {
+    server = await createOpsServer({
+      metrics: config.prometheusMetrics,
+      liveness: config.httpLiveness,
+      registry: metrics.registry,
+      // Without a pipeline (no resources) there is nothing that could be stuck or unsynced.
+      isLive: () => (proxy === undefined ? OK : livenessOf(probeInputOf(proxy))),
+      isReady: () => (proxy === undefined ? OK : readinessOf(probeInputOf(proxy))),
+      logger,
+      host: options.host,
+    });
+    served = { metrics: config.prometheusMetrics, liveness: config.httpLiveness };
+    if (server.addresses.length > 0) {
+      logger.info(
+        { metricsPort: server.metricsPort ?? null, livenessPort: server.livenessPort ?? null, addresses: server.addresses },
+        'serving metrics and probes',
+      );
+    }
+  };
+
+  return {
+    metrics,
+    bind(next) {
+      unbind?.();
+      unbind = next === undefined ? undefined : bindWatchProxy(metrics, next);
+      proxy = next;
+    },
+    wrapSink: (sink) => timedSink(sink, metrics),
+    async apply(config) {
+      if (served === undefined) return open(config);
+      if (sameListener(served.metrics, config.prometheusMetrics) && sameListener(served.liveness, config.httpLiveness)) return;
+      await server?.close();
+      server = undefined;
+      try {
+        await open(config);
+      } catch (error) {
+        // The pipeline runs on; only the endpoints are missing. Logged so the operator fixes the port.
+        served = { metrics: config.prometheusMetrics, liveness: config.httpLiveness };
+        logger.error({ err: describeError(error) }, 'cannot serve metrics and probes with the reloaded config');
+      }
+    },
+    async close() {
+      unbind?.();
+      await server?.close();
+    },
+  };
+}
