@@ -1,0 +1,229 @@
+/**
+ * The built daemon against a real apiserver and real loopback receivers (issue 6's "Checked by"): the original's
+ * example config with a least-privilege token, a 403, metrics and probes, hot reload, and SIGTERM during a burst.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { startCluster } from '@watch-proxy/test-cluster';
+import type { TestCluster } from '@watch-proxy/test-cluster';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { DaemonRun, Receiver, parsePrometheusText, waitFor } from './harness.js';
+import type { ReceivedItem } from './harness.js';
+
+const RBAC = fileURLToPath(new URL('../../../../examples/rbac.yaml', import.meta.url));
+
+let cluster: TestCluster;
+const dir = mkdtempSync(join(tmpdir(), 'wp-daemon-e2e-'));
+const receivers: Receiver[] = [];
+const daemons: DaemonRun[] = [];
+
+beforeAll(async () => {
+  cluster = await startCluster();
+});
+
+afterAll(async () => {
+  await Promise.all(daemons.map((d) => d.kill()));
+  await Promise.all(receivers.map((r) => r.close()));
+  await cluster?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function receiver(): Promise<Receiver> {
+  const r = await new Receiver().listen();
+  receivers.push(r);
+  return r;
+}
+
+function daemon(args: readonly string[], env: Record<string, string> = {}): DaemonRun {
+  const d = new DaemonRun(args, env);
+  daemons.push(d);
+  return d;
+}
+
+async function must(method: string, path: string, body?: unknown, contentType?: string): Promise<Record<string, unknown>> {
+  const res = await cluster.request(method, path, contentType === undefined ? body : JSON.stringify(body), contentType === undefined ? {} : { contentType });
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${String(res.status)} ${JSON.stringify(res.body)}`);
+  return res.body as Record<string, unknown>;
+}
+
+const createNamespace = (name: string): Promise<unknown> => must('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+const createService = (ns: string, name: string): Promise<Record<string, unknown>> =>
+  must('POST', `/api/v1/namespaces/${ns}/services`, {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: ns },
+    spec: { ports: [{ port: 80 }] },
+  });
+const createConfigMap = (ns: string, name: string): Promise<Record<string, unknown>> =>
+  must('POST', `/api/v1/namespaces/${ns}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns }, data: { k: name } });
+
+/** The metric sample whose name is `name` and whose labels include `labels`; undefined when absent. */
+function sample(samples: Map<string, number>, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const [key, value] of samples) {
+    if (key !== name && !key.startsWith(`${name}{`)) continue;
+    if (Object.entries(labels).every(([k, v]) => key.includes(`${k}="${v}"`))) return value;
+  }
+  return undefined;
+}
+
+async function scrape(port: number, path = '/metrics'): Promise<Map<string, number>> {
+  const res = await fetch(`http://127.0.0.1:${String(port)}${path}`);
+  expect(res.status).toBe(200);
+  return parsePrometheusText(await res.text());
+}
+
+/** `(uniqueId, event)` pairs that arrived more than once: duplicate sends. */
+function duplicates(items: readonly ReceivedItem[]): string[] {
+  const seen = new Map<string, number>();
+  for (const item of items) seen.set(`${item.uniqueId} ${item.event}`, (seen.get(`${item.uniqueId} ${item.event}`) ?? 0) + 1);
+  return [...seen].filter(([, n]) => n > 1).map(([key]) => key);
+}
+
+/**
+ * The original's examples/watch-proxy-config.yaml content (spec 2.5), verbatim except: the two endpoint URLs
+ * point at loopback receivers, and the fixed ports 9595/8080 are 0 (free ports; the machine is shared).
+ */
+function originalExampleConfig(echo1: string, echo2: string, extraResource = ''): string {
+  return `clusterName: "dev-cluster"
+emitCacheDuration: 14400m
+emitBatchMaxObjects: 10
+emitInterval: 1
+# Minutes watch-proxy should wait before attempting to re-process all objects inside of kubernetes.
+forceReuploadDuration: 500h
+prometheusMetrics:
+  port: 0
+  path: /metrics
+httpLiveness:
+  port: 0
+  path: /live
+remoteEndpoints:
+- type: http
+  url: ${echo1}
+  usernameVar: USERNAME1
+  passwordVar: PASSWORD1
+  namespaces:
+  - tanzu-watch-proxy
+  # Resource types must be defined as in spec.names.plural of the resource you want to watch
+  resourceTypes:
+  - services
+- type: http
+  url: ${echo2}
+  usernameVar: USERNAME2
+  passwordVar: PASSWORD2
+#- type: vro
+#  url: https://vro.example.com/vco/api/workflows/<workflow_id>/executions
+#  usernameVar: USERNAME2
+#  passwordVar: PASSWORD2
+#  resourceTypes:
+#  - namespaces
+metadata:
+  platform: baremetal
+  region: east
+resources:
+- name: services
+  assetId: svc
+  pruneFields:
+  - metadata.resourceVersion
+  - metadata.generation
+  - metadata.annotations
+  - status.observedGeneration
+- name: namespaces
+  assetId: ns
+  pruneFields:
+  - metadata.resourceVersion
+  - metadata.generation
+  - metadata.annotations
+  - status.observedGeneration
+- name: nodes
+  assetId: no
+  filterEvents:
+  - update
+${extraResource}`;
+}
+
+describe('the daemon on a real apiserver', () => {
+  it("runs the original's example config with the least-privilege RBAC from examples/; a resource outside the role is a clear 403", async () => {
+    const echo1 = await receiver();
+    const echo2 = await receiver();
+    await createNamespace('tanzu-watch-proxy');
+    await createNamespace('watch-proxy');
+    const applied = await cluster.kubectl(['apply', '-f', RBAC]);
+    expect(applied.code, applied.stderr).toBe(0);
+    const { kubeconfigPath } = await cluster.mintToken({ namespace: 'watch-proxy', serviceAccount: 'watch-proxy', clusterRole: 'watch-proxy' });
+    const config = join(dir, 'original.yaml');
+    writeFileSync(config, originalExampleConfig(echo1.url(), echo2.url()));
+    // The Secrets' values end in a newline, as in the original's examples: it is stripped.
+    const env = { USERNAME1: 'user1\n', PASSWORD1: 'pass1\n', USERNAME2: 'user2\n', PASSWORD2: 'pass2\n' };
+    const d = daemon(['-c', config, '-kubeconfig', kubeconfigPath], env);
+    const serving = await d.waitForLog('serving metrics and probes');
+    const port = serving['livenessPort'] as number;
+    expect(serving['metricsPort']).toBe(port);
+    await d.waitForLog('initial sync done');
+
+    const svc = await createService('tanzu-watch-proxy', 'probe-svc');
+    const uid = (svc['metadata'] as { uid: string }).uid;
+    await waitFor(() => echo1.about('probe-svc').length > 0 && echo2.about('probe-svc').length > 0, 'the Service at both receivers');
+    for (const [r, user] of [[echo1, 'user1:pass1'], [echo2, 'user2:pass2']] as const) {
+      const [item] = r.about('probe-svc');
+      expect(Object.keys(item!).slice(0, 4)).toEqual(['asset_type_id', 'data', 'uniqueId', 'event']);
+      expect(item).toMatchObject({ asset_type_id: 'svc', uniqueId: `dev-cluster-${uid}`, event: 'add' });
+      expect(item!.data.metadata.uniqueId).toBe(`dev-cluster-${uid}`);
+      expect(item!.data.metadata).not.toHaveProperty('resourceVersion');
+      expect(item!.meta).toEqual({ cluster: 'dev-cluster', platform: 'baremetal', region: 'east' });
+      expect(item!.authorization).toBe(`Basic ${Buffer.from(user).toString('base64')}`);
+    }
+    // echo1 routes services in tanzu-watch-proxy only: the namespaces and the default kubernetes Service went to echo2.
+    expect(echo1.items().every((i) => i.asset_type_id === 'svc' && i.data.metadata.namespace === 'tanzu-watch-proxy')).toBe(true);
+    expect(echo2.items().some((i) => i.asset_type_id === 'ns')).toBe(true);
+
+    // Nodes: an add is sent, an update is filtered (counted as a drop before routing, never sent).
+    await must('POST', '/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-a' } });
+    await waitFor(() => echo2.about('node-a').length === 1, 'the node add at echo2');
+    const before = sample(await scrape(port), 'watch_proxy_objects_dropped_total', { endpoint: '', reason: 'filtered-event' }) ?? 0;
+    await must('PATCH', '/api/v1/nodes/node-a', { metadata: { labels: { patched: 'yes' } } }, 'application/merge-patch+json');
+    await waitFor(
+      async () => (sample(await scrape(port), 'watch_proxy_objects_dropped_total', { endpoint: '', reason: 'filtered-event' }) ?? 0) > before,
+      'the node update counted as filtered',
+    );
+    // A later Service, behind the update in the pipeline, arrives; the update never does.
+    await createService('tanzu-watch-proxy', 'after-node-update');
+    await waitFor(() => echo2.about('after-node-update').length > 0, 'a Service sent after the node update');
+    expect(echo2.about('node-a').map((i) => i.event)).toEqual(['add']);
+
+    // Metrics parse as Prometheus text and carry the original's counters and the labelled series; probes pass.
+    const samples = await scrape(port);
+    expect(sample(samples, 'watch_proxy_objects_processed_count')).toBeGreaterThan(0);
+    expect(sample(samples, 'watch_proxy_payloads_sent_count')).toBeGreaterThan(0);
+    expect(sample(samples, 'watch_proxy_objects_emitted_total', { endpoint: echo1.url() })).toBeGreaterThan(0);
+    expect(sample(samples, 'watch_proxy_resource_synced', { resource: 'nodes' })).toBe(1);
+    expect(sample(samples, 'process_cpu_user_seconds_total')).toBeDefined();
+    for (const path of ['/live', '/ready']) {
+      const res = await fetch(`http://127.0.0.1:${String(port)}${path}`);
+      expect([path, res.status, await res.text()]).toEqual([path, 200, 'OK\n']);
+    }
+
+    // Hot reload adds configmaps, which the role does not grant: a clear 403 in logs and metrics, /ready says
+    // so, and the granted resources keep flowing.
+    writeFileSync(config, originalExampleConfig(echo1.url(), echo2.url(), '- name: configmaps\n  assetId: cm\n'));
+    await waitFor(
+      () => d.logs.some((l) => l['code'] === 'WP_ERR_WATCH_FORBIDDEN' && /configmaps/.test(String(l['err'])) && /forbidden/i.test(String(l['err']))),
+      `a 403 for configmaps in the logs\n${d.stderr.slice(-3000)}`,
+    );
+    await waitFor(async () => (sample(await scrape(port), 'watch_proxy_watch_errors_total', { resource: 'configmaps', kind: 'forbidden' }) ?? 0) >= 1, 'the 403 in metrics');
+    const ready = await fetch(`http://127.0.0.1:${String(port)}/ready`);
+    expect(ready.status).toBe(503);
+    expect(await ready.text()).toContain('configmaps');
+    await createService('tanzu-watch-proxy', 'after-403');
+    await waitFor(() => echo1.about('after-403').length > 0 && echo2.about('after-403').length > 0, 'services still flowing');
+    expect(duplicates(echo1.items())).toEqual([]);
+    expect(duplicates(echo2.items())).toEqual([]);
+    expect(d.stderr).not.toMatch(/pass[12]|user[12]/);
+
+    d.signal('SIGTERM');
+    expect(await d.exited).toBe(0);
+  });
+});

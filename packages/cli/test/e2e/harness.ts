@@ -1,0 +1,146 @@
+/** Helpers of the daemon's end-to-end tests: loopback receivers, a running bin with its logs, polling with deadlines. */
+import { createServer } from 'node:http';
+import type { IncomingHttpHeaders, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+
+import { spawnBin } from './run-bin.js';
+
+/** Polls `check` until it holds; fails naming `what` after `timeoutMs`. A deadline, not a timing assumption. */
+export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000, everyMs = 50): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${String(timeoutMs)} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+/** One entry of a received payload, with the request it came in. */
+export interface ReceivedItem {
+  readonly asset_type_id: string;
+  readonly uniqueId: string;
+  readonly event: string;
+  readonly data: { metadata: { name: string; namespace?: string; uid: string; uniqueId: string; labels?: Record<string, string> } } & Record<string, unknown>;
+  readonly meta: unknown;
+  readonly authorization: string | undefined;
+}
+
+/** A request as received. */
+export interface ReceivedRequest {
+  readonly path: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+/** An HTTP receiver on 127.0.0.1, port 0, answering 200 and recording every request. */
+export class Receiver {
+  readonly requests: ReceivedRequest[] = [];
+  readonly #server: Server;
+  #port = 0;
+
+  constructor() {
+    this.#server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        this.requests.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+        res.writeHead(200).end('ok');
+      });
+    });
+  }
+
+  async listen(): Promise<this> {
+    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
+    this.#port = (this.#server.address() as AddressInfo).port;
+    return this;
+  }
+
+  /** The URL to configure as an endpoint. */
+  url(path = '/watch-proxy'): string {
+    return `http://127.0.0.1:${String(this.#port)}${path}`;
+  }
+
+  /** Every payload entry received so far, in order. */
+  items(): ReceivedItem[] {
+    return this.requests.flatMap((r) => {
+      const doc = JSON.parse(r.body) as { data: Omit<ReceivedItem, 'meta' | 'authorization'>[]; meta: unknown };
+      return doc.data.map((item) => ({ ...item, meta: doc.meta, authorization: r.headers.authorization }));
+    });
+  }
+
+  /** Entries about the object named `name`. */
+  about(name: string): ReceivedItem[] {
+    return this.items().filter((item) => item.data.metadata.name === name);
+  }
+
+  close(): Promise<void> {
+    this.#server.closeAllConnections();
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
+}
+
+/** A pino JSON log line. */
+export type LogLine = Record<string, unknown> & { msg?: string; level?: number };
+
+/** The daemon running as a subprocess, its stderr parsed as JSON log lines. */
+export class DaemonRun {
+  readonly logs: LogLine[] = [];
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<number | null>;
+  readonly #child: ChildProcessWithoutNullStreams;
+
+  constructor(args: readonly string[], env: Record<string, string | undefined> = {}) {
+    this.#child = spawnBin(args, env);
+    let pending = '';
+    this.#child.stderr.on('data', (chunk: Buffer) => {
+      this.stderr += chunk.toString();
+      pending += chunk.toString();
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        try {
+          this.logs.push(JSON.parse(line) as LogLine);
+        } catch {
+          // Not a log line (a startup error printed for people): kept in `stderr`.
+        }
+      }
+    });
+    this.#child.stdout.on('data', (chunk: Buffer) => (this.stdout += chunk.toString()));
+    this.exited = new Promise((resolve) => this.#child.on('close', (code) => resolve(code)));
+  }
+
+  /** Log lines whose `msg` is `msg`. */
+  logged(msg: string): LogLine[] {
+    return this.logs.filter((line) => line.msg === msg);
+  }
+
+  /** Waits until `count` lines with this `msg` were logged. */
+  async waitForLog(msg: string, count = 1, timeoutMs = 60_000): Promise<LogLine> {
+    await waitFor(() => this.logged(msg).length >= count, `log "${msg}" x${String(count)}\n--- stderr ---\n${this.stderr.slice(-4000)}`, timeoutMs);
+    return this.logged(msg)[count - 1]!;
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    this.#child.kill(signal);
+  }
+
+  /** Stops it (SIGKILL) if still running; for cleanup only. */
+  async kill(): Promise<void> {
+    if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill('SIGKILL');
+    await this.exited;
+  }
+}
+
+/** Parses Prometheus text exposition into `name{labels}` -> value; throws on a line that is not valid. */
+export function parsePrometheusText(text: string): Map<string, number> {
+  const samples = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})?) (-?[0-9.e+-]+|NaN|\+Inf|-Inf)(?: \d+)?$/.exec(line);
+    if (match === null) throw new Error(`not Prometheus text: ${line}`);
+    samples.set(match[1]!, Number(match[2]));
+  }
+  return samples;
+}
