@@ -50,7 +50,7 @@ export interface ScopeHealth {
   readonly lastBookmarkAt: number | undefined;
   /** When the last complete list finished. */
   readonly lastListAt: number | undefined;
-  /** Pages and objects of the last complete list, and how long it took (ms). */
+  /** Pages and objects of the last complete list, and how long it took (ms). `pages` is 0 for a streaming list. */
   readonly lastList: { readonly pages: number; readonly objects: number; readonly durationMs: number } | undefined;
   /** Complete lists after the first one (410, recovery from degraded, reconcile). */
   readonly relists: number;
@@ -101,6 +101,8 @@ export interface ReflectorDeps {
   readonly store: ObjectStore;
   readonly labelSelector: string | undefined;
   readonly fieldSelector: string | undefined;
+  /** Try a streaming list (`sendInitialEvents`) before falling back to a paginated list. */
+  readonly streamingList: boolean;
   readonly timing: ReflectorTiming;
   readonly logger: Logger;
   /** Hands one event to the handlers (isolation is the caller's job). Never called after `stop()`. */
@@ -146,6 +148,10 @@ export class Reflector {
   #goneStreak = 0;
   #bookmarksSeen = false;
   #synced = false;
+  // Streaming lists are tried until the server shows it does not support them.
+  #streaming: boolean;
+  #initialItems: KubeObject[] | undefined;
+  #initialStarted = 0;
   #health = {
     lastEventAt: undefined as number | undefined,
     lastBookmarkAt: undefined as number | undefined,
@@ -172,6 +178,7 @@ export class Reflector {
     this.#idleTimeoutMs = t.idleTimeoutMs ?? 150_000;
     this.#watchTimeout = t.watchTimeoutSeconds ?? [300, 600];
     this.#deadlineGraceMs = t.deadlineGraceMs ?? 60_000;
+    this.#streaming = deps.streamingList;
     const ns = deps.namespace;
     this.#inScope = ns === undefined ? () => true : (key) => key.startsWith(`${ns}/`);
   }
@@ -252,13 +259,25 @@ export class Reflector {
       try {
         if (this.#needList) {
           if (this.#state !== 'degraded') this.#setState('syncing');
+          if (this.#streaming) {
+            // List and watch on one stream; needList is cleared once the initial events ended.
+            await this.#watch(true);
+            continue;
+          }
           await this.#list();
           this.#needList = false;
         }
-        await this.#watch();
+        await this.#watch(false);
       } catch (err) {
         if (this.#stopped || err === STOPPED) break;
         if (err === RELIST) continue;
+        if (this.#initialItems !== undefined && this.#streamingUnsupported(err)) {
+          this.#initialItems = undefined;
+          this.#streaming = false;
+          this.#deps.logger.info({ err: (err as Error).message, namespace: this.#deps.namespace }, 'streaming list not supported; listing in pages');
+          continue;
+        }
+        this.#initialItems = undefined;
         const delay = await this.#onFailure(toWatchError(err, 'list/watch'));
         if (delay > 0) await this.#sleep(delay);
       }
@@ -375,6 +394,11 @@ export class Reflector {
       if (cont === undefined || cont === '') break;
     }
     this.#throwIfStopped();
+    this.#finishList(items, rv, pages, started);
+  }
+
+  /** Hands out what a complete list changed and records it; `started` is epoch ms. */
+  #finishList(items: readonly KubeObject[], rv: string | undefined, pages: number, started: number): void {
     const events = this.#deps.store.replace(items, this.#inScope);
     for (const event of events) {
       if (this.#stopped) return;
@@ -391,7 +415,16 @@ export class Reflector {
     h.lastError = undefined;
     this.#deps.logger.debug({ pages, objects: items.length, resourceVersion: rv, namespace: this.#deps.namespace }, 'listed');
     this.#synced = true;
+    this.#needList = false;
     this.#deps.onListed(items);
+  }
+
+  /** A failure during a streaming list's initial events that means the server cannot do it (so don't retry it). */
+  #streamingUnsupported(err: unknown): boolean {
+    if (!(err instanceof WatchError)) return false;
+    // 400/422: the parameters are refused; a stall: no initial-events-end bookmark ever came; an unexpected
+    // event type: the server treated the request as a plain watch.
+    return err.kind === 'invalid' || (err.kind === 'watchdog' && err.watchdog === 'list') || (err.kind === 'protocol' && err.message.startsWith('streaming list:'));
   }
 
   async #listPage(path: string, query: Query, items: KubeObject[]): Promise<ListEnvelope> {
@@ -420,28 +453,47 @@ export class Reflector {
     return armed.controller.signal.aborted ? armed.controller.signal.reason : undefined;
   }
 
-  async #watch(): Promise<void> {
+  /**
+   * One watch request. With `initial`, it is a streaming list (KEP-3157): the server first sends every object as
+   * ADDED, then a bookmark marking the end of the initial events, and the same stream goes on as a watch.
+   */
+  async #watch(initial: boolean): Promise<void> {
     this.#throwIfStopped();
     const [min, max] = this.#watchTimeout;
     const timeoutSeconds = Math.round(min + Math.random() * Math.max(0, max - min));
     const path = this.#basePath();
     const query: Query = {
       watch: 1,
-      resourceVersion: this.#rv,
+      // A streaming list without resourceVersion is a consistent read, like our paginated list.
+      ...(initial ? { sendInitialEvents: true, resourceVersionMatch: 'NotOlderThan' } : { resourceVersion: this.#rv }),
       allowWatchBookmarks: true,
       timeoutSeconds,
       labelSelector: this.#deps.labelSelector,
       fieldSelector: this.#deps.fieldSelector,
     };
+    this.#initialStarted = Date.now();
+    this.#initialItems = initial ? [] : undefined;
     const armed = this.#arm();
     const connect = this.#watchdog(armed, 'connect', this.#connectTimeoutMs, 'no response headers');
     this.#watchdog(armed, 'deadline', timeoutSeconds * 1000 + this.#deadlineGraceMs, 'watch outlived its timeoutSeconds');
+    // One silence watchdog at a time: while initial events stream, a stall is a list timeout; afterwards, once
+    // the server has shown it sends bookmarks, a silent stream is an idle timeout.
     const rearmIdle = (): void => {
       clearTimeout(armed.idle);
-      const ms = this.#idleTimeoutMs;
+      const listing = this.#initialItems !== undefined;
+      if (!listing && !this.#bookmarksSeen) return;
+      const ms = listing ? this.#listPageTimeoutMs : this.#idleTimeoutMs;
+      const kind: WatchdogKind = listing ? 'list' : 'idle';
       armed.idle = setTimeout(() => {
-        armed.controller.abort(new WatchError('watchdog', `watch stream silent (${ms} ms)`, { watchdog: 'idle' }));
+        armed.controller.abort(new WatchError('watchdog', `${listing ? 'initial events stalled' : 'watch stream silent'} (${ms} ms)`, { watchdog: kind }));
       }, ms);
+    };
+    const established = (): void => {
+      this.#setState('watching');
+      // Only an established stream counts as watching for staleness: attempts that never get headers do not.
+      this.#health.notWatchingSince = undefined;
+      this.#backoff.markHealthy(Date.now());
+      this.#health.consecutiveFailures = 0;
     };
     let res: IncomingMessage | undefined;
     const opened = Date.now();
@@ -449,20 +501,18 @@ export class Reflector {
     try {
       res = await this.#deps.transport.open(path, query, armed.controller.signal);
       clearTimeout(connect);
-      this.#setState('watching');
-      // Only an established stream counts as watching for staleness: attempts that never get headers do not.
-      this.#health.notWatchingSince = undefined;
       this.#health.watches++;
-      this.#backoff.markHealthy(Date.now());
-      this.#health.consecutiveFailures = 0;
-      if (this.#bookmarksSeen) rearmIdle();
+      if (!initial) established();
+      rearmIdle();
       const splitter = new LineSplitter();
       for await (const chunk of res as AsyncIterable<Buffer>) {
         for (const line of splitter.push(chunk)) {
+          const wasListing = this.#initialItems !== undefined;
           if (this.#handleLine(line)) progressed = true;
           if (this.#stopped) throw STOPPED;
+          if (wasListing && this.#initialItems === undefined) established();
         }
-        if (this.#bookmarksSeen) rearmIdle();
+        rearmIdle();
       }
       const rest = splitter.rest();
       if (rest !== undefined) {
@@ -476,6 +526,7 @@ export class Reflector {
         if (!complete) throw new WatchError('network', 'watch stream ended in the middle of an event');
         if (this.#handleLine(rest)) progressed = true;
       }
+      if (this.#initialItems !== undefined) throw new WatchError('network', 'streaming list ended before its initial events did');
       if (!progressed && Date.now() - opened < 1000) {
         // client-go's VeryShortWatchError: a server closing at once would otherwise make us spin.
         throw new WatchError('network', 'watch closed immediately without events');
@@ -504,6 +555,23 @@ export class Reflector {
     const obj = event.object;
     if (typeof obj !== 'object' || obj === null) throw new WatchError('protocol', `watch event without object: ${event.type ?? '?'}`);
     const h = this.#health;
+    const initial = this.#initialItems;
+    if (initial !== undefined && event.type !== 'ERROR') {
+      if (event.type === 'ADDED') {
+        initial.push(obj);
+        return true;
+      }
+      if (event.type === 'BOOKMARK' && isInitialEventsEnd(obj)) {
+        this.#initialItems = undefined;
+        h.lastBookmarkAt = Date.now();
+        this.#bookmarksSeen = true;
+        this.#goneStreak = 0;
+        this.#finishList(initial, resourceVersionOf(obj), 0, this.#initialStarted);
+        return true;
+      }
+      if (event.type !== 'BOOKMARK') throw new WatchError('protocol', `streaming list: ${String(event.type)} before the initial events ended`);
+      return false;
+    }
     switch (event.type) {
       case 'ADDED':
       case 'MODIFIED':
@@ -536,4 +604,9 @@ export class Reflector {
     if (rv !== undefined && rv !== '') this.#rv = rv;
     this.#goneStreak = 0;
   }
+}
+
+function isInitialEventsEnd(obj: KubeObject): boolean {
+  const annotations = (obj['metadata'] as { annotations?: Record<string, string> } | undefined)?.annotations;
+  return annotations?.['k8s.io/initial-events-end'] === 'true';
 }

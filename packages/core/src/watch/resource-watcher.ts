@@ -40,6 +40,12 @@ export interface ResourceWatcherOptions extends ReflectorTiming {
    * original's `forceReuploadDuration`). Default: 0 (off).
    */
   readonly resyncMs?: number | undefined;
+  /**
+   * List through a streaming watch (`sendInitialEvents`, KEP-3157: served from the watch cache, one request, no
+   * pages) instead of a paginated list. Falls back to paginated lists for good when the server refuses it or never
+   * ends its initial events. Default: false.
+   */
+  readonly streamingList?: boolean | undefined;
   /** Relist from the server this often and report differences, as defence in depth. Default: 0 (off). */
   readonly reconcileMs?: number | undefined;
   /** `health().stale` turns true when a watch has not been open for this long. Default: 300,000 ms. */
@@ -336,6 +342,7 @@ class KubeResourceWatcher implements ResourceWatcher {
           store: this.#store,
           labelSelector: o.labelSelector,
           fieldSelector: o.fieldSelector,
+          streamingList: o.streamingList === true,
           timing: o,
           logger: namespace === undefined ? this.#logger : this.#logger.child({ namespace }),
           emit: (event) => this.#emit(event),

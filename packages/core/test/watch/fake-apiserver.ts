@@ -179,6 +179,18 @@ export class FakeApiserver {
     const rv = Number(url.searchParams.get('resourceVersion') ?? '0');
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
     res.flushHeaders();
+    if (url.searchParams.get('sendInitialEvents') === 'true') {
+      // A streaming list: every object as ADDED, then the bookmark that ends the initial events.
+      for (const o of this.#objects.values()) if (ns === undefined || o.metadata.namespace === ns) this.#send(res, { type: 'ADDED', object: o });
+      this.#send(res, {
+        type: 'BOOKMARK',
+        object: { kind: 'ConfigMap', apiVersion: 'v1', metadata: { resourceVersion: String(this.#rv), annotations: { 'k8s.io/initial-events-end': 'true' } } },
+      });
+      const w = { res, ns };
+      this.#watchers.add(w);
+      res.on('close', () => this.#watchers.delete(w));
+      return;
+    }
     if (rv < this.oldestRv) {
       this.#send(res, { type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 410, reason: 'Expired', message: `too old resource version: ${rv} (${this.oldestRv})` } });
       res.end();

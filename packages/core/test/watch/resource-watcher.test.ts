@@ -430,6 +430,61 @@ describe('createResourceWatcher against a fake apiserver', () => {
     await waitFor(() => server.openWatches === 1 && !w.health().stale, 'fresh again', 5_000);
   });
 
+  it('streamingList: lists and watches on one stream (sendInitialEvents), with no list request', async () => {
+    server.put('a', 'one');
+    server.put('b', 'two');
+    const w = start({ streamingList: true });
+    await w.start();
+    expect(lists()).toBe(0);
+    expect(watches()).toHaveLength(1);
+    const q = watches()[0]!.url.searchParams;
+    expect([q.get('sendInitialEvents'), q.get('resourceVersionMatch'), q.has('resourceVersion')]).toEqual(['true', 'NotOlderThan', false]);
+    expect(w.health()).toMatchObject({ synced: true, objects: 2, state: 'watching', resourceVersion: server.resourceVersion });
+    expect(w.health().scopes[0]!.lastList).toMatchObject({ pages: 0, objects: 2 });
+    expect(synced).toHaveLength(1);
+    server.put('a', 'three');
+    await waitFor(() => events.length === 3, 'an event on the same stream');
+    expect(watches()).toHaveLength(1);
+    expect(events.map((e) => `${e.type}:${e.name}`)).toEqual(['add:one', 'add:two', 'add:three']);
+    // A later re-watch continues from the resourceVersion, as a plain watch.
+    server.endWatches();
+    await waitFor(() => server.openWatches === 1, 'the re-watch');
+    expect(watches()[1]!.url.searchParams.has('sendInitialEvents')).toBe(false);
+  });
+
+  it('streamingList: falls back to paginated lists for good when the server refuses it', async () => {
+    server.put('a', 'one');
+    server.fault((_req, res, url) => {
+      if (url.searchParams.get('sendInitialEvents') !== 'true') return false;
+      res.writeHead(422, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ kind: 'Status', code: 422, reason: 'Invalid', message: 'sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled' }));
+      return true;
+    }, false);
+    const w = start({ streamingList: true });
+    await w.start();
+    expect(lists()).toBe(1);
+    expect(w.health()).toMatchObject({ synced: true, objects: 1, failures: 0 });
+    w.relist();
+    await waitFor(() => lists() === 2, 'a relist');
+    expect(watches().filter((r) => r.url.searchParams.has('sendInitialEvents'))).toHaveLength(1);
+  });
+
+  it('streamingList: falls back when the server treats it as a plain watch (no initial-events-end bookmark)', async () => {
+    server.put('a', 'one');
+    server.fault((_req, res, url) => {
+      if (url.searchParams.get('sendInitialEvents') !== 'true') return false;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const obj = server.put('a', 'one', { v: '2' }, { silent: true });
+      res.write(`${JSON.stringify({ type: 'ADDED', object: obj })}\n${JSON.stringify({ type: 'MODIFIED', object: obj })}\n`);
+      return true;
+    });
+    const w = start({ streamingList: true });
+    await w.start();
+    expect(lists()).toBe(1);
+    expect(events.map((e) => `${e.type}:${e.name}`)).toEqual(['add:one']);
+    expect(w.health()).toMatchObject({ synced: true, failures: 0 });
+  });
+
   it('re-watches immediately from the last resourceVersion after a clean server timeout', async () => {
     const w = start();
     await w.start();

@@ -96,6 +96,33 @@ describe('resource watcher against a real apiserver', () => {
     await w.stop();
   });
 
+  it('streamingList: the real apiserver streams the initial list (sendInitialEvents) and the watch goes on', async () => {
+    const ns = `stream-${uniqueId()}`;
+    const run = uniqueId();
+    await createNamespace(cluster, ns);
+    await inParallel(300, 16, (i) => must(cluster, 'POST', `/api/v1/namespaces/${ns}/configmaps`, configMap(ns, `cm-${i}`, { run })));
+    await must(cluster, 'POST', `/api/v1/namespaces/${ns}/configmaps`, configMap(ns, 'unlabelled', {}));
+    const events: WatchEvent[] = [];
+    const w = createResourceWatcher({
+      kubeConfig: kc,
+      resource: 'configmaps',
+      labelSelector: `run=${run}`,
+      streamingList: true,
+      handlers: { onEvent: (_r, e) => events.push(e) },
+    });
+    watchers.push(w);
+    await w.start();
+    // pages 0 means the list came from the stream; a fallback to a paginated list would show 1.
+    expect(w.health().scopes[0]!.lastList).toMatchObject({ pages: 0, objects: 300 });
+    expect(w.health()).toMatchObject({ synced: true, failures: 0 });
+    const path = `/api/v1/namespaces/${ns}/configmaps?labelSelector=run%3D${run}`;
+    expect(cacheSummary(w)).toEqual(await freshList(cluster, path));
+    await must(cluster, 'POST', `/api/v1/namespaces/${ns}/configmaps`, configMap(ns, 'later', { run }));
+    await waitFor(() => w.cache.has(`${ns}/later`), 'an event after the initial ones', 10_000);
+    expect(replay(events)).toEqual(cacheSummary(w));
+    await w.stop();
+  });
+
   it('picks up a CRD created after start, and is degraded (not dead) when it is deleted, recovering when it returns', async () => {
     const group = `t${uniqueId()}.example.com`;
     const name = `widgets.${group}`;
