@@ -269,15 +269,16 @@ export class Reflector {
         }
         await this.#watch(false);
       } catch (err) {
+        const streamingListFailed = this.#initialItems !== undefined;
+        this.#initialItems = undefined;
         if (this.#stopped || err === STOPPED) break;
         if (err === RELIST) continue;
-        if (this.#initialItems !== undefined && this.#streamingUnsupported(err)) {
-          this.#initialItems = undefined;
+        if (streamingListFailed && this.#streamingUnsupported(err)) {
           this.#streaming = false;
+          if (err instanceof WatchError && err.watchdog !== undefined) this.#health.watchdogAborts[err.watchdog]++;
           this.#deps.logger.info({ err: (err as Error).message, namespace: this.#deps.namespace }, 'streaming list not supported; listing in pages');
           continue;
         }
-        this.#initialItems = undefined;
         const delay = await this.#onFailure(toWatchError(err, 'list/watch'));
         if (delay > 0) await this.#sleep(delay);
       }
