@@ -2,7 +2,7 @@
  * The built daemon against a real apiserver and real loopback receivers (issue 6's "Checked by"): the original's
  * example config with a least-privilege token, a 403, metrics and probes, hot reload, and SIGTERM during a burst.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,8 +32,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function receiver(): Promise<Receiver> {
-  const r = await new Receiver().listen();
+async function receiver(options: { respond?: boolean } = {}): Promise<Receiver> {
+  const r = await new Receiver(options).listen();
   receivers.push(r);
   return r;
 }
@@ -60,6 +60,41 @@ const createService = (ns: string, name: string): Promise<Record<string, unknown
   });
 const createConfigMap = (ns: string, name: string): Promise<Record<string, unknown>> =>
   must('POST', `/api/v1/namespaces/${ns}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns }, data: { k: name } });
+
+/** Replaces `file` at once (write + rename, as editors and kubelet do): a reader never sees it half written. */
+function replaceFile(file: string, text: string): void {
+  writeFileSync(`${file}.tmp`, text);
+  renameSync(`${file}.tmp`, file);
+}
+
+/** A small config of the tests below, in the new key style. */
+function smallConfig(options: {
+  url: string;
+  resources: readonly string[];
+  namespace: string;
+  stateDir: string;
+  stage?: string;
+  batch?: number;
+  grace?: string;
+}): string {
+  return [
+    'clusterName: e2e',
+    'emitInterval: 1s',
+    `emitBatchMaxObjects: ${String(options.batch ?? 10)}`,
+    `shutdownGracePeriod: ${options.grace ?? '30s'}`,
+    `stateDir: ${options.stateDir}`,
+    'metadata:',
+    `  stage: ${options.stage ?? 'one'}`,
+    'remoteEndpoints:',
+    `- url: ${options.url}`,
+    'resources:',
+    ...options.resources.map((name) => `- name: ${name}
+  namespaces: [${options.namespace}]`),
+    '',
+  ].join('\n');
+}
+
+const names = (items: readonly ReceivedItem[]): string[] => items.map((i) => i.data.metadata.name);
 
 /** The metric sample whose name is `name` and whose labels include `labels`; undefined when absent. */
 function sample(samples: Map<string, number>, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -225,5 +260,113 @@ describe('the daemon on a real apiserver', () => {
 
     d.signal('SIGTERM');
     expect(await d.exited).toBe(0);
+  });
+
+  it('hot reload: add a resource, remove one, change the endpoint URL, break the file, fix it; no duplicate sends', async () => {
+    const ns = 'reload-e2e';
+    await createNamespace(ns);
+    const a = await receiver();
+    const b = await receiver();
+    const stateDir = join(dir, 'reload-state');
+    const config = join(dir, 'reload.yaml');
+    const base = { namespace: ns, stateDir };
+    replaceFile(config, smallConfig({ ...base, url: a.url(), resources: ['configmaps'] }));
+    await createConfigMap(ns, 'cm1');
+    const d = daemon(['-c', config, '--kubeconfig', cluster.kubeconfigPath]);
+    await d.waitForLog('initial sync done', 1);
+    await waitFor(() => a.about('cm1').length === 1, 'cm1 at A');
+
+    // Add services: the existing Service arrives, configmaps are not sent again (the emit cache carried over).
+    await createService(ns, 'svc1');
+    replaceFile(config, smallConfig({ ...base, url: a.url(), resources: ['configmaps', 'services'] }));
+    await d.waitForLog('initial sync done', 2);
+    await waitFor(() => a.about('svc1').length === 1, 'svc1 at A after adding services');
+    await createConfigMap(ns, 'cm2');
+    await waitFor(() => a.about('cm2').length === 1, 'cm2 at A');
+    expect(a.about('cm1')).toHaveLength(1);
+
+    // Remove configmaps: a new ConfigMap is not sent, and the removed resource's objects are not reported deleted.
+    replaceFile(config, smallConfig({ ...base, url: a.url(), resources: ['services'] }));
+    await d.waitForLog('initial sync done', 3);
+    await createConfigMap(ns, 'cm3');
+    await createService(ns, 'svc2');
+    await waitFor(() => a.about('svc2').length === 1, 'svc2 at A');
+    expect(a.about('cm3')).toEqual([]);
+    expect(a.items().filter((i) => i.event === 'delete')).toEqual([]);
+
+    // Change the endpoint URL: B is a new endpoint and gets the current state; A gets nothing more.
+    const atA = a.items().length;
+    replaceFile(config, smallConfig({ ...base, url: b.url(), resources: ['services'] }));
+    await d.waitForLog('initial sync done', 4);
+    await waitFor(() => b.about('svc1').length === 1 && b.about('svc2').length === 1, 'the current services at B');
+    await createService(ns, 'svc3');
+    await waitFor(() => b.about('svc3').length === 1, 'svc3 at B');
+    expect(a.items()).toHaveLength(atA);
+
+    // Break the file: every error is logged with its position and the running config stays.
+    replaceFile(config, 'emitInterval: -5\nresources: [\n');
+    await d.waitForLog('config reload rejected: the file is invalid, keeping the running config');
+    expect(d.logs.some((l) => typeof l.msg === 'string' && l.msg.startsWith(`${config}:`))).toBe(true);
+    await createService(ns, 'svc4');
+    await waitFor(() => b.about('svc4').length === 1, 'svc4 at B while the file is broken');
+
+    // Fix it, with a new metadata value: applied, and nothing unchanged is re-sent.
+    replaceFile(config, smallConfig({ ...base, url: b.url(), resources: ['services'], stage: 'two' }));
+    await d.waitForLog('initial sync done', 5);
+    await createService(ns, 'svc5');
+    await waitFor(() => b.about('svc5').length === 1, 'svc5 at B after the fix');
+    expect(b.about('svc5')[0]!.meta).toEqual({ cluster: 'e2e', stage: 'two' });
+
+    expect(duplicates(a.items())).toEqual([]);
+    expect(duplicates(b.items())).toEqual([]);
+    expect(names(b.items()).filter((n) => n.startsWith('cm'))).toEqual([]);
+    d.signal('SIGTERM');
+    expect(await d.exited).toBe(0);
+  });
+
+  it('SIGTERM during a burst drains everything accepted; a restart sends nothing twice; a second signal exits at once', async () => {
+    const ns = 'burst-e2e';
+    await createNamespace(ns);
+    const c = await receiver();
+    const stateDir = join(dir, 'burst-state');
+    const config = join(dir, 'burst.yaml');
+    // 5 objects per batch and one batch a second: 50 objects take about 10 s to send.
+    replaceFile(config, smallConfig({ url: c.url(), resources: ['configmaps'], namespace: ns, stateDir, batch: 5 }));
+    const first = daemon(['-c', config, '--kubeconfig', cluster.kubeconfigPath]);
+    await first.waitForLog('initial sync done');
+    const all = Array.from({ length: 50 }, (_, i) => `burst-${String(i)}`);
+    const creating = Promise.all(all.map((name) => createConfigMap(ns, name)));
+    await waitFor(() => c.items().length > 0, 'the first batch');
+    first.signal('SIGTERM');
+    const atSignal = c.items().length;
+    await creating;
+    expect(await first.exited).toBe(0);
+    expect(atSignal).toBeLessThan(50);
+    const stopped = first.logged('pipeline stopped')[0]!;
+    expect(stopped).toMatchObject({ drained: true, undelivered: 0 });
+    const afterFirst = c.items().length;
+
+    // Restart on the same state folder: only what the first run never saw is sent; a sentinel proves it caught up.
+    const second = daemon(['-c', config, '--kubeconfig', cluster.kubeconfigPath]);
+    await second.waitForLog('initial sync done');
+    await createConfigMap(ns, 'sentinel');
+    await waitFor(() => c.about('sentinel').length === 1, 'the sentinel');
+    expect(duplicates(c.items())).toEqual([]);
+    expect(new Set(names(c.items()))).toEqual(new Set([...all, 'sentinel']));
+    expect(c.items().slice(0, afterFirst).every((i) => i.event === 'add')).toBe(true);
+    second.signal('SIGTERM');
+    expect(await second.exited).toBe(0);
+
+    // A receiver that never answers holds a batch in flight: the first SIGTERM waits (grace 30 s), the second exits now.
+    const hung = await receiver({ respond: false });
+    replaceFile(config, smallConfig({ url: hung.url(), resources: ['configmaps'], namespace: ns, stateDir }));
+    const third = daemon(['-c', config, '--kubeconfig', cluster.kubeconfigPath]);
+    await waitFor(() => hung.requests.length > 0, 'a request in flight to the hung receiver');
+    third.signal('SIGTERM');
+    await third.waitForLog('stopping: draining queues (send the signal again to exit at once)');
+    third.signal('SIGTERM');
+    const began = Date.now();
+    expect(await third.exited).toBe(1);
+    expect(Date.now() - began).toBeLessThan(10_000);
   });
 });

@@ -33,19 +33,22 @@ export interface ReceivedRequest {
   readonly body: string;
 }
 
-/** An HTTP receiver on 127.0.0.1, port 0, answering 200 and recording every request. */
+/**
+ * An HTTP receiver on 127.0.0.1, port 0, recording every request and answering 200; with `respond: false` it
+ * never answers (a hung receiver: the request stays in flight).
+ */
 export class Receiver {
   readonly requests: ReceivedRequest[] = [];
   readonly #server: Server;
   #port = 0;
 
-  constructor() {
+  constructor(options: { respond?: boolean } = {}) {
     this.#server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
         this.requests.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-        res.writeHead(200).end('ok');
+        if (options.respond !== false) res.writeHead(200).end('ok');
       });
     });
   }
