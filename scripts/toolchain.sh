@@ -10,6 +10,11 @@ _wp_toolchain() {
   root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
   cache="${WATCH_PROXY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/watch-proxy}"
   mkdir -p "$cache"
+  # Registries may sit behind a TLS proxy whose CA is only in the system store: let Node (and npm, pnpm)
+  # trust that store too, or every download stalls in retries.
+  if [[ -z "${NODE_EXTRA_CA_CERTS:-}" && -r /etc/ssl/certs/ca-certificates.crt ]]; then
+    export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+  fi
 
   local node_ok=0
   if command -v node >/dev/null 2>&1; then
