@@ -164,7 +164,15 @@ export class Daemon {
       'starting the pipeline',
     );
     proxy.start().then(
-      () => this.#logger.info({}, 'initial sync done'),
+      () => {
+        // start() also resolves when a resource cannot be watched (403, missing CRD): say which, once, here.
+        const degraded = proxy.watchHealth().filter((h) => h.state === 'degraded');
+        if (degraded.length === 0) this.#logger.info({}, 'initial sync done');
+        else {
+          const resources = degraded.map((h) => ({ resource: h.resource, err: h.lastError?.message }));
+          this.#logger.warn({ degraded: resources }, 'initial sync done');
+        }
+      },
       (error: unknown) => this.#startFailed(proxy, previous, error),
     );
   }

@@ -3,7 +3,7 @@
  * and stop on SIGTERM/SIGINT. Resolves to the exit code: 0 clean stop, 1 runtime failure (start failed, or the
  * shutdown left changes undelivered), 2 bad input (config, flags, credentials).
  */
-import type { ShutdownReport } from '@watch-proxy/core';
+import type { Logger, ShutdownReport, WatchProxyError } from '@watch-proxy/core';
 
 import { formatDiagnostic, loadConfigFile } from './config/index.js';
 import type { ConfigEnv } from './config/index.js';
@@ -48,6 +48,21 @@ function reportFailed(report: ShutdownReport | undefined): boolean {
 function isConfigFailure(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return code === 'WP_ERR_CONFIG_INVALID' || code === 'WP_ERR_INVALID_ARG' || /environment variable/.test(describeError(error));
+}
+
+/**
+ * Logs a runtime failure of the pipeline. Watch failures are already logged by the watcher with their resource
+ * (`list/watch failed`), so only a 403 is repeated here, at error level with the fix, since it needs an operator.
+ */
+function reportError(logger: Logger, error: WatchProxyError): void {
+  if (error.code === 'WP_ERR_WATCH_FORBIDDEN') {
+    logger.error(
+      { code: error.code, err: error.message },
+      'forbidden: the service account may not list/watch this resource; grant get, list and watch on it (examples/rbac.yaml)',
+    );
+  } else if (!error.code.startsWith('WP_ERR_WATCH_')) {
+    logger.error({ code: error.code, err: describeError(error) }, 'pipeline error');
+  }
 }
 
 /** Runs the daemon until it is stopped; resolves to the exit code. */
@@ -97,6 +112,7 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
     logger,
     dryRun: options.dryRun,
     env,
+    onError: (error) => reportError(logger, error),
     wrapSink: (sink) => ops.wrapSink(sink),
     onPipeline: (proxy) => ops.bind(proxy),
     onFatal: (error) => {
@@ -163,6 +179,6 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
 
   const code = await exited;
   unhook();
-  logger.info({ exitCode: code }, 'watch-proxy stopped');
+  logger.info({ exitCode: code }, 'exiting');
   return code;
 }

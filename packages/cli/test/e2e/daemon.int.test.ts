@@ -262,6 +262,28 @@ describe('the daemon on a real apiserver', () => {
     expect(await d.exited).toBe(0);
   });
 
+  it('--dry-run prints the payloads to stdout, one JSON document per line, and POSTs nothing', async () => {
+    const ns = 'dry-run-e2e';
+    await createNamespace(ns);
+    const echo1 = await receiver();
+    const echo2 = await receiver();
+    const config = join(dir, 'dry-run.yaml');
+    replaceFile(config, originalExampleConfig(echo1.url(), echo2.url()));
+    const env = { USERNAME1: 'u', PASSWORD1: 'p', USERNAME2: 'u', PASSWORD2: 'p' };
+    const d = daemon(['-c', config, '--kubeconfig', cluster.kubeconfigPath, '--dry-run'], env);
+    await d.waitForLog('initial sync done');
+    await createService(ns, 'dry-svc');
+    await waitFor(() => d.stdout.includes('"name":"dry-svc"'), 'the Service on stdout');
+    const lines = d.stdout.split('\n').filter((line) => line !== '');
+    const docs = lines.map((line) => JSON.parse(line) as { data: { asset_type_id: string; data: { metadata: { name: string } } }[]; meta: unknown });
+    expect(docs.every((doc) => Array.isArray(doc.data) && doc.data.length > 0)).toBe(true);
+    expect(docs[0]!.meta).toEqual({ cluster: 'dev-cluster', platform: 'baremetal', region: 'east' });
+    expect(docs.flatMap((doc) => doc.data).find((item) => item.data.metadata.name === 'dry-svc')?.asset_type_id).toBe('svc');
+    expect(echo1.requests.length + echo2.requests.length).toBe(0);
+    d.signal('SIGTERM');
+    expect(await d.exited).toBe(0);
+  });
+
   it('hot reload: add a resource, remove one, change the endpoint URL, break the file, fix it; no duplicate sends', async () => {
     const ns = 'reload-e2e';
     await createNamespace(ns);
@@ -316,6 +338,11 @@ describe('the daemon on a real apiserver', () => {
     await createService(ns, 'svc5');
     await waitFor(() => b.about('svc5').length === 1, 'svc5 at B after the fix');
     expect(b.about('svc5')[0]!.meta).toEqual({ cluster: 'e2e', stage: 'two' });
+
+    // SIGHUP reloads on demand; the file is unchanged, so the running pipeline is left alone.
+    d.signal('SIGHUP');
+    await waitFor(() => d.logs.some((l) => l.msg === 'config reload: nothing changed' && l['trigger'] === 'SIGHUP'), 'the SIGHUP reload');
+    expect(d.logged('initial sync done')).toHaveLength(5);
 
     expect(duplicates(a.items())).toEqual([]);
     expect(duplicates(b.items())).toEqual([]);
