@@ -1,6 +1,6 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
-import { DEFAULT_CONFIG_PATH, runValidate } from './config/index.js';
+import { DEFAULT_CONFIG_PATH, parseGoDuration, runValidate } from './config/index.js';
 import { describeError } from './describe-error.js';
 import { LOG_FORMATS, LOG_LEVELS } from './logger.js';
 import type { LogFormat, LogLevel } from './logger.js';
@@ -28,6 +28,7 @@ interface DaemonFlags {
   readonly logFormat: LogFormat;
   readonly dryRun: boolean;
   readonly strict: boolean;
+  readonly livenessStaleAfter?: number;
 }
 
 /** Flags of `validate`. */
@@ -36,6 +37,14 @@ interface ValidateFlags {
   readonly strict: boolean;
   readonly print: boolean;
   readonly envCheck: boolean;
+}
+
+/** Parses a positive Go duration flag value to milliseconds (commander reports a throw as a usage error). */
+function durationFlag(value: string): number {
+  const parsed = parseGoDuration(value);
+  if (!parsed.ok) throw new InvalidArgumentError(parsed.message);
+  if (parsed.milliseconds <= 0) throw new InvalidArgumentError('must be a positive duration such as "30s" or "5m"');
+  return parsed.milliseconds;
 }
 
 /** Commander's own exits that are not errors. */
@@ -58,6 +67,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option('--log-format <format>', 'json lines or a compact human format, on stderr').choices(LOG_FORMATS).default('json'))
     .option('--dry-run', 'print payloads to stdout (one JSON document per line) instead of sending them', false)
     .option('--strict', 'unknown config keys are errors, not warnings', false)
+    .option(
+      '--liveness-stale-after <duration>',
+      '/live fails once a watch has been down this long (Go duration); default: 5m, judged by each watcher',
+      durationFlag,
+    )
     .addHelpText('after', EXAMPLES)
     .showHelpAfterError('(watch-proxy --help shows the usage)')
     // `validate -c FILE` must reach validate's own -c, not the daemon's.
@@ -72,6 +86,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         logFormat: flags.logFormat,
         dryRun: flags.dryRun,
         strict: flags.strict,
+        livenessStaleAfterMs: flags.livenessStaleAfter,
         notes,
       });
     });

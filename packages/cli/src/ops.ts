@@ -15,6 +15,8 @@ import { version } from './version.js';
 /** Options of {@link createOps}. */
 export interface OpsOptions {
   readonly logger: Logger;
+  /** `/live` fails once a watch has been down this long, in ms. Default: each watcher's own bound (5 min). */
+  readonly staleAfterMs?: number | undefined;
   /** Interface the server binds. Default: all (kubelet and Prometheus connect from outside the pod). */
   readonly host?: string | undefined;
 }
@@ -53,7 +55,7 @@ export function createOps(options: OpsOptions): Ops {
       liveness: config.httpLiveness,
       registry: metrics.registry,
       // Without a pipeline (no resources) there is nothing that could be stuck or unsynced.
-      isLive: () => (proxy === undefined ? OK : livenessOf(probeInputOf(proxy))),
+      isLive: () => (proxy === undefined ? OK : livenessOf(probeInputOf(proxy), { staleAfterMs: options.staleAfterMs })),
       isReady: () => (proxy === undefined ? OK : readinessOf(probeInputOf(proxy))),
       logger,
       host: options.host,

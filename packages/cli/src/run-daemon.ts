@@ -32,6 +32,8 @@ export interface RunDaemonOptions {
   readonly dryRun: boolean;
   /** `--strict`: unknown config keys are errors. */
   readonly strict: boolean;
+  /** `--liveness-stale-after` in ms; undefined: each watcher's own bound (5 min). */
+  readonly livenessStaleAfterMs?: number | undefined;
   /** Notes from argv normalization, logged as warnings. */
   readonly notes?: readonly string[] | undefined;
   readonly env?: ConfigEnv | undefined;
@@ -94,7 +96,7 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
     'watch-proxy starting',
   );
 
-  const ops = createOps({ logger });
+  const ops = createOps({ logger, staleAfterMs: options.livenessStaleAfterMs });
   try {
     await ops.apply(loaded.config);
   } catch (error) {

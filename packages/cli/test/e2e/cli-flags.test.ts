@@ -24,7 +24,7 @@ describe('the watch-proxy command line', () => {
   it('--help shows flags and examples, exit 0', async () => {
     const { code, stdout } = await runBin(['--help']);
     expect(code).toBe(0);
-    for (const flag of ['--config', '--kubeconfig', '--log-level', '--log-format', '--dry-run', '--strict', 'validate', 'Examples:']) {
+    for (const flag of ['--config', '--kubeconfig', '--log-level', '--log-format', '--dry-run', '--strict', '--liveness-stale-after', 'validate', 'Examples:']) {
       expect(stdout).toContain(flag);
     }
   });
@@ -39,6 +39,7 @@ describe('the watch-proxy command line', () => {
     [['--bogus'], /unknown option '--bogus'/],
     [['--log-format', 'xml'], /argument 'xml' is invalid/],
     [['unexpected'], /too many arguments/],
+    [['--liveness-stale-after', 'soon'], /invalid duration "soon"/],
   ])('%j is a usage error: exit 2, a message, no stack', async (args, message) => {
     const { code, stderr } = await runBin(args);
     expect(code).toBe(2);

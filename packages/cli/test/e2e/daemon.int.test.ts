@@ -396,4 +396,29 @@ describe('the daemon on a real apiserver', () => {
     expect(await third.exited).toBe(1);
     expect(Date.now() - began).toBeLessThan(10_000);
   });
+
+  // Last: it takes the apiserver down. A frozen apiserver is detected the same way once the watcher's idle
+  // watchdog (150 s) closes the silent watch; killing it closes the watches at once, which keeps this test short.
+  it('/live answers 503 once the watches have been down longer than --liveness-stale-after, and 200 after recovery', async () => {
+    const config = join(dir, 'live.yaml');
+    replaceFile(config, 'clusterName: live\nhttpLiveness:\n  port: 0\nresources:\n- name: namespaces\n');
+    const d = daemon(['-c', config, '--kubeconfig', cluster.kubeconfigPath, '--liveness-stale-after', '2s']);
+    const port = (await d.waitForLog('serving metrics and probes'))['livenessPort'] as number;
+    await d.waitForLog('initial sync done');
+    const live = async (): Promise<[number, string]> => {
+      const res = await fetch(`http://127.0.0.1:${String(port)}/live`);
+      return [res.status, await res.text()];
+    };
+    expect(await live()).toEqual([200, 'OK\n']);
+    await cluster.stopApiserver();
+    try {
+      await waitFor(async () => (await live())[0] === 503, '/live to fail while the apiserver is down', 60_000, 200);
+      expect((await live())[1]).toMatch(/^Service Unavailable: no open watch for too long: namespaces/);
+    } finally {
+      await cluster.startApiserver();
+    }
+    await waitFor(async () => (await live())[0] === 200, '/live to pass again after the apiserver is back', 90_000, 200);
+    d.signal('SIGTERM');
+    expect(await d.exited).toBe(0);
+  });
 });
