@@ -72,11 +72,10 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
   const stderr = options.stderr ?? process.stderr;
   const env = options.env ?? process.env;
   const loaded = await loadConfigFile(options.config, { strict: options.strict, env });
-  const diagnostics = loaded.ok ? loaded.warnings : [...loaded.errors, ...loaded.warnings];
-  for (const diagnostic of [...diagnostics].sort((a, b) => a.line - b.line || a.column - b.column)) {
-    stderr.write(`${formatDiagnostic(diagnostic)}\n`);
-  }
   if (!loaded.ok) {
+    // Printed for people, in file order, like `validate`: the process is about to exit 2.
+    const diagnostics = [...loaded.errors, ...loaded.warnings].sort((a, b) => a.line - b.line || a.column - b.column);
+    for (const diagnostic of diagnostics) stderr.write(`${formatDiagnostic(diagnostic)}\n`);
     stderr.write(`watch-proxy: ${options.config} is invalid (${String(loaded.errors.length)} error(s)); nothing started\n`);
     return 2;
   }
@@ -91,6 +90,8 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
 
   const logger = createLogger({ level: options.logLevel, format: options.logFormat });
   for (const note of options.notes ?? []) logger.warn({}, note);
+  // Warnings of a config that runs go through the logger, so JSON log collectors see them as log lines.
+  for (const warning of loaded.warnings) logger.warn({}, formatDiagnostic(warning));
   logger.info(
     { version, config: options.config, kubeconfig: kube.source, server: kube.server, dryRun: options.dryRun },
     'watch-proxy starting',
