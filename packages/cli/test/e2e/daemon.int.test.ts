@@ -344,6 +344,16 @@ describe('the daemon on a real apiserver', () => {
     await waitFor(() => d.logs.some((l) => l.msg === 'config reload: nothing changed' && l['trigger'] === 'SIGHUP'), 'the SIGHUP reload');
     expect(d.logged('initial sync done')).toHaveLength(5);
 
+    // A valid config whose endpoint fails to start (the apiserver's own TLS certificate, which no system root
+    // trusts): the previous config is started again, and keeps delivering without re-sending.
+    const good = smallConfig({ ...base, url: b.url(), resources: ['services'], stage: 'two' });
+    replaceFile(config, smallConfig({ ...base, url: `${cluster.server}/watch-proxy`, resources: ['services'], stage: 'two' }));
+    await d.waitForLog('the reloaded config failed to start: restoring the previous config');
+    await d.waitForLog('initial sync done', 6);
+    replaceFile(config, good);
+    await createService(ns, 'svc6');
+    await waitFor(() => b.about('svc6').length === 1, 'svc6 at B after the restore');
+
     expect(duplicates(a.items())).toEqual([]);
     expect(duplicates(b.items())).toEqual([]);
     expect(names(b.items()).filter((n) => n.startsWith('cm'))).toEqual([]);
