@@ -24,7 +24,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['packages/*/test/**/*.int.test.ts', 'test/cluster/test/**/*.int.test.ts', 'examples/*/test/**/*.int.test.ts'],
+          include: ['packages/*/test/**/*.int.test.ts', 'test/cluster/test/**/*.int.test.ts', 'examples/*/test/**/*.int.test.ts', 'bench/test/**/*.int.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 300_000,
           globalSetup: ['test/cluster/src/global-setup.ts'],

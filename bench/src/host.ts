@@ -1,0 +1,208 @@
+/**
+ * A child process that runs `WatchProxy` in-process (the built @watch-proxy/core and http-sink, as the daemon
+ * does), driven by the runner over IPC. A process of its own, started with --expose-gc, so heap and RSS figures
+ * belong to the pipeline alone and a previous scenario's garbage never counts.
+ *
+ * Requests: { id, cmd, ...args }; every answer is { id, ok, result | error }.
+ */
+import { readFileSync } from 'node:fs';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { KubeConfig } from '@kubernetes/client-node';
+import { WatchProxy, type WatchSource, type WatchHandlers, type ResolvedResource } from '@watch-proxy/core';
+import { createHttpSink } from '@watch-proxy/http-sink';
+import { REV_ANNOTATION } from './generators.ts';
+import { clock, processRss, sleep, waitUntil } from './stats.ts';
+
+interface Request {
+  readonly id: number;
+  readonly cmd: string;
+  readonly [arg: string]: unknown;
+}
+
+const gc = (globalThis as { gc?: () => void }).gc ?? ((): void => {});
+
+/** Heap and RSS after two full collections (the second frees what finalizers of the first released). */
+function settledMemory(): { heapUsed: number; rss: number } {
+  gc();
+  gc();
+  const usage = process.memoryUsage();
+  return { heapUsed: usage.heapUsed, rss: usage.rss };
+}
+
+let proxy: WatchProxy | undefined;
+let synced = 0;
+let delivered = 0;
+let sampler: ReturnType<typeof setInterval> | undefined;
+let heapPeak = 0;
+const baseline = settledMemory();
+
+const RESOURCES: Record<string, ResolvedResource> = {
+  Pod: { name: 'pods', ref: { group: '', version: 'v1', resource: 'pods', kind: 'Pod', namespaced: true } },
+  ReplicaSet: { name: 'replicasets', ref: { group: 'apps', version: 'v1', resource: 'replicasets', kind: 'ReplicaSet', namespaced: true } },
+};
+const TYPES: Record<string, 'add' | 'update' | 'delete'> = { ADDED: 'add', MODIFIED: 'update', DELETED: 'delete' };
+// What the original's example config prunes: fields that change on every write without meaning anything.
+const PRUNE = ['metadata.resourceVersion', 'metadata.generation', 'status.observedGeneration'];
+
+interface WatchLine {
+  readonly type: string;
+  readonly object: { readonly kind: string } & Record<string, unknown>;
+}
+
+/** Parses every line; returns lines/s. The floor: what any consumer of the watch stream must at least do. */
+function parseOnly(lines: readonly string[]): number {
+  const started = clock();
+  let check = 0;
+  for (const line of lines) check += (JSON.parse(line) as WatchLine).type.length;
+  if (check === 0) throw new Error('no lines');
+  return lines.length / ((clock() - started) / 1000);
+}
+
+/**
+ * Pipeline throughput: recorded watch lines, parsed and handed to a WatchProxy (delta engine: prune, redact,
+ * fingerprint; lane: coalesce, batch; http-sink: encode and POST) through a watch source that only parses.
+ * Each round rewrites one annotation so every event is a real change (nothing is dropped as unchanged). The
+ * feeder stays less than one round ahead of deliveries, so no two events for one object meet in a queue and
+ * coalesce: every event fed is an object POSTed.
+ */
+async function throughput(args: { linesFile: string; events: number; batch: number; url: string }): Promise<unknown> {
+  const captured = readFileSync(args.linesFile, 'utf8').split('\n').filter((l) => l !== '');
+  const marker = `"${REV_ANNOTATION}":"r1"`;
+  const rounds = Math.max(2, Math.ceil(args.events / captured.length));
+  const replay: string[] = [];
+  for (let r = 0; r < rounds; r++) for (const line of captured) replay.push(line.replace(marker, `"${REV_ANNOTATION}":"t${r}"`));
+  const bytes = captured.reduce((sum, l) => sum + Buffer.byteLength(l), 0) / captured.length;
+
+  parseOnly(replay.slice(0, captured.length)); // warm-up
+  const floorBefore = parseOnly(replay);
+
+  let handlers: WatchHandlers | undefined;
+  const source: WatchSource = {
+    start: async (h) => {
+      handlers = h;
+    },
+    stop: async () => {},
+  };
+  const sink = createHttpSink({ url: args.url, name: 'receiver', clusterName: 'bench' });
+  const wp = new WatchProxy({
+    resources: [
+      { name: 'pods', assetId: 'pod', pruneFields: PRUNE },
+      { name: 'replicasets', assetId: 'rs', pruneFields: PRUNE },
+    ],
+    sinks: [sink],
+    watchSource: () => source,
+    clusterName: 'bench',
+    emitIntervalMs: 1,
+    emitBatchMaxObjects: args.batch,
+  });
+  let acked = 0;
+  let wake: (() => void) | undefined;
+  wp.on('emitted', (info) => {
+    acked += info.batch.items.length;
+    wake?.();
+  });
+  await wp.start();
+  const window = captured.length;
+  const chunk = Math.max(1, Math.min(250, Math.floor(window / 4)));
+  const feed = async (lines: readonly string[], before: number): Promise<void> => {
+    for (let i = 0; i < lines.length; i++) {
+      const event = JSON.parse(lines[i]!) as WatchLine;
+      handlers!.onEvent(RESOURCES[event.object.kind]!, { type: TYPES[event.type] ?? 'update', object: event.object });
+      if ((i + 1) % chunk === 0) {
+        await yieldToLoop();
+        while (before + i + 1 - acked > window - chunk) await new Promise<void>((resolve) => (wake = resolve));
+      }
+    }
+    while (acked < before + lines.length) await new Promise<void>((resolve) => (wake = resolve));
+  };
+  // Round 0 warms up the JIT, sockets and the emit cache, untimed.
+  await feed(replay.slice(0, window), 0);
+  const timed = replay.slice(window);
+  const started = clock();
+  const cpuBefore = process.cpuUsage();
+  await feed(timed, window);
+  const elapsedMs = clock() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  const stats = wp.stats();
+  await wp.shutdown();
+  const floorAfter = parseOnly(replay);
+  return {
+    lineBytes: Math.round(bytes),
+    distinctObjects: captured.length,
+    events: timed.length,
+    objectsPerSecond: timed.length / (elapsedMs / 1000),
+    // CPU of this process (pipeline thread plus libuv/GC helpers) per wall second: above 1 means more than one core.
+    cpuCores: (cpu.user + cpu.system) / 1000 / elapsedMs,
+    floorPerSecond: Math.max(floorBefore, floorAfter),
+    floorRuns: [floorBefore, floorAfter],
+    batches: stats.sinks['receiver']?.batches,
+    dropped: stats.dropped,
+  };
+}
+
+/** Starts a WatchProxy on a real cluster; resolves once its first list was processed and delivered. */
+async function watch(args: { kubeconfig: string; namespace: string; url: string; batch: number }): Promise<unknown> {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(args.kubeconfig);
+  const started = clock();
+  proxy = new WatchProxy({
+    resources: [{ name: 'configmaps', assetId: 'cm', namespaces: [args.namespace] }],
+    sinks: [createHttpSink({ url: args.url, name: 'receiver', clusterName: 'bench' })],
+    kubeConfig,
+    clusterName: 'bench',
+    emitIntervalMs: 1,
+    emitBatchMaxObjects: args.batch,
+  });
+  proxy.on('synced', () => synced++);
+  proxy.on('emitted', (info) => (delivered += info.batch.items.length));
+  await proxy.start();
+  const syncedMs = clock() - started;
+  await proxy.flush();
+  return { syncedMs, deliveredMs: clock() - started, delivered };
+}
+
+const commands: Record<string, (args: Request) => Promise<unknown> | unknown> = {
+  throughput: (r) => throughput(r as unknown as Parameters<typeof throughput>[0]),
+  watch: (r) => watch(r as unknown as Parameters<typeof watch>[0]),
+  memory: () => ({ baseline, now: settledMemory(), ...processRss(process.pid), synced, delivered }),
+  /** Starts or stops sampling heapUsed (garbage included, no forced GC) every 10 ms, for the relist peak. */
+  sample: (r) => {
+    if (r['on'] === true) {
+      heapPeak = process.memoryUsage().heapUsed;
+      sampler = setInterval(() => (heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed)), 10);
+      return {};
+    }
+    clearInterval(sampler);
+    return { heapPeak };
+  },
+  waitSynced: async (r) => {
+    await waitUntil(() => synced >= Number(r['count']), `synced event #${String(r['count'])}`, Number(r['timeoutMs'] ?? 300_000), 10);
+    await proxy?.flush();
+    return { synced };
+  },
+  cpu: () => ({ ...process.cpuUsage(), at: clock() }),
+  idle: async (r) => {
+    const before = process.cpuUsage();
+    const at = clock();
+    await sleep(Number(r['ms']));
+    const used = process.cpuUsage(before);
+    return { cpuMs: (used.user + used.system) / 1000, wallMs: clock() - at };
+  },
+  exit: async () => {
+    await proxy?.shutdown();
+    setImmediate(() => process.exit(0));
+    return {};
+  },
+};
+
+process.on('message', (request: Request) => {
+  void (async () => {
+    try {
+      const result = await commands[request.cmd]!(request);
+      process.send?.({ id: request.id, ok: true, result });
+    } catch (error) {
+      process.send?.({ id: request.id, ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    }
+  })();
+});
+process.send?.({ id: 0, ok: true, result: 'ready' });
