@@ -105,6 +105,9 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
     return 1;
   }
 
+  // The daemon runs until told to stop. Its own handles cannot be relied on to keep Node alive: with no
+  // resources and no ports nothing else is open, and while draining only unref'd retry timers may be left.
+  const keepAlive = setInterval(() => {}, 1 << 30);
   let resolveExit: (code: number) => void = () => {};
   const exited = new Promise<number>((resolve) => (resolveExit = resolve));
   let finishing = false;
@@ -169,6 +172,7 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
     unhook();
     await daemon.stop();
     await ops.close();
+    clearInterval(keepAlive);
     const message = describeError(error);
     if (isConfigFailure(error)) {
       stderr.write(`watch-proxy: ${options.config}: ${message}\n`);
@@ -181,6 +185,7 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
   if (finishing) watcher.close();
 
   const code = await exited;
+  clearInterval(keepAlive);
   unhook();
   logger.info({ exitCode: code }, 'exiting');
   return code;

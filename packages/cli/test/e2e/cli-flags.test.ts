@@ -4,6 +4,7 @@ import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { DaemonRun } from './harness.js';
 import { runBin } from './run-bin.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wp-cli-flags-'));
@@ -79,5 +80,30 @@ describe('the watch-proxy command line', () => {
     const { code, stderr } = await runBin(['-c', good], { HOME: emptyHome, KUBERNETES_SERVICE_HOST: undefined });
     expect(code).toBe(2);
     expect(stderr).toContain('no Kubernetes credentials found');
+  });
+
+  it('with no resources it idles until SIGTERM (it does not exit on its own), then exits 0', async () => {
+    const empty = join(dir, 'empty.yaml');
+    writeFileSync(empty, 'clusterName: idle\n');
+    // Never contacted: nothing is watched.
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n',
+    );
+    const d = new DaemonRun(['-c', empty, '--kubeconfig', kubeconfig]);
+    try {
+      await d.waitForLog('the config lists no resources: nothing is watched until it does', 1, 20_000);
+      // Still running after its config watcher is set up: the process must not end by itself.
+      let exitedEarly = false;
+      void d.exited.then(() => (exitedEarly = true));
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      expect(exitedEarly).toBe(false);
+      d.signal('SIGTERM');
+      expect(await d.exited).toBe(0);
+      expect(d.logged('exiting')[0]).toMatchObject({ exitCode: 0 });
+    } finally {
+      await d.kill();
+    }
   });
 });

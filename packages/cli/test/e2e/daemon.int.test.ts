@@ -394,6 +394,25 @@ describe('the daemon on a real apiserver', () => {
     second.signal('SIGTERM');
     expect(await second.exited).toBe(0);
 
+    // A receiver that is down past the grace period: the drain gives up, exit 1, nothing is recorded as
+    // delivered; once it is back, a restart sends every object to it exactly once.
+    const down = await receiver();
+    down.status = 503;
+    replaceFile(config, smallConfig({ url: down.url(), resources: ['configmaps'], namespace: ns, stateDir, grace: '1s' }));
+    const fourth = daemon(['-c', config, '--kubeconfig', cluster.kubeconfigPath]);
+    await waitFor(() => down.requests.length > 0, 'a failed attempt at the down receiver');
+    fourth.signal('SIGTERM');
+    expect(await fourth.exited).toBe(1);
+    expect(fourth.logged('pipeline stopped')[0]).toMatchObject({ drained: false });
+    expect(fourth.logged('pipeline stopped')[0]!['undelivered']).toBeGreaterThan(0);
+    down.status = 200;
+    const fifth = daemon(['-c', config, '--kubeconfig', cluster.kubeconfigPath]);
+    await waitFor(() => down.items().length === all.length + 1, 'every ConfigMap at the recovered receiver');
+    expect(new Set(names(down.items()))).toEqual(new Set([...all, 'sentinel']));
+    fifth.signal('SIGTERM');
+    expect(await fifth.exited).toBe(0);
+    expect(duplicates(down.items())).toEqual([]);
+
     // A receiver that never answers holds a batch in flight: the first SIGTERM waits (grace 30 s), the second exits now.
     const hung = await receiver({ respond: false });
     replaceFile(config, smallConfig({ url: hung.url(), resources: ['configmaps'], namespace: ns, stateDir }));

@@ -28,17 +28,21 @@ export interface ReceivedItem {
 
 /** A request as received. */
 export interface ReceivedRequest {
+  /** The status answered; undefined when it was never answered. */
+  readonly status: number | undefined;
   readonly path: string;
   readonly headers: IncomingHttpHeaders;
   readonly body: string;
 }
 
 /**
- * An HTTP receiver on 127.0.0.1, port 0, recording every request and answering 200; with `respond: false` it
- * never answers (a hung receiver: the request stays in flight).
+ * An HTTP receiver on 127.0.0.1, port 0, recording every request and answering `status` (200; settable, e.g. 503
+ * for a receiver that is down); with `respond: false` it never answers (the request stays in flight).
  */
 export class Receiver {
   readonly requests: ReceivedRequest[] = [];
+  /** What the next requests are answered. */
+  status = 200;
   readonly #server: Server;
   #port = 0;
 
@@ -47,8 +51,9 @@ export class Receiver {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
-        this.requests.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-        if (options.respond !== false) res.writeHead(200).end('ok');
+        const status = options.respond === false ? undefined : this.status;
+        this.requests.push({ status, path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+        if (status !== undefined) res.writeHead(status).end(status === 200 ? 'ok' : 'down');
       });
     });
   }
@@ -64,9 +69,9 @@ export class Receiver {
     return `http://127.0.0.1:${String(this.#port)}${path}`;
   }
 
-  /** Every payload entry received so far, in order. */
+  /** Every payload entry delivered so far (answered 200), in order. */
   items(): ReceivedItem[] {
-    return this.requests.flatMap((r) => {
+    return this.requests.filter((r) => r.status === 200).flatMap((r) => {
       const doc = JSON.parse(r.body) as { data: Omit<ReceivedItem, 'meta' | 'authorization'>[]; meta: unknown };
       return doc.data.map((item) => ({ ...item, meta: doc.meta, authorization: r.headers.authorization }));
     });
