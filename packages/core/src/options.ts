@@ -1,15 +1,17 @@
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { SharedCacheStore } from './cache/cluster-store.js';
 import type { DeltaResourceSettings } from './delta/delta-engine.js';
 import { parsePrunePath } from './delta/prune.js';
 import type { RetryPolicy } from './deliver/retry-policy.js';
 import { InvalidArgumentError, type WatchProxyError } from './errors.js';
 import { deepFreeze } from './internal/deep-freeze.js';
+import type { DeliveryGate } from './leader/delivery-gate.js';
 import { silentLogger, type Logger } from './logger.js';
 import type { RouteFilter } from './route/route.js';
 import type { Sink } from './sink/sink.js';
-import type { ChangeEvent } from './types.js';
+import type { ChangeEvent, KubeObject } from './types.js';
 import type { WatcherHealth } from './watch/resource-watcher.js';
-import type { WatchHandlers } from './watch/watch-event.js';
+import type { ResolvedResource, WatchHandlers } from './watch/watch-event.js';
 
 /** One resource kind to watch, and how its objects are turned into changes. */
 export interface ResourceOptions {
@@ -77,6 +79,11 @@ export interface WatchSource {
   stop(): Promise<void>;
   /** Per-resource health (readiness, staleness, errors) for probes and metrics. Optional. */
   health?(): readonly WatcherHealth[];
+  /**
+   * The objects each resolved resource holds now, as last handed to `handlers`: what a standby replays when it
+   * becomes the leader. Optional; without it a new leader only sends what changes after it took over.
+   */
+  snapshot?(): readonly { readonly resource: ResolvedResource; readonly objects: readonly KubeObject[] }[];
 }
 
 /** Creates the watch stage. The default watches Kubernetes through `kubeConfig`; tests pass a `FakeSource`. */
@@ -122,6 +129,23 @@ export interface WatchProxyOptions {
   readonly logger?: Logger | undefined;
   /** Every runtime failure after `start()` (sends, watches, state writes). Default: `logger.error`. */
   readonly onError?: ((error: WatchProxyError) => void) | undefined;
+  /**
+   * Only deliver while this gate is open (a `LeaseElector`: one of several replicas sends). While closed the
+   * proxy is a warm standby: it watches and keeps its caches, sends nothing, and remembers deletes for
+   * `handoverWindowMs`; when it opens, the proxy loads `sharedCache`, then replays the current objects and sends
+   * only what the receivers miss, deletes included. Default: none (always delivering).
+   */
+  readonly gate?: DeliveryGate | undefined;
+  /** Where the leader shares the emit caches with standbys (see `ConfigMapCacheStore`). Default: none. */
+  readonly sharedCache?: SharedCacheStore | undefined;
+  /** How often the leader saves changed emit caches to `sharedCache`. Default: 2 000 ms. */
+  readonly sharedCacheIntervalMs?: number | undefined;
+  /**
+   * How long a standby remembers a delete to send it when it takes over (the old leader may have delivered the
+   * object without saving that to `sharedCache` yet). Should exceed `sharedCacheIntervalMs` + the lease duration
+   * + two retry periods. Default: 60 000 ms.
+   */
+  readonly handoverWindowMs?: number | undefined;
   /** Time and randomness, for deterministic tests. Defaults: `Date.now`, `Math.random`. */
   readonly clock?: { readonly now?: (() => number) | undefined; readonly random?: (() => number) | undefined } | undefined;
 }
@@ -147,6 +171,10 @@ export interface ResolvedOptions {
   readonly shutdownTimeoutMs: number;
   readonly logger: Logger;
   readonly onError: ((error: WatchProxyError) => void) | undefined;
+  readonly gate: DeliveryGate | undefined;
+  readonly sharedCache: SharedCacheStore | undefined;
+  readonly sharedCacheIntervalMs: number;
+  readonly handoverWindowMs: number;
   readonly now: () => number;
   readonly random: () => number;
 }
@@ -277,7 +305,17 @@ export function resolveOptions(options: WatchProxyOptions): ResolvedOptions {
       maxRetryAfterMs: duration(retry.maxRetryAfterMs, 'retry.maxRetryAfterMs', 300_000),
     },
     shutdownTimeoutMs: duration(options.shutdownTimeoutMs, 'shutdownTimeoutMs', 10_000),
+    sharedCacheIntervalMs: duration(options.sharedCacheIntervalMs, 'sharedCacheIntervalMs', 2_000, true),
+    handoverWindowMs: duration(options.handoverWindowMs, 'handoverWindowMs', 60_000),
   });
+  const gate = options.gate;
+  if (gate !== undefined && (typeof gate !== 'object' || gate === null || typeof gate.onChange !== 'function')) {
+    fail('gate', 'must be a DeliveryGate (open + onChange())');
+  }
+  const shared = options.sharedCache;
+  if (shared !== undefined && (typeof shared?.load !== 'function' || typeof shared.save !== 'function')) {
+    fail('sharedCache', 'must be a SharedCacheStore (load() + save())');
+  }
   return Object.freeze({
     ...plain,
     sinks: Object.freeze(sinks.map((s) => Object.freeze({ ...s, namespaces: Object.freeze(s.namespaces), resourceTypes: Object.freeze(s.resourceTypes) }))),
@@ -285,6 +323,8 @@ export function resolveOptions(options: WatchProxyOptions): ResolvedOptions {
     watchSource: options.watchSource,
     logger: options.logger ?? silentLogger,
     onError: options.onError,
+    gate,
+    sharedCache: shared,
     now: options.clock?.now ?? Date.now,
     random: options.clock?.random ?? Math.random,
   });

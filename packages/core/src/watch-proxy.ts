@@ -1,5 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
 import { CachePersister } from './cache/cache-persister.js';
+import { ClusterStoreWriter } from './cache/cluster-store-writer.js';
 import { EmitCache } from './cache/emit-cache.js';
 import { DeltaEngine } from './delta/delta-engine.js';
 import { objectKey } from './delta/object-key.js';
@@ -95,6 +96,8 @@ interface SinkSlot {
   readonly lane: SinkLane;
   readonly cache: EmitCache;
   readonly persister: CachePersister | undefined;
+  /** Saves the cache to the shared store while this replica leads (`sharedCache`). */
+  readonly writer: ClusterStoreWriter | undefined;
   /** Whether a persisted cache was loaded: the first sync then reports deletes as `restart`. */
   restored: boolean;
 }
@@ -132,6 +135,10 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
   #destroyed = false;
   /** Set when a failed start already closed the sinks: shutdown must not close them twice. */
   #sinksClosed = false;
+  /** Bumped on every gate transition: an activation still loading the shared cache gives up when it moved. */
+  #gateEpoch = 0;
+  #activating: Promise<void> | undefined;
+  #unsubscribeGate: (() => void) | undefined;
 
   constructor(options: WatchProxyOptions) {
     super();
@@ -172,7 +179,27 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
         now: o.now,
         random: o.random,
         hooks,
+        mayDeliver: o.gate === undefined ? undefined : () => o.gate?.open === true,
+        handoverWindowMs: o.handoverWindowMs,
       });
+      // With a gate, every replica starts as a standby; the gate's first `true` activates.
+      if (o.gate !== undefined) lane.setActive(false);
+      const gate = o.gate;
+      const writer =
+        o.sharedCache === undefined
+          ? undefined
+          : new ClusterStoreWriter({
+              store: o.sharedCache,
+              sinkName: sink.name,
+              cache,
+              intervalMs: o.sharedCacheIntervalMs,
+              mayWrite: () => lane.active && (gate === undefined || gate.open),
+              onError: (error) => {
+                const wrapped = new StateError(`saving the shared emit cache of sink "${sink.name}" failed: ${error.message}`, { cause: error });
+                this.#emit('sinkError', wrapped);
+                this.#report(wrapped);
+              },
+            });
       const persister =
         o.stateDir === undefined
           ? undefined
@@ -189,7 +216,7 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
                 this.#report(wrapped);
               },
             });
-      return { sink, route: new Route({ namespaces, resourceTypes }), lane, cache, persister, restored: false };
+      return { sink, route: new Route({ namespaces, resourceTypes }), lane, cache, persister, writer, restored: false };
     });
   }
 
@@ -252,6 +279,17 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
       if (this.#stopping !== undefined) throw new ClosedError('shut down while starting');
       this.#state = 'running';
       this.#logger.info({ resources: this.#o.resources.length, sinks: this.#slots.length }, 'watch-proxy running');
+      const gate = this.#o.gate;
+      if (gate !== undefined) {
+        this.#unsubscribeGate = gate.onChange((open) => this.#onGate(open));
+        if (gate.open) {
+          // start() resolves with delivery taken over, so a leader is active from its first event on.
+          this.#onGate(true);
+          await this.#activating;
+        }
+      } else if (this.#o.sharedCache !== undefined) {
+        for (const slot of this.#slots) slot.writer?.start();
+      }
     } catch (error) {
       this.#state = 'failed';
       this.#sinksClosed = true;
@@ -307,11 +345,16 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
     // Stop intake first. While still starting, this is also what lets start() finish: a watch source's start
     // resolves once stopped, and sinks see their start signal abort.
     this.#startAbort.abort(new ClosedError('shut down while starting'));
+    this.#unsubscribeGate?.();
+    await this.#activating;
     const stopped = this.#source?.stop().catch((e: unknown) => void errors.push(asError(e)));
     await this.#starting?.catch(() => {});
     await stopped;
     const drained = this.#destroyed ? false : await this.#drain(timeoutMs);
     await Promise.all(this.#slots.map((slot) => slot.lane.close()));
+    for (const slot of this.#slots) slot.writer?.stop();
+    // The last shared save, only while still the holder (the writer checks); the next leader starts from it.
+    await Promise.all(this.#slots.map((slot) => slot.writer?.save()));
     for (const result of await Promise.allSettled(this.#slots.map((slot) => slot.persister?.stop()))) {
       if (result.status === 'rejected') errors.push(asError(result.reason));
     }
@@ -350,6 +393,84 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
    */
   watchHealth(): readonly WatcherHealth[] {
     return this.#source?.health?.() ?? [];
+  }
+
+  /** False while a `gate` keeps this replica a standby (or its activation is still loading); true without a gate. */
+  get active(): boolean {
+    return this.#slots.every((slot) => slot.lane.active);
+  }
+
+  /** Gate transitions. Standing down is synchronous: every attempt in flight is aborted before this returns. */
+  #onGate(open: boolean): void {
+    this.#gateEpoch++;
+    if (this.#stopping !== undefined) return;
+    if (!open) {
+      for (const slot of this.#slots) {
+        slot.writer?.stop();
+        slot.lane.setActive(false);
+      }
+      this.#logger.info({}, 'standby: delivering nothing, watches kept warm');
+      return;
+    }
+    const epoch = this.#gateEpoch;
+    const previous = this.#activating ?? Promise.resolve();
+    this.#activating = previous.then(() => this.#activate(epoch)).catch((error: unknown) => {
+      this.#report(new WatchProxyError('WP_ERR_INVALID_ARG', 'taking over delivery failed', { cause: error }));
+    });
+  }
+
+  /**
+   * Takes over delivery: loads what the receivers hold from the shared cache (when there is one), then
+   * resumes the lanes (which queue the deletes remembered while standby), replays every current object (only
+   * what differs from the loaded cache is queued) and reconciles (cached objects that are gone are deleted).
+   */
+  async #activate(epoch: number): Promise<void> {
+    const shared = this.#o.sharedCache;
+    const loaded = await Promise.all(
+      this.#slots.map(async (slot) => {
+        if (shared === undefined) return undefined;
+        try {
+          return await shared.load(slot.sink.name);
+        } catch (error) {
+          const wrapped = new StateError(`loading the shared emit cache of sink "${slot.sink.name}" failed: ${(error as Error).message}`, { cause: error });
+          this.#emit('sinkError', wrapped);
+          this.#report(wrapped);
+          return undefined;
+        }
+      }),
+    );
+    if (epoch !== this.#gateEpoch || this.#stopping !== undefined || this.#o.gate?.open === false) return;
+    this.#slots.forEach((slot, i) => {
+      const entries = loaded[i];
+      if (entries === undefined) return;
+      slot.cache.clear();
+      for (const [key, entry] of entries) slot.cache.restore(key, entry);
+    });
+    for (const slot of this.#slots) slot.lane.setActive(true);
+    const snapshot = this.#source?.snapshot?.();
+    let deletes = 0;
+    if (snapshot === undefined) {
+      this.#logger.warn({}, 'the watch source cannot replay its objects: only changes from now on are sent');
+    } else {
+      for (const { resource, objects } of snapshot) {
+        for (const object of objects) this.#onEvent(resource, { type: 'update', object, resync: true });
+        const present = this.#presentKeys(resource, objects);
+        for (const slot of this.#slots) deletes += slot.lane.reconcile(resource.name, present, 'restart');
+      }
+    }
+    for (const slot of this.#slots) slot.writer?.start();
+    this.#logger.info({ sharedCache: shared !== undefined, deletes }, 'leader: delivering what the receivers miss');
+  }
+
+  #presentKeys(resource: ResolvedResource, objects: readonly KubeObject[]): Set<string> {
+    const present = new Set<string>();
+    for (const object of objects) {
+      const metadata = object['metadata'] as { name?: unknown; namespace?: unknown } | undefined;
+      const name = typeof metadata?.name === 'string' ? metadata.name : '';
+      const namespace = typeof metadata?.namespace === 'string' ? metadata.namespace : '';
+      present.add(objectKey(resource.name, namespace, name));
+    }
+    return present;
   }
 
   /** A cheap snapshot of counters and queue depths. */
@@ -406,13 +527,7 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
   #onSynced(resource: ResolvedResource, objects: readonly KubeObject[]): void {
     if (this.#stopping !== undefined) return;
     try {
-      const present = new Set<string>();
-      for (const object of objects) {
-        const metadata = object['metadata'] as { name?: unknown; namespace?: unknown } | undefined;
-        const name = typeof metadata?.name === 'string' ? metadata.name : '';
-        const namespace = typeof metadata?.namespace === 'string' ? metadata.namespace : '';
-        present.add(objectKey(resource.name, namespace, name));
-      }
+      const present = this.#presentKeys(resource, objects);
       const first = !this.#synced.has(resource.name);
       let deletes = 0;
       for (const slot of this.#slots) {

@@ -24,6 +24,16 @@ export interface SinkLaneOptions {
   readonly now: () => number;
   readonly random: () => number;
   readonly hooks: LaneHooks;
+  /**
+   * Checked right before every send attempt (a leader-election gate's `open`); false holds the batch back.
+   * Default: always true.
+   */
+  readonly mayDeliver?: (() => boolean) | undefined;
+  /**
+   * While standby, how long a delete seen is kept to be sent on activation (the previous holder may have
+   * delivered the object without recording it in the shared cache yet), ms. Default: 60 000.
+   */
+  readonly handoverWindowMs?: number | undefined;
 }
 
 /** How a lane reports what happened; the WatchProxy turns these into events, stats and `onError`. */
@@ -79,6 +89,12 @@ export class SinkLane {
   #idleWaiters: (() => void)[] = [];
   #loop: Promise<void> | undefined;
   #closed = false;
+  /** False while standby: nothing is queued or sent; deletes are remembered for the handover. */
+  #active = true;
+  /** Aborted when the lane goes standby: cuts an attempt in flight. */
+  #activity = new AbortController();
+  /** Deletes seen while standby, by key and uid, oldest first. */
+  readonly #handover = new Map<string, Change>();
 
   constructor(options: SinkLaneOptions) {
     this.#o = options;
@@ -96,10 +112,41 @@ export class SinkLane {
     });
   }
 
+  /** False while standby (see `setActive`). */
+  get active(): boolean {
+    return this.#active;
+  }
+
+  /**
+   * Standby (`false`): aborts an attempt in flight and empties the queue at once; while standby nothing is queued
+   * or sent, only deletes are remembered (for `handoverWindowMs`). Active (`true`): queues the remembered deletes
+   * and resumes; the caller then replays the current objects (and reconciles) against the cache it loaded, which
+   * re-creates every add and update the standby period skipped, so nothing is lost, only deferred.
+   */
+  setActive(active: boolean): void {
+    if (active === this.#active || this.#closed) return;
+    this.#active = active;
+    if (!active) {
+      this.#activity.abort(new Aborted('lane went standby'));
+      for (const change of this.#queue.drain()) if (change.event === 'delete') this.#remember(change);
+      for (const change of this.#flight.values()) if (change.event === 'delete') this.#remember(change);
+    } else {
+      this.#activity = new AbortController();
+      this.#prune();
+      for (const change of this.#handover.values()) this.#enqueue(change);
+      this.#handover.clear();
+    }
+    this.#kick();
+  }
+
   /** Queues a change for this sink. Cheap and synchronous; decides here whether the sink needs it at all. */
   offer(change: Change): void {
     if (this.#closed) {
       this.#drop([change], 'shutdown');
+      return;
+    }
+    if (!this.#active) {
+      if (change.event === 'delete') this.#remember(change);
       return;
     }
     const known = this.#known(change.key);
@@ -127,6 +174,8 @@ export class SinkLane {
    * Returns how many deletes were queued (a pending add the sink never got just vanishes instead).
    */
   reconcile(resource: string, present: ReadonlySet<string>, synthesized: 'restart' | 'relist'): number {
+    // A standby's cache is not what the receiver holds; activation reconciles against the shared one.
+    if (!this.#active) return 0;
     const candidates = new Set<string>();
     for (const [key, entry] of this.#o.cache.entries()) if (entry.resource === resource) candidates.add(key);
     for (const key of this.#queue.keys()) if (this.#queue.last(key)?.resource === resource) candidates.add(key);
@@ -182,6 +231,26 @@ export class SinkLane {
       rejected: this.#rejected,
       dropped: { ...this.#dropped },
     };
+  }
+
+  #remember(change: Change): void {
+    const id = `${change.key}\u0000${change.uid}`;
+    this.#handover.delete(id);
+    this.#handover.set(id, change);
+    this.#prune();
+  }
+
+  /** Forgets deletes older than the handover window: the holder then had time to record them as delivered. */
+  #prune(): void {
+    const oldest = this.#o.now() - (this.#o.handoverWindowMs ?? 60_000);
+    for (const [id, change] of this.#handover) {
+      if (change.observedAt >= oldest) break;
+      this.#handover.delete(id);
+    }
+  }
+
+  #mayDeliver(): boolean {
+    return this.#active && (this.#o.mayDeliver?.() ?? true);
   }
 
   #known(key: string): Known | undefined {
@@ -262,8 +331,9 @@ export class SinkLane {
 
   async #run(): Promise<void> {
     while (!this.#closed) {
-      if (this.#queue.size === 0) {
-        this.#settleIdle();
+      if (this.#queue.size === 0 || !this.#mayDeliver()) {
+        // Held back by the gate: woken by setActive (the gate's transition), never by polling.
+        if (this.#isIdle()) this.#settleIdle();
         await this.#pause(undefined);
         continue;
       }
@@ -290,10 +360,15 @@ export class SinkLane {
           this.#drop(batch.items, 'shutdown');
           return;
         }
+        if (!this.#mayDeliver()) {
+          this.#holdBack(batch.items);
+          return;
+        }
         attempt++;
         const outcome = await this.#attempt(batch, attempt);
         if (outcome === undefined) {
-          this.#drop(batch.items, 'shutdown');
+          if (this.#closed) this.#drop(batch.items, 'shutdown');
+          else this.#holdBack(batch.items);
           return;
         }
         if (outcome.status === 'delivered') {
@@ -336,6 +411,21 @@ export class SinkLane {
     }
   }
 
+  /**
+   * A batch the gate stopped: standby remembers its deletes (its adds and updates come back with the replay on
+   * activation); still active (the gate closed on the clock before its transition ran) puts it back in order.
+   */
+  #holdBack(items: readonly Change[]): void {
+    if (!this.#active) {
+      for (const change of items) if (change.event === 'delete') this.#remember(change);
+      return;
+    }
+    const newer = new Map<string, readonly Change[]>();
+    for (const change of items) if (!newer.has(change.key)) newer.set(change.key, this.#queue.remove(change.key));
+    for (const change of items) this.#queue.offer(change);
+    for (const chain of newer.values()) for (const change of chain) this.#queue.offer(change);
+  }
+
   #ack(items: readonly Change[]): void {
     for (const change of items) {
       this.#o.cache.recordDelivered(change);
@@ -344,17 +434,17 @@ export class SinkLane {
     this.#delivered += items.length;
   }
 
-  /** Backoff sleep that only a close cuts short (a flush must not skip backoff: that would hammer). */
+  /** Backoff sleep that only a close or going standby cuts short (a flush must not skip backoff: that would hammer). */
   #sleep(ms: number): Promise<void> {
-    const signal = this.#lifecycle.signal;
-    if (signal.aborted) return Promise.resolve();
+    const signals = [this.#lifecycle.signal, this.#activity.signal];
+    if (signals.some((signal) => signal.aborted)) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const timer = setTimeout(done, ms);
       timer.unref();
-      signal.addEventListener('abort', done, { once: true });
+      for (const signal of signals) signal.addEventListener('abort', done, { once: true });
       function done(): void {
         clearTimeout(timer);
-        signal.removeEventListener('abort', done);
+        for (const signal of signals) signal.removeEventListener('abort', done);
         resolve();
       }
     });
@@ -379,9 +469,11 @@ export class SinkLane {
       controller.signal.addEventListener('abort', onAbort, { once: true });
       cleanups.push(() => controller.signal.removeEventListener('abort', onAbort));
     });
-    const onClose = (): void => controller.abort(lifecycle.reason);
-    if (lifecycle.aborted) return undefined;
+    const activity = this.#activity.signal;
+    const onClose = (): void => controller.abort(lifecycle.aborted ? lifecycle.reason : activity.reason);
+    if (lifecycle.aborted || activity.aborted) return undefined;
     lifecycle.addEventListener('abort', onClose, { once: true });
+    activity.addEventListener('abort', onClose, { once: true });
     const timer = setTimeout(() => {
       timedOut = true;
       controller.abort(new Error(`attempt timed out after ${this.#o.attemptTimeoutMs} ms`));
@@ -396,7 +488,7 @@ export class SinkLane {
           (error: unknown) => ({ error }),
         );
       const result = await Promise.race([sent, abandoned]);
-      if (lifecycle.aborted) return undefined;
+      if (lifecycle.aborted || activity.aborted) return undefined;
       if (timedOut) {
         if (result === 'abandoned') logger.error({}, 'sink ignored its AbortSignal; moving on (see the sink contract)');
         const error = new SinkError('WP_ERR_SINK_TIMEOUT', `sink "${this.name}" attempt ${attempt} timed out after ${this.#o.attemptTimeoutMs} ms`, details);
@@ -422,6 +514,7 @@ export class SinkLane {
     } finally {
       clearTimeout(timer);
       lifecycle.removeEventListener('abort', onClose);
+      activity.removeEventListener('abort', onClose);
       for (const cleanup of cleanups) cleanup();
     }
   }

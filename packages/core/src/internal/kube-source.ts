@@ -32,6 +32,8 @@ export function kubeWatchSource(kubeConfig: KubeConfig): WatchSourceFactory {
         await Promise.all(watchers.map((watcher) => watcher.stop()));
       },
       health: () => watchers.map((watcher) => watcher.health()),
+      snapshot: () =>
+        watchers.flatMap((watcher) => (watcher.resource === undefined ? [] : [{ resource: watcher.resource, objects: [...watcher.cache.values()] }])),
     };
   };
 }

@@ -95,6 +95,11 @@ export class FakeSource implements WatchSource {
     for (const object of this.#store(resource).values()) this.#emit(resource, { type: 'update', object, resync: true });
   }
 
+  /** What each configured resource holds now (what a standby replays when it becomes the leader). */
+  snapshot(): readonly { readonly resource: ResolvedResource; readonly objects: readonly KubeObject[] }[] {
+    return (this.#init?.resources ?? []).map((r) => ({ resource: fakeResolve(r.name), objects: [...this.#store(r.name).values()] }));
+  }
+
   #emit(resource: string, event: WatchEvent): void {
     if (this.#stopped) return;
     this.#handlers?.onEvent(fakeResolve(resource), event);
