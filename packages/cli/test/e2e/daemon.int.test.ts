@@ -14,6 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonRun, Receiver, parsePrometheusText, waitFor } from './harness.js';
 import type { ReceivedItem } from './harness.js';
 
+/** Per test: each starts a few daemons; on a loaded 2-core CI machine they take several times longer. */
+const E2E_TIMEOUT_MS = 240_000;
+
 const RBAC = fileURLToPath(new URL('../../../../examples/rbac.yaml', import.meta.url));
 
 let cluster: TestCluster;
@@ -260,7 +263,7 @@ describe('the daemon on a real apiserver', () => {
 
     d.signal('SIGTERM');
     expect(await d.exited).toBe(0);
-  });
+  }, E2E_TIMEOUT_MS);
 
   it('--dry-run prints the payloads to stdout, one JSON document per line, and POSTs nothing', async () => {
     const ns = 'dry-run-e2e';
@@ -282,7 +285,7 @@ describe('the daemon on a real apiserver', () => {
     expect(echo1.requests.length + echo2.requests.length).toBe(0);
     d.signal('SIGTERM');
     expect(await d.exited).toBe(0);
-  });
+  }, E2E_TIMEOUT_MS);
 
   it('hot reload: add a resource, remove one, change the endpoint URL, break the file, fix it; no duplicate sends', async () => {
     const ns = 'reload-e2e';
@@ -359,7 +362,7 @@ describe('the daemon on a real apiserver', () => {
     expect(names(b.items()).filter((n) => n.startsWith('cm'))).toEqual([]);
     d.signal('SIGTERM');
     expect(await d.exited).toBe(0);
-  });
+  }, E2E_TIMEOUT_MS);
 
   it('SIGTERM during a burst drains everything accepted; a restart sends nothing twice; a second signal exits at once', async () => {
     const ns = 'burst-e2e';
@@ -424,7 +427,7 @@ describe('the daemon on a real apiserver', () => {
     const began = Date.now();
     expect(await third.exited).toBe(1);
     expect(Date.now() - began).toBeLessThan(10_000);
-  });
+  }, E2E_TIMEOUT_MS);
 
   // Last: it takes the apiserver down. A frozen apiserver is detected the same way once the watcher's idle
   // watchdog (150 s) closes the silent watch; killing it closes the watches at once, which keeps this test short.
@@ -449,5 +452,5 @@ describe('the daemon on a real apiserver', () => {
     await waitFor(async () => (await live())[0] === 200, '/live to pass again after the apiserver is back', 90_000, 200);
     d.signal('SIGTERM');
     expect(await d.exited).toBe(0);
-  });
+  }, E2E_TIMEOUT_MS);
 });
