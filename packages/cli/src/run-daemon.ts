@@ -127,6 +127,8 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
     },
   });
 
+  // Set when stdout's reader went away (`--dry-run | head`): what could not be printed is not a failure.
+  let stdoutClosed = false;
   const finish = async (code: number): Promise<void> => {
     if (finishing) return;
     finishing = true;
@@ -136,8 +138,19 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
       return undefined;
     });
     await ops.close();
-    resolveExit(code === 0 && reportFailed(report) ? 1 : code);
+    resolveExit(code === 0 && !stdoutClosed && reportFailed(report) ? 1 : code);
   };
+
+  // Payloads may go to stdout: when its reader closes, stop like `yes | head` does, instead of crashing on an
+  // unhandled EPIPE or retrying into a pipe nobody reads. Other stdout errors surface as the sink's retries.
+  const onStdoutError = (error: NodeJS.ErrnoException): void => {
+    if (error.code !== 'EPIPE' || stdoutClosed) return;
+    stdoutClosed = true;
+    logger.info({}, 'stdout was closed by its reader: stopping');
+    daemon.destroy();
+    void finish(0);
+  };
+  process.stdout.on('error', onStdoutError);
 
   const reloader = createReloader({
     configPath: options.config,
@@ -173,6 +186,7 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
     await daemon.stop();
     await ops.close();
     clearInterval(keepAlive);
+    process.stdout.off('error', onStdoutError);
     const message = describeError(error);
     if (isConfigFailure(error)) {
       stderr.write(`watch-proxy: ${options.config}: ${message}\n`);
@@ -186,6 +200,7 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
 
   const code = await exited;
   clearInterval(keepAlive);
+  process.stdout.off('error', onStdoutError);
   unhook();
   logger.info({ exitCode: code }, 'exiting');
   return code;

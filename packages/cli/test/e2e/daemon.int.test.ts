@@ -283,8 +283,12 @@ describe('the daemon on a real apiserver', () => {
     expect(docs[0]!.meta).toEqual({ cluster: 'dev-cluster', platform: 'baremetal', region: 'east' });
     expect(docs.flatMap((doc) => doc.data).find((item) => item.data.metadata.name === 'dry-svc')?.asset_type_id).toBe('svc');
     expect(echo1.requests.length + echo2.requests.length).toBe(0);
-    d.signal('SIGTERM');
+    // `--dry-run | head`: once the reader is gone, the next payload ends the daemon quietly, exit 0.
+    d.closeStdout();
+    await createService(ns, 'after-reader-left');
     expect(await d.exited).toBe(0);
+    expect(d.logged('stdout was closed by its reader: stopping')).toHaveLength(1);
+    expect(d.stderr).not.toContain('EPIPE\n    at ');
   }, E2E_TIMEOUT_MS);
 
   it('hot reload: add a resource, remove one, change the endpoint URL, break the file, fix it; no duplicate sends', async () => {

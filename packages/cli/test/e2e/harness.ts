@@ -130,6 +130,11 @@ export class DaemonRun {
     return this.logged(msg)[count - 1]!;
   }
 
+  /** Closes the reading end of its stdout, as `| head` does once it has enough. */
+  closeStdout(): void {
+    this.#child.stdout.destroy();
+  }
+
   signal(signal: NodeJS.Signals): void {
     this.#child.kill(signal);
   }
