@@ -56,6 +56,8 @@ export class Daemon {
   readonly #privateDir: PrivateStateDir;
   #chain: Promise<unknown> = Promise.resolve();
   #running: Running | undefined;
+  /** Pipelines being or already shut down on purpose: their start rejecting is expected, not a failure. */
+  readonly #retired = new WeakSet<WatchProxy>();
   #stopping: Promise<ShutdownReport | undefined> | undefined;
 
   constructor(options: DaemonOptions) {
@@ -178,8 +180,9 @@ export class Daemon {
   }
 
   #startFailed(proxy: WatchProxy, previous: WatchProxyConfig | undefined, error: unknown): void {
-    // A pipeline shut down while starting (reload, signal) rejects its start: that is not a failure.
-    if (this.#stopping !== undefined || this.#running?.proxy !== proxy) return;
+    // A pipeline shut down while starting (a reload or a signal while the API server is unreachable) rejects
+    // its start: that is not a failure.
+    if (this.#stopping !== undefined || this.#retired.has(proxy) || this.#running?.proxy !== proxy) return;
     if (previous === undefined) {
       this.#o.onFatal(error);
       return;
@@ -196,6 +199,7 @@ export class Daemon {
   }
 
   async #retire(proxy: WatchProxy, why: string): Promise<ShutdownReport> {
+    this.#retired.add(proxy);
     const report = await proxy.shutdown();
     const level = report.drained && report.errors.length === 0 ? 'info' : 'warn';
     this.#logger[level](

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -102,6 +102,30 @@ describe('the watch-proxy command line', () => {
       d.signal('SIGTERM');
       expect(await d.exited).toBe(0);
       expect(d.logged('exiting')[0]).toMatchObject({ exitCode: 0 });
+    } finally {
+      await d.kill();
+    }
+  });
+
+  it('a reload while the API server is unreachable replaces the still-starting pipeline without failing the daemon', async () => {
+    const config = join(dir, 'unreachable.yaml');
+    writeFileSync(config, 'clusterName: one\nresources:\n- name: namespaces\n');
+    const kubeconfig = join(dir, 'kubeconfig-unreachable');
+    writeFileSync(
+      kubeconfig,
+      'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n',
+    );
+    const d = new DaemonRun(['-c', config, '--kubeconfig', kubeconfig]);
+    try {
+      await d.waitForLog('starting the pipeline', 1, 20_000);
+      writeFileSync(`${config}.tmp`, 'clusterName: two\nresources:\n- name: namespaces\n');
+      renameSync(`${config}.tmp`, config);
+      await d.waitForLog('config reloaded', 1, 20_000);
+      await d.waitForLog('starting the pipeline', 2, 20_000);
+      d.signal('SIGTERM');
+      expect(await d.exited).toBe(0);
+      expect(d.logged('the pipeline failed to start')).toEqual([]);
+      expect(d.logged('initial sync done')).toEqual([]);
     } finally {
       await d.kill();
     }
