@@ -175,6 +175,8 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
       logger.warn({ signal }, 'second signal: aborting in-flight sends and exiting');
       daemon.destroy();
       resolveExit(1);
+      // Backstop for "at once": should anything (a socket, a stuck close) still hold the event loop, end anyway.
+      setTimeout(() => process.exit(1), 2000).unref();
     },
     reload: () => void reloader.request('SIGHUP'),
   });
