@@ -145,7 +145,7 @@ export class LeaseElector implements DeliveryGate {
     await this.#loop;
     if (wasLeader && this.#observed !== undefined) {
       const r = this.#observed.record;
-      const now = new Date(this.#wall()).toISOString();
+      const now = microTime(this.#wall());
       try {
         await this.#lock.update({ ...r, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now }, this.#observed.resourceVersion, this.#retryMs);
         this.#logger.info({}, 'released the lease');
@@ -192,7 +192,7 @@ export class LeaseElector implements DeliveryGate {
   /** One get + create-or-update (client-go's `tryAcquireOrRenew`). Resolves whether we hold the lease now. */
   async #tryAcquireOrRenew(began: number, timeoutMs: number): Promise<boolean> {
     const timeout = Math.max(1, Math.min(timeoutMs, this.#retryMs * 2));
-    const now = new Date(this.#wall()).toISOString();
+    const now = microTime(this.#wall());
     const mine: LeaderRecord = {
       holderIdentity: this.#identity,
       leaseDurationSeconds: Math.ceil(this.#leaseMs / 1000),
@@ -286,4 +286,9 @@ export class LeaseElector implements DeliveryGate {
       this.#wake = done;
     });
   }
+}
+
+/** A Lease's MicroTime: RFC 3339 with exactly six fractional digits (the apiserver refuses three). */
+function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }

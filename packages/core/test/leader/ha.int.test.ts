@@ -1,0 +1,201 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import { startCluster, type TestCluster } from '@watch-proxy/test-cluster';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigMapCacheStore } from '../../src/cache/cluster-store-configmaps.js';
+import { KubeJsonClient, KubeRequestError, type KubeJsonRequest } from '../../src/leader/kube-json-client.js';
+import { LeaseElector } from '../../src/leader/lease-elector.js';
+import { KubeLeaseLock } from '../../src/leader/lease-lock.js';
+import { MemorySink } from '../../src/testing/memory-sink.js';
+import type { Change } from '../../src/types.js';
+import { WatchProxy } from '../../src/watch-proxy.js';
+
+// One real apiserver; short timings (3 s / 2 s / 0.5 s) so failovers take seconds.
+const TIMING = { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 500 };
+let cluster: TestCluster;
+let kubeConfig: KubeConfig;
+
+beforeAll(async () => {
+  cluster = await startCluster();
+  kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(cluster.kubeconfigPath);
+});
+
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+const suffix = (): string => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+
+async function must(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+  const res = await cluster.request(method, path, body);
+  if (res.status < 200 || res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+  return res.body as Record<string, unknown>;
+}
+
+async function namespace(prefix: string): Promise<string> {
+  const name = `${prefix}-${suffix()}`;
+  await must('POST', '/api/v1/namespaces', { metadata: { name } });
+  return name;
+}
+
+/** A client a test can cut off, as kill -9 or a partition cuts a replica off the apiserver. */
+class CuttableClient extends KubeJsonClient {
+  cut = false;
+  override async request<T>(req: KubeJsonRequest): Promise<T> {
+    if (this.cut) throw new KubeRequestError(0, 'cut off');
+    return super.request<T>(req);
+  }
+}
+
+/** Resolves once `check()` holds, re-checking on every call to `poke()`; rejects after `timeoutMs`. */
+class Condition {
+  #waiters: (() => void)[] = [];
+  poke(): void {
+    for (const w of this.#waiters.splice(0)) w();
+  }
+  async until(check: () => boolean | Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await check())) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      // Woken by the receiver or the electors; the timer only bounds the wait (conditions on the apiserver).
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 200));
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+}
+
+interface Replica {
+  readonly id: string;
+  readonly elector: LeaseElector;
+  readonly proxy: WatchProxy;
+  readonly client: CuttableClient;
+}
+
+describe('high availability against a real apiserver', () => {
+  it('two replicas: one leads; on kill during a burst the other takes over in time, never both sending, and the receiver converges with every delete', async () => {
+    const watched = await namespace('ha-watched');
+    const home = await namespace('ha-home');
+    const leaseName = `wp-${suffix()}`;
+    const log: { sender: string; change: Change; bothOpen: boolean }[] = [];
+    const changed = new Condition();
+    const replicas: Replica[] = [];
+    const make = (id: string): Replica => {
+      const client = new CuttableClient(kubeConfig);
+      const elector = new LeaseElector({ lock: new KubeLeaseLock({ client, namespace: home, name: leaseName }), identity: id, ...TIMING });
+      const sink = new MemorySink({
+        name: 'receiver',
+        behaviour: (batch) => {
+          const bothOpen = replicas.every((r) => r.elector.open);
+          for (const change of batch.items) log.push({ sender: id, change, bothOpen });
+          queueMicrotask(() => changed.poke());
+          return { status: 'delivered' };
+        },
+      });
+      const proxy = new WatchProxy({
+        resources: [{ name: 'configmaps', namespaces: [watched] }],
+        sinks: [sink],
+        kubeConfig,
+        emitIntervalMs: 0,
+        gate: elector,
+        sharedCache: new ConfigMapCacheStore({ client, namespace: home, shards: 2 }),
+        sharedCacheIntervalMs: 200,
+      });
+      elector.onChange(() => changed.poke());
+      const replica = { id, elector, proxy, client };
+      replicas.push(replica);
+      return replica;
+    };
+    const a = make('a');
+    const b = make('b');
+    try {
+      a.elector.start();
+      await changed.until(() => a.elector.open, 'a to lead', 10_000);
+      b.elector.start();
+      await Promise.all([a.proxy.start(), b.proxy.start()]);
+      expect(a.proxy.active).toBe(true);
+      expect(b.proxy.active).toBe(false);
+      const cm = (name: string, value: number): unknown => ({ metadata: { name }, data: { value: String(value) } });
+      for (let i = 0; i < 10; i++) await must('POST', `/api/v1/namespaces/${watched}/configmaps`, cm(`c${i}`, 0));
+      await changed.until(() => log.filter((l) => l.change.event === 'add').length >= 10, 'the first ten adds', 10_000);
+      // Wait until the leader shared what it delivered (the receiver could otherwise see all ten again).
+      const store = new ConfigMapCacheStore({ client: new KubeJsonClient(kubeConfig), namespace: home, shards: 2 });
+      await changed.until(async () => ((await store.load('receiver'))?.size ?? 0) === 10, 'the shared cache to hold ten entries', 10_000);
+      // A burst; kill -9 the leader in the middle of it: no more requests of any kind, no release.
+      const burst: Promise<unknown>[] = [];
+      for (let i = 10; i < 30; i++) burst.push(must('POST', `/api/v1/namespaces/${watched}/configmaps`, cm(`c${i}`, 0)));
+      for (let i = 0; i < 5; i++) burst.push(must('DELETE', `/api/v1/namespaces/${watched}/configmaps/c${i}`));
+      await Promise.all(burst.slice(0, 8));
+      a.client.cut = true;
+      const killedAt = Date.now();
+      a.proxy.destroy();
+      for (let i = 30; i < 35; i++) burst.push(must('POST', `/api/v1/namespaces/${watched}/configmaps`, cm(`c${i}`, 1)));
+      for (let i = 5; i < 8; i++) burst.push(must('DELETE', `/api/v1/namespaces/${watched}/configmaps/c${i}`));
+      burst.push(must('PUT', `/api/v1/namespaces/${watched}/configmaps/c9`, cm('c9', 2)));
+      await Promise.all(burst);
+      await changed.until(() => b.elector.open, 'b to take over', 15_000);
+      const takeover = Date.now() - killedAt;
+      expect(takeover).toBeLessThanOrEqual(TIMING.leaseDurationMs + 2 * TIMING.retryPeriodMs + 1000);
+      // Convergence: the receiver's replay equals the cluster.
+      const listed = async (): Promise<Map<string, string>> => {
+        const items = (await must('GET', `/api/v1/namespaces/${watched}/configmaps`))['items'] as { metadata: { name: string }; data?: { value?: string } }[];
+        return new Map(items.filter((o) => o.metadata.name.startsWith('c')).map((o) => [`configmaps|${watched}/${o.metadata.name}`, o.data?.value ?? '']));
+      };
+      const view = (): Map<string, string> => {
+        const v = new Map<string, string>();
+        for (const { change } of log) {
+          if (change.event === 'delete') v.delete(change.key);
+          else v.set(change.key, String((change.object['data'] as { value?: string } | undefined)?.value ?? ''));
+        }
+        return v;
+      };
+      const expected = await listed();
+      await changed.until(() => JSON.stringify([...view()].sort()) === JSON.stringify([...expected].sort()), 'the receiver to converge', 15_000);
+      expect(expected.size).toBe(27);
+      expect(log.some((l) => l.bothOpen)).toBe(false);
+      const senders = log.map((l) => l.sender).join('').replace(/(.)\1+/g, '$1');
+      expect(senders).toBe('ab');
+      // Everything deleted was announced deleted (c0..c7), whoever sent it.
+      for (let i = 0; i < 8; i++) expect(log.some((l) => l.change.event === 'delete' && l.change.key === `configmaps|${watched}/c${i}`)).toBe(true);
+      // The new leader did not re-send the ten the old one had delivered and shared, unless they changed.
+      const repeats = log.filter((l) => l.sender === 'b' && l.change.event !== 'delete' && /\/c\d$/.test(l.change.key) && l.change.key !== `configmaps|${watched}/c9`);
+      expect(repeats.map((l) => l.change.key)).toEqual([]);
+    } finally {
+      await Promise.all(replicas.map((r) => r.proxy.shutdown({ timeoutMs: 1000 })));
+      await Promise.all(replicas.map((r) => r.elector.stop()));
+    }
+  }, 90_000);
+
+  it('an apiserver restart during leadership never leaves two replicas open at once', async () => {
+    const home = await namespace('ha-restart');
+    const leaseName = `wp-${suffix()}`;
+    const changed = new Condition();
+    const electors = ['a', 'b'].map((id) => {
+      const elector = new LeaseElector({ lock: new KubeLeaseLock({ client: new KubeJsonClient(kubeConfig), namespace: home, name: leaseName }), identity: id, ...TIMING });
+      elector.onChange(() => changed.poke());
+      return elector;
+    });
+    let both = false;
+    const watch = setInterval(() => {
+      if (electors.every((e) => e.open)) both = true;
+    }, 5);
+    try {
+      for (const e of electors) e.start();
+      await changed.until(() => electors.some((e) => e.open), 'a leader', 10_000);
+      const leader = electors.find((e) => e.open);
+      await cluster.restartApiserver();
+      await changed.until(() => electors.some((e) => e.open), 'a leader after the restart', 30_000);
+      expect(both).toBe(false);
+      // The holder's validity never outlived the lease as the other replica saw it.
+      expect(leader?.transitions).toBeGreaterThanOrEqual(1);
+    } finally {
+      clearInterval(watch);
+      await Promise.all(electors.map((e) => e.stop()));
+    }
+  }, 60_000);
+});
