@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { profileArgs } from './profile.ts';
 import { clock, waitUntil } from './stats.ts';
 
 export const CLI_BIN = fileURLToPath(new URL('../../packages/cli/bin/watch-proxy.js', import.meta.url));
@@ -67,7 +68,7 @@ export class Daemon {
       }),
     );
     const spawnedAt = clock();
-    const child = spawn(process.execPath, [CLI_BIN, '-c', file, '--kubeconfig', kubeconfigPath, '--log-level', 'info'], {
+    const child = spawn(process.execPath, [...profileArgs('daemon'), CLI_BIN, '-c', file, '--kubeconfig', kubeconfigPath, '--log-level', 'info'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     return new Daemon(child, dir, spawnedAt);

@@ -2,6 +2,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { profileArgs } from './profile.ts';
 
 interface Answer {
   readonly id: number;
@@ -30,7 +31,10 @@ export class Host {
   }
 
   static async start(): Promise<Host> {
-    const child = fork(fileURLToPath(new URL('./host.ts', import.meta.url)), [], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(fileURLToPath(new URL('./host.ts', import.meta.url)), [], {
+      execArgv: ['--expose-gc', ...profileArgs('host')],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     const host = new Host(child);
     await once(child, 'message'); // 'ready', sent after the baseline memory was taken
     return host;

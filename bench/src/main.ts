@@ -1,11 +1,12 @@
 /**
- * `pnpm bench [scenario...] [--smoke] [--cluster DIR] [--out FILE]`
+ * `pnpm bench [scenario...] [--smoke] [--cluster DIR] [--out FILE] [--cpu-prof DIR] [--objects N,N]`
  *
  * Starts a test cluster (or attaches to one from `pnpm cluster up DIR`), runs the scenarios, prints a table of
  * every figure next to a floor measured in the same run, and writes all results (with the machine and its load)
  * as JSON under bench/results/. `--smoke` runs tiny sizes: the code runs end to end, the numbers mean nothing.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { attachCluster, startCluster, type TestCluster } from '@watch-proxy/test-cluster';
 import { Api } from './api.ts';
 import { FULL, SMOKE, type Context, type Row } from './context.ts';
@@ -16,6 +17,7 @@ import { post } from './scenarios/post.ts';
 import { sync } from './scenarios/sync.ts';
 import { throughput } from './scenarios/throughput.ts';
 import { load1, machine } from './stats.ts';
+import { setProfileDir } from './profile.ts';
 
 const SCENARIOS: Record<string, { readonly run: (ctx: Context) => Promise<void>; readonly cluster: boolean }> = {
   post: { run: post, cluster: false },
@@ -27,18 +29,32 @@ const SCENARIOS: Record<string, { readonly run: (ctx: Context) => Promise<void>;
   idle: { run: idle, cluster: true },
 };
 
-function parseArgs(argv: readonly string[]): { names: string[]; smoke: boolean; clusterDir: string | undefined; out: string | undefined } {
+interface Args {
+  readonly names: string[];
+  readonly smoke: boolean;
+  readonly clusterDir: string | undefined;
+  readonly out: string | undefined;
+  readonly cpuProf: string | undefined;
+  /** `--objects 10000,100000`: population sizes of sync, memory and idle instead of the defaults. */
+  readonly populations: number[] | undefined;
+}
+
+function parseArgs(argv: readonly string[]): Args {
   const names: string[] = [];
   let smoke = false;
   let clusterDir: string | undefined;
   let out: string | undefined;
+  let cpuProf: string | undefined;
+  let populations: number[] | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--smoke') smoke = true;
     else if (arg === '--cluster') clusterDir = argv[++i];
     else if (arg === '--out') out = argv[++i];
+    else if (arg === '--cpu-prof') cpuProf = argv[++i];
+    else if (arg === '--objects') populations = (argv[++i] ?? '').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
     else if (arg === '--help' || arg === '-h') {
-      process.stdout.write(`usage: pnpm bench [${Object.keys(SCENARIOS).join('|')}|all]... [--smoke] [--cluster DIR] [--out FILE]\n`);
+      process.stdout.write(`usage: pnpm bench [${Object.keys(SCENARIOS).join('|')}|all]... [--smoke] [--cluster DIR] [--out FILE] [--cpu-prof DIR] [--objects N,N]\n`);
       process.exit(0);
     } else if (arg === 'all') names.push(...Object.keys(SCENARIOS));
     else if (arg === 'slow') names.push('slow-endpoint');
@@ -48,7 +64,7 @@ function parseArgs(argv: readonly string[]): { names: string[]; smoke: boolean; 
       process.exit(2);
     }
   }
-  return { names: names.length === 0 ? Object.keys(SCENARIOS) : [...new Set(names)], smoke, clusterDir, out };
+  return { names: names.length === 0 ? Object.keys(SCENARIOS) : [...new Set(names)], smoke, clusterDir, out, cpuProf, populations };
 }
 
 function fmt(value: number | undefined, unit = ''): string {
@@ -71,7 +87,8 @@ function table(rows: readonly Row[]): string {
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
-  const sizes = args.smoke ? SMOKE : FULL;
+  const sizes = { ...(args.smoke ? SMOKE : FULL), ...(args.populations === undefined ? {} : { populations: args.populations }) };
+  setProfileDir(args.cpuProf === undefined ? undefined : resolve(args.cpuProf));
   const startedAt = new Date();
   const rows: Row[] = [];
   const details: Record<string, unknown[]> = {};
