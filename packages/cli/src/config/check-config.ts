@@ -39,6 +39,17 @@ export function checkConfig(file: ConfigFile): ConfigFinding[] {
   if (file.resources.length === 0) warn(['resources'], 'no resources configured: nothing will be watched');
   const plurals = new Set([...resourceNames.keys()].map(resourcePlural));
 
+  const election = file.leaderElection;
+  if (election !== undefined) {
+    // client-go's rules: a holder must give up before standbys may take over, and get several renew attempts.
+    if (election.renewDeadline >= election.leaseDuration) {
+      error(['leaderElection', 'renewDeadline'], 'must be less than leaseDuration (the leader must stop before a standby can take over)');
+    }
+    if (election.renewDeadline <= 1.2 * election.retryPeriod) {
+      error(['leaderElection', 'retryPeriod'], 'must be less than renewDeadline / 1.2 (the leader needs several renew attempts)');
+    }
+  }
+
   if (file.clusterName !== '' && file.metadata !== undefined && 'cluster' in file.metadata) {
     warn(['metadata', 'cluster'], 'is replaced by clusterName in the payload\'s meta');
   }

@@ -20,6 +20,7 @@ export type {
   EndpointTlsConfig,
   EndpointType,
   FilterEventName,
+  LeaderElectionConfig,
   ListenerConfig,
   LoadConfigOptions,
   LoadConfigResult,

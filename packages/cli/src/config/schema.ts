@@ -213,6 +213,40 @@ const resourceSchema = z
   })
   .meta({ description: 'One kind of Kubernetes object to watch and how to shape it.' });
 
+/** A Kubernetes object name (DNS subdomain), as Leases need. */
+const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+const leaderElectionSchema = z
+  .strictObject({
+    enabled: flag(
+      'Run several replicas with one delivering: the holder of a coordination.k8s.io/v1 Lease sends, the others watch and stand by, and the emit cache is shared through ConfigMaps next to the Lease. Default false. New.',
+      false,
+    ),
+    leaseName: z
+      .string()
+      .max(253)
+      .regex(OBJECT_NAME, { error: 'must be a Kubernetes object name (lower-case letters, digits, "-" and ".")' })
+      .default('watch-proxy')
+      .meta({ description: 'Name of the Lease (and prefix of the shared emit cache ConfigMaps). Default "watch-proxy". New.' }),
+    namespace: nonEmptyText(
+      "Namespace of the Lease and the shared emit cache ConfigMaps. Default: the daemon's own namespace (the service account's, in a pod). New.",
+    ).optional(),
+    leaseDuration: duration(
+      "How long standbys wait after they last saw the Lease renewed before taking over (measured on each standby's own clock), a Go duration. Default 15s (client-go's). New.",
+      { default: '15s', positive: true },
+    ),
+    renewDeadline: duration(
+      'How long the leader keeps delivering after its last successful renewal began; then it stops sending and stands by. Must be less than leaseDuration, the difference being the safety margin. Default 10s. New.',
+      { default: '10s', positive: true },
+    ),
+    retryPeriod: duration(
+      'Interval between acquire and renew attempts, a Go duration. renewDeadline must exceed 1.2 times it. Default 2s. New.',
+      { default: '2s', positive: true },
+    ),
+  })
+  .optional()
+  .meta({ description: 'Leader election for running 2+ replicas (high availability). Off unless enabled. New.' });
+
 const tlsSchema = z
   .strictObject({
     caFile: nonEmptyText('PEM file of CA certificates to trust instead of the system roots.').optional(),
@@ -327,6 +361,7 @@ export const configFileSchema = z
       'Changes of objects in these namespaces, and of the Namespace objects themselves, are dropped (exact names).',
       'A namespace name.',
     ).default([]),
+    leaderElection: leaderElectionSchema,
     prometheusMetrics: listener('Prometheus metrics server.', 'metrics', '/metrics'),
     httpLiveness: listener('HTTP liveness probe server (/ready is served next to it).', 'liveness', '/live'),
     remoteEndpoints: z

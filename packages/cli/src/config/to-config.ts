@@ -81,6 +81,16 @@ export function toConfig(file: ConfigFile): WatchProxyConfig {
     ignoreNamespaces: file.ignoreNamespaces,
     remoteEndpoints,
     resources,
+    leaderElection:
+      file.leaderElection?.enabled === true
+        ? {
+            leaseName: file.leaderElection.leaseName,
+            namespace: file.leaderElection.namespace ?? null,
+            leaseDurationMs: file.leaderElection.leaseDuration,
+            renewDeadlineMs: file.leaderElection.renewDeadline,
+            retryPeriodMs: file.leaderElection.retryPeriod,
+          }
+        : null,
     prometheusMetrics: listenerConfig(file.prometheusMetrics),
     httpLiveness: listenerConfig(file.httpLiveness),
   };

@@ -107,6 +107,20 @@ export interface ListenerConfig {
   readonly path: string;
 }
 
+/** Leader election settings (`leaderElection`). Durations in ms; client-go's defaults 15 s / 10 s / 2 s. */
+export interface LeaderElectionConfig {
+  /** Name of the Lease, and prefix of the shared emit cache ConfigMaps. Default `watch-proxy`. */
+  readonly leaseName: string;
+  /** Namespace of the Lease and ConfigMaps; `null` = the daemon's own namespace. */
+  readonly namespace: string | null;
+  /** Default 15000. */
+  readonly leaseDurationMs: number;
+  /** Default 10000. */
+  readonly renewDeadlineMs: number;
+  /** Default 2000. */
+  readonly retryPeriodMs: number;
+}
+
 /** The whole normalized configuration. */
 export interface WatchProxyConfig {
   /** Prefix of every `uniqueId` and `meta.cluster` when non-empty. Default `''`. */
@@ -137,6 +151,8 @@ export interface WatchProxyConfig {
   readonly remoteEndpoints: readonly EndpointConfig[];
   /** What to watch; empty = nothing. */
   readonly resources: readonly ResourceConfig[];
+  /** Leader election for 2+ replicas; `null` when `leaderElection.enabled` is not true (every replica delivers). */
+  readonly leaderElection: LeaderElectionConfig | null;
   /** Prometheus endpoint; `null` when `prometheusMetrics.port` is unset. Path default `/metrics`. */
   readonly prometheusMetrics: ListenerConfig | null;
   /** Liveness endpoint; `null` when `httpLiveness.port` is unset. Path default `/live`. */

@@ -116,6 +116,7 @@ describe('normalization', () => {
       ignoreNamespaces: [],
       remoteEndpoints: [],
       resources: [],
+      leaderElection: null,
       prometheusMetrics: null,
       httpLiveness: null,
     });
