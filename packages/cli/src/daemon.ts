@@ -88,15 +88,17 @@ export class Daemon {
   }
 
   /**
-   * Replaces the running config with `config`: a no-op when nothing changed; otherwise the new sinks are built
+   * Replaces the running config with `config`: a no-op when nothing changed (unless `force`, which also
+   * re-reads what the config only points to: TLS files, credential variables); otherwise the new sinks are built
    * first (a failure there keeps the old pipeline running untouched), then the old pipeline is shut down and
    * the new one started on the same state folder. Never throws.
    */
-  reload(config: WatchProxyConfig): Promise<ReloadOutcome> {
+  reload(config: WatchProxyConfig, options: { readonly force?: boolean } = {}): Promise<ReloadOutcome> {
     return this.#enqueue(async (): Promise<ReloadOutcome> => {
       if (this.#stopping !== undefined) return 'stopping';
       const previous = this.#running;
-      if (previous !== undefined && JSON.stringify(previous.config) === JSON.stringify(config)) return 'unchanged';
+      const same = previous !== undefined && JSON.stringify(previous.config) === JSON.stringify(config);
+      if (same && options.force !== true) return 'unchanged';
       let next: WatchProxy | undefined;
       try {
         next = this.#build(config);

@@ -23,8 +23,8 @@ export interface ReloaderOptions {
   readonly strict: boolean;
   readonly env?: ConfigEnv | undefined;
   readonly logger: Logger;
-  /** Applies a valid config; resolves to what happened (see `Daemon.reload`). */
-  readonly apply: (config: WatchProxyConfig) => Promise<'applied' | 'unchanged' | 'rejected' | 'stopping'>;
+  /** Applies a valid config; resolves to what happened (see `Daemon.reload`). `trigger` says why. */
+  readonly apply: (config: WatchProxyConfig, trigger: ReloadTrigger) => Promise<'applied' | 'unchanged' | 'rejected' | 'stopping'>;
   /** Told about each finished reload (metrics). */
   readonly onResult?: ((result: ReloadResult) => void) | undefined;
 }
@@ -48,7 +48,7 @@ export function createReloader(options: ReloaderOptions): Reloader {
         logger.error({ trigger, errors: loaded.errors.length }, 'config reload rejected: the file is invalid, keeping the running config');
         result = 'failure';
       } else {
-        const outcome = await options.apply(loaded.config);
+        const outcome = await options.apply(loaded.config, trigger);
         result = outcome === 'applied' ? 'success' : outcome === 'unchanged' || outcome === 'stopping' ? 'unchanged' : 'failure';
         if (outcome === 'applied') logger.info({ trigger }, 'config reloaded');
         else if (outcome === 'unchanged') logger.info({ trigger }, 'config reload: nothing changed');

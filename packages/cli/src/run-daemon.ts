@@ -157,8 +157,9 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
     strict: options.strict,
     env,
     logger,
-    apply: async (config) => {
-      const outcome = await daemon.reload(config);
+    apply: async (config, trigger) => {
+      // SIGHUP swaps the pipeline even for an identical file, so TLS files and tokens it points to are re-read.
+      const outcome = await daemon.reload(config, { force: trigger === 'SIGHUP' });
       if (outcome === 'applied') await ops.apply(config);
       return outcome;
     },

@@ -21,7 +21,8 @@ function expectNoStack(text: string): void {
   expect(text).not.toMatch(/\n\s+at .+:\d+:\d+\)?/);
 }
 
-describe('the watch-proxy command line', () => {
+// Each test spawns the built bin (about 1 s to start, several under a loaded CI): well past vitest's 5 s default.
+describe('the watch-proxy command line', { timeout: 60_000 }, () => {
   it('--help shows flags and examples, exit 0', async () => {
     const { code, stdout } = await runBin(['--help']);
     expect(code).toBe(0);

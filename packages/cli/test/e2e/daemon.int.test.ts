@@ -346,17 +346,20 @@ describe('the daemon on a real apiserver', () => {
     await waitFor(() => b.about('svc5').length === 1, 'svc5 at B after the fix');
     expect(b.about('svc5')[0]!.meta).toEqual({ cluster: 'e2e', stage: 'two' });
 
-    // SIGHUP reloads on demand; the file is unchanged, so the running pipeline is left alone.
+    // SIGHUP reloads on demand, even an unchanged file (re-reading TLS files and tokens): a full swap that
+    // sends nothing again.
     d.signal('SIGHUP');
-    await waitFor(() => d.logs.some((l) => l.msg === 'config reload: nothing changed' && l['trigger'] === 'SIGHUP'), 'the SIGHUP reload');
-    expect(d.logged('initial sync done')).toHaveLength(5);
+    await waitFor(() => d.logs.some((l) => l.msg === 'config reloaded' && l['trigger'] === 'SIGHUP'), 'the SIGHUP reload');
+    await d.waitForLog('initial sync done', 6);
+    await createService(ns, 'svc-after-hup');
+    await waitFor(() => b.about('svc-after-hup').length === 1, 'a Service after the SIGHUP reload');
 
     // A valid config whose endpoint fails to start (the apiserver's own TLS certificate, which no system root
     // trusts): the previous config is started again, and keeps delivering without re-sending.
     const good = smallConfig({ ...base, url: b.url(), resources: ['services'], stage: 'two' });
     replaceFile(config, smallConfig({ ...base, url: `${cluster.server}/watch-proxy`, resources: ['services'], stage: 'two' }));
     await d.waitForLog('the reloaded config failed to start: restoring the previous config');
-    await d.waitForLog('initial sync done', 6);
+    await d.waitForLog('initial sync done', 7);
     replaceFile(config, good);
     await createService(ns, 'svc6');
     await waitFor(() => b.about('svc6').length === 1, 'svc6 at B after the restore');
