@@ -22,7 +22,7 @@ function tempDir(): string {
 }
 
 /** Resolves on the next `onChange`, or rejects after `ms` (a deadline, not a timing assumption). */
-function nextChange(state: { waiters: (() => void)[] }, ms = 5000): Promise<void> {
+function nextChange(state: { waiters: (() => void)[] }, ms = 15_000): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no change reported within ${String(ms)} ms`)), ms);
     state.waiters.push(() => {
@@ -48,7 +48,7 @@ async function start(path: string): Promise<{ count: () => number; state: { wait
   return { count: () => count, state };
 }
 
-describe('watchConfigFile', () => {
+describe('watchConfigFile', { timeout: 30_000 }, () => {
   it('reports an in-place edit once per burst, and not a rewrite with the same content', async () => {
     const dir = tempDir();
     const file = join(dir, 'config.yaml');
