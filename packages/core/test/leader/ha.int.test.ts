@@ -1,5 +1,6 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { startCluster, type TestCluster } from '@watch-proxy/test-cluster';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigMapCacheStore } from '../../src/cache/cluster-store-configmaps.js';
 import { KubeJsonClient, KubeRequestError, type KubeJsonRequest } from '../../src/leader/kube-json-client.js';
@@ -196,6 +197,38 @@ describe('high availability against a real apiserver', () => {
     } finally {
       clearInterval(watch);
       await Promise.all(electors.map((e) => e.stop()));
+    }
+  }, 60_000);
+
+  it('works with exactly the Role of examples/rbac-leader-election.yaml, in its namespace only', async () => {
+    // kubectl reads the example (no YAML parser in core's dependencies).
+    const file = fileURLToPath(new URL('../../../../examples/rbac-leader-election.yaml', import.meta.url));
+    const read = await cluster.kubectl(['create', '--dry-run=client', '-o', 'json', '-f', file]);
+    // One JSON document per object, back to back.
+    const objects = JSON.parse(`[${read.stdout.trim().replace(/\n\}\n\{/g, '\n},\n{')}]`) as { kind: string; rules?: never[] }[];
+    const rules = objects.find((d) => d.kind === 'Role')?.rules ?? [];
+    expect(rules.length).toBeGreaterThan(0);
+    const home = `ha-rbac-${suffix()}`;
+    const minted = await cluster.mintToken({ namespace: home, serviceAccount: 'watch-proxy', rules });
+    const restricted = new KubeConfig();
+    restricted.loadFromFile(minted.kubeconfigPath);
+    const client = new KubeJsonClient(restricted);
+    const elector = new LeaseElector({ lock: new KubeLeaseLock({ client, namespace: home, name: 'watch-proxy' }), identity: 'a', ...TIMING });
+    const changed = new Condition();
+    elector.onChange(() => changed.poke());
+    try {
+      elector.start();
+      await changed.until(() => elector.open, 'the restricted replica to lead', 10_000);
+      const store = new ConfigMapCacheStore({ client, namespace: home, name: 'watch-proxy', shards: 2 });
+      const entry = { fingerprint: 'f', resource: 'configmaps', uid: 'u', namespace: 'n', name: 'x', assetId: '', uniqueId: '-u', deliveredAt: 1, state: '{}' };
+      await store.save('receiver', [['configmaps|n/x', entry]], () => true);
+      await store.save('receiver', [['configmaps|n/x', { ...entry, fingerprint: 'g' }]], () => true);
+      expect(await store.load('receiver')).toEqual(new Map([['configmaps|n/x', { ...entry, fingerprint: 'g' }]]));
+      // Nothing outside its namespace.
+      const elsewhere = new ConfigMapCacheStore({ client, namespace: 'default', name: 'watch-proxy', shards: 1 });
+      await expect(elsewhere.save('receiver', [['configmaps|n/x', entry]], () => true)).rejects.toMatchObject({ status: 403 });
+    } finally {
+      await elector.stop();
     }
   }, 60_000);
 });
