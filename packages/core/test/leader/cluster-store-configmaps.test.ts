@@ -1,0 +1,80 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { ConfigMapCacheStore } from '../../src/cache/cluster-store-configmaps.js';
+import type { EmitCacheEntry } from '../../src/cache/emit-cache.js';
+import { KubeJsonClient, KubeRequestError, type KubeJsonRequest } from '../../src/leader/kube-json-client.js';
+
+/** ConfigMaps in memory behind the client's request(): GET/POST/PUT by path, as the apiserver answers them. */
+class FakeApi extends KubeJsonClient {
+  readonly objects = new Map<string, { binaryData: Record<string, string>; metadata: { labels: Record<string, string>; annotations: Record<string, string> } }>();
+  readonly calls: string[] = [];
+
+  constructor() {
+    super(new KubeConfig());
+  }
+
+  override async request<T>(req: KubeJsonRequest): Promise<T> {
+    this.calls.push(`${req.method} ${req.path}`);
+    const body = req.body as { metadata: { name: string } } | undefined;
+    const path = req.method === 'POST' ? `${req.path}/${body?.metadata.name ?? ''}` : req.path;
+    if (req.method === 'GET' || req.method === 'PUT') {
+      if (!this.objects.has(path)) throw new KubeRequestError(404, 'not found');
+      if (req.method === 'GET') return this.objects.get(path) as T;
+    }
+    this.objects.set(path, req.body as never);
+    return req.body as T;
+  }
+}
+
+function entry(name: string, state = `{"n":"${name}"}`): [string, EmitCacheEntry] {
+  return [`configmaps|ns/${name}`, { fingerprint: `f-${state}`, resource: 'configmaps', uid: `u-${name}`, namespace: 'ns', name, assetId: '', uniqueId: `-u-${name}`, deliveredAt: 5, state }];
+}
+
+describe('ConfigMapCacheStore', () => {
+  it('round-trips entries through sharded, labelled ConfigMaps, creating them on first save', async () => {
+    const api = new FakeApi();
+    const store = new ConfigMapCacheStore({ client: api, namespace: 'wp', name: 'lease', shards: 4 });
+    expect(await store.load('sink')).toBeUndefined();
+    const entries = Array.from({ length: 50 }, (_v, i) => entry(`o${i}`));
+    await store.save('sink', entries, () => true);
+    expect(api.objects.size).toBe(4);
+    const [first] = api.objects.values();
+    expect(first?.metadata.labels['watch-proxy.io/emit-cache']).toBe('true');
+    expect(first?.metadata.annotations['watch-proxy.io/sink']).toBe('sink');
+    expect([...api.objects.keys()].every((k) => k.startsWith('/api/v1/namespaces/wp/configmaps/lease-'))).toBe(true);
+    const loaded = await new ConfigMapCacheStore({ client: api, namespace: 'wp', name: 'lease', shards: 4 }).load('sink');
+    expect(loaded).toEqual(new Map(entries));
+  });
+
+  it('rewrites only the shards whose entries changed', async () => {
+    const api = new FakeApi();
+    const store = new ConfigMapCacheStore({ client: api, namespace: 'wp', shards: 8 });
+    const entries = Array.from({ length: 40 }, (_v, i) => entry(`o${i}`));
+    await store.save('sink', entries, () => true);
+    api.calls.length = 0;
+    await store.save('sink', entries, () => true);
+    expect(api.calls).toEqual([]);
+    await store.save('sink', [...entries.slice(1), entry('o0', '{"changed":1}')], () => true);
+    expect(api.calls.filter((c) => c.startsWith('PUT'))).toHaveLength(1);
+  });
+
+  it('writes nothing once mayWrite reads false (a leader that stood down)', async () => {
+    const api = new FakeApi();
+    const store = new ConfigMapCacheStore({ client: api, namespace: 'wp', shards: 4 });
+    let writes = 0;
+    await store.save('sink', Array.from({ length: 40 }, (_v, i) => entry(`o${i}`)), () => writes++ < 2);
+    expect(api.calls.filter((c) => c.startsWith('POST'))).toHaveLength(2);
+    expect(api.objects.size).toBe(2);
+  });
+
+  it('refuses a shard over the size limit, naming the fix, and still writes the others', async () => {
+    const api = new FakeApi();
+    const store = new ConfigMapCacheStore({ client: api, namespace: 'wp', shards: 2, maxShardBytes: 2000 });
+    const random = (n: number): string => Array.from({ length: n }, () => Math.random().toString(36).slice(2)).join('');
+    const big = entry('big', JSON.stringify({ blob: random(400) }));
+    const small = Array.from({ length: 3 }, (_v, i) => entry(`s${i}`));
+    await expect(store.save('sink', [big, ...small], () => true)).rejects.toThrow(/over 2000 \(raise the number of shards\)/);
+    const written = await store.load('sink');
+    expect(written?.has(big[0]) ?? false).toBe(false);
+  });
+});
