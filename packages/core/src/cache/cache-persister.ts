@@ -8,6 +8,7 @@ export interface CachePersisterOptions {
   readonly stateDir: string;
   readonly sinkName: string;
   readonly cache: EmitCache;
+  /** Already bound to `{ sink }` by the caller, so lines here do not repeat it. */
   readonly logger: Logger;
   /** How often a changed cache is written, ms. */
   readonly intervalMs: number;
@@ -42,19 +43,19 @@ export class CachePersister {
     await mkdir(this.#o.stateDir, { recursive: true });
     const read = await readCacheFile(this.#path);
     if (read.status === 'missing') {
-      this.#o.logger.info({ sink: this.#o.sinkName, path: this.#path }, 'no persisted emit cache; starting empty');
+      this.#o.logger.info({ path: this.#path }, 'no persisted emit cache; starting empty');
       return false;
     }
     if (read.status === 'corrupt') {
       this.#o.logger.warn(
-        { sink: this.#o.sinkName, path: this.#path, reason: read.reason },
+        { path: this.#path, reason: read.reason },
         'persisted emit cache is unreadable; starting empty (unchanged objects will be sent again)',
       );
       return false;
     }
     for (const [key, entry] of read.entries) this.#o.cache.restore(key, entry);
     this.#writtenVersion = this.#o.cache.version;
-    this.#o.logger.info({ sink: this.#o.sinkName, entries: read.entries.length }, 'emit cache loaded');
+    this.#o.logger.info({ entries: read.entries.length }, 'emit cache loaded');
     return true;
   }
 
