@@ -10,6 +10,8 @@ import type { Logger, ShutdownReport, Sink, WatchProxyError } from '@watch-proxy
 
 import type { ConfigEnv, WatchProxyConfig } from './config/index.js';
 import { describeError } from './describe-error.js';
+import { createLeaderElection } from './leader-election.js';
+import type { LeaderElection } from './leader-election.js';
 import { privateStateDir } from './private-state-dir.js';
 import type { PrivateStateDir } from './private-state-dir.js';
 import { toWatchProxyOptions } from './watch-proxy-options.js';
@@ -38,6 +40,8 @@ export interface DaemonOptions {
   readonly onFatal: (error: unknown) => void;
   /** Parent of the private state folder. Default the OS temp folder. */
   readonly tmpDir?: string | undefined;
+  /** Builds the `leaderElection` of a config. Default: the Lease elector (`createLeaderElection`). */
+  readonly createElection?: ((config: NonNullable<WatchProxyConfig['leaderElection']>) => LeaderElection) | undefined;
 }
 
 /** What {@link Daemon.reload} did. */
@@ -56,6 +60,8 @@ export class Daemon {
   readonly #privateDir: PrivateStateDir;
   #chain: Promise<unknown> = Promise.resolve();
   #running: Running | undefined;
+  /** The running election, shared by every pipeline until `leaderElection` changes; undefined when off. */
+  #election: LeaderElection | undefined;
   /** Pipelines being or already shut down on purpose: their start rejecting is expected, not a failure. */
   readonly #retired = new WeakSet<WatchProxy>();
   #stopping: Promise<ShutdownReport | undefined> | undefined;
@@ -83,7 +89,11 @@ export class Daemon {
    */
   start(config: WatchProxyConfig): Promise<void> {
     return this.#enqueue(async () => {
-      this.#launch(config, this.#build(config), undefined);
+      const election = this.#electionFor(config, undefined);
+      const proxy = this.#build(config, election);
+      this.#election = election;
+      election?.start();
+      this.#launch(config, proxy, undefined);
     });
   }
 
@@ -100,13 +110,16 @@ export class Daemon {
       const same = previous !== undefined && JSON.stringify(previous.config) === JSON.stringify(config);
       if (same && options.force !== true) return 'unchanged';
       let next: WatchProxy | undefined;
+      let election: LeaderElection | undefined;
       try {
-        next = this.#build(config);
+        election = this.#electionFor(config, this.#election);
+        next = this.#build(config, election);
       } catch (error) {
         this.#logger.error({ err: describeError(error) }, 'config reload rejected: keeping the running config');
         return 'rejected';
       }
       if (previous?.proxy !== undefined) await this.#retire(previous.proxy, 'config reload');
+      await this.#switchElection(election);
       this.#launch(config, next, previous?.config);
       return 'applied';
     });
@@ -120,6 +133,8 @@ export class Daemon {
     this.#stopping ??= this.#enqueue(async () => {
       const proxy = this.#running?.proxy;
       const report = proxy === undefined ? undefined : await this.#retire(proxy, 'shutdown');
+      // After the drain and the last shared-cache save: release the lease so a standby takes over at once.
+      await this.#switchElection(undefined);
       this.#privateDir.remove();
       return report;
     });
@@ -137,8 +152,28 @@ export class Daemon {
     return result;
   }
 
+  /**
+   * The election `config` asks for: `current` when its settings did not change, a new (unstarted) one when they
+   * did, none when it is off or under `--dry-run` (a dry run must not take the lease from the real replicas).
+   */
+  #electionFor(config: WatchProxyConfig, current: LeaderElection | undefined): LeaderElection | undefined {
+    if (config.leaderElection === null || this.#o.dryRun === true) return undefined;
+    const create = this.#o.createElection ?? ((le) => createLeaderElection(le, this.#o.kubeConfig, this.#logger, this.#o.env));
+    const next = create(config.leaderElection);
+    return current !== undefined && current.key === next.key ? current : next;
+  }
+
+  /** Makes `next` the running election: stops the old one (releasing its lease) and starts the new one. */
+  async #switchElection(next: LeaderElection | undefined): Promise<void> {
+    if (next === this.#election) return;
+    const old = this.#election;
+    this.#election = next;
+    await old?.stop();
+    next?.start();
+  }
+
   /** Builds (without starting) the pipeline for `config`; undefined when it lists no resources. Throws when it cannot. */
-  #build(config: WatchProxyConfig): WatchProxy | undefined {
+  #build(config: WatchProxyConfig, election: LeaderElection | undefined): WatchProxy | undefined {
     if (config.resources.length === 0) return undefined;
     const dryRun = this.#o.dryRun ?? false;
     const runtime: RuntimeOptions = {
@@ -150,6 +185,8 @@ export class Daemon {
       env: this.#o.env,
       stdout: this.#o.stdout,
       wrapSink: this.#o.wrapSink,
+      gate: election?.gate,
+      sharedCache: election?.sharedCache,
     };
     return new WatchProxy(toWatchProxyOptions(config, runtime));
   }
@@ -193,7 +230,10 @@ export class Daemon {
     void this.#enqueue(async () => {
       if (this.#stopping !== undefined || this.#running?.proxy !== proxy) return;
       try {
-        this.#launch(previous, this.#build(previous), undefined);
+        const election = this.#electionFor(previous, this.#election);
+        const restored = this.#build(previous, election);
+        await this.#switchElection(election);
+        this.#launch(previous, restored, undefined);
       } catch (restoreError) {
         this.#o.onFatal(restoreError);
       }

@@ -3,7 +3,7 @@
  * reaches the pipeline passes through here, so a new config key has one place to be wired.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { Logger, ResourceOptions, Sink, SinkOptions, WatchProxyError, WatchProxyOptions } from '@watch-proxy/core';
+import type { DeliveryGate, Logger, ResourceOptions, SharedCacheStore, Sink, SinkOptions, WatchProxyError, WatchProxyOptions } from '@watch-proxy/core';
 import { createHttpSink } from '@watch-proxy/http-sink';
 
 import { resolveEndpointSecrets } from './config/index.js';
@@ -25,6 +25,10 @@ export interface RuntimeOptions {
   readonly stdout?: NodeJS.WritableStream | undefined;
   /** Wraps every sink (metrics timing); default: none. */
   readonly wrapSink?: ((sink: Sink) => Sink) | undefined;
+  /** `leaderElection`: deliver only while this replica holds the lease. Default: always deliver. */
+  readonly gate?: DeliveryGate | undefined;
+  /** `leaderElection`: where the leader shares its emit caches. */
+  readonly sharedCache?: SharedCacheStore | undefined;
 }
 
 /** Maps one `resources[]` entry; `forceReuploadDuration` is global in the file and per resource in core. */
@@ -105,6 +109,8 @@ export function toWatchProxyOptions(config: WatchProxyConfig, runtime: RuntimeOp
     emitCacheDurationMs: config.emitCacheDurationMs,
     stateDir: runtime.stateDir,
     shutdownTimeoutMs: config.shutdownGracePeriodMs,
+    gate: runtime.gate,
+    sharedCache: runtime.sharedCache,
     logger: runtime.logger,
     onError: runtime.onError,
   };

@@ -85,6 +85,14 @@ describe('toWatchProxyOptions', () => {
     expect(dry.map((s) => s.sink.name)).toEqual(['stdout']);
   });
 
+  it('passes the leader election gate and shared cache through', () => {
+    const gate = { open: false, onChange: () => () => {} };
+    const sharedCache = { load: () => Promise.resolve(new Map()), save: () => Promise.resolve() } as never;
+    const options = toWatchProxyOptions(load('resources: [{ name: pods }]\n'), { ...runtime, gate, sharedCache });
+    expect(options.gate).toBe(gate);
+    expect(options.sharedCache).toBe(sharedCache);
+  });
+
   it('refuses to build an endpoint whose credential variable is gone, naming it without a value', () => {
     const config = load(CONFIG, runtime.env as Record<string, string>);
     expect(() => toWatchProxyOptions(config, { ...runtime, env: { P: 'pw', TOKEN: 't' } })).toThrow(/\bU\b/);

@@ -79,8 +79,10 @@ function smallConfig(options: {
   stage?: string;
   batch?: number;
   grace?: string;
+  extra?: string;
 }): string {
   return [
+    options.extra ?? '',
     'clusterName: e2e',
     'emitInterval: 1s',
     `emitBatchMaxObjects: ${String(options.batch ?? 10)}`,
@@ -434,6 +436,35 @@ describe('the daemon on a real apiserver', () => {
     const began = Date.now();
     expect(await third.exited).toBe(1);
     expect(Date.now() - began).toBeLessThan(10_000);
+  }, E2E_TIMEOUT_MS);
+
+  it('leaderElection: of two replicas only the lease holder sends; after a graceful stop the other takes over, nothing sent twice', async () => {
+    const ns = 'ha-e2e';
+    await createNamespace(ns);
+    const r = await receiver();
+    const extra = `leaderElection:\n  enabled: true\n  namespace: ${ns}\n  leaseDuration: 4s\n  renewDeadline: 3s\n  retryPeriod: 1s\n`;
+    const configA = join(dir, 'ha-a.yaml');
+    const configB = join(dir, 'ha-b.yaml');
+    replaceFile(configA, smallConfig({ url: r.url(), resources: ['configmaps'], namespace: ns, stateDir: join(dir, 'ha-a'), extra }));
+    replaceFile(configB, smallConfig({ url: r.url(), resources: ['configmaps'], namespace: ns, stateDir: join(dir, 'ha-b'), extra }));
+    await createConfigMap(ns, 'before');
+    const a = daemon(['-c', configA, '--kubeconfig', cluster.kubeconfigPath], { HOSTNAME: 'replica-a' });
+    await a.waitForLog('became the leader: delivering');
+    await waitFor(() => r.about('before').length === 1, 'the first object from the leader');
+    const b = daemon(['-c', configB, '--kubeconfig', cluster.kubeconfigPath], { HOSTNAME: 'replica-b' });
+    await b.waitForLog('initial sync done');
+    await createConfigMap(ns, 'while-a-leads');
+    await waitFor(() => r.about('while-a-leads').length === 1, 'an object while A leads');
+    expect(b.logged('became the leader: delivering')).toEqual([]);
+
+    a.signal('SIGTERM');
+    expect(await a.exited).toBe(0);
+    await b.waitForLog('became the leader: delivering');
+    await createConfigMap(ns, 'after-takeover');
+    await waitFor(() => r.about('after-takeover').length === 1, 'an object after B took over');
+    expect(duplicates(r.items())).toEqual([]);
+    b.signal('SIGTERM');
+    expect(await b.exited).toBe(0);
   }, E2E_TIMEOUT_MS);
 
   // Last: it takes the apiserver down. A frozen apiserver is detected the same way once the watcher's idle

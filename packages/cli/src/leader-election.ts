@@ -1,0 +1,73 @@
+/**
+ * `leaderElection` in the daemon: one Lease elector per process (it outlives config reloads, so a reload does
+ * not hand the lease over) and the ConfigMaps where the leader shares its emit caches with standbys.
+ */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+
+import type { KubeConfig } from '@kubernetes/client-node';
+import { ConfigMapCacheStore, KubeJsonClient, KubeLeaseLock, LeaseElector } from '@watch-proxy/core';
+import type { DeliveryGate, Logger, SharedCacheStore } from '@watch-proxy/core';
+
+import type { ConfigEnv, LeaderElectionConfig } from './config/index.js';
+
+/** The service account's namespace file in a pod. */
+const POD_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+/** A running (or startable) election and its shared cache. */
+export interface LeaderElection {
+  /** What the pipeline consults before every send. */
+  readonly gate: DeliveryGate;
+  readonly sharedCache: SharedCacheStore;
+  /** Identifies the settings: a reload with other settings replaces the election. */
+  readonly key: string;
+  /** Starts competing for the lease. */
+  start(): void;
+  /** Stands down and releases the lease (a standby takes over at its next retry). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Where the Lease lives: the config's namespace, else the daemon's own: `POD_NAMESPACE` (downward API), the pod's
+ * service account namespace, the kubeconfig context's, else `default`.
+ */
+function namespaceOf(config: LeaderElectionConfig, kubeConfig: KubeConfig, env: ConfigEnv): string {
+  if (config.namespace !== null) return config.namespace;
+  const fromEnv = env['POD_NAMESPACE']?.trim();
+  if (fromEnv) return fromEnv;
+  try {
+    const fromPod = readFileSync(POD_NAMESPACE_FILE, 'utf8').trim();
+    if (fromPod !== '') return fromPod;
+  } catch {
+    // Not in a pod: fall through to the kubeconfig.
+  }
+  const context = kubeConfig.getContextObject(kubeConfig.getCurrentContext());
+  return context?.namespace || 'default';
+}
+
+/**
+ * Creates the election described by `config` (not started; no I/O). The identity is the pod name (`POD_NAME`,
+ * else `HOSTNAME`, which is the pod name in a pod) plus a random suffix, so a restarted pod never resumes a
+ * predecessor's lease.
+ */
+export function createLeaderElection(config: LeaderElectionConfig, kubeConfig: KubeConfig, logger: Logger, env: ConfigEnv = process.env): LeaderElection {
+  const namespace = namespaceOf(config, kubeConfig, env);
+  const client = new KubeJsonClient(kubeConfig);
+  const identity = `${env['POD_NAME']?.trim() || env['HOSTNAME']?.trim() || hostname()}_${randomBytes(4).toString('hex')}`;
+  const elector = new LeaseElector({
+    lock: new KubeLeaseLock({ client, namespace, name: config.leaseName }),
+    identity,
+    leaseDurationMs: config.leaseDurationMs,
+    renewDeadlineMs: config.renewDeadlineMs,
+    retryPeriodMs: config.retryPeriodMs,
+    logger,
+  });
+  return {
+    gate: elector,
+    sharedCache: new ConfigMapCacheStore({ client, namespace, name: config.leaseName }),
+    key: JSON.stringify({ ...config, namespace }),
+    start: () => elector.start(),
+    stop: () => elector.stop(),
+  };
+}
