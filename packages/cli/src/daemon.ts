@@ -40,6 +40,8 @@ export interface DaemonOptions {
   readonly onFatal: (error: unknown) => void;
   /** Parent of the private state folder. Default the OS temp folder. */
   readonly tmpDir?: string | undefined;
+  /** Called whenever the running election changes (undefined: off): bind leader metrics here. */
+  readonly onElection?: ((election: LeaderElection | undefined) => void) | undefined;
   /** Builds the `leaderElection` of a config. Default: the Lease elector (`createLeaderElection`). */
   readonly createElection?: ((config: NonNullable<WatchProxyConfig['leaderElection']>) => LeaderElection) | undefined;
 }
@@ -92,6 +94,7 @@ export class Daemon {
       const election = this.#electionFor(config, undefined);
       const proxy = this.#build(config, election);
       this.#election = election;
+      this.#o.onElection?.(election);
       election?.start();
       this.#launch(config, proxy, undefined);
     });
@@ -169,6 +172,7 @@ export class Daemon {
     const old = this.#election;
     this.#election = next;
     await old?.stop();
+    this.#o.onElection?.(next);
     next?.start();
   }
 

@@ -12,6 +12,7 @@ import type { ConfigFileWatcher } from './config-file-watcher.js';
 import { Daemon } from './daemon.js';
 import { describeError } from './describe-error.js';
 import { loadKubeConfig } from './kube-config.js';
+import { createLeaderMetrics } from './leader-metrics.js';
 import { createLogger } from './logger.js';
 import { createOps } from './ops.js';
 import type { LogFormat, LogLevel } from './logger.js';
@@ -108,6 +109,7 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
   // The daemon runs until told to stop. Its own handles cannot be relied on to keep Node alive: with no
   // resources and no ports nothing else is open, and while draining only unref'd retry timers may be left.
   const keepAlive = setInterval(() => {}, 1 << 30);
+  const leaderMetrics = createLeaderMetrics(ops.metrics.registry);
   let resolveExit: (code: number) => void = () => {};
   const exited = new Promise<number>((resolve) => (resolveExit = resolve));
   let finishing = false;
@@ -121,6 +123,7 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
     onError: (error) => reportError(logger, error),
     wrapSink: (sink) => ops.wrapSink(sink),
     onPipeline: (proxy) => ops.bind(proxy),
+    onElection: (election) => leaderMetrics.bind(election?.gate),
     onFatal: (error) => {
       logger.error({ err: describeError(error) }, 'the pipeline failed to start');
       void finish(1);

@@ -442,7 +442,7 @@ describe('the daemon on a real apiserver', () => {
     const ns = 'ha-e2e';
     await createNamespace(ns);
     const r = await receiver();
-    const extra = `leaderElection:\n  enabled: true\n  namespace: ${ns}\n  leaseDuration: 4s\n  renewDeadline: 3s\n  retryPeriod: 1s\n`;
+    const extra = `leaderElection:\n  enabled: true\n  namespace: ${ns}\n  leaseDuration: 4s\n  renewDeadline: 3s\n  retryPeriod: 1s\nprometheusMetrics:\n  port: 0\n`;
     const configA = join(dir, 'ha-a.yaml');
     const configB = join(dir, 'ha-b.yaml');
     replaceFile(configA, smallConfig({ url: r.url(), resources: ['configmaps'], namespace: ns, stateDir: join(dir, 'ha-a'), extra }));
@@ -452,7 +452,9 @@ describe('the daemon on a real apiserver', () => {
     await a.waitForLog('became the leader: delivering');
     await waitFor(() => r.about('before').length === 1, 'the first object from the leader');
     const b = daemon(['-c', configB, '--kubeconfig', cluster.kubeconfigPath], { HOSTNAME: 'replica-b' });
+    const portB = (await b.waitForLog('serving metrics and probes'))['metricsPort'] as number;
     await b.waitForLog('initial sync done');
+    expect(sample(await scrape(portB), 'watch_proxy_leader')).toBe(0);
     await createConfigMap(ns, 'while-a-leads');
     await waitFor(() => r.about('while-a-leads').length === 1, 'an object while A leads');
     expect(b.logged('became the leader: delivering')).toEqual([]);
@@ -460,6 +462,8 @@ describe('the daemon on a real apiserver', () => {
     a.signal('SIGTERM');
     expect(await a.exited).toBe(0);
     await b.waitForLog('became the leader: delivering');
+    expect(sample(await scrape(portB), 'watch_proxy_leader')).toBe(1);
+    expect(sample(await scrape(portB), 'watch_proxy_leader_transitions_total', { to: 'leader' })).toBe(1);
     await createConfigMap(ns, 'after-takeover');
     await waitFor(() => r.about('after-takeover').length === 1, 'an object after B took over');
     expect(duplicates(r.items())).toEqual([]);

@@ -146,12 +146,15 @@ export class DaemonRun {
   }
 }
 
-/** Parses Prometheus text exposition into `name{labels}` -> value; throws on a line that is not valid. */
+/**
+ * Parses Prometheus text exposition into `name{labels}` -> value; throws on a line that is not valid. Values
+ * as Prometheus reads them (Go's ParseFloat): `NaN` and `Inf` in any case (prom-client prints `Nan`).
+ */
 export function parsePrometheusText(text: string): Map<string, number> {
   const samples = new Map<string, number>();
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('#')) continue;
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})?) (-?[0-9.e+-]+|NaN|\+Inf|-Inf)(?: \d+)?$/.exec(line);
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})?) (-?[0-9.e+-]+|[nN][aA][nN]|[+-]?[iI][nN][fF])(?: \d+)?$/.exec(line);
     if (match === null) throw new Error(`not Prometheus text: ${line}`);
     samples.set(match[1]!, Number(match[2]));
   }
