@@ -22,6 +22,11 @@ export interface ConfigFileWatcherOptions {
   readonly debounceMs?: number | undefined;
   /** Period of the backup poll, in ms; 0 disables it. Default 10,000 (the original polled every 10 s). */
   readonly pollIntervalMs?: number | undefined;
+  /**
+   * `hashConfigFile` of the content the caller loaded, taken before loading it. A change made between that and
+   * this call is then reported at once. Default: the content when the watch starts is the baseline.
+   */
+  readonly baseline?: string | undefined;
 }
 
 /** A running watch. */
@@ -30,7 +35,8 @@ export interface ConfigFileWatcher {
   close(): void;
 }
 
-async function hashOf(path: string): Promise<string> {
+/** A fingerprint of the file's content (or of why it cannot be read), for `baseline`. */
+export async function hashConfigFile(path: string): Promise<string> {
   try {
     return createHash('sha256').update(await readFile(path)).digest('hex');
   } catch (error) {
@@ -43,7 +49,7 @@ async function hashOf(path: string): Promise<string> {
 export async function watchConfigFile(path: string, options: ConfigFileWatcherOptions): Promise<ConfigFileWatcher> {
   const debounceMs = options.debounceMs ?? 300;
   const pollIntervalMs = options.pollIntervalMs ?? 10_000;
-  let last = await hashOf(path);
+  let last = options.baseline ?? (await hashConfigFile(path));
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
   let checking = Promise.resolve();
@@ -51,7 +57,7 @@ export async function watchConfigFile(path: string, options: ConfigFileWatcherOp
   const check = (): void => {
     checking = checking.then(async () => {
       if (closed) return;
-      const now = await hashOf(path);
+      const now = await hashConfigFile(path);
       if (closed || now === last) return;
       last = now;
       options.onChange();
@@ -75,6 +81,8 @@ export async function watchConfigFile(path: string, options: ConfigFileWatcherOp
   }
   const poll = pollIntervalMs > 0 ? setInterval(check, pollIntervalMs) : undefined;
   poll?.unref();
+  // A change between the caller's baseline and the watch's start produced no event we could see.
+  if (options.baseline !== undefined) check();
 
   return {
     close() {

@@ -7,7 +7,7 @@ import type { Logger, ShutdownReport, WatchProxyError } from '@watch-proxy/core'
 
 import { formatDiagnostic, loadConfigFile } from './config/index.js';
 import type { ConfigEnv } from './config/index.js';
-import { watchConfigFile } from './config-file-watcher.js';
+import { hashConfigFile, watchConfigFile } from './config-file-watcher.js';
 import type { ConfigFileWatcher } from './config-file-watcher.js';
 import { Daemon } from './daemon.js';
 import { describeError } from './describe-error.js';
@@ -72,6 +72,8 @@ function reportError(logger: Logger, error: WatchProxyError): void {
 export async function runDaemon(options: RunDaemonOptions): Promise<number> {
   const stderr = options.stderr ?? process.stderr;
   const env = options.env ?? process.env;
+  // Fingerprinted before it is read: a change made while the daemon starts is then reloaded, not missed.
+  const baseline = await hashConfigFile(options.config);
   const loaded = await loadConfigFile(options.config, { strict: options.strict, env });
   if (!loaded.ok) {
     // Printed for people, in file order, like `validate`: the process is about to exit 2.
@@ -201,7 +203,7 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
     logger.error({ err: message }, 'cannot start');
     return 1;
   }
-  watcher = await watchConfigFile(options.config, { logger, onChange: () => void reloader.request('file-change') });
+  watcher = await watchConfigFile(options.config, { logger, baseline, onChange: () => void reloader.request('file-change') });
   if (finishing) watcher.close();
 
   const code = await exited;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { silentLogger } from '@watch-proxy/core';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { watchConfigFile } from '../../src/config-file-watcher.js';
+import { hashConfigFile, watchConfigFile } from '../../src/config-file-watcher.js';
 import type { ConfigFileWatcher } from '../../src/config-file-watcher.js';
 
 const dirs: string[] = [];
@@ -83,5 +83,31 @@ describe('watchConfigFile', { timeout: 30_000 }, () => {
     rmSync(join(dir, '..v1'), { recursive: true });
     await changed;
     expect(count()).toBe(1);
+  });
+
+  it('reports a change made between the baseline and the start of the watch (no event is seen for it)', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'config.yaml');
+    writeFileSync(file, 'clusterName: loaded\n');
+    const baseline = await hashConfigFile(file);
+    writeFileSync(file, 'clusterName: changed-while-starting\n');
+    let count = 0;
+    let reported: () => void = () => {};
+    const done = new Promise<void>((resolve) => (reported = resolve));
+    const timer = setTimeout(() => reported(), 10_000);
+    watchers.push(
+      await watchConfigFile(file, {
+        logger: silentLogger,
+        baseline,
+        pollIntervalMs: 0,
+        onChange: () => {
+          count++;
+          reported();
+        },
+      }),
+    );
+    await done;
+    clearTimeout(timer);
+    expect(count).toBe(1);
   });
 });
