@@ -89,6 +89,11 @@ export class DeltaEngine {
     }
 
     const object = cloneJson(source) as Record<string, unknown>;
+    // Watch events carry kind/apiVersion and list items do not. The original never sent them (its typed
+    // decoder cleared TypeMeta), and keeping them would give one unchanged object two fingerprints, so a
+    // relist or restart would re-send what a watch had delivered.
+    delete object['kind'];
+    delete object['apiVersion'];
     redact(object, resource.ref, settings);
     for (const path of settings.prunePaths) prune(object, path);
     const uid = text(metadata['uid']);

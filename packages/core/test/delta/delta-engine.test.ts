@@ -102,6 +102,16 @@ describe('DeltaEngine', () => {
     expect(fp(cm('a', 'default', { data: { k: 'changed' } }))).not.toBe(base);
   });
 
+  it('sends no kind/apiVersion, so a listed and a watched copy of one object fingerprint the same', () => {
+    const delta = engine({});
+    const listed = delta.process(configmaps, { type: 'add', object: cm('a') });
+    const watched = delta.process(configmaps, { type: 'add', object: { apiVersion: 'v1', kind: 'ConfigMap', ...cm('a') } });
+    if (listed.kind !== 'change' || watched.kind !== 'change') throw new Error('dropped');
+    expect(watched.change.object).not.toHaveProperty('kind');
+    expect(watched.change.object).not.toHaveProperty('apiVersion');
+    expect(watched.change.fingerprint).toBe(listed.change.fingerprint);
+  });
+
   it('ignores exact namespaces and the Namespace object itself, not prefixes', () => {
     const delta = engine({ ignore: ['kube'] });
     expect(delta.process(configmaps, { type: 'add', object: cm('a', 'kube') })).toMatchObject({
