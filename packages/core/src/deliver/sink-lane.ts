@@ -422,8 +422,10 @@ export class SinkLane {
     }
     const newer = new Map<string, readonly Change[]>();
     for (const change of items) if (!newer.has(change.key)) newer.set(change.key, this.#queue.remove(change.key));
-    for (const change of items) this.#queue.offer(change);
-    for (const chain of newer.values()) for (const change of chain) this.#queue.offer(change);
+    for (const change of [...items, ...[...newer.values()].flat()]) {
+      const vanished = this.#queue.offer(change);
+      if (vanished.length > 0) this.#drop(vanished, 'coalesced');
+    }
   }
 
   #ack(items: readonly Change[]): void {

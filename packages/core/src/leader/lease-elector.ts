@@ -138,12 +138,13 @@ export class LeaseElector implements DeliveryGate {
   async stop(): Promise<void> {
     if (this.#stopped) return this.#loop;
     this.#stopped = true;
-    const wasLeader = this.open;
     if (this.#role === 'leader') this.#standDown('stopped');
     this.#role = 'stopped';
     this.#wake?.();
     await this.#loop;
-    if (wasLeader && this.#observed !== undefined) {
+    // Released whenever the record we last saw names us (also a holder past its deadline, or one that won the
+    // lease just as it stopped): a standby then takes over at its next retry. A stale record only gets a 409.
+    if (this.#observed !== undefined && this.#observed.record.holderIdentity === this.#identity) {
       const r = this.#observed.record;
       const now = microTime(this.#wall());
       try {

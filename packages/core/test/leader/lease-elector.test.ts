@@ -139,4 +139,18 @@ describe('LeaseElector', () => {
     expect(takeoverAt - stoppedAt).toBeLessThanOrEqual(TIMING.retryPeriodMs);
     await b.stop();
   });
+
+  it('a holder that stood down on its deadline still releases the lease on stop when the record names it', async () => {
+    const lease = new MemoryLease();
+    const lock = lease.view();
+    const a = elector(lock, 'a');
+    a.start();
+    await vi.advanceTimersByTimeAsync(1);
+    lock.failing = true;
+    await vi.advanceTimersByTimeAsync(TIMING.renewDeadlineMs + 100);
+    expect(a.open).toBe(false);
+    lock.failing = false;
+    await a.stop();
+    expect(lease.record?.holderIdentity).toBe('');
+  });
 });
