@@ -166,4 +166,30 @@ describe('WatchProxy with a delivery gate', () => {
     await receiver.waitFor(() => receiver.view().has(key('x')), 'x after the gate reopened');
     expect(sink.attempts).toBe(1);
   });
+
+  it('a standby remembers deletes for handoverWindowMs and sends them on taking over; older ones are forgotten', async () => {
+    let now = 1_000_000;
+    const source = new FakeSource({ configmaps: [cm('old', 1), cm('recent', 1), cm('kept', 1)] });
+    const gate = new ManualGate();
+    const receiver = new Receiver();
+    const proxy = new WatchProxy({
+      resources: ['configmaps'],
+      sinks: [receiver.sinkFor('b')],
+      watchSource: source.factory,
+      emitIntervalMs: 0,
+      gate,
+      handoverWindowMs: 60_000,
+      clock: { now: () => now },
+    });
+    proxies.push(proxy);
+    await proxy.start();
+    source.remove('configmaps', cm('old', 1));
+    now += 61_000;
+    source.remove('configmaps', cm('recent', 1));
+    gate.set(true);
+    await receiver.waitFor(() => receiver.view().has(key('kept')), 'the replay');
+    expect(await proxy.flush({ timeoutMs: 1000 })).toBe(true);
+    const deletes = receiver.log.filter((l) => l.change.event === 'delete').map((l) => l.change.key);
+    expect(deletes).toEqual([key('recent')]);
+  });
 });
