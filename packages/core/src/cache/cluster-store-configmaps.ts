@@ -131,7 +131,7 @@ export class ConfigMapCacheStore implements SharedCacheStore {
       if (written[shard] === hash) continue;
       const gz = await gzipAsync(Buffer.from(text, 'utf8'));
       if (gz.length > this.#maxBytes) {
-        errors.push(`shard ${shard} is ${gz.length} bytes compressed, over ${this.#maxBytes} (raise the number of shards)`);
+        errors.push(`shard ${shard} is ${gz.length} bytes compressed, over ${this.#maxBytes} (prune large fields with pruneFields, or raise the number of shards)`);
         continue;
       }
       if (!mayWrite()) return;

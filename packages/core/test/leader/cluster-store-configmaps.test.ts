@@ -73,7 +73,7 @@ describe('ConfigMapCacheStore', () => {
     const random = (n: number): string => Array.from({ length: n }, () => Math.random().toString(36).slice(2)).join('');
     const big = entry('big', JSON.stringify({ blob: random(400) }));
     const small = Array.from({ length: 3 }, (_v, i) => entry(`s${i}`));
-    await expect(store.save('sink', [big, ...small], () => true)).rejects.toThrow(/over 2000 \(raise the number of shards\)/);
+    await expect(store.save('sink', [big, ...small], () => true)).rejects.toThrow(/over 2000 \(prune large fields with pruneFields, or raise the number of shards\)/);
     const written = await store.load('sink');
     expect(written?.has(big[0]) ?? false).toBe(false);
   });
