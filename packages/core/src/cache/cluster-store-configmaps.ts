@@ -47,8 +47,19 @@ function fromLine(text: string): [string, EmitCacheEntry] | undefined {
   return [key, { fingerprint, resource, uid, namespace, name, assetId, uniqueId, deliveredAt, state }];
 }
 
+/** FNV-1a: cheap enough to run for every key on every save, and stable across processes. */
 function shardOf(key: string, shards: number): number {
-  return createHash('sha1').update(key).digest().readUInt32BE(0) % shards;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % shards;
+}
+
+/** What makes an entry's line change: a shard whose keys all keep their signature needs no rewrite. */
+function signature(e: EmitCacheEntry): string {
+  return `${e.uid}\u0000${e.fingerprint}\u0000${e.deliveredAt}`;
 }
 
 interface ConfigMapObject {
@@ -69,8 +80,8 @@ export class ConfigMapCacheStore implements SharedCacheStore {
   readonly #maxBytes: number;
   readonly #timeoutMs: number;
   readonly #base: string;
-  /** Per sink, per shard: hash of the content last written or read, to skip unchanged shards. */
-  readonly #written = new Map<string, string[]>();
+  /** Per sink, per shard: key → signature as last written or read, to skip unchanged shards without encoding them. */
+  readonly #written = new Map<string, (ReadonlyMap<string, string> | undefined)[]>();
 
   constructor(options: ConfigMapCacheStoreOptions) {
     this.#o = options;
@@ -103,40 +114,43 @@ export class ConfigMapCacheStore implements SharedCacheStore {
       }),
     );
     const entries = new Map<string, EmitCacheEntry>();
-    texts.forEach((text, shard) => {
-      for (const line of (text ?? '').split('\n')) {
+    const written = texts.map((text, shard) => {
+      if (text === undefined) return undefined;
+      const signatures = new Map<string, string>();
+      for (const line of text.split('\n')) {
         if (line === '') continue;
         const parsed = fromLine(line);
         if (parsed === undefined) throw new Error(`shard ${this.shardName(sink, shard)} has a malformed entry`);
         entries.set(parsed[0], parsed[1]);
+        signatures.set(parsed[0], signature(parsed[1]));
       }
+      return signatures;
     });
-    this.#written.set(
-      sink,
-      texts.map((text) => (text === undefined ? '' : hashOf(text))),
-    );
+    this.#written.set(sink, written);
     return texts.some((text) => text !== undefined) ? entries : undefined;
   }
 
   async save(sink: string, entries: Iterable<readonly [string, EmitCacheEntry]>, mayWrite: () => boolean): Promise<void> {
-    const lines: string[][] = Array.from({ length: this.#shards }, () => []);
-    for (const [key, entry] of entries) lines[shardOf(key, this.#shards)]?.push(toLine(key, entry));
+    const buckets: (readonly [string, EmitCacheEntry])[][] = Array.from({ length: this.#shards }, () => []);
+    for (const pair of entries) buckets[shardOf(pair[0], this.#shards)]?.push(pair);
     const written = this.#written.get(sink) ?? [];
     this.#written.set(sink, written);
     const errors: string[] = [];
     for (let shard = 0; shard < this.#shards; shard++) {
-      // Sorted, so the same entries always make the same bytes and an unchanged shard is never rewritten.
-      const text = (lines[shard] ?? []).sort().join('\n');
-      const hash = hashOf(text);
-      if (written[shard] === hash) continue;
+      const bucket = buckets[shard] ?? [];
+      const before = written[shard];
+      // Same size and every key with the same signature: the same set of lines, nothing to write.
+      if (before !== undefined && before.size === bucket.length && bucket.every(([key, entry]) => before.get(key) === signature(entry))) continue;
+      // Sorted, so the same entries always make the same bytes.
+      const text = bucket.map(([key, entry]) => toLine(key, entry)).sort().join('\n');
       const gz = await gzipAsync(Buffer.from(text, 'utf8'));
       if (gz.length > this.#maxBytes) {
         errors.push(`shard ${shard} is ${gz.length} bytes compressed, over ${this.#maxBytes} (prune large fields with pruneFields, or raise the number of shards)`);
         continue;
       }
       if (!mayWrite()) return;
-      await this.#put(sink, shard, gz, (lines[shard] ?? []).length);
-      written[shard] = hash;
+      await this.#put(sink, shard, gz, bucket.length);
+      written[shard] = new Map(bucket.map(([key, entry]) => [key, signature(entry)]));
     }
     if (errors.length > 0) throw new Error(`emit cache of sink "${sink}" does not fit: ${errors.join('; ')}`);
   }
@@ -163,8 +177,4 @@ export class ConfigMapCacheStore implements SharedCacheStore {
       await this.#o.client.request({ method: 'POST', path: this.#base, body, timeoutMs: this.#timeoutMs });
     }
   }
-}
-
-function hashOf(text: string): string {
-  return createHash('sha1').update(text).digest('base64');
 }

@@ -56,6 +56,18 @@ describe('ConfigMapCacheStore', () => {
     expect(api.calls).toEqual([]);
     await store.save('sink', [...entries.slice(1), entry('o0', '{"changed":1}')], () => true);
     expect(api.calls.filter((c) => c.startsWith('PUT'))).toHaveLength(1);
+    // A delivered delete (the entry is gone) rewrites its shard too, and the result loads back exactly.
+    api.calls.length = 0;
+    const remaining = [...entries.slice(2), entry('o0', '{"changed":1}')];
+    await store.save('sink', remaining, () => true);
+    expect(api.calls.filter((c) => c.startsWith('PUT'))).toHaveLength(1);
+    expect(await new ConfigMapCacheStore({ client: api, namespace: 'wp', shards: 8 }).load('sink')).toEqual(new Map(remaining));
+    // A store that loaded the same content writes nothing.
+    const reloaded = new ConfigMapCacheStore({ client: api, namespace: 'wp', shards: 8 });
+    await reloaded.load('sink');
+    api.calls.length = 0;
+    await reloaded.save('sink', remaining, () => true);
+    expect(api.calls).toEqual([]);
   });
 
   it('writes nothing once mayWrite reads false (a leader that stood down)', async () => {
