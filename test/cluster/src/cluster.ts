@@ -183,6 +183,18 @@ export class TestCluster {
     );
   }
 
+  /**
+   * Like {@link request}, for setup steps: resolves to the parsed body of a 2xx answer and throws, naming
+   * the status and the start of the body, on anything else.
+   */
+  async requestOk(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<Record<string, unknown>> {
+    const res = await this.request(method, path, body, options);
+    if (res.status < 200 || res.status >= 300) {
+      throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+    }
+    return res.body as Record<string, unknown>;
+  }
+
   /** Runs this cluster's kubectl with the admin kubeconfig. Never throws for a non-zero exit; check `code`. */
   async kubectl(args: readonly string[]): Promise<KubectlResult> {
     try {

@@ -47,11 +47,8 @@ function daemon(args: readonly string[], env: Record<string, string> = {}): Daem
   return d;
 }
 
-async function must(method: string, path: string, body?: unknown, contentType?: string): Promise<Record<string, unknown>> {
-  const res = await cluster.request(method, path, contentType === undefined ? body : JSON.stringify(body), contentType === undefined ? {} : { contentType });
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${String(res.status)} ${JSON.stringify(res.body)}`);
-  return res.body as Record<string, unknown>;
-}
+const must = (method: string, path: string, body?: unknown, contentType?: string): Promise<Record<string, unknown>> =>
+  cluster.requestOk(method, path, body, contentType === undefined ? {} : { contentType });
 
 const createNamespace = (name: string): Promise<unknown> => must('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
 const createService = (ns: string, name: string): Promise<Record<string, unknown>> =>

@@ -33,11 +33,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function must(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const res = await cluster.request(method, path, body);
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${String(res.status)} ${JSON.stringify(res.body)}`);
-  return res.body as Record<string, unknown>;
-}
+const must = (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> =>
+  cluster.requestOk(method, path, body);
 
 /** Who sent each delivered request, in arrival order. */
 const senders = (): string[] => receiver.requests.filter((r) => r.status === 200).map((r) => String(r.headers['x-sender']));

@@ -27,11 +27,8 @@ afterAll(async () => {
 
 const suffix = (): string => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
-async function must(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const res = await cluster.request(method, path, body);
-  if (res.status < 200 || res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
-  return res.body as Record<string, unknown>;
-}
+const must = (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> =>
+  cluster.requestOk(method, path, body);
 
 async function namespace(prefix: string): Promise<string> {
   const name = `${prefix}-${suffix()}`;

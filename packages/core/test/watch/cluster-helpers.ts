@@ -17,10 +17,8 @@ export function adminKubeConfig(cluster: TestCluster): KubeConfig {
 }
 
 /** Calls the admin API and fails loudly on a non-2xx status. */
-export async function must(cluster: TestCluster, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const res = await cluster.request(method, path, body);
-  if (res.status < 200 || res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
-  return res.body as Record<string, unknown>;
+export function must(cluster: TestCluster, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+  return cluster.requestOk(method, path, body);
 }
 
 export async function createNamespace(cluster: TestCluster, name: string): Promise<void> {
