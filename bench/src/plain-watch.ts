@@ -25,8 +25,12 @@ export interface OpenWatch {
   close(): void;
 }
 
-/** Opens a watch and calls `onLine` with every raw line and its arrival time. */
-export function openWatch(target: WatchTarget, onLine: (line: string, at: number) => void): OpenWatch {
+/**
+ * Opens a watch and calls `onLine` with every raw line and its arrival time; `onEnd` when the server ended the
+ * response (an apiserver under load closes watchers that fall behind), not when `close()` was called.
+ */
+export function openWatch(target: WatchTarget, onLine: (line: string, at: number) => void, onEnd?: () => void): OpenWatch {
+  let closed = false;
   let req: ClientRequest | undefined;
   const ready = new Promise<void>((resolve, reject) => {
     const url = new URL(`${target.path}?watch=1&allowWatchBookmarks=true&timeoutSeconds=3600&resourceVersion=${target.resourceVersion}`, target.server);
@@ -46,11 +50,20 @@ export function openWatch(target: WatchTarget, onLine: (line: string, at: number
         for (const line of lines) if (line !== '') onLine(line, at);
       });
       res.on('error', () => {});
+      res.on('close', () => {
+        if (!closed) onEnd?.();
+      });
     });
     req.on('error', (error: Error) => reject(error));
     req.end();
   });
-  return { ready, close: () => req?.destroy() };
+  return {
+    ready,
+    close: () => {
+      closed = true;
+      req?.destroy();
+    },
+  };
 }
 
 interface WatchLine {
@@ -63,11 +76,24 @@ interface WatchLine {
 if (parentPort !== null && (workerData as { role?: string } | undefined)?.role === 'plain-watch') {
   const port = parentPort;
   let batch: [string, number][] = [];
-  const watch = openWatch(workerData as WatchTarget, (line, at) => {
-    const event = JSON.parse(line) as WatchLine;
-    if (event.type === 'BOOKMARK') return;
-    batch.push([`${event.object.metadata?.name ?? ''}@${event.object.metadata?.resourceVersion ?? ''}`, at]);
-  });
+  let resourceVersion = (workerData as WatchTarget).resourceVersion;
+  let reconnects = 0;
+  // Like any real client, resume from the last resourceVersion seen when the server ends the watch.
+  const open = (): OpenWatch =>
+    openWatch(
+      { ...(workerData as WatchTarget), resourceVersion },
+      (line, at) => {
+        const event = JSON.parse(line) as WatchLine;
+        resourceVersion = event.object.metadata?.resourceVersion ?? resourceVersion;
+        if (event.type === 'BOOKMARK') return;
+        batch.push([`${event.object.metadata?.name ?? ''}@${event.object.metadata?.resourceVersion ?? ''}`, at]);
+      },
+      () => {
+        reconnects++;
+        watch = open();
+      },
+    );
+  let watch = open();
   const timer = setInterval(() => {
     if (batch.length === 0) return;
     port.postMessage({ type: 'arrivals', arrivals: batch });
@@ -82,7 +108,7 @@ if (parentPort !== null && (workerData as { role?: string } | undefined)?.role =
     clearInterval(timer);
     if (batch.length > 0) port.postMessage({ type: 'arrivals', arrivals: batch });
     watch.close();
-    port.postMessage({ type: 'closed' });
+    port.postMessage({ type: 'closed', reconnects });
   });
 }
 

@@ -3,28 +3,36 @@ import type { Context } from './context.ts';
 import { configMap } from './generators.ts';
 import { clock } from './stats.ts';
 
-export const SYNC_NAMESPACE = 'bench-sync';
-export const SYNC_PATH = `/api/v1/namespaces/${SYNC_NAMESPACE}/configmaps`;
+/** One namespace per population size, so going from 100k back to 10k never deletes 90k objects. */
+export function syncNamespace(n: number): string {
+  return `bench-sync-${n}`;
+}
+
+export function syncPath(n: number): string {
+  return `/api/v1/namespaces/${syncNamespace(n)}/configmaps`;
+}
 /** The reflector's page size (its default `limit`), so the floor fetches the same pages. */
 const PAGE = 500;
 
 /** Makes sure exactly the first `n` generated ConfigMaps exist (more are deleted, so sizes can go down too). */
 export async function ensurePopulation(ctx: Context, n: number): Promise<void> {
-  await ctx.api.ensureNamespace(SYNC_NAMESPACE);
-  const have = await ctx.api.count(SYNC_PATH);
+  const namespace = syncNamespace(n);
+  const path = syncPath(n);
+  await ctx.api.ensureNamespace(namespace);
+  const have = await ctx.api.count(path);
   if (have < n) {
-    ctx.log(`creating ConfigMaps ${have}..${n} in ${SYNC_NAMESPACE}`);
-    const rate = await ctx.api.createMany(SYNC_PATH, have, n, (i) => configMap(SYNC_NAMESPACE, i));
+    ctx.log(`creating ConfigMaps ${have}..${n} in ${namespace}`);
+    const rate = await ctx.api.createMany(path, have, n, (i) => configMap(namespace, i));
     ctx.log(`created ${n - have} ConfigMaps at ${Math.round(rate)}/s`);
     ctx.detail('generator', { objects: n - have, kind: 'ConfigMap', createsPerSecond: Math.round(rate) });
   } else if (have > n) {
     // Names are cm-000000.. in order; deleting from the end keeps the first n.
-    const list = JSON.parse((await ctx.api.must('GET', `${SYNC_PATH}?limit=${have}`)).body) as { items: { metadata: { name: string } }[] };
+    const list = JSON.parse((await ctx.api.must('GET', `${path}?limit=${have}`)).body) as { items: { metadata: { name: string } }[] };
     const extra = list.items.map((item) => item.metadata.name).sort().slice(n);
     let next = 0;
     await Promise.all(
       Array.from({ length: 32 }, async () => {
-        while (next < extra.length) await ctx.api.send('DELETE', `${SYNC_PATH}/${extra[next++]!}`);
+        while (next < extra.length) await ctx.api.send('DELETE', `${path}/${extra[next++]!}`);
       }),
     );
   }

@@ -113,10 +113,14 @@ export class PlainWatcher {
     return new PlainWatcher(worker);
   }
 
-  async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.#worker.on('message', (m: { type: string }) => m.type === 'closed' && resolve()));
+  /** Stops the watcher; resolves to how often the server ended its watch and it resumed. */
+  async close(): Promise<number> {
+    const closed = new Promise<number>((resolve) =>
+      this.#worker.on('message', (m: { type: string; reconnects?: number }) => m.type === 'closed' && resolve(m.reconnects ?? 0)),
+    );
     this.#worker.postMessage({ type: 'close' });
-    await closed;
+    const reconnects = await closed;
     await this.#worker.terminate();
+    return reconnects;
   }
 }

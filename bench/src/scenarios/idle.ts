@@ -9,24 +9,24 @@ import { fileURLToPath } from 'node:url';
 import type { Context } from '../context.ts';
 import { Daemon } from '../daemon.ts';
 import { Host } from '../host-handle.ts';
-import { SYNC_NAMESPACE, SYNC_PATH, ensurePopulation } from '../population.ts';
+import { syncNamespace, syncPath, ensurePopulation } from '../population.ts';
 import { Receiver } from '../receiver.ts';
 import { load1, processCpuMs, sleep, waitUntil } from '../stats.ts';
 
 export async function idle(ctx: Context): Promise<void> {
   const n = ctx.sizes.populations[ctx.sizes.populations.length - 1]!;
   await ensurePopulation(ctx, n);
-  const rv = (JSON.parse((await ctx.api.must('GET', `${SYNC_PATH}?limit=1`)).body) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+  const rv = (JSON.parse((await ctx.api.must('GET', `${syncPath(n)}?limit=1`)).body) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
   const receiver = await Receiver.start();
   const host = await Host.start();
-  const daemon = Daemon.start(ctx.cluster.kubeconfigPath, { namespace: SYNC_NAMESPACE, endpoints: [receiver.url], emitBatchMaxObjects: 500, emitInterval: '10ms' });
+  const daemon = Daemon.start(ctx.cluster.kubeconfigPath, { namespace: syncNamespace(n), endpoints: [receiver.url], emitBatchMaxObjects: 500, emitInterval: '10ms' });
   const plain = spawn(
     process.execPath,
-    [fileURLToPath(new URL('../plain-watch.ts', import.meta.url)), JSON.stringify({ server: ctx.cluster.server, caFile: ctx.cluster.caFile, token: ctx.cluster.adminToken, path: SYNC_PATH, resourceVersion: rv })],
+    [fileURLToPath(new URL('../plain-watch.ts', import.meta.url)), JSON.stringify({ server: ctx.cluster.server, caFile: ctx.cluster.caFile, token: ctx.cluster.adminToken, path: syncPath(n), resourceVersion: rv })],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   try {
-    await host.call('watch', { kubeconfig: ctx.cluster.kubeconfigPath, namespace: SYNC_NAMESPACE, url: receiver.url, batch: 500 });
+    await host.call('watch', { kubeconfig: ctx.cluster.kubeconfigPath, namespace: syncNamespace(n), url: receiver.url, batch: 500 });
     await daemon.waitSynced(600_000);
     await waitUntil(() => receiver.items >= 2 * n, 'both pipelines to deliver the initial list', 600_000);
     await once(plain.stdout!, 'data');

@@ -44,7 +44,13 @@ export async function latency(ctx: Context): Promise<void> {
             () => newest.every((key) => receiver.arrivals.has(key) && watcher.arrivals.has(key)),
             'the newest write of every object to arrive',
             interval.lingerMs + 30_000,
-          );
+          ).catch((error: unknown) => {
+            // Reported with the figures rather than failing the scenario: which side lost writes is the finding.
+            const lostByDaemon = newest.filter((key) => !receiver.arrivals.has(key));
+            const lostByWatch = newest.filter((key) => !watcher.arrivals.has(key));
+            ctx.log(`latency @${rate}/s: ${String(error)}; missing at the receiver ${lostByDaemon.length} (${lostByDaemon.slice(0, 3).join(' ')}), at the plain watch ${lostByWatch.length}`);
+            ctx.detail('latency-missing', { interval: interval.label, rate, receiver: lostByDaemon, plainWatch: lostByWatch });
+          });
           const got = latencies(writes.acks, receiver.arrivals);
           const floor = latencies(writes.acks, watcher.arrivals);
           ctx.detail('latency', { interval: interval.label, rate, achievedRate: Math.round(writes.achievedRate), failedWrites: writes.failed, daemon: got, plainWatch: floor, load });
@@ -76,7 +82,7 @@ export async function latency(ctx: Context): Promise<void> {
       }
     }
   } finally {
-    await watcher.close();
+    ctx.detail('latency-plain-watch', { reconnects: await watcher.close() });
   }
 }
 

@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Context } from '../context.ts';
 import { Host } from '../host-handle.ts';
-import { SYNC_NAMESPACE, SYNC_PATH, ensurePopulation, listDownload } from '../population.ts';
+import { syncNamespace, syncPath, ensurePopulation, listDownload } from '../population.ts';
 import { Receiver } from '../receiver.ts';
 import { load1, processRss } from '../stats.ts';
 
@@ -25,12 +25,12 @@ export async function memory(ctx: Context): Promise<void> {
   const sizes = ctx.sizes.populations;
   for (const n of sizes) {
     await ensurePopulation(ctx, n);
-    const jsonBytes = (await listDownload(ctx, SYNC_PATH)).bytes / n;
+    const jsonBytes = (await listDownload(ctx, syncPath(n))).bytes / n;
     const receiver = await Receiver.start();
     const host = await Host.start();
     try {
       const load = load1();
-      await host.call('watch', { kubeconfig: ctx.cluster.kubeconfigPath, namespace: SYNC_NAMESPACE, url: receiver.url, batch: 500 });
+      await host.call('watch', { kubeconfig: ctx.cluster.kubeconfigPath, namespace: syncNamespace(n), url: receiver.url, batch: 500 });
       const m = await host.call<Memory>('memory');
       const heap = (m.now.heapUsed - m.baseline.heapUsed) / n;
       const rss = (m.now.rss - m.baseline.rss) / n;
@@ -81,7 +81,7 @@ export async function memory(ctx: Context): Promise<void> {
 async function relistPeak(ctx: Context, host: Host, steady: Memory, jsonBytes: number): Promise<void> {
   // Advance etcd's revision past the host's resourceVersion, then compact it away: after the restart the new
   // watch cache cannot serve that resourceVersion and the watch ends with 410 Gone, which makes the reflector relist.
-  await ctx.api.must('POST', `/api/v1/namespaces/${SYNC_NAMESPACE}/secrets`, { metadata: { generateName: 'bump-' }, stringData: { a: 'b' } });
+  await ctx.api.must('POST', '/api/v1/namespaces/default/secrets', { metadata: { generateName: 'bump-' }, stringData: { a: 'b' } });
   await ctx.cluster.compactEtcd();
   // VmHWM is reset by writing 5 to clear_refs, so the peak measured is the relist's, not the initial list's.
   writeFileSync(`/proc/${host.pid}/clear_refs`, '5');

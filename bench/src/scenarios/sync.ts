@@ -4,7 +4,7 @@
  */
 import type { Context } from '../context.ts';
 import { Daemon } from '../daemon.ts';
-import { SYNC_NAMESPACE, SYNC_PATH, bestDownload, ensurePopulation } from '../population.ts';
+import { syncNamespace, syncPath, bestDownload, ensurePopulation } from '../population.ts';
 import { Receiver } from '../receiver.ts';
 import { clock, load1, processRss, sleep, waitUntil } from '../stats.ts';
 
@@ -12,11 +12,11 @@ export async function sync(ctx: Context): Promise<void> {
   for (const n of ctx.sizes.populations) {
     await ensurePopulation(ctx, n);
     const load = load1();
-    const floor = await bestDownload(ctx, SYNC_PATH);
+    const floor = await bestDownload(ctx, syncPath(n));
     const receiver = await Receiver.start();
     // emitInterval 10ms: the default 1 s with batches of 500 would pace delivery at 500 objects/s, which
     // measures the setting, not the daemon.
-    const daemon = Daemon.start(ctx.cluster.kubeconfigPath, { namespace: SYNC_NAMESPACE, endpoints: [receiver.url], emitBatchMaxObjects: 500, emitInterval: '10ms' });
+    const daemon = Daemon.start(ctx.cluster.kubeconfigPath, { namespace: syncNamespace(n), endpoints: [receiver.url], emitBatchMaxObjects: 500, emitInterval: '10ms' });
     try {
       const syncedAt = await daemon.waitSynced(600_000);
       let peakRss = 0;
