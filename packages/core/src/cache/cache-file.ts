@@ -65,11 +65,20 @@ export async function writeCacheFile(
 export async function readCacheFile(path: string): Promise<CacheFileRead> {
   const entries: (readonly [string, EmitCacheEntry])[] = [];
   let header = true;
+  let lineNumber = 0;
   try {
     const reader = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
     for await (const line of reader) {
+      lineNumber++;
       if (line === '') continue;
-      const parsed: unknown = JSON.parse(line);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line);
+      } catch {
+        // Not the parser's message: it quotes the line, and entries hold object states (Secret data with
+        // includeSecretData), while this reason is logged.
+        return { status: 'corrupt', reason: `line ${String(lineNumber)} is not valid JSON` };
+      }
       if (header) {
         const h = parsed as Record<string, unknown>;
         if (h['format'] !== FORMAT || h['version'] !== VERSION) {

@@ -41,7 +41,13 @@ function toLine(key: string, e: EmitCacheEntry): string {
 }
 
 function fromLine(text: string): [string, EmitCacheEntry] | undefined {
-  const v = JSON.parse(text) as unknown;
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    // Never rethrow the parser's message: it quotes the line (object states, Secret data with includeSecretData).
+    return undefined;
+  }
   if (!Array.isArray(v) || v.length !== 10 || typeof v[8] !== 'number' || !v.every((x, i) => i === 8 || typeof x === 'string')) return undefined;
   const [key, fingerprint, resource, uid, namespace, name, assetId, uniqueId, deliveredAt, state] = v as Line;
   return [key, { fingerprint, resource, uid, namespace, name, assetId, uniqueId, deliveredAt, state }];

@@ -105,6 +105,15 @@ describe('emit cache persistence', () => {
     expect(logger.lines.some((l) => l.level === 'warn' && /unreadable/.test(l.msg ?? ''))).toBe(true);
   });
 
+  it('never quotes a corrupt line in the reason it logs (the file holds object states, Secret data included when asked for)', async () => {
+    const path = cacheFilePath(dir, 'x');
+    await writeFile(path, '{"format":"watch-proxy-emit-cache","version":1}\n["k","f","secrets","u","ns","n","","",1,{"data":{"password":hunter2-secret}}]\n');
+    const read = await readCacheFile(path);
+    expect(read).toMatchObject({ status: 'corrupt' });
+    expect(JSON.stringify(read)).not.toContain('hunter2');
+    expect(read.status === 'corrupt' ? read.reason : '').toMatch(/line 2/);
+  });
+
   it('starts empty without a warning when there is no file yet', async () => {
     const logger = recordingLogger();
     expect(await persister(new EmitCache({ ttlMs: 0, now: () => 0 }), logger).load()).toBe(false);

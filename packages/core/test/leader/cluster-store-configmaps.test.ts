@@ -70,6 +70,21 @@ describe('ConfigMapCacheStore', () => {
     expect(api.calls).toEqual([]);
   });
 
+  it('never quotes a malformed shard line in its error (entries hold object states, Secret data included when asked for)', async () => {
+    const api = new FakeApi();
+    const store = new ConfigMapCacheStore({ client: api, namespace: 'wp', shards: 1 });
+    await store.save('sink', [entry('a')], () => true);
+    const [path] = api.objects.keys();
+    const text = '["configmaps|ns/a","f","secrets","u","ns","a","","",1,{"data":{"password":hunter2-secret}}]';
+    const gz = (await import('node:zlib')).gzipSync(Buffer.from(text, 'utf8')).toString('base64');
+    const stored = api.objects.get(path as string);
+    if (stored === undefined) throw new Error('no shard');
+    stored.binaryData['entries.ndjson.gz'] = gz;
+    const error = await store.load('sink').then(() => undefined, (e: unknown) => e as Error);
+    expect(error?.message).toMatch(/malformed entry/);
+    expect(error?.message).not.toContain('hunter2');
+  });
+
   it('writes nothing once mayWrite reads false (a leader that stood down)', async () => {
     const api = new FakeApi();
     const store = new ConfigMapCacheStore({ client: api, namespace: 'wp', shards: 4 });
