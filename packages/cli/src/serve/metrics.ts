@@ -20,6 +20,8 @@ export interface ResourceSnapshot {
   readonly lastEventAt: number | undefined;
   /** Epoch ms of the last complete list; undefined when none yet. */
   readonly lastListAt: number | undefined;
+  /** Epoch ms of the last watch bookmark; undefined when none yet (or the source does not report them). */
+  readonly lastBookmarkAt?: number | undefined;
 }
 
 /** One endpoint (sink) at scrape time. `LaneStats` from `@watch-proxy/core` has this shape. */
@@ -229,6 +231,13 @@ export function createMetrics(options: MetricsOptions): WatchProxyMetrics {
     registers,
     collect: refresh,
   });
+  const sinceBookmark = new Gauge({
+    name: 'watch_proxy_seconds_since_last_bookmark',
+    help: 'Seconds since the apiserver last sent a bookmark on a resource\'s watch (about every minute while the stream is healthy); absent until the first.',
+    labelNames: ['resource'] as const,
+    registers,
+    collect: refresh,
+  });
   const state = new Gauge({
     name: 'watch_proxy_watcher_state',
     help: 'Current state of a resource watcher: 1 for the state it is in (watching, syncing, backoff, degraded...).',
@@ -272,7 +281,7 @@ export function createMetrics(options: MetricsOptions): WatchProxyMetrics {
   }
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: options.registry });
 
-  const snapshotGauges = [queueDepth, inFlight, cacheSize, sinceEvent, state, synced, objects];
+  const snapshotGauges = [queueDepth, inFlight, cacheSize, sinceEvent, sinceBookmark, state, synced, objects];
   const receivedFeed = new CounterFeed(received);
   const restartFeed = new CounterFeed(restarts);
   const relistFeed = new CounterFeed(relists);
@@ -295,6 +304,7 @@ export function createMetrics(options: MetricsOptions): WatchProxyMetrics {
       relistFeed.set({ resource }, r.relists);
       const last = Math.max(r.lastEventAt ?? Number.NEGATIVE_INFINITY, r.lastListAt ?? Number.NEGATIVE_INFINITY);
       if (Number.isFinite(last)) sinceEvent.set({ resource }, Math.max(0, (at - last) / 1000));
+      if (r.lastBookmarkAt !== undefined) sinceBookmark.set({ resource }, Math.max(0, (at - r.lastBookmarkAt) / 1000));
     }
     if (snapshot.received !== undefined) receivedFeed.set({}, snapshot.received);
   }

@@ -58,7 +58,7 @@ describe('createMetrics', () => {
     const registry = new Registry();
     const metrics = createMetrics({ registry, version: '1.2.3', now: () => T0 + 90_000 });
     metrics.observe({
-      resources: [resource('services', { lastEventAt: T0 + 30_000, relists: 2, reconnects: 5, objects: 7 })],
+      resources: [resource('services', { lastEventAt: T0 + 30_000, lastBookmarkAt: T0 + 75_000, relists: 2, reconnects: 5, objects: 7 })],
       endpoints: { cmdb: { queued: 4, inFlight: 2, cached: 11 } },
       received: 9,
     });
@@ -86,6 +86,7 @@ describe('createMetrics', () => {
       ['watch_proxy_relists_total', 'counter', { resource: 'services' }, 2],
       ['watch_proxy_watch_errors_total', 'counter', { resource: 'secrets', kind: 'forbidden' }, 1],
       ['watch_proxy_seconds_since_last_event', 'gauge', { resource: 'services' }, 60],
+      ['watch_proxy_seconds_since_last_bookmark', 'gauge', { resource: 'services' }, 15],
       ['watch_proxy_watcher_state', 'gauge', { resource: 'services', state: 'watching' }, 1],
       ['watch_proxy_resource_synced', 'gauge', { resource: 'services' }, 1],
       ['watch_proxy_watched_objects', 'gauge', { resource: 'services' }, 7],
@@ -162,6 +163,8 @@ describe('createMetrics', () => {
     expect(f.get('watch_proxy_seconds_since_last_event')?.samples).toEqual([
       { name: 'watch_proxy_seconds_since_last_event', labels: { resource: 'nodes' }, value: 6 },
     ]);
+    // No bookmark seen yet on either resource: the series is absent rather than a misleading 0.
+    expect(f.get('watch_proxy_seconds_since_last_bookmark')?.samples ?? []).toEqual([]);
   });
 
   it('escapes label values that need it, so endpoint names with quotes or backslashes stay parseable', async () => {

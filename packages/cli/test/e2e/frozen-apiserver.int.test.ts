@@ -1,0 +1,62 @@
+// A frozen apiserver keeps its sockets open and answers nothing: no error ever reaches the daemon. Only the
+// watcher's idle watchdog (150 s of silence after bookmarks were seen) notices, so this file has its own
+// cluster and runs beside the others rather than holding up the shared daemon tests for minutes.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { startCluster, type TestCluster } from '@watch-proxy/test-cluster';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+
+import { DaemonRun, parsePrometheusText, waitFor } from './harness.js';
+
+let cluster: TestCluster;
+let dir: string;
+let daemon: DaemonRun | undefined;
+
+beforeAll(async () => {
+  cluster = await startCluster();
+  dir = mkdtempSync(join(tmpdir(), 'wp-frozen-'));
+});
+
+afterAll(async () => {
+  cluster?.thawApiserver();
+  await daemon?.kill();
+  await cluster?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+it('/live turns 503 while the apiserver is frozen past the bound, and 200 again after it thaws', async () => {
+  const config = join(dir, 'config.yaml');
+  // Metrics and probes on one port (0: any free one).
+  writeFileSync(
+    config,
+    'clusterName: frozen\nprometheusMetrics:\n  port: 0\nhttpLiveness:\n  port: 0\nresources:\n- name: namespaces\n',
+  );
+  daemon = new DaemonRun(['-c', config, '--kubeconfig', cluster.kubeconfigPath, '--liveness-stale-after', '2s']);
+  const port = (await daemon.waitForLog('serving metrics and probes'))['livenessPort'] as number;
+  await daemon.waitForLog('initial sync done');
+  const get = async (path: string): Promise<[number, string]> => {
+    const res = await fetch(`http://127.0.0.1:${String(port)}${path}`);
+    return [res.status, await res.text()];
+  };
+  expect(await get('/live')).toEqual([200, 'OK\n']);
+
+  // The idle watchdog is armed only once the server has shown it sends bookmarks (about one a minute), so a
+  // quiet but healthy stream is never taken for a silent one. Freeze only after the first bookmark.
+  const bookmarkSeen = async (): Promise<boolean> =>
+    parsePrometheusText((await get('/metrics'))[1]).has('watch_proxy_seconds_since_last_bookmark{resource="namespaces"}');
+  await waitFor(bookmarkSeen, 'the first watch bookmark', 150_000, 1000);
+
+  cluster.freezeApiserver();
+  try {
+    // 150 s idle watchdog, then reconnects that hang until the connect watchdog, then the 2 s bound.
+    await waitFor(async () => (await get('/live'))[0] === 503, '/live to fail while the apiserver is frozen', 240_000, 1000);
+    expect((await get('/live'))[1]).toMatch(/^Service Unavailable: no open watch for too long: namespaces/);
+  } finally {
+    cluster.thawApiserver();
+  }
+  await waitFor(async () => (await get('/live'))[0] === 200, '/live to pass again after the apiserver thaws', 120_000, 500);
+  daemon.signal('SIGTERM');
+  expect(await daemon.exited).toBe(0);
+}, 600_000);
