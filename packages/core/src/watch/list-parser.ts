@@ -96,7 +96,7 @@ export class ListParser {
       throw new SyntaxError('list response ended before its JSON was complete');
     }
     const text = Buffer.concat(this.#envelope).toString('utf8');
-    const parsed: unknown = JSON.parse(text);
+    const parsed = parseQuietly(text, 'list response is not valid JSON');
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       throw new SyntaxError('list response is not a JSON object');
     }
@@ -106,7 +106,7 @@ export class ListParser {
   #emitItem(): void {
     const bytes = this.#item.length === 1 ? this.#item[0]! : Buffer.concat(this.#item);
     this.#item = [];
-    const value: unknown = JSON.parse(bytes.toString('utf8'));
+    const value = parseQuietly(bytes.toString('utf8'), 'list item is not valid JSON');
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw new SyntaxError('list item is not a JSON object');
     }
@@ -118,5 +118,17 @@ export class ListParser {
   #precededByItemsKey(chunk: Buffer, segmentStart: number, i: number): boolean {
     const before = Buffer.concat([...this.#envelope, chunk.subarray(segmentStart, i)]).toString('utf8');
     return /"items"\s*:\s*$/.test(before);
+  }
+}
+
+/**
+ * `JSON.parse` that throws `SyntaxError(message)` instead of the parser's own message, which quotes the text:
+ * list items can be Secrets, and these errors end up in logs.
+ */
+function parseQuietly(text: string, message: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new SyntaxError(message);
   }
 }

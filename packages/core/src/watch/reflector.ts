@@ -550,8 +550,9 @@ export class Reflector {
     let event: { type?: string; object?: KubeObject };
     try {
       event = JSON.parse(line) as typeof event;
-    } catch (err) {
-      throw new WatchError('protocol', `malformed watch event: ${(err as Error).message}`, { cause: err });
+    } catch {
+      // Not the parser's message (nor as cause): it quotes the line, which can hold Secret data, and is logged.
+      throw new WatchError('protocol', 'malformed watch event: not valid JSON');
     }
     const obj = event.object;
     if (typeof obj !== 'object' || obj === null) throw new WatchError('protocol', `watch event without object: ${event.type ?? '?'}`);

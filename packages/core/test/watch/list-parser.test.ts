@@ -47,6 +47,20 @@ describe('ListParser', () => {
     expect(() => parser.end()).toThrow(SyntaxError);
   });
 
+  it('never quotes a malformed item in its error (a Secret list item holds Secret data, and the error is logged)', () => {
+    const parser = new ListParser(() => {});
+    const error = (() => {
+      try {
+        parser.write(Buffer.from('{"items":[{"kind":"Secret","data":{"password":hunter2-secret}}],"metadata":{}}'));
+        return undefined;
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(error).toBeInstanceOf(SyntaxError);
+    expect(error?.message).not.toContain('hunter2');
+  });
+
   it('never joins the whole body: each item is parsed as soon as it is complete', () => {
     const seen: string[] = [];
     const parser = new ListParser((item) => seen.push((item['metadata'] as { name: string }).name));

@@ -162,6 +162,25 @@ describe('createResourceWatcher against a fake apiserver', () => {
     expect(w.health().relists).toBe(0);
   });
 
+  it('never quotes a malformed watch line in its error (a Secret watch carries Secret data, and the error is logged)', async () => {
+    server.put('a', 'before');
+    let served = false;
+    server.fault((_req, res, url) => {
+      if (url.searchParams.get('watch') !== '1' || served) return false;
+      served = true;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"type":"ADDED","object":{"metadata":{"name":"s"},"data":{"password":hunter2-secret}}}\n');
+      res.end();
+      return true;
+    });
+    const w = start();
+    await w.start();
+    await waitFor(() => w.health().lastError !== undefined, 'the malformed line reported');
+    expect(w.health().lastError?.message).toMatch(/malformed watch event/);
+    expect(w.health().lastError?.message).not.toContain('hunter2');
+    expect(JSON.stringify(w.health().lastError)).not.toContain('hunter2');
+  });
+
   it('aborts a watch that hangs before its headers (connect watchdog) and resumes', async () => {
     server.fault((_req, _res, url) => url.searchParams.get('watch') === '1'); // never answers
     const w = start({ connectTimeoutMs: 100 });
