@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -15,6 +15,11 @@ function docs(file: string): Doc[] {
   const text = readFileSync(new URL(`../../../../examples/${file}`, import.meta.url), 'utf8');
   return parseAllDocuments(text).map((d) => d.toJS() as Doc);
 }
+
+/** Every manifest file directly under examples/ (a YAML file with a `kind:`). */
+const manifestFiles = readdirSync(new URL('../../../../examples/', import.meta.url))
+  .filter((name) => /\.ya?ml$/.test(name))
+  .filter((name) => /^kind:/m.test(readFileSync(new URL(`../../../../examples/${name}`, import.meta.url), 'utf8')));
 
 function only(file: string, kind: string): Doc {
   const found = docs(file).filter((d) => d['kind'] === kind);
@@ -97,10 +102,15 @@ describe('examples/', () => {
     for (const s of services) expect(at(s, 'spec', 'ports', 0, 'port')).toBe(80);
   });
 
-  it('every namespaced object is in the watch-proxy namespace', () => {
-    for (const file of ['rbac.yaml', 'config.yaml', 'secrets.yaml', 'deployment.yaml', 'echo.yaml']) {
+  it('namespace.yaml defines the watch-proxy namespace', () => {
+    expect(at(only('namespace.yaml', 'Namespace'), 'metadata', 'name')).toBe('watch-proxy');
+  });
+
+  it('every namespaced object of every manifest is in the watch-proxy namespace', () => {
+    expect(manifestFiles).toEqual(expect.arrayContaining(['namespace.yaml', 'rbac.yaml', 'config.yaml', 'secrets.yaml', 'deployment.yaml', 'echo.yaml']));
+    for (const file of manifestFiles) {
       for (const d of docs(file)) {
-        if (['ClusterRole', 'ClusterRoleBinding'].includes(d['kind'] as string)) continue;
+        if (['Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(d['kind'] as string)) continue;
         expect(at(d, 'metadata', 'namespace'), `${file} ${String(d['kind'])}`).toBe('watch-proxy');
       }
     }
