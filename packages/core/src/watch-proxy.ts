@@ -313,8 +313,10 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
   }
 
   async #drain(timeoutMs: number): Promise<boolean> {
-    const all = Promise.all(this.#slots.map((slot) => slot.lane.flush())).then(() => true);
-    if (timeoutMs === Infinity) return all;
+    if (timeoutMs === Infinity) return Promise.all(this.#slots.map((slot) => slot.lane.flush())).then(() => true);
+    // Aborted when the deadline wins, so the lanes stop flushing (skipping emitIntervalMs) once nobody waits.
+    const giveUp = new AbortController();
+    const all = Promise.all(this.#slots.map((slot) => slot.lane.flush(giveUp.signal))).then(() => true);
     let timer: NodeJS.Timeout | undefined;
     const stopEarly = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(false), timeoutMs);
@@ -325,6 +327,7 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
       return await Promise.race([all, stopEarly]);
     } finally {
       clearTimeout(timer);
+      giveUp.abort();
     }
   }
 

@@ -6,6 +6,7 @@ import { InvalidArgumentError, SinkStartError, type WatchProxyError } from '../s
 import { delivered, retryable } from '../src/sink/sink.js';
 import { FakeSource } from '../src/testing/fake-source.js';
 import { MemorySink } from '../src/testing/memory-sink.js';
+import type { Sink } from '../src/sink/sink.js';
 import type { KubeObject } from '../src/types.js';
 import type { WatchProxyOptions } from '../src/options.js';
 import { WatchProxy } from '../src/watch-proxy.js';
@@ -237,6 +238,38 @@ describe('WatchProxy pipeline', () => {
     await flushed;
     expect(seen(sink)).toEqual(expected([...live.values()]));
     expect(sink.attempts).toBeGreaterThan(sink.batches.length);
+    await p.shutdown();
+  });
+});
+
+describe('WatchProxy flush', () => {
+  it('a flush that timed out stops skipping emitIntervalMs: at most one batch per interval again', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const calls: number[] = [];
+    let release: (() => void) | undefined;
+    const sink: Sink = {
+      name: 'slow',
+      async send() {
+        calls.push(Date.now());
+        if (calls.length === 2) await new Promise<void>((resolve) => (release = resolve));
+        return delivered();
+      },
+    };
+    const source = new FakeSource();
+    const p = proxy({ sinks: [sink], attemptTimeoutMs: 60_000 }, source);
+    await p.start();
+    source.add('configmaps', cm('a')); // an idle lane sends at once
+    await vi.advanceTimersByTimeAsync(10);
+    source.add('configmaps', cm('b')); // would wait for the interval; the flush sends it now, and it hangs
+    const flushed = p.flush({ timeoutMs: 100 });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(await flushed).toBe(false);
+    source.add('configmaps', cm('c'));
+    release?.();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls).toEqual([0, 10]); // c waits for the interval (last batch at 10), as without the flush
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(calls).toEqual([0, 10, 1010]);
     await p.shutdown();
   });
 });

@@ -191,16 +191,27 @@ export class SinkLane {
     return sent;
   }
 
-  /** Resolves once nothing is queued or in flight. Batches go back to back meanwhile (no interval wait). */
-  flush(): Promise<void> {
-    if (this.#isIdle()) return Promise.resolve();
+  /**
+   * Resolves once nothing is queued or in flight. Batches go back to back meanwhile (no interval wait).
+   * `signal` gives up waiting (it resolves then too): batches respect the interval again instead of skipping it
+   * until the lane happens to be idle.
+   */
+  flush(signal?: AbortSignal): Promise<void> {
+    if (this.#isIdle() || signal?.aborted === true) return Promise.resolve();
     this.#flushing++;
     this.#kick();
     return new Promise<void>((resolve) => {
-      this.#idleWaiters.push(() => {
+      const done = (): void => {
+        signal?.removeEventListener('abort', giveUp);
         this.#flushing--;
         resolve();
-      });
+      };
+      const giveUp = (): void => {
+        this.#idleWaiters = this.#idleWaiters.filter((waiter) => waiter !== done);
+        done();
+      };
+      signal?.addEventListener('abort', giveUp, { once: true });
+      this.#idleWaiters.push(done);
     });
   }
 
