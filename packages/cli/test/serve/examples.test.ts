@@ -1,8 +1,11 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 
+import { knownKeysAt } from '../../src/config/json-schema.js';
 import { formatDiagnostic, parseConfig } from '../../src/config/load-config.js';
 
 // The examples/ manifests must agree with each other: the probes and ports with the config, the env vars with
@@ -43,7 +46,65 @@ function loaded() {
   return result;
 }
 
+// examples/config-full.yaml sets every key. It names env vars (the Secrets' ones and documented placeholders)
+// and files (placeholders too), which loading checks: the test supplies them.
+const fullText = at(only('config-full.yaml', 'ConfigMap'), 'data', 'config.yaml') as string;
+const FULL_PLACEHOLDER_VARS = ['INVENTORY_API_KEY', 'INVENTORY_SIGNING_SECRET', 'VRO_TOKEN'];
+
+function loadedFull() {
+  // The files it names are absolute placeholder paths: point them at real files for the load.
+  const dir = mkdtempSync(join(tmpdir(), 'config-full-'));
+  try {
+    let text = fullText;
+    const raw = parseAllDocuments(fullText)[0]?.toJS() as { remoteEndpoints: Doc[] };
+    const files = raw.remoteEndpoints.flatMap((e) => [e['bearerTokenFile'], ...Object.values((e['tls'] as Doc | undefined) ?? {})]);
+    files.filter((f): f is string => typeof f === 'string').forEach((file, i) => {
+      const local = join(dir, String(i));
+      writeFileSync(local, 'x');
+      text = text.replaceAll(file, local);
+    });
+    const result = parseConfig(text, 'examples/config-full.yaml', { env: { ...env, ...Object.fromEntries(FULL_PLACEHOLDER_VARS.map((v) => [v, 'x'])) }, strict: true });
+    if (!result.ok) throw new Error(result.errors.map(formatDiagnostic).join('\n'));
+    return { result, raw: parseAllDocuments(fullText)[0]?.toJS() as Doc };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('examples/', () => {
+  it('config-full.yaml loads in strict mode without warnings, given the Deployment env and its documented placeholders', () => {
+    expect(loadedFull().result.warnings.map(formatDiagnostic)).toEqual([]);
+    // The placeholders are named in the file's header comment.
+    const comment = readFileSync(new URL('../../../../examples/config-full.yaml', import.meta.url), 'utf8').split('\nkind:')[0] ?? '';
+    for (const name of [...envNames, ...FULL_PLACEHOLDER_VARS]) expect(comment, name).toContain(name);
+  });
+
+  it('config-full.yaml sets every key of the schema (region, which always warns, in a comment)', () => {
+    const { raw } = loadedFull();
+    const keysIn = (values: unknown[]): Set<string> => new Set(values.flatMap((v) => Object.keys((v as Doc | undefined) ?? {})));
+    const endpoints = raw['remoteEndpoints'] as Doc[];
+    const missing = (path: (string | number)[], present: Set<string>): string[] =>
+      knownKeysAt(path).filter((key) => !present.has(key)).map((key) => [...path, key].join('.'));
+    expect(knownKeysAt([]).length).toBeGreaterThan(10);
+    expect([
+      ...missing([], keysIn([raw])),
+      ...missing(['leaderElection'], keysIn([raw['leaderElection']])),
+      ...missing(['prometheusMetrics'], keysIn([raw['prometheusMetrics']])),
+      ...missing(['httpLiveness'], keysIn([raw['httpLiveness']])),
+      ...missing(['remoteEndpoints', 0], keysIn(endpoints)),
+      ...missing(['remoteEndpoints', 0, 'tls'], keysIn(endpoints.map((e) => e['tls']))),
+      ...missing(['resources', 0], keysIn(raw['resources'] as Doc[])),
+    ]).toEqual(['remoteEndpoints.0.region']);
+    expect(fullText).toMatch(/^\s*# .*\n\s*# .*region: /m);
+  });
+
+  it('config-full.yaml watches what config.yaml watches, with the same ports, paths and stateDir', () => {
+    const full = loadedFull().result.config;
+    const config = loaded().config;
+    expect(full.resources.map((r) => r.name)).toEqual(expect.arrayContaining(config.resources.map((r) => r.name)));
+    expect([full.prometheusMetrics, full.httpLiveness, full.stateDir]).toEqual([config.prometheusMetrics, config.httpLiveness, config.stateDir]);
+  });
+
   it('config.yaml holds a config that loads in strict mode without warnings, given the Deployment env', () => {
     expect(loaded().warnings.map(formatDiagnostic)).toEqual([]);
   });
