@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Context } from '../context.ts';
 import { REV_ANNOTATION, pod, replicaSet } from '../generators.ts';
 import { Host } from '../host-handle.ts';
-import { openWatch } from '../plain-watch.ts';
+import { openWatch, type OpenWatch } from '../plain-watch.ts';
 import { Receiver } from '../receiver.ts';
 import { load1, waitUntil } from '../stats.ts';
 
@@ -30,12 +30,28 @@ async function recordLines(ctx: Context): Promise<{ lines: string[]; marker: str
   const marker = `"${REV_ANNOTATION}":"rec-${Date.now()}"`;
   const lines: string[] = [];
   const names: { path: string; name: string }[] = [];
-  const watches = [];
+  const watches: OpenWatch[] = [];
   for (const path of [PODS, REPLICA_SETS]) {
     const list = JSON.parse((await ctx.api.must('GET', path)).body) as { metadata: { resourceVersion: string }; items: { metadata: { name: string } }[] };
     for (const item of list.items) names.push({ path, name: item.metadata.name });
-    const target = { server: ctx.cluster.server, caFile: ctx.cluster.caFile, token: ctx.cluster.adminToken, path, resourceVersion: list.metadata.resourceVersion };
-    watches.push(openWatch(target, (line) => line.startsWith('{"type":"MODIFIED"') && line.includes(marker) && lines.push(line)));
+    let resourceVersion = list.metadata.resourceVersion;
+    // The apiserver ends a watch that falls behind (this thread is also busy sending the patches); resume
+    // from the last resourceVersion seen, as any client would, so no line is lost.
+    const open = (): OpenWatch =>
+      openWatch(
+        { server: ctx.cluster.server, caFile: ctx.cluster.caFile, token: ctx.cluster.adminToken, path, resourceVersion },
+        (line) => {
+          resourceVersion = (JSON.parse(line) as { object: { metadata: { resourceVersion: string } } }).object.metadata.resourceVersion;
+          if (line.startsWith('{"type":"MODIFIED"') && line.includes(marker)) lines.push(line);
+        },
+        () => {
+          const index = watches.indexOf(watch);
+          watch = open();
+          watches[index] = watch;
+        },
+      );
+    let watch = open();
+    watches.push(watch);
   }
   try {
     await Promise.all(watches.map((w) => w.ready));
@@ -49,7 +65,9 @@ async function recordLines(ctx: Context): Promise<{ lines: string[]; marker: str
         }
       }),
     );
-    await waitUntil(() => lines.length >= names.length, 'the recorded watch lines', 60_000);
+    await waitUntil(() => lines.length >= names.length, `the recorded watch lines (${names.length})`, 60_000).catch((error: unknown) => {
+      throw new Error(`${String(error)}: got ${lines.length}`);
+    });
   } finally {
     for (const w of watches) w.close();
   }
