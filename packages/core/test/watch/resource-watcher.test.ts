@@ -185,9 +185,9 @@ describe('createResourceWatcher against a fake apiserver', () => {
     server.fault((_req, _res, url) => url.searchParams.get('watch') === '1'); // never answers
     const w = start({ connectTimeoutMs: 100 });
     await w.start();
-    await waitFor(() => server.openWatches === 1, 'a second watch');
+    // The server counts the watch as open before the client has its headers: wait for the client's side too.
+    await waitFor(() => server.openWatches === 1 && w.health().state === 'watching', 'a second watch, established');
     expect(w.health().scopes[0]!.watchdogAborts.connect).toBe(1);
-    expect(w.health().state).toBe('watching');
     server.put('a', 'after');
     await waitFor(() => events.length === 1, 'the event');
   });
