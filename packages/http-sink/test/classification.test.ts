@@ -1,29 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WatchProxyError, silentLogger } from '@watch-proxy/core';
 import type { SendOutcome } from '@watch-proxy/core';
 import { createHttpSink } from '../src/index.js';
-import type { HttpSink, HttpSinkOptions } from '../src/index.js';
 import { ok, startReceiver } from './helpers/receiver.js';
-import type { Handler, Receiver } from './helpers/receiver.js';
+import type { Handler } from './helpers/receiver.js';
+import { useSinkFixture } from './helpers/sink-fixture.js';
 import { batch, change, context, sendWithRetries } from './helpers/sink-harness.js';
 
-let receiver: Receiver;
-const sinks: HttpSink[] = [];
-
-beforeEach(async () => {
-  receiver = await startReceiver();
-});
-
-afterEach(async () => {
-  for (const sink of sinks.splice(0)) await sink.close?.(context() as never);
-  await receiver.close();
-});
-
-function sinkFor(options: Partial<HttpSinkOptions> = {}): HttpSink {
-  const sink = createHttpSink({ url: receiver.url, env: {}, ...options });
-  sinks.push(sink);
-  return sink;
-}
+const fx = useSinkFixture();
+const sinkFor = fx.sinkFor;
 
 function status(code: number, body = '', headers: Record<string, string> = {}): Handler {
   return (_request, res) => {
@@ -41,7 +26,7 @@ function errorOf(outcome: SendOutcome): WatchProxyError {
 describe('status classification', () => {
   it('retries a 503 with Retry-After: 2 and delivers once, about 2 s later, with the same idempotency key', async () => {
     let calls = 0;
-    receiver.handle((request, res) => {
+    fx.receiver.handle((request, res) => {
       calls++;
       if (calls === 1) res.writeHead(503, { 'Retry-After': '2' }).end('busy');
       else ok(request, res, undefined as never);
@@ -50,16 +35,16 @@ describe('status classification', () => {
     const { outcome, attempts } = await sendWithRetries(sink, batch([change(1)], 'b-503'));
     expect(outcome).toEqual({ status: 'delivered' });
     expect(attempts[0]).toMatchObject({ status: 'retryable', retryAfterMs: 2000 });
-    expect(receiver.requests).toHaveLength(2);
-    const gap = receiver.requests[1]!.at - receiver.requests[0]!.at;
+    expect(fx.receiver.requests).toHaveLength(2);
+    const gap = fx.receiver.requests[1]!.at - fx.receiver.requests[0]!.at;
     expect(gap).toBeGreaterThanOrEqual(1990);
     expect(gap).toBeLessThan(3500);
-    expect(receiver.requests.map((r) => r.headers['idempotency-key'])).toEqual(['b-503', 'b-503']);
-    expect(receiver.requests[1]!.body.equals(receiver.requests[0]!.body)).toBe(true);
+    expect(fx.receiver.requests.map((r) => r.headers['idempotency-key'])).toEqual(['b-503', 'b-503']);
+    expect(fx.receiver.requests[1]!.body.equals(fx.receiver.requests[0]!.body)).toBe(true);
   });
 
   it.each([408, 429, 500, 502, 504])('treats %i as retryable', async (code) => {
-    receiver.handle(status(code, 'try later'));
+    fx.receiver.handle(status(code, 'try later'));
     const outcome = await sinkFor().send(batch([change(1)]), context());
     expect(outcome.status).toBe('retryable');
     expect(errorOf(outcome).message).toContain(String(code));
@@ -67,7 +52,7 @@ describe('status classification', () => {
 
   it('reads Retry-After as an HTTP date', async () => {
     const at = new Date(Date.now() + 30_000).toUTCString();
-    receiver.handle(status(429, '', { 'Retry-After': at }));
+    fx.receiver.handle(status(429, '', { 'Retry-After': at }));
     const outcome = await sinkFor().send(batch([change(1)]), context());
     expect(outcome.status).toBe('retryable');
     const afterMs = (outcome as { retryAfterMs?: number }).retryAfterMs ?? -1;
@@ -76,11 +61,11 @@ describe('status classification', () => {
   });
 
   it('rejects a 400 with its status and body, and a retry loop does not resend it', async () => {
-    receiver.handle(status(400, 'field spec.x is invalid'));
+    fx.receiver.handle(status(400, 'field spec.x is invalid'));
     const { outcome, attempts } = await sendWithRetries(sinkFor(), batch([change(1)]));
     expect(outcome.status).toBe('rejected');
     expect(attempts).toHaveLength(1);
-    expect(receiver.requests).toHaveLength(1);
+    expect(fx.receiver.requests).toHaveLength(1);
     const error = errorOf(outcome);
     expect(error.code).toBe('WP_ERR_SINK_REJECTED');
     expect(error.message).toContain('400');
@@ -88,30 +73,30 @@ describe('status classification', () => {
   });
 
   it.each([201, 202, 204])('counts %i as delivered by default, and rejects it with successStatusCodes [200]', async (code) => {
-    receiver.handle(status(code));
+    fx.receiver.handle(status(code));
     expect(await sinkFor().send(batch([change(1)]), context())).toEqual({ status: 'delivered' });
     const strict = await sinkFor({ successStatusCodes: [200] }).send(batch([change(1)]), context());
     expect(strict.status).toBe('rejected');
     expect(errorOf(strict).message).toContain('successStatusCodes');
-    receiver.handle(status(200));
+    fx.receiver.handle(status(200));
     expect(await sinkFor({ successStatusCodes: [200] }).send(batch([change(1)]), context())).toEqual({ status: 'delivered' });
   });
 
   it('does not follow redirects', async () => {
-    receiver.handle(status(302, '', { Location: '/elsewhere' }));
+    fx.receiver.handle(status(302, '', { Location: '/elsewhere' }));
     const outcome = await sinkFor().send(batch([change(1)]), context());
     expect(outcome.status).toBe('rejected');
     expect(errorOf(outcome).message).toContain('redirects are not followed');
-    expect(receiver.requests).toHaveLength(1);
+    expect(fx.receiver.requests).toHaveLength(1);
   });
 
   it('keeps only the first KiB of a large error body and caps what it reads of any body', async () => {
-    receiver.handle(status(400, 'e'.repeat(5 * 1024 * 1024)));
+    fx.receiver.handle(status(400, 'e'.repeat(5 * 1024 * 1024)));
     const rejectedOutcome = await sinkFor().send(batch([change(1)]), context());
     const message = errorOf(rejectedOutcome).message;
     expect(message).toContain('e'.repeat(1024));
     expect(message).not.toContain('e'.repeat(1025));
-    receiver.handle(status(200, 'x'.repeat(5 * 1024 * 1024)));
+    fx.receiver.handle(status(200, 'x'.repeat(5 * 1024 * 1024)));
     expect(await sinkFor().send(batch([change(1)]), context())).toEqual({ status: 'delivered' });
   });
 });
@@ -119,7 +104,7 @@ describe('status classification', () => {
 describe('network failures', () => {
   it('aborts at timeoutMs when the server never answers, and the retry is delivered', async () => {
     let calls = 0;
-    receiver.handle((request, res) => {
+    fx.receiver.handle((request, res) => {
       calls++;
       if (calls > 1) ok(request, res, undefined as never);
       // First request: accept and never answer.
@@ -137,7 +122,7 @@ describe('network failures', () => {
   });
 
   it('treats a reset connection as retryable', async () => {
-    receiver.handle((_request, _res, req) => {
+    fx.receiver.handle((_request, _res, req) => {
       req.socket.destroy();
     });
     const outcome = await sinkFor().send(batch([change(1)]), context());
@@ -147,9 +132,9 @@ describe('network failures', () => {
   });
 
   it('treats a refused connection as retryable', async () => {
-    const url = receiver.url;
-    await receiver.close();
-    receiver = await startReceiver();
+    const url = fx.receiver.url;
+    await fx.receiver.close();
+    fx.receiver = await startReceiver();
     const outcome = await createHttpSink({ url, env: {} }).send(batch([change(1)]), context());
     expect(outcome.status).toBe('retryable');
     expect(errorOf(outcome).message).toContain('ECONNREFUSED');
@@ -161,25 +146,25 @@ describe('network failures', () => {
     const lifecycle = { signal: new AbortController().signal, logger };
     await expect(sinkFor().start?.(lifecycle)).resolves.toBeUndefined();
     expect(warnings).toEqual([]);
-    const url = receiver.url;
-    await receiver.close();
-    receiver = await startReceiver();
+    const url = fx.receiver.url;
+    await fx.receiver.close();
+    fx.receiver = await startReceiver();
     await expect(createHttpSink({ url, env: {} }).start?.(lifecycle)).resolves.toBeUndefined();
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('ECONNREFUSED');
     await expect(createHttpSink({ url, env: {}, startupCheck: 'none' }).start?.(lifecycle)).resolves.toBeUndefined();
     expect(warnings).toHaveLength(1);
-    expect(receiver.requests).toHaveLength(0);
+    expect(fx.receiver.requests).toHaveLength(0);
   });
 
   it('stops at once when core aborts the attempt', async () => {
-    receiver.handle(() => {});
+    fx.receiver.handle(() => {});
     const controller = new AbortController();
     const sink = sinkFor({ timeoutMs: 60_000 });
     const pending = sink.send(batch([change(1)]), context(1, controller.signal));
     // Abort only once the request reached the server, so the abort has a live request to cancel.
     const deadline = Date.now() + 5000;
-    while (receiver.requests.length === 0 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+    while (fx.receiver.requests.length === 0 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
     const started = performance.now();
     controller.abort();
     const outcome = await pending;
@@ -189,11 +174,11 @@ describe('network failures', () => {
   });
 
   it('never puts credentials in error messages', async () => {
-    receiver.handle(status(401, 'denied'));
+    fx.receiver.handle(status(401, 'denied'));
     const sink = sinkFor({ usernameVar: 'U', passwordVar: 'P', env: { U: 'alice', P: 'hunter2' } });
     const outcome = await sink.send(batch([change(1)]), context());
     const error = errorOf(outcome);
     expect(error.message).not.toMatch(/alice|hunter2|YWxpY2U/);
-    expect(receiver.requests[0]?.headers.authorization).toBe(`Basic ${Buffer.from('alice:hunter2').toString('base64')}`);
+    expect(fx.receiver.requests[0]?.headers.authorization).toBe(`Basic ${Buffer.from('alice:hunter2').toString('base64')}`);
   });
 });

@@ -3,32 +3,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WatchProxyError, buildMeta, encodeWatchProxyPayload } from '@watch-proxy/core';
 import { createHttpSink, verifySignature } from '../src/index.js';
-import type { HttpSink, HttpSinkOptions } from '../src/index.js';
 import { goldenNames, loadGolden } from '../../core/test/payload/golden.js';
-import { startReceiver } from './helpers/receiver.js';
-import type { Receiver } from './helpers/receiver.js';
+import { useSinkFixture } from './helpers/sink-fixture.js';
 import { batch, change, context } from './helpers/sink-harness.js';
 
-let receiver: Receiver;
-const sinks: HttpSink[] = [];
-
-beforeEach(async () => {
-  receiver = await startReceiver();
-});
-
-afterEach(async () => {
-  for (const sink of sinks.splice(0)) await sink.close?.(context() as never);
-  await receiver.close();
-});
-
-function sinkFor(options: Partial<HttpSinkOptions> = {}): HttpSink {
-  const sink = createHttpSink({ url: receiver.url, env: {}, ...options });
-  sinks.push(sink);
-  return sink;
-}
+const fx = useSinkFixture();
+const sinkFor = fx.sinkFor;
 
 function errorOf(fn: () => unknown): WatchProxyError {
   try {
@@ -47,7 +30,7 @@ describe('the original payload', () => {
     const sink = sinkFor({ metadata: golden.meta });
     const outcome = await sink.send(batch(golden.items), context());
     expect(outcome).toEqual({ status: 'delivered' });
-    const [request] = receiver.requests;
+    const [request] = fx.receiver.requests;
     expect(request?.method).toBe('POST');
     expect(request?.url).toBe('/watch-proxy');
     expect(request?.headers['content-type']).toBe('application/json');
@@ -60,7 +43,7 @@ describe('the original payload', () => {
     const golden = loadGolden('service');
     const sink = sinkFor({ clusterName: 'dev-cluster', metadata: { region: 'east', platform: 'baremetal' } });
     await sink.send(batch(golden.items), context());
-    expect(receiver.requests[0]?.body.equals(golden.body)).toBe(true);
+    expect(fx.receiver.requests[0]?.body.equals(golden.body)).toBe(true);
   });
 
   it('sends the exact basic auth header, one trailing newline stripped from each variable', async () => {
@@ -68,18 +51,18 @@ describe('the original payload', () => {
     await sink.send(batch([change(1)]), context());
     // Only one newline goes: the password keeps its second one, as Go's strings.TrimSuffix did.
     const expected = `Basic ${Buffer.from('admin:p@ss:word\n').toString('base64')}`;
-    expect(receiver.requests[0]?.headers.authorization).toBe(expected);
+    expect(fx.receiver.requests[0]?.headers.authorization).toBe(expected);
     expect(expected).toBe('Basic YWRtaW46cEBzczp3b3JkCg==');
   });
 
   it('sends no auth when the username variable is empty, even with a password', async () => {
     const sink = sinkFor({ usernameVar: 'WP_USER', passwordVar: 'WP_PASS', env: { WP_USER: '\n', WP_PASS: 'secret' } });
     await sink.send(batch([change(1)]), context());
-    expect(receiver.requests[0]?.headers.authorization).toBeUndefined();
+    expect(fx.receiver.requests[0]?.headers.authorization).toBeUndefined();
   });
 
   it('fails at creation when a named variable is missing, naming the variable and not leaking values', () => {
-    const error = errorOf(() => createHttpSink({ url: receiver.url, usernameVar: 'WP_USER', passwordVar: 'WP_PASS', env: { WP_USER: 'topsecret-user' } }));
+    const error = errorOf(() => createHttpSink({ url: fx.receiver.url, usernameVar: 'WP_USER', passwordVar: 'WP_PASS', env: { WP_USER: 'topsecret-user' } }));
     expect(error.code).toBe('WP_ERR_CONFIG_INVALID');
     expect(error.message).toContain('WP_PASS');
     expect(error.message).not.toContain('topsecret-user');
@@ -89,7 +72,7 @@ describe('the original payload', () => {
     const sink = sinkFor();
     await sink.send(batch([change(1)], 'b-42'), context(1));
     await sink.send(batch([change(1)], 'b-42'), context(2));
-    expect(receiver.requests.map((r) => r.headers['idempotency-key'])).toEqual(['b-42', 'b-42']);
+    expect(fx.receiver.requests.map((r) => r.headers['idempotency-key'])).toEqual(['b-42', 'b-42']);
   });
 });
 
@@ -102,7 +85,7 @@ describe('headers and auth beyond the original', () => {
       env: { API_KEY: 'k-123', TOKEN: 't-456\n' },
     });
     await sink.send(batch([change(1)], 'b-1'), context());
-    const headers = receiver.requests[0]?.headers;
+    const headers = fx.receiver.requests[0]?.headers;
     expect(headers?.['x-tenant']).toBe('blue');
     expect(headers?.['x-api-key']).toBe('k-123');
     expect(headers?.authorization).toBe('Bearer t-456');
@@ -118,38 +101,38 @@ describe('headers and auth beyond the original', () => {
       await sink.send(batch([change(1)]), context());
       writeFileSync(file, 'second-longer\n');
       await sink.send(batch([change(1)]), context());
-      expect(receiver.requests.map((r) => r.headers.authorization)).toEqual(['Bearer first', 'Bearer second-longer']);
+      expect(fx.receiver.requests.map((r) => r.headers.authorization)).toEqual(['Bearer first', 'Bearer second-longer']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
   it('refuses headers the sink owns and two sources of Authorization', () => {
-    expect(errorOf(() => createHttpSink({ url: receiver.url, headers: { 'Content-Type': 'text/plain' } })).message).toContain('Content-Type');
+    expect(errorOf(() => createHttpSink({ url: fx.receiver.url, headers: { 'Content-Type': 'text/plain' } })).message).toContain('Content-Type');
     expect(
-      errorOf(() => createHttpSink({ url: receiver.url, usernameVar: 'U', bearerTokenVar: 'T', env: { U: 'u', T: 't' } })).message,
+      errorOf(() => createHttpSink({ url: fx.receiver.url, usernameVar: 'U', bearerTokenVar: 'T', env: { U: 'u', T: 't' } })).message,
     ).toContain('only one of');
   });
 
   it('refuses header values that could not be sent, without showing them', () => {
-    const error = errorOf(() => createHttpSink({ url: receiver.url, bearerTokenVar: 'T', env: { T: 'abc\ndef' } }));
+    const error = errorOf(() => createHttpSink({ url: fx.receiver.url, bearerTokenVar: 'T', env: { T: 'abc\ndef' } }));
     expect(error.message).toContain('Authorization');
     expect(error.message).not.toContain('abc');
-    expect(errorOf(() => createHttpSink({ url: receiver.url, headers: { 'idempotency-key': 'x' } })).message).toContain('idempotency');
+    expect(errorOf(() => createHttpSink({ url: fx.receiver.url, headers: { 'idempotency-key': 'x' } })).message).toContain('idempotency');
   });
 
   it('gzips the body when asked', async () => {
     const golden = loadGolden('namespace');
     const sink = sinkFor({ compression: 'gzip', metadata: golden.meta });
     await sink.send(batch(golden.items), context());
-    const request = receiver.requests[0];
+    const request = fx.receiver.requests[0];
     expect(request?.headers['content-encoding']).toBe('gzip');
     expect(gunzipSync(request?.body ?? Buffer.alloc(0)).equals(golden.body)).toBe(true);
   });
 });
 
 describe('signing', () => {
-  // The receiver side, written from docs/payload.md only.
+  // The fx.receiver side, written from docs/payload.md only.
   function verify(secret: string, headers: Record<string, string | string[] | undefined>, body: Buffer, nowSeconds: number): boolean {
     const key = String(headers['idempotency-key']);
     const timestamp = String(headers['x-watch-proxy-timestamp']);
@@ -162,7 +145,7 @@ describe('signing', () => {
   it('signs with a timestamped HMAC-SHA256 that the documented recipe verifies', async () => {
     const sink = sinkFor({ signingSecretVar: 'SIGNING', env: { SIGNING: 's3cret\n' } });
     await sink.send(batch([change(1), change(2, 'delete')], 'b-7'), context());
-    const request = receiver.requests[0]!;
+    const request = fx.receiver.requests[0]!;
     const now = Math.floor(Date.now() / 1000);
     expect(verify('s3cret', request.headers, request.body, now)).toBe(true);
     // A wrong secret, a tampered body, a swapped key and a replay outside the window all fail.
@@ -175,7 +158,7 @@ describe('signing', () => {
   it('offers verifySignature for Node receivers, agreeing with the recipe', async () => {
     const sink = sinkFor({ signingSecretVar: 'SIGNING', env: { SIGNING: 'k2' } });
     await sink.send(batch([change(1)], 'b-9'), context());
-    const request = receiver.requests[0]!;
+    const request = fx.receiver.requests[0]!;
     const signed = {
       secret: 'k2',
       body: request.body,
@@ -194,7 +177,7 @@ describe('signing', () => {
   it('signs the uncompressed body when gzip is on', async () => {
     const sink = sinkFor({ signingSecretVar: 'SIGNING', compression: 'gzip', env: { SIGNING: 'k' } });
     await sink.send(batch([change(1)]), context());
-    const request = receiver.requests[0]!;
+    const request = fx.receiver.requests[0]!;
     expect(verify('k', request.headers, gunzipSync(request.body), Math.floor(Date.now() / 1000))).toBe(true);
   });
 });
@@ -205,7 +188,7 @@ describe('formats and endpoint types', () => {
     const items = [change(1), { ...change(2, 'delete'), namespace: '', name: 'node-2' }];
     await sink.send(batch(items), context());
     await sink.send(batch(items), context());
-    const [first, second] = receiver.requests;
+    const [first, second] = fx.receiver.requests;
     expect(first?.headers['content-type']).toBe('application/cloudevents-batch+json');
     const events = JSON.parse(first!.body.toString('utf8')) as Record<string, unknown>[];
     expect(events).toHaveLength(2);
@@ -229,7 +212,7 @@ describe('formats and endpoint types', () => {
     const golden = loadGolden('mixed');
     const sink = sinkFor({ type: 'vro', metadata: golden.meta });
     await sink.send(batch(golden.items), context());
-    const body = receiver.requests[0]!.body.toString('utf8');
+    const body = fx.receiver.requests[0]!.body.toString('utf8');
     expect(body.startsWith('{"parameters":[{"value":{"string":{"value":"{\\"data\\":[')).toBe(true);
     expect(body.endsWith('}"}},"type":"string","name":"input"}]}')).toBe(true);
     const parsed = JSON.parse(body) as { parameters: [{ value: { string: { value: string } } }] };
@@ -252,7 +235,7 @@ describe('formats and endpoint types', () => {
       logger,
     });
     expect(await sink.send(batch([change(1)]), context())).toEqual({ status: 'delivered' });
-    expect(receiver.requests[0]?.headers.authorization).toBeUndefined();
+    expect(fx.receiver.requests[0]?.headers.authorization).toBeUndefined();
     expect(warnings.join('\n')).toContain('no effect on the http: url');
   });
 
@@ -265,8 +248,8 @@ describe('formats and endpoint types', () => {
   it('refuses bad options with the option named', () => {
     expect(errorOf(() => createHttpSink({ url: 'ftp://x' })).message).toContain('url');
     expect(errorOf(() => createHttpSink({ url: 'http://u:p@127.0.0.1/' })).message).not.toContain(':p@');
-    expect(errorOf(() => createHttpSink({ url: receiver.url, successStatusCodes: [] })).message).toContain('successStatusCodes');
-    expect(errorOf(() => createHttpSink({ url: receiver.url, timeoutMs: 0 })).message).toContain('timeoutMs');
-    expect(errorOf(() => createHttpSink({ url: receiver.url, type: 'vro', format: 'cloudevents' })).message).toContain('vro');
+    expect(errorOf(() => createHttpSink({ url: fx.receiver.url, successStatusCodes: [] })).message).toContain('successStatusCodes');
+    expect(errorOf(() => createHttpSink({ url: fx.receiver.url, timeoutMs: 0 })).message).toContain('timeoutMs');
+    expect(errorOf(() => createHttpSink({ url: fx.receiver.url, type: 'vro', format: 'cloudevents' })).message).toContain('vro');
   });
 });
