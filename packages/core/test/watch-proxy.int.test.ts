@@ -1,9 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { startCluster, type TestCluster } from '@watch-proxy/test-cluster';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminKubeConfig, uniqueId } from './watch/cluster-helpers.js';
 import { MemorySink } from '../src/testing/memory-sink.js';
 import type { Change, KubeObject } from '../src/types.js';
 import { WatchProxy } from '../src/watch-proxy.js';
@@ -14,15 +15,14 @@ let kubeConfig: KubeConfig;
 
 beforeAll(async () => {
   cluster = await startCluster();
-  kubeConfig = new KubeConfig();
-  kubeConfig.loadFromFile(cluster.kubeconfigPath);
+  kubeConfig = adminKubeConfig(cluster);
 });
 
 afterAll(async () => {
   await cluster?.stop();
 });
 
-const suffix = (): string => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+const suffix = uniqueId;
 
 const must = (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> =>
   cluster.requestOk(method, path, body);

@@ -2,6 +2,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { startCluster, type TestCluster } from '@watch-proxy/test-cluster';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminKubeConfig, uniqueId } from '../watch/cluster-helpers.js';
 import { ConfigMapCacheStore } from '../../src/cache/cluster-store-configmaps.js';
 import { KubeJsonClient, KubeRequestError, type KubeJsonRequest } from '../../src/leader/kube-json-client.js';
 import { LeaseElector } from '../../src/leader/lease-elector.js';
@@ -17,15 +18,14 @@ let kubeConfig: KubeConfig;
 
 beforeAll(async () => {
   cluster = await startCluster();
-  kubeConfig = new KubeConfig();
-  kubeConfig.loadFromFile(cluster.kubeconfigPath);
+  kubeConfig = adminKubeConfig(cluster);
 });
 
 afterAll(async () => {
   await cluster?.stop();
 });
 
-const suffix = (): string => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+const suffix = uniqueId;
 
 const must = (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> =>
   cluster.requestOk(method, path, body);
