@@ -34,7 +34,20 @@ export interface SinkLaneOptions {
    * delivered the object without recording it in the shared cache yet), ms. Default: 60 000.
    */
   readonly handoverWindowMs?: number | undefined;
+  /**
+   * While still active but `mayDeliver` reads false (a gate closed on the clock before its transition), how often
+   * to look at it again with work queued, ms. Default: `GATE_RECHECK_MS`.
+   */
+  readonly gateRecheckMs?: number | undefined;
 }
+
+/**
+ * How often an active lane with work queued looks at a gate that reads closed again, ms. A gate can reopen without
+ * a transition (a `LeaseElector` whose renewal succeeded just after its deadline passed), and nothing else would
+ * wake the lane then. Half the elector's default retry period: a held-back batch waits about one renewal at most,
+ * and a lane whose gate stays closed wakes once a second until the gate's transition makes it a standby.
+ */
+export const GATE_RECHECK_MS = 1000;
 
 /** How a lane reports what happened; the WatchProxy turns these into events, stats and `onError`. */
 export interface LaneHooks {
@@ -343,9 +356,12 @@ export class SinkLane {
   async #run(): Promise<void> {
     while (!this.#closed) {
       if (this.#queue.size === 0 || !this.#mayDeliver()) {
-        // Held back by the gate: woken by setActive (the gate's transition), never by polling.
         if (this.#isIdle()) this.#settleIdle();
-        await this.#pause(undefined);
+        // Nothing queued, or standby: an offer or setActive (the gate's transition) wakes the lane. Work queued
+        // behind a gate that reads closed while we are still active: the gate may reopen without any transition
+        // (a late renewal), so look again after a while instead of waiting for an offer that may never come.
+        const stalled = this.#queue.size > 0 && this.#active;
+        await this.#pause(stalled ? (this.#o.gateRecheckMs ?? GATE_RECHECK_MS) : undefined);
         continue;
       }
       const wait = this.#lastBatchAt + this.#o.emitIntervalMs - this.#o.now();
@@ -372,14 +388,14 @@ export class SinkLane {
           return;
         }
         if (!this.#mayDeliver()) {
-          this.#holdBack(batch.items);
+          this.#holdBack(batch.items, attempt > 0);
           return;
         }
         attempt++;
         const outcome = await this.#attempt(batch, attempt);
         if (outcome === undefined) {
           if (this.#closed) this.#drop(batch.items, 'shutdown');
-          else this.#holdBack(batch.items);
+          else this.#holdBack(batch.items, true);
           return;
         }
         if (outcome.status === 'delivered') {
@@ -424,19 +440,20 @@ export class SinkLane {
 
   /**
    * A batch the gate stopped: standby remembers its deletes (its adds and updates come back with the replay on
-   * activation); still active (the gate closed on the clock before its transition ran) puts it back in order.
+   * activation); still active (the gate closed on the clock before its transition ran) puts it back in order,
+   * ahead of what was queued for the same objects since. Once `attempted`, a send may have landed although no
+   * answer came, so its adds go back as updates: as an add, a later delete of the object would cancel out against
+   * it ("never got it") and the receiver would keep the object forever.
    */
-  #holdBack(items: readonly Change[]): void {
+  #holdBack(items: readonly Change[], attempted: boolean): void {
     if (!this.#active) {
       for (const change of items) if (change.event === 'delete') this.#remember(change);
       return;
     }
     const newer = new Map<string, readonly Change[]>();
     for (const change of items) if (!newer.has(change.key)) newer.set(change.key, this.#queue.remove(change.key));
-    for (const change of [...items, ...[...newer.values()].flat()]) {
-      const vanished = this.#queue.offer(change);
-      if (vanished.length > 0) this.#drop(vanished, 'coalesced');
-    }
+    for (const change of items) this.#enqueue(attempted && change.event === 'add' ? Object.freeze({ ...change, event: 'update' }) : change);
+    for (const changes of newer.values()) for (const change of changes) this.#enqueue(change);
   }
 
   #ack(items: readonly Change[]): void {

@@ -242,10 +242,18 @@ export class LeaseElector implements DeliveryGate {
   /** The renewal that began at `began` succeeded: act until `began + renewDeadline`, and stand down then. */
   #extend(began: number): void {
     this.#validUntil = began + this.#renewMs;
+    this.#armDeadline();
+  }
+
+  /** Stands down at `#validUntil`: even while a renewal request hangs, lanes are paused on time, not when it gives up. */
+  #armDeadline(): void {
     clearTimeout(this.#deadlineTimer);
-    // Fires even while a renewal request hangs: lanes are paused on time, not when the request gives up.
     this.#deadlineTimer = setTimeout(() => {
-      if (this.#role === 'leader' && this.#now() >= this.#validUntil) this.#standDown('standby');
+      if (this.#role !== 'leader') return;
+      if (this.#now() >= this.#validUntil) this.#standDown('standby');
+      // Timers run on the event loop's cached clock and can fire a little before ours reaches the deadline. Doing
+      // nothing then would leave `open` reading false with no transition until the next renewal attempt.
+      else this.#armDeadline();
     }, Math.max(0, this.#validUntil - this.#now()));
     this.#deadlineTimer.unref();
   }

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EmitCache } from '../../src/cache/emit-cache.js';
-import { SinkLane, type LaneHooks, type SinkLaneOptions } from '../../src/deliver/sink-lane.js';
+import { GATE_RECHECK_MS, SinkLane, type LaneHooks, type SinkLaneOptions } from '../../src/deliver/sink-lane.js';
 import type { WatchProxyError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logger.js';
 import { delivered, partial, rejected, retryable } from '../../src/sink/sink.js';
@@ -304,6 +304,94 @@ describe('SinkLane retries', () => {
     expect(sink.calls).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(2); // grace ends, then the 0 ms backoff
     expect(sink.calls).toHaveLength(2);
+  });
+});
+
+describe('SinkLane behind a gate that closes on the clock (still active: its transition has not run yet)', () => {
+  it('a batch held back after an attempt puts its adds back as updates, so a later delete of the object is sent', async () => {
+    let open = true;
+    // The POST may have reached the receiver; the answer never came.
+    const sink = new ScriptedSink('no answer', ({ ctx }) => untilAborted(ctx.signal));
+    const { lane, rec } = makeLane(sink, { mayDeliver: () => open, attemptTimeoutMs: 1000, random: () => 0 });
+    lane.offer(change('add', 'a'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sink.calls).toHaveLength(1);
+    open = false; // the renewal is late: the gate reads closed, no transition yet
+    await vi.advanceTimersByTimeAsync(1001); // the attempt times out; its retry (0 ms backoff) finds the gate closed
+    expect(sink.calls).toHaveLength(1);
+    expect(lane.stats()).toMatchObject({ queued: 1, inFlight: 0 });
+    lane.offer(change('delete', 'a'));
+    sink.script = () => delivered();
+    open = true;
+    await lane.flush();
+    expect(sink.sent()).toEqual(['add:a@1', 'delete:a@1']);
+    expect(rec.drops).toEqual([]);
+  });
+
+  it('a batch held back before any attempt keeps its adds: the receiver never got them, so a delete cancels out', async () => {
+    let open = false;
+    const sink = new ScriptedSink();
+    const { lane, rec } = makeLane(sink, { mayDeliver: () => open });
+    lane.offer(change('add', 'a'));
+    lane.offer(change('add', 'b'));
+    await vi.advanceTimersByTimeAsync(0);
+    lane.offer(change('delete', 'a'));
+    open = true;
+    await lane.flush();
+    expect(sink.sent()).toEqual(['add:b@1']);
+    expect(rec.drops).toEqual([{ reason: 'coalesced', items: ['add:a@1', 'delete:a@1'] }]);
+  });
+
+  it('a held-back batch goes back before newer changes to the same objects, which coalesce with it', async () => {
+    let open = true;
+    let n = 0;
+    const sink = new ScriptedSink('flaky', () => (++n === 1 ? retryable(new Error('503')) : delivered()));
+    const { lane } = makeLane(sink, { mayDeliver: () => open, random: () => 1 });
+    lane.offer(change('add', 'a', 1));
+    lane.offer(change('add', 'b', 1));
+    await vi.advanceTimersByTimeAsync(0);
+    open = false;
+    lane.offer(change('update', 'b', 2));
+    lane.offer(change('add', 'c', 1));
+    await vi.advanceTimersByTimeAsync(500); // the backoff ends; the retry finds the gate closed
+    open = true;
+    await lane.flush();
+    expect(sink.calls.map((c) => brief(c.batch.items))).toEqual([
+      ['add:a@1', 'add:b@1'],
+      ['add:c@1', 'update:a@1', 'update:b@2'],
+    ]);
+  });
+
+  it('resumes by itself when the gate reopens without a transition, looking at it once per GATE_RECHECK_MS meanwhile', async () => {
+    let open = false;
+    let looks = 0;
+    const sink = new ScriptedSink();
+    const { lane } = makeLane(sink, {
+      mayDeliver: () => {
+        looks++;
+        return open;
+      },
+    });
+    lane.offer(change('add', 'a'));
+    await vi.advanceTimersByTimeAsync(10 * GATE_RECHECK_MS);
+    expect(sink.calls).toHaveLength(0);
+    expect(looks).toBeLessThanOrEqual(11);
+    open = true; // a late renewal succeeded: open again, and no listener is told
+    await vi.advanceTimersByTimeAsync(GATE_RECHECK_MS);
+    expect(sink.sent()).toEqual(['add:a@1']);
+  });
+
+  it('an idle lane does not look at a closed gate at all', async () => {
+    let looks = 0;
+    const sink = new ScriptedSink();
+    makeLane(sink, {
+      mayDeliver: () => {
+        looks++;
+        return false;
+      },
+    });
+    await vi.advanceTimersByTimeAsync(10 * GATE_RECHECK_MS);
+    expect(looks).toBe(0);
   });
 });
 

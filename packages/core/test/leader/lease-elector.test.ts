@@ -116,6 +116,31 @@ describe('LeaseElector', () => {
     await a.stop();
   });
 
+  it('a deadline timer that fires before the monotonic clock reaches the deadline looks again: the gate never reads closed for long without telling', async () => {
+    const lease = new MemoryLease();
+    const lock = lease.view();
+    const c = clock();
+    const a = elector(lock, 'a', c.now);
+    let toldAt: number | undefined;
+    a.onChange((open) => {
+      if (!open) toldAt = Date.now();
+    });
+    a.start();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(a.open).toBe(true);
+    lock.failing = true; // no renewal from here on
+    c.jump(-5); // our clock runs behind the timers' (the event loop's cached time), so the deadline timer fires early
+    let closedAt: number | undefined;
+    for (let t = 0; t < TIMING.renewDeadlineMs + TIMING.retryPeriodMs && toldAt === undefined; t++) {
+      await vi.advanceTimersByTimeAsync(1);
+      if (!a.open) closedAt ??= Date.now();
+    }
+    expect(closedAt).toBeDefined();
+    expect(toldAt).toBeDefined();
+    expect((toldAt ?? 0) - (closedAt ?? 0)).toBeLessThanOrEqual(1);
+    await a.stop();
+  });
+
   it('on stop, a holder stands down first and releases the lease so a standby takes over at its next retry', async () => {
     const lock = new MemoryLease();
     const a = elector(lock.view(), 'a');
