@@ -5,16 +5,15 @@
  * native JSON.stringify, escaping Go's extra characters afterwards only when a string has one, gives the same
  * bytes for ordinary objects. Compares clone + encodeCanonicalJson with sorted clone + JSON.stringify.
  *
- *   node bench/micro/canonical-json.ts OBJECTS.json   (a list, e.g. `kubectl get pods -o json`)
+ *   node bench/micro/canonical-json.ts [OBJECTS.json]   (a list, e.g. `kubectl get pods -o json`; default:
+ *                                                        600 generated Pods/ReplicaSets, see served-objects.ts)
  */
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { encodeCanonicalJson } from '../../packages/core/src/payload/canonical-json.ts';
+import { encodeCanonicalJson, encodeKeySortedJson } from '../../packages/core/src/payload/canonical-json.ts';
 import { cloneJson } from '../../packages/core/src/internal/clone-json.ts';
+import { servedObjects } from './served-objects.ts';
 
-const file = process.argv[2];
-if (file === undefined) throw new Error('usage: node bench/micro/canonical-json.ts OBJECTS.json');
-const objects = (JSON.parse(readFileSync(file, 'utf8')) as { items: unknown[] }).items;
+const objects: unknown[] = servedObjects(600, process.argv[2]);
 
 /** A copy with keys in sorted order (plain ASCII keys, as Kubernetes field names are; see the note below). */
 function cloneSorted(value: unknown): unknown {
@@ -25,13 +24,10 @@ function cloneSorted(value: unknown): unknown {
   return out;
 }
 
-// Go escapes these in strings; JSON.stringify does not. Integer-like keys ("0", "42") would be reordered by
-// V8's property order and need the slow path too, as would lone surrogates.
-const GO_EXTRA = /[<>&\u2028\u2029]/g;
-const GO_ESCAPES: Record<string, string> = { '<': '\\u003c', '>': '\\u003e', '&': '\\u0026', '\u2028': '\\u2028', '\u2029': '\\u2029' };
+// Integer-like keys ("0", "42") would be reordered by V8's property order: the delta engine's copy detects
+// them and takes encodeCanonicalJson instead (these objects have none).
 function nativeCanonical(value: unknown): string {
-  const text = JSON.stringify(cloneSorted(value));
-  return GO_EXTRA.test(text) ? text.replace(GO_EXTRA, (c) => GO_ESCAPES[c]!) : text;
+  return encodeKeySortedJson(cloneSorted(value));
 }
 
 let mismatches = 0;

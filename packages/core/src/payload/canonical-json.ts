@@ -168,3 +168,42 @@ function encodeValue(value: unknown): string | undefined {
 export function encodeCanonicalJson(value: unknown): string {
   return encodeValue(value) ?? 'null';
 }
+
+// Where JSON.stringify's text of key-sorted data differs from Go's: Go's extra escapes (`<` `>` `&` U+2028
+// U+2029, rewritten below), and what only the encoder above gets right: surrogates (a lone one becomes U+FFFD,
+// a non-BMP key sorts by code point) and the `\b` `\f` `\uXXXX` escapes (Go writes control characters as
+// `\u00XX`, and `\u` also stands for a lone surrogate). `\\b` (an escaped backslash before `b`) matches too: a
+// false positive only costs the slower encoder.
+const NOT_GO_TEXT = /[<>&\u2028\u2029\ud800-\udfff]|\\[bfu]/;
+const NEEDS_ENCODER = /[\ud800-\udfff]|\\[bfu]/;
+const GO_EXTRA = /[<>&\u2028\u2029]/g;
+const GO_EXTRA_ESCAPES: Readonly<Record<string, string>> = {
+  '<': '\\u003c',
+  '>': '\\u003e',
+  '&': '\\u0026',
+  '\u2028': '\\u2028',
+  '\u2029': '\\u2029',
+};
+
+function goExtraEscape(c: string): string {
+  return GO_EXTRA_ESCAPES[c]!;
+}
+
+/**
+ * The same bytes as {@link encodeCanonicalJson}, faster for data whose object keys are already in sorted
+ * order: the native `JSON.stringify` writes it, then Go's HTML escapes are applied only when the text has one
+ * of those characters, and the few texts JSON.stringify spells differently (surrogates, `\b` `\f` `\u00XX`)
+ * are encoded again by {@link encodeCanonicalJson}.
+ *
+ * The caller guarantees the order: every object's own keys inserted in UTF-16 code unit order, none of them
+ * integer-like (V8 enumerates `"0"`, `"42"` first whatever the insertion order), and only JSON data (no
+ * functions, `toJSON` methods or bigints). The delta engine's copy builds exactly that (see
+ * `delta/projection.ts`) and takes {@link encodeCanonicalJson} when it cannot.
+ */
+export function encodeKeySortedJson(value: unknown): string {
+  const text = JSON.stringify(value) as string | undefined;
+  if (text === undefined) return encodeCanonicalJson(value);
+  if (!NOT_GO_TEXT.test(text)) return text;
+  if (NEEDS_ENCODER.test(text)) return encodeCanonicalJson(value);
+  return text.replace(GO_EXTRA, goExtraEscape);
+}
