@@ -8,8 +8,8 @@ import type { KubeStatus, WatchdogKind } from './kube-api-error.js';
 import type { KubeTransport, Query } from './kube-transport.js';
 import { LineSplitter } from './line-splitter.js';
 import { planRecovery } from './recovery-plan.js';
-import { ListParser } from './list-parser.js';
 import type { ListEnvelope } from './list-parser.js';
+import { ListPageReader } from './list-page-reader.js';
 import type { ObjectStore } from './object-store.js';
 import { resourceVersionOf } from './object-store.js';
 import type { ResolvedResource, WatchEvent } from './watch-event.js';
@@ -437,9 +437,10 @@ export class Reflector {
     try {
       res = await this.#deps.transport.open(path, query, armed.controller.signal);
       clearTimeout(connect);
-      const parser = new ListParser((item) => items.push(item));
-      for await (const chunk of res as AsyncIterable<Buffer>) parser.write(chunk);
-      return parser.end();
+      // One JSON.parse per page (a page is bounded by limit); a body past the reader's bound streams instead.
+      const reader = new ListPageReader((item) => items.push(item));
+      for await (const chunk of res as AsyncIterable<Buffer>) reader.write(chunk);
+      return reader.end();
     } catch (err) {
       throw this.#abortReason(armed) ?? (err instanceof SyntaxError ? new WatchError('protocol', `list ${path}: ${err.message}`, { cause: err }) : err);
     } finally {
