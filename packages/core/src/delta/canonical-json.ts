@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { encodeCanonicalJson } from '../payload/canonical-json.js';
 
 // Memoized per object: the delta engine computes it for the fingerprint and the emit cache stores the very
@@ -24,5 +24,15 @@ export function canonicalJson(value: unknown): string {
 
 /** SHA-1 (as the original) of the canonical JSON, base64url: 27 characters. Not a security boundary. */
 export function fingerprintOf(value: unknown): string {
-  return createHash('sha1').update(canonicalJson(value)).digest('base64url');
+  return hash('sha1', canonicalJson(value), 'base64url');
+}
+
+/**
+ * For the delta engine, which builds its frozen objects so that a faster encoder gives their canonical text
+ * (see `delta/projection.ts`): memoizes `text` as `canonicalJson(object)` and returns the fingerprint of it.
+ * `text` must be exactly what `canonicalJson(object)` would return and `object` deep-frozen.
+ */
+export function fingerprintOfCanonical(object: object, text: string): string {
+  memo.set(object, text);
+  return hash('sha1', text, 'base64url');
 }

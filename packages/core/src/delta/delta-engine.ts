@@ -1,11 +1,11 @@
-import { cloneJson } from '../internal/clone-json.js';
-import { deepFreeze } from '../internal/deep-freeze.js';
+import { encodeCanonicalJson, encodeKeySortedJson } from '../payload/canonical-json.js';
 import type { Change, ChangeEvent, DropReason } from '../types.js';
 import type { ResolvedResource, WatchEvent } from '../watch/watch-event.js';
-import { fingerprintOf } from './canonical-json.js';
+import { fingerprintOfCanonical } from './canonical-json.js';
 import { objectKey } from './object-key.js';
-import { prune, type PrunePath } from './prune.js';
-import { redact, type RedactionOptions } from './redact.js';
+import { compileProjection, project, type Projection } from './projection.js';
+import type { PrunePath } from './prune.js';
+import type { RedactionOptions } from './redact.js';
 
 /** A resource's delta settings, already parsed (see `ResourceOptions` for the user-facing form). */
 export interface DeltaResourceSettings extends RedactionOptions {
@@ -57,6 +57,8 @@ function text(value: unknown): string {
 export class DeltaEngine {
   readonly #settings: DeltaEngineSettings;
   readonly #watchStartedAt = new Map<string, number>();
+  // Compiled per resource name, checked against the settings and kind it was compiled for.
+  readonly #projections = new Map<string, { settings: DeltaResourceSettings; secrets: boolean; projection: Projection }>();
 
   constructor(settings: DeltaEngineSettings) {
     this.#settings = settings;
@@ -88,20 +90,16 @@ export class DeltaEngine {
       return { kind: 'dropped', reason: 'add-delayed', key };
     }
 
-    const object = cloneJson(source) as Record<string, unknown>;
-    // Watch events carry kind/apiVersion and list items do not. The original never sent them (its typed
-    // decoder cleared TypeMeta), and keeping them would give one unchanged object two fingerprints, so a
-    // relist or restart would re-send what a watch had delivered.
-    delete object['kind'];
-    delete object['apiVersion'];
-    redact(object, resource.ref, settings);
-    for (const path of settings.prunePaths) prune(object, path);
+    // One copy does what the original did in steps: drop kind/apiVersion (watch events carry them and list
+    // items do not; the original never sent them, its typed decoder cleared TypeMeta, and keeping them would
+    // give one unchanged object two fingerprints, so a relist or restart would re-send what a watch had
+    // delivered), redact, prune, then set metadata.uniqueId (after pruning, as the original: it cannot be
+    // pruned away, only lost with all of metadata). The copy is deep-frozen with its keys sorted.
     const uid = text(metadata['uid']);
     const uniqueId = `${this.#settings.clusterName}-${uid}`;
-    // After pruning, as the original: uniqueId cannot be pruned away, only lost with all of metadata.
-    const prunedMetadata = record(object['metadata']);
-    if (prunedMetadata !== undefined) prunedMetadata['uniqueId'] = uniqueId;
-    deepFreeze(object);
+    const projected = project(source, this.#projection(resource, settings), uniqueId);
+    const object = projected.object;
+    const canonical = projected.keySorted ? encodeKeySortedJson(object) : encodeCanonicalJson(object);
 
     const change: Change = {
       key,
@@ -113,11 +111,20 @@ export class DeltaEngine {
       name,
       assetId: settings.assetId,
       uniqueId,
-      fingerprint: fingerprintOf(object),
+      fingerprint: fingerprintOfCanonical(object, canonical),
       observedAt: this.#settings.now(),
       ...(event.synthesized === undefined ? {} : { synthesized: event.synthesized }),
     };
     return { kind: 'change', change: Object.freeze(change) };
+  }
+
+  #projection(resource: ResolvedResource, settings: DeltaResourceSettings): Projection {
+    const secrets = resource.ref.group === '' && resource.ref.resource === 'secrets';
+    const cached = this.#projections.get(resource.name);
+    if (cached !== undefined && cached.settings === settings && cached.secrets === secrets) return cached.projection;
+    const projection = compileProjection(resource.ref, settings, settings.prunePaths);
+    this.#projections.set(resource.name, { settings, secrets, projection });
+    return projection;
   }
 
   #addDelayed(resource: string): boolean {

@@ -1,0 +1,199 @@
+// The delta engine's single pass over an object (issue 7): copying, dropping kind/apiVersion, redacting,
+// pruning, injecting metadata.uniqueId, sorting keys and freezing used to be six walks (clone, then in-place
+// edits, then deepFreeze, then the canonical encoder's own sort). Here one copy does all of it, so the
+// fingerprint's text can come from the native JSON.stringify (see encodeKeySortedJson).
+import type { ResourceRef } from '../types.js';
+import type { PrunePath } from './prune.js';
+import { LAST_APPLIED_ANNOTATION, REDACTED, type RedactionOptions } from './redact.js';
+
+/**
+ * What the copy does under one key (or with every element of an array), compiled once per resource from its
+ * redaction options and prune paths. Precedence where several apply: drop, then redact, then descend.
+ */
+interface Rule {
+  /** Leave the key out (a prune path ends here, managedFields, kind/apiVersion). */
+  drop: boolean;
+  /** Replace the value by {@link REDACTED} (the last-applied annotation). */
+  redact: boolean;
+  /** When the value is a map, replace each of its values by {@link REDACTED} (Secret data/stringData). */
+  redactValues: boolean;
+  /** When the value is a map, set its `uniqueId` key (metadata). */
+  injectUniqueId: boolean;
+  /** Rules of a map's keys. */
+  readonly keys: Map<string, Rule>;
+  /** The rule of every element when the value is an array (a `[*]` prune step). */
+  each: Rule | undefined;
+}
+
+/** The compiled form of a resource's projection settings; build with {@link compileProjection}. */
+export interface Projection {
+  readonly root: Rule;
+}
+
+/** The frozen copy and whether its key order is the canonical one (see {@link project}). */
+export interface Projected {
+  readonly object: Record<string, unknown>;
+  /**
+   * True when every map's keys were inserted in sorted order and V8 keeps that order (no integer-like key)
+   * and the data holds nothing but JSON values: `encodeKeySortedJson` may then serialize it.
+   */
+  readonly keySorted: boolean;
+}
+
+function rule(): Rule {
+  return { drop: false, redact: false, redactValues: false, injectUniqueId: false, keys: new Map(), each: undefined };
+}
+
+function child(parent: Rule, key: string): Rule {
+  let found = parent.keys.get(key);
+  if (found === undefined) {
+    found = rule();
+    parent.keys.set(key, found);
+  }
+  return found;
+}
+
+/**
+ * Compiles what the delta engine does to every object of one resource, in the order it always did it: drop
+ * `kind` and `apiVersion`, redact (see `redact`), prune every path (see `prune`), inject `metadata.uniqueId`.
+ * A later step cannot undo an earlier one's drop, and a prune path that runs into a redacted value is a no-op,
+ * which is what the rule precedence encodes.
+ */
+export function compileProjection(
+  ref: ResourceRef,
+  options: RedactionOptions,
+  prunePaths: readonly PrunePath[],
+): Projection {
+  const root = rule();
+  child(root, 'kind').drop = true;
+  child(root, 'apiVersion').drop = true;
+  const metadata = child(root, 'metadata');
+  metadata.injectUniqueId = true;
+  if (!options.includeManagedFields) child(metadata, 'managedFields').drop = true;
+  if (!options.includeSecretData) {
+    child(child(metadata, 'annotations'), LAST_APPLIED_ANNOTATION).redact = true;
+    if (ref.group === '' && ref.resource === 'secrets') {
+      child(root, 'data').redactValues = true;
+      child(root, 'stringData').redactValues = true;
+    }
+  }
+  for (const path of prunePaths) {
+    let at = root;
+    for (let i = 0; i < path.length; i++) {
+      const step = path[i]!;
+      if ('each' in step) {
+        at.each ??= rule();
+        at = at.each;
+      } else {
+        at = child(at, step.key);
+      }
+    }
+    at.drop = true;
+  }
+  return { root };
+}
+
+// State of the copy in progress (one at a time: the copy never yields).
+let keySorted = true;
+let uniqueIdValue = '';
+
+// V8 enumerates array-index keys ("0" .. "4294967294") first, whatever the insertion order.
+function isIndexKey(key: string): boolean {
+  const first = key.charCodeAt(0);
+  if (first < 0x30 || first > 0x39) return false;
+  return /^(?:0|[1-9][0-9]{0,9})$/.test(key) && Number(key) < 4294967295;
+}
+
+// Sorts in place by UTF-16 code unit (Array#sort's default order), noting integer-like keys. Insertion sort
+// for the usual handful of keys, as the canonical encoder does; large maps (labels, ConfigMap data) take sort().
+function sortKeys(keys: string[]): string[] {
+  const length = keys.length;
+  if (keySorted) {
+    for (let i = 0; i < length; i++) {
+      if (isIndexKey(keys[i]!)) {
+        keySorted = false;
+        break;
+      }
+    }
+  }
+  if (length > 24) return keys.sort();
+  for (let i = 1; i < length; i++) {
+    const key = keys[i]!;
+    let j = i - 1;
+    while (j >= 0 && keys[j]! > key) {
+      keys[j + 1] = keys[j]!;
+      j--;
+    }
+    keys[j + 1] = key;
+  }
+  return keys;
+}
+
+function copyScalar(value: unknown): unknown {
+  // JSON.stringify would call a function named toJSON, throws on bigint: leave those to the careful encoder.
+  if (typeof value === 'function' || typeof value === 'bigint' || typeof value === 'symbol') keySorted = false;
+  return value;
+}
+
+function copyPlain(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return copyScalar(value);
+  if (Array.isArray(value)) {
+    const length = value.length;
+    const out = new Array<unknown>(length);
+    for (let i = 0; i < length; i++) out[i] = copyPlain(value[i] as unknown);
+    return Object.freeze(out);
+  }
+  const source = value as Record<string, unknown>;
+  const keys = sortKeys(Object.keys(source));
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    // Assigning __proto__ would set the copy's prototype: the key was never part of the output (the old
+    // clone lost it the same way), and a frozen prototype would make later assignments throw.
+    if (key === '__proto__') continue;
+    out[key] = copyPlain(source[key]);
+  }
+  return Object.freeze(out);
+}
+
+function copyWithRule(value: unknown, at: Rule): unknown {
+  if (value === null || typeof value !== 'object') return copyScalar(value);
+  if (Array.isArray(value)) {
+    const each = at.each;
+    if (each === undefined) return copyPlain(value);
+    const length = value.length;
+    const out = new Array<unknown>(length);
+    for (let i = 0; i < length; i++) out[i] = copyWithRule(value[i] as unknown, each);
+    return Object.freeze(out);
+  }
+  const source = value as Record<string, unknown>;
+  const names = Object.keys(source);
+  if (at.injectUniqueId && !Object.hasOwn(source, 'uniqueId')) names.push('uniqueId');
+  const keys = sortKeys(names);
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    if (key === '__proto__') continue;
+    if (at.injectUniqueId && key === 'uniqueId') {
+      out[key] = uniqueIdValue;
+      continue;
+    }
+    const next = at.keys.get(key);
+    if (next?.drop === true) continue;
+    if (at.redactValues || next?.redact === true) out[key] = REDACTED;
+    else out[key] = next === undefined ? copyPlain(source[key]) : copyWithRule(source[key], next);
+  }
+  return Object.freeze(out);
+}
+
+/**
+ * Copies a watched object as the delta engine sends it: projected (see {@link compileProjection}),
+ * `metadata.uniqueId` set to `uniqueId` when `metadata` is a map that survived pruning, every map's keys in
+ * sorted order where V8 allows it, and deep-frozen. The source is not touched. Never throws for any shape.
+ */
+export function project(source: Readonly<Record<string, unknown>>, projection: Projection, uniqueId: string): Projected {
+  keySorted = true;
+  uniqueIdValue = uniqueId;
+  const object = copyWithRule(source, projection.root) as Record<string, unknown>;
+  return { object, keySorted };
+}
