@@ -105,7 +105,13 @@ export interface WatchProxyOptions {
   readonly ignoreNamespaces?: readonly string[] | undefined;
   /** For this long after a watch starts, `add` events are dropped (the original's `delayAddEventDuration`). Default: 0. */
   readonly delayAddEventMs?: number | undefined;
-  /** At most one batch per sink per interval; an idle sink sends at once. Default: 1000 ms. */
+  /**
+   * Set (ms, 0 included): at most one batch per sink per interval; a sink that started none for that long sends
+   * at once (0: batches back to back). Default (unset): adaptive. A change reaching an idle sink is sent at once;
+   * while batches are back to back, a full one (`emitBatchMaxObjects` or `emitBatchMaxBytes`) starts as soon as
+   * the previous one is done, a partial one `ADAPTIVE_LINGER_MS` (10 ms) after the previous one started. Latency
+   * stays in milliseconds under load, and throughput is bounded by the sink's round trip, not by an interval.
+   */
   readonly emitIntervalMs?: number | undefined;
   /** Most changes per batch. Default: 10 (the original's). A sink's `limits.maxItems` can lower it. */
   readonly emitBatchMaxObjects?: number | undefined;
@@ -159,7 +165,8 @@ export interface ResolvedOptions {
   readonly clusterName: string;
   readonly ignoreNamespaces: readonly string[];
   readonly delayAddEventMs: number;
-  readonly emitIntervalMs: number;
+  /** `'adaptive'` when `emitIntervalMs` was not given (see `ADAPTIVE_LINGER_MS`). */
+  readonly emitIntervalMs: number | 'adaptive';
   readonly emitBatchMaxObjects: number;
   readonly emitBatchMaxBytes: number;
   readonly emitCacheDurationMs: number;
@@ -291,7 +298,7 @@ export function resolveOptions(options: WatchProxyOptions): ResolvedOptions {
     clusterName: options.clusterName ?? '',
     ignoreNamespaces: strings(options.ignoreNamespaces, 'ignoreNamespaces'),
     delayAddEventMs: duration(options.delayAddEventMs, 'delayAddEventMs', 0),
-    emitIntervalMs: duration(options.emitIntervalMs, 'emitIntervalMs', 1000),
+    emitIntervalMs: options.emitIntervalMs === undefined ? ('adaptive' as const) : duration(options.emitIntervalMs, 'emitIntervalMs', 0),
     emitBatchMaxObjects: count(options.emitBatchMaxObjects, 'emitBatchMaxObjects', 10),
     emitBatchMaxBytes: count(options.emitBatchMaxBytes, 'emitBatchMaxBytes', 5 * 1024 * 1024),
     emitCacheDurationMs: duration(options.emitCacheDurationMs, 'emitCacheDurationMs', 0),

@@ -303,7 +303,7 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
   }
 
   /**
-   * Sends everything queued now, ignoring `emitIntervalMs`, and resolves `true` once all sinks are idle, or
+   * Sends everything queued now, ignoring `emitIntervalMs` (or the adaptive linger), and resolves `true` once all sinks are idle, or
    * `false` if `timeoutMs` passed first (a sink that is down keeps its changes queued). Rejects with
    * `ClosedError` after shutdown.
    */
@@ -314,7 +314,7 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
 
   async #drain(timeoutMs: number): Promise<boolean> {
     if (timeoutMs === Infinity) return Promise.all(this.#slots.map((slot) => slot.lane.flush())).then(() => true);
-    // Aborted when the deadline wins, so the lanes stop flushing (skipping emitIntervalMs) once nobody waits.
+    // Aborted when the deadline wins, so the lanes stop flushing (skipping the interval) once nobody waits.
     const giveUp = new AbortController();
     const all = Promise.all(this.#slots.map((slot) => slot.lane.flush(giveUp.signal))).then(() => true);
     let timer: NodeJS.Timeout | undefined;

@@ -322,7 +322,7 @@ export const configFileSchema = z
     version: z.literal(1).optional().meta({ description: 'Config format version. Optional; only 1 exists. New.' }),
     clusterName: text('Prefix of every uniqueId ("<clusterName>-<uid>") and, when non-empty, meta.cluster. Default "".').default(''),
     emitInterval: duration(
-      'Minimum time between two batches to one endpoint: seconds as a number (as in the original) or a Go duration. 0 means the default, 1 second. A change arriving at an idle endpoint is sent at once.',
+      'Minimum time between two batches to one endpoint, when set: seconds as a number (as in the original) or a Go duration; a change arriving at an endpoint that got no batch for that long is sent at once. 0 or absent (the default): adaptive batching: a change reaching an idle endpoint is sent at once; under load a batch that is not full starts 10 ms after the previous one started, a full one (emitBatchMaxObjects or emitBatchMaxBytes) as soon as the previous one is done. Changed: in the original, 0 or absent meant 1 second.',
       { default: 0, numberIsSeconds: true },
     ),
     emitBatchMaxObjects: wholeNumber()

@@ -2,8 +2,7 @@
 import type { ConfigFile } from './schema.js';
 import type { EndpointConfig, ListenerConfig, ResourceConfig, WatchProxyConfig } from './types.js';
 
-/** The original's defaults for keys whose 0 means "use the default". */
-const DEFAULT_EMIT_INTERVAL_MS = 1000;
+/** The original's default for `emitBatchMaxObjects`, whose 0 means "use the default". */
 const DEFAULT_EMIT_BATCH_MAX_OBJECTS = 10;
 
 /** The URL as a name: no credentials, query or fragment, which may be secret. */
@@ -68,7 +67,8 @@ export function toConfig(file: ConfigFile): WatchProxyConfig {
   );
   return {
     clusterName: file.clusterName,
-    emitIntervalMs: file.emitInterval === 0 ? DEFAULT_EMIT_INTERVAL_MS : file.emitInterval,
+    // 0 (also what an absent or empty key parses to) meant "the default" in the original: now the adaptive batching.
+    emitIntervalMs: file.emitInterval === 0 ? undefined : file.emitInterval,
     emitBatchMaxObjects: file.emitBatchMaxObjects === 0 ? DEFAULT_EMIT_BATCH_MAX_OBJECTS : file.emitBatchMaxObjects,
     emitBatchMaxBytes: file.emitBatchMaxBytes,
     emitCacheDurationMs: file.emitCacheDuration,

@@ -125,8 +125,12 @@ export interface LeaderElectionConfig {
 export interface WatchProxyConfig {
   /** Prefix of every `uniqueId` and `meta.cluster` when non-empty. Default `''`. */
   readonly clusterName: string;
-  /** At most one batch per endpoint per this many milliseconds. Default 1000 (`emitInterval: 1`). */
-  readonly emitIntervalMs: number;
+  /**
+   * At most one batch per endpoint per this many milliseconds. `undefined` (the key absent, empty or 0, the
+   * default): adaptive batching, see core's `emitIntervalMs` (an idle endpoint gets a change at once; under load a
+   * partial batch waits 10 ms after the previous one started, a full one none).
+   */
+  readonly emitIntervalMs: number | undefined;
   /** At most this many objects per batch. Default 10. */
   readonly emitBatchMaxObjects: number;
   /** Batches are cut before exceeding this many bytes of JSON (a larger single object goes alone). Default 5 MiB (core's default). */

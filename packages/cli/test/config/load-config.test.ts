@@ -103,7 +103,7 @@ describe('normalization', () => {
     const { config, warnings } = load('clusterName: c\n');
     expect(config).toEqual({
       clusterName: 'c',
-      emitIntervalMs: 1000,
+      emitIntervalMs: undefined,
       emitBatchMaxObjects: 10,
       emitBatchMaxBytes: 5_242_880,
       emitCacheDurationMs: 0,
@@ -132,6 +132,14 @@ describe('normalization', () => {
     ]);
     expect(config.remoteEndpoints[0]?.timeoutMs).toBe(1500);
     expect(load('emitInterval: 250ms\nresources: [{name: pods}]\n').config.emitIntervalMs).toBe(250);
+  });
+
+  it('maps emitInterval absent, empty or 0 to adaptive batching (undefined), and keeps a set interval as it is', () => {
+    for (const line of ['', 'emitInterval:\n', 'emitInterval: 0\n', 'emitInterval: 0s\n']) {
+      expect(load(`${line}resources: [{name: pods}]\n`).config).toHaveProperty('emitIntervalMs', undefined);
+    }
+    expect(load('emitInterval: 1\nresources: [{name: pods}]\n').config.emitIntervalMs).toBe(1000);
+    expect(load('emitInterval: 10ms\nresources: [{name: pods}]\n').config.emitIntervalMs).toBe(10);
   });
 
   it('treats `key:` with no value as absent, as yaml.v2 did', () => {
@@ -249,7 +257,7 @@ describe('warnings', () => {
       'config.yaml:5:3 resources.0.labelselector: warning: unknown key, ignored (did you mean "labelSelector"?)',
       'config.yaml:6:1 fooBar: warning: unknown key, ignored',
     ]);
-    expect(config.emitIntervalMs).toBe(1000);
+    expect(config.emitIntervalMs).toBeUndefined();
     expect(config.resources[0]?.filterEvents).toEqual([]);
   });
 

@@ -6,6 +6,12 @@ export function estimateBytes(change: Change): number {
   return canonicalJson(change.object).length + change.uniqueId.length + change.assetId.length + 64;
 }
 
+function sumBytes(changes: readonly Change[]): number {
+  let sum = 0;
+  for (const change of changes) sum += estimateBytes(change);
+  return sum;
+}
+
 function withEvent(change: Change, event: Change['event']): Change {
   return change.event === event ? change : Object.freeze({ ...change, event });
 }
@@ -29,10 +35,25 @@ function withEvent(change: Change, event: Change['event']): Change {
 export class CoalescingQueue {
   readonly #slots = new Map<string, Change[]>();
   #items = 0;
+  /** `estimateBytes` of every pending change, kept up to date so asking whether a batch is full costs nothing. */
+  #bytes = 0;
 
   /** Pending changes (not keys). */
   get size(): number {
     return this.#items;
+  }
+
+  /** Estimated wire bytes of every pending change (see `estimateBytes`). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /**
+   * Whether `take(maxItems, maxBytes)` would cut a full batch now: waiting for more changes could not make it
+   * bigger.
+   */
+  hasFullBatch(maxItems: number, maxBytes: number): boolean {
+    return this.#items >= maxItems || this.#bytes >= maxBytes;
   }
 
   /** The latest pending change for `key`. */
@@ -55,21 +76,26 @@ export class CoalescingQueue {
     if (slot === undefined) {
       this.#slots.set(change.key, [change]);
       this.#items++;
+      this.#bytes += estimateBytes(change);
       return [];
     }
     const last = slot[slot.length - 1] as Change;
     if (last.uid !== change.uid || (last.event === 'delete' && change.event !== 'delete')) {
       slot.push(change);
       this.#items++;
+      this.#bytes += estimateBytes(change);
       return [];
     }
+    this.#bytes -= estimateBytes(last);
     if (change.event === 'delete' && last.event === 'add') {
       slot.pop();
       this.#items--;
       if (slot.length === 0) this.#slots.delete(change.key);
       return [last, change];
     }
-    slot[slot.length - 1] = change.event === 'delete' ? change : withEvent(change, last.event);
+    const next = change.event === 'delete' ? change : withEvent(change, last.event);
+    slot[slot.length - 1] = next;
+    this.#bytes += estimateBytes(next);
     return [];
   }
 
@@ -78,6 +104,7 @@ export class CoalescingQueue {
     const slot = this.#slots.get(key) ?? [];
     this.#slots.delete(key);
     this.#items -= slot.length;
+    this.#bytes -= sumBytes(slot);
     return slot;
   }
 
@@ -89,18 +116,20 @@ export class CoalescingQueue {
     const items: Change[] = [];
     let bytes = 0;
     for (const [key, slot] of this.#slots) {
-      const slotBytes = slot.reduce((sum, c) => sum + estimateBytes(c), 0);
+      const slotBytes = sumBytes(slot);
       if (items.length > 0 && (items.length + slot.length > maxItems || bytes + slotBytes > maxBytes)) break;
       if (items.length === 0 && slot.length > maxItems) {
         // A chain longer than a batch: split it, still in order.
         items.push(...slot.splice(0, maxItems));
         this.#items -= items.length;
-        bytes = items.reduce((sum, c) => sum + estimateBytes(c), 0);
+        bytes = sumBytes(items);
+        this.#bytes -= bytes;
         break;
       }
       items.push(...slot);
       bytes += slotBytes;
       this.#items -= slot.length;
+      this.#bytes -= slotBytes;
       this.#slots.delete(key);
       if (items.length >= maxItems || bytes >= maxBytes) break;
     }
@@ -112,6 +141,7 @@ export class CoalescingQueue {
     const all = [...this.#slots.values()].flat();
     this.#slots.clear();
     this.#items = 0;
+    this.#bytes = 0;
     return all;
   }
 }

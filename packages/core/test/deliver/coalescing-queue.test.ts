@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CoalescingQueue } from '../../src/deliver/coalescing-queue.js';
+import { CoalescingQueue, estimateBytes } from '../../src/deliver/coalescing-queue.js';
 import type { ChangeEvent } from '../../src/types.js';
 import { brief, change } from './fixtures.js';
 
@@ -70,5 +70,40 @@ describe('CoalescingQueue merge rules', () => {
     queue.offer(change('add', 'b', 2, 'u2'));
     expect(brief(queue.take(2, Infinity).items)).toEqual(['update:a@1']);
     expect(queue.size).toBe(2);
+  });
+
+  it('keeps bytes equal to the estimate of what is pending through every merge, take and removal', () => {
+    const queue = new CoalescingQueue();
+    const pending = (): number => {
+      const all = queue.drain();
+      for (const c of all) queue.offer(c);
+      return all.reduce((sum, c) => sum + estimateBytes(c), 0);
+    };
+    queue.offer(change('add', 'a', 'x'));
+    queue.offer(change('update', 'a', 'x'.repeat(50))); // replaces, bigger
+    queue.offer(change('update', 'b', 1));
+    queue.offer(change('delete', 'b', 1)); // replaces
+    queue.offer(change('add', 'c', 1));
+    queue.offer(change('delete', 'c', 1)); // both vanish
+    queue.offer(change('delete', 'd', 1, 'u1'));
+    queue.offer(change('add', 'd', 2, 'u2')); // a chain of two
+    expect(queue.bytes).toBe(pending());
+    expect(queue.size).toBe(4);
+    expect(queue.hasFullBatch(5, Infinity)).toBe(false);
+    expect(queue.hasFullBatch(4, Infinity)).toBe(true);
+    expect(queue.hasFullBatch(100, queue.bytes)).toBe(true);
+    expect(queue.hasFullBatch(100, queue.bytes + 1)).toBe(false);
+    queue.remove('configmaps|ns/b');
+    expect(queue.bytes).toBe(pending());
+    queue.take(1, Infinity); // a
+    expect(queue.bytes).toBe(pending());
+    queue.take(1, Infinity); // splits d's chain
+    expect(queue.size).toBe(1);
+    expect(queue.bytes).toBe(pending());
+    queue.take(10, Infinity);
+    expect(queue.bytes).toBe(0);
+    queue.offer(change('add', 'e'));
+    queue.drain();
+    expect(queue.bytes).toBe(0);
   });
 });

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EmitCache } from '../../src/cache/emit-cache.js';
-import { GATE_RECHECK_MS, SinkLane, type LaneHooks, type SinkLaneOptions } from '../../src/deliver/sink-lane.js';
+import { ADAPTIVE_LINGER_MS, GATE_RECHECK_MS, SinkLane, type LaneHooks, type SinkLaneOptions } from '../../src/deliver/sink-lane.js';
 import type { WatchProxyError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logger.js';
 import { delivered, partial, rejected, retryable } from '../../src/sink/sink.js';
@@ -115,6 +115,123 @@ describe('SinkLane batching', () => {
     await vi.advanceTimersByTimeAsync(10_000);
     expect(sink.maxConcurrent).toBe(1);
     expect(sink.sent()).toEqual(['add:a@1', 'delete:a@2', 'add:a@3']);
+  });
+});
+
+describe('SinkLane batching without an emitInterval (adaptive)', () => {
+  const adaptive = { emitIntervalMs: 'adaptive' } as const;
+
+  it('sends a change to an idle sink at once, every time the sink has been idle for the linger', async () => {
+    const sink = new ScriptedSink();
+    const { lane } = makeLane(sink, adaptive);
+    lane.offer(change('add', 'a'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sink.calls.map((c) => c.at)).toEqual([0]);
+    await vi.advanceTimersByTimeAsync(ADAPTIVE_LINGER_MS);
+    lane.offer(change('add', 'b'));
+    await vi.advanceTimersByTimeAsync(0);
+    await vi.advanceTimersByTimeAsync(500);
+    lane.offer(change('add', 'c'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sink.calls.map((c) => [c.at, brief(c.batch.items)])).toEqual([
+      [0, ['add:a@1']],
+      [ADAPTIVE_LINGER_MS, ['add:b@1']],
+      [ADAPTIVE_LINGER_MS + 500, ['add:c@1']],
+    ]);
+  });
+
+  it('under a steady stream, starts a partial batch one linger after the previous one started', async () => {
+    // A 3 ms round trip: changes arrive while a batch is in flight, so batches follow each other.
+    const sink = new ScriptedSink('rtt', async () => {
+      await new Promise((r) => setTimeout(r, 3));
+      return delivered();
+    });
+    const { lane } = makeLane(sink, { ...adaptive, maxObjects: 100 });
+    for (let i = 0; i < 50; i++) {
+      lane.offer(change('add', `o${i}`));
+      await vi.advanceTimersByTimeAsync(2); // 500 changes/s
+    }
+    await vi.advanceTimersByTimeAsync(100);
+    const starts = sink.calls.map((c) => c.at);
+    expect(starts.slice(0, 4)).toEqual([0, 10, 20, 30]);
+    expect(starts.slice(1).map((at, i) => at - (starts[i] ?? 0)).every((gap) => gap >= ADAPTIVE_LINGER_MS)).toBe(true);
+    // Each partial batch holds what the 2 ms stream brought during one linger: 4 or 5 changes.
+    expect(sink.calls.slice(1, -1).every((c) => c.batch.items.length >= 4 && c.batch.items.length <= 5)).toBe(true);
+    expect(sink.calls.flatMap((c) => c.batch.items)).toHaveLength(50);
+    // No change waited longer than the linger plus one round trip for its batch to start.
+    expect(sink.calls.every((c) => c.batch.items.every((item) => c.at - Number(item.name.slice(1)) * 2 <= ADAPTIVE_LINGER_MS))).toBe(true);
+  });
+
+  it('sends full batches back to back, each as soon as the previous one is done; the partial rest lingers', async () => {
+    const sink = new ScriptedSink('rtt', async () => {
+      await new Promise((r) => setTimeout(r, 4));
+      return delivered();
+    });
+    const { lane } = makeLane(sink, { ...adaptive, maxObjects: 3 });
+    for (let i = 0; i < 10; i++) lane.offer(change('add', `o${i}`));
+    await vi.advanceTimersByTimeAsync(100);
+    expect(sink.calls.map((c) => [c.at, c.batch.items.length])).toEqual([
+      [0, 3],
+      [4, 3],
+      [8, 3],
+      [8 + ADAPTIVE_LINGER_MS, 1],
+    ]);
+    expect(sink.maxConcurrent).toBe(1);
+  });
+
+  it('a batch filled up by emitBatchMaxBytes, or by changes arriving during the linger, goes without waiting', async () => {
+    const sink = new ScriptedSink();
+    const { lane } = makeLane(sink, { ...adaptive, maxObjects: 3, maxBytes: 1 << 20 });
+    lane.offer(change('add', 'a'));
+    await vi.advanceTimersByTimeAsync(1);
+    lane.offer(change('add', 'b'));
+    lane.offer(change('add', 'c'));
+    await vi.advanceTimersByTimeAsync(1);
+    expect(sink.calls.map((c) => c.at)).toEqual([0]);
+    lane.offer(change('add', 'd')); // three pending: a full batch
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sink.calls.map((c) => [c.at, brief(c.batch.items)])).toEqual([
+      [0, ['add:a@1']],
+      [2, ['add:b@1', 'add:c@1', 'add:d@1']],
+    ]);
+
+    const bytes = new ScriptedSink();
+    const big = makeLane(bytes, { ...adaptive, maxObjects: 100, maxBytes: 300 });
+    const t0 = Date.now();
+    for (let i = 0; i < 4; i++) big.lane.offer(change('add', `o${i}`, 'x'.repeat(200)));
+    await vi.advanceTimersByTimeAsync(0);
+    // Each change alone exceeds maxBytes: every batch is full, so all four go back to back.
+    expect(bytes.calls.map((c) => [c.at - t0, c.batch.items.length])).toEqual([
+      [0, 1],
+      [0, 1],
+      [0, 1],
+      [0, 1],
+    ]);
+  });
+
+  it('keeps backoff between retries, and flush skips the linger', async () => {
+    let n = 0;
+    const sink = new ScriptedSink('flaky', () => (++n <= 2 ? retryable(new Error('503')) : delivered()));
+    const { lane } = makeLane(sink, { ...adaptive, random: () => 0.5 });
+    lane.offer(change('add', 'a'));
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(sink.calls.map((c) => [c.at, c.ctx.attempt])).toEqual([[0, 1], [250, 2], [750, 3]]);
+
+    const quick = new ScriptedSink();
+    const flushed = makeLane(quick, adaptive);
+    const t0 = Date.now();
+    flushed.lane.offer(change('add', 'a'));
+    await vi.advanceTimersByTimeAsync(1);
+    flushed.lane.offer(change('add', 'b'));
+    flushed.lane.offer(change('add', 'c'));
+    await vi.advanceTimersByTimeAsync(1);
+    expect(quick.calls).toHaveLength(1); // b and c linger
+    void flushed.lane.flush();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(quick.calls.map((c) => [c.at - t0, brief(c.batch.items)])).toEqual([
+      [0, ['add:a@1']],
+      [2, ['add:b@1', 'add:c@1']],
+    ]);
   });
 });
 
