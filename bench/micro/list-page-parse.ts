@@ -4,7 +4,7 @@
  * body up to its bound and parses it whole, streaming only bigger bodies). A page is bounded by `limit` (500
  * objects, ~2 MB). Compares them on one real page.
  *
- *   node bench/micro/list-page-parse.ts PAGE.json
+ *   node --import ./bench/micro/source-hooks.ts bench/micro/list-page-parse.ts PAGE.json
  * (a page: `kubectl get --raw '/api/v1/namespaces/bench-sync/configmaps?limit=500' > PAGE.json`)
  */
 import { readFileSync } from 'node:fs';

@@ -46,6 +46,14 @@ const results = {
       return o;
     }),
   ),
+  'parsed object, managedFields dropped by copying metadata without them': heapOf(() =>
+    each((line) => {
+      const o = JSON.parse(line) as { metadata: Record<string, unknown> };
+      const { managedFields: _dropped, ...metadata } = o.metadata;
+      o.metadata = metadata;
+      return o;
+    }),
+  ),
   // A fresh flat string per copy, as the emit cache holds one per object (a slice or concatenation would share
   // the line's storage and measure nothing).
   'JSON string kept (emit cache state), managedFields dropped': heapOf(() =>

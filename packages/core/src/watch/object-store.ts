@@ -75,33 +75,50 @@ export class ObjectStore {
   }
 
   /**
+   * The cached object when `item` is the same state of it (same key, uid and resourceVersion), otherwise `item`.
+   * A relist passes every listed item through this, so an unchanged object is held once (the cached copy) rather
+   * than twice until the list is applied: the relist peak grows by what changed, not by the whole list.
+   */
+  dedupe(item: KubeObject): KubeObject {
+    const old = this.#objects.get(objectKey(item));
+    if (old === undefined || old === item) return item;
+    const rv = resourceVersionOf(item);
+    return rv !== undefined && rv === resourceVersionOf(old) && uidOf(old) === uidOf(item) ? old : item;
+  }
+
+  /**
    * Replaces every cached object for which `inScope(key)` holds by the result of a complete list, and returns
    * the events that turn the old state into the new one: deletes first (as client-go's atomic replace), then
-   * adds and updates in list order.
+   * adds and updates in list order. Reconciles in place (no second map of the whole list): listed objects are
+   * applied one by one, then the in-scope keys the list did not mention are deleted.
    */
   replace(items: readonly KubeObject[], inScope: (key: string) => boolean): WatchEvent[] {
-    const fresh = new Map<string, KubeObject>();
-    for (const item of items) fresh.set(objectKey(item), item);
+    const listed = new Set<string>();
+    const changes: WatchEvent[] = [];
+    for (const item of items) {
+      const key = objectKey(item);
+      listed.add(key);
+      const old = this.#objects.get(key);
+      if (old === undefined) {
+        changes.push({ type: 'add', object: item });
+      } else if (uidOf(old) !== uidOf(item)) {
+        changes.push({ type: 'delete', object: old, synthesized: 'recreated' }, { type: 'add', object: item });
+      } else if (resourceVersionOf(old) !== resourceVersionOf(item)) {
+        changes.push({ type: 'update', object: item });
+      } else {
+        continue;
+      }
+      this.#objects.set(key, item);
+    }
     const events: WatchEvent[] = [];
     for (const [key, old] of this.#objects) {
-      if (inScope(key) && !fresh.has(key)) {
+      if (inScope(key) && !listed.has(key)) {
         this.#objects.delete(key);
         events.push({ type: 'delete', object: old, synthesized: 'relist' });
       }
     }
-    for (const [key, obj] of fresh) {
-      const old = this.#objects.get(key);
-      if (old === undefined) {
-        events.push({ type: 'add', object: obj });
-      } else if (uidOf(old) !== uidOf(obj)) {
-        events.push({ type: 'delete', object: old, synthesized: 'recreated' }, { type: 'add', object: obj });
-      } else if (resourceVersionOf(old) !== resourceVersionOf(obj)) {
-        events.push({ type: 'update', object: obj });
-      } else {
-        continue;
-      }
-      this.#objects.set(key, obj);
-    }
+    if (events.length === 0) return changes;
+    for (const change of changes) events.push(change);
     return events;
   }
 

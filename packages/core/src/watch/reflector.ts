@@ -10,6 +10,7 @@ import { LineSplitter } from './line-splitter.js';
 import { planRecovery } from './recovery-plan.js';
 import type { ListEnvelope } from './list-parser.js';
 import { ListPageReader } from './list-page-reader.js';
+import { withoutManagedFields } from './managed-fields.js';
 import type { ObjectStore } from './object-store.js';
 import { resourceVersionOf } from './object-store.js';
 import type { ResolvedResource, WatchEvent } from './watch-event.js';
@@ -103,6 +104,8 @@ export interface ReflectorDeps {
   readonly fieldSelector: string | undefined;
   /** Try a streaming list (`sendInitialEvents`) before falling back to a paginated list. */
   readonly streamingList: boolean;
+  /** Remove `metadata.managedFields` from every object as it is parsed, before it is stored or emitted. */
+  readonly dropManagedFields: boolean;
   readonly timing: ReflectorTiming;
   readonly logger: Logger;
   /** Hands one event to the handlers (isolation is the caller's job). Never called after `stop()`. */
@@ -138,6 +141,7 @@ export class Reflector {
   readonly #watchTimeout: readonly [number, number];
   readonly #deadlineGraceMs: number;
   readonly #inScope: (key: string) => boolean;
+  readonly #ingest: (obj: KubeObject) => KubeObject;
   #state: WatcherState = 'idle';
   #stopped = false;
   #loop: Promise<void> | undefined;
@@ -181,6 +185,7 @@ export class Reflector {
     this.#streaming = deps.streamingList;
     const ns = deps.namespace;
     this.#inScope = ns === undefined ? () => true : (key) => key.startsWith(`${ns}/`);
+    this.#ingest = deps.dropManagedFields ? withoutManagedFields : (obj) => obj;
   }
 
   /** Current state. */
@@ -438,7 +443,9 @@ export class Reflector {
       res = await this.#deps.transport.open(path, query, armed.controller.signal);
       clearTimeout(connect);
       // One JSON.parse per page (a page is bounded by limit); a body past the reader's bound streams instead.
-      const reader = new ListPageReader((item) => items.push(item));
+      // Unchanged objects are kept once (the cached copy), so a relist holds only what changed twice.
+      const store = this.#deps.store;
+      const reader = new ListPageReader((item) => items.push(store.dedupe(this.#ingest(item))));
       for await (const chunk of res as AsyncIterable<Buffer>) reader.write(chunk);
       return reader.end();
     } catch (err) {
@@ -555,13 +562,13 @@ export class Reflector {
       // Not the parser's message (nor as cause): it quotes the line, which can hold Secret data, and is logged.
       throw new WatchError('protocol', 'malformed watch event: not valid JSON');
     }
-    const obj = event.object;
-    if (typeof obj !== 'object' || obj === null) throw new WatchError('protocol', `watch event without object: ${event.type ?? '?'}`);
+    if (typeof event.object !== 'object' || event.object === null) throw new WatchError('protocol', `watch event without object: ${event.type ?? '?'}`);
+    const obj = this.#ingest(event.object);
     const h = this.#health;
     const initial = this.#initialItems;
     if (initial !== undefined && event.type !== 'ERROR') {
       if (event.type === 'ADDED') {
-        initial.push(obj);
+        initial.push(this.#deps.store.dedupe(obj));
         return true;
       }
       if (event.type === 'BOOKMARK' && isInitialEventsEnd(obj)) {

@@ -46,6 +46,12 @@ export interface ResourceWatcherOptions extends ReflectorTiming {
    * ends its initial events. Default: false.
    */
   readonly streamingList?: boolean | undefined;
+  /**
+   * Remove `metadata.managedFields` from every object as it arrives, before it is cached or handed to handlers:
+   * about a third less memory per cached object, for consumers that drop the field anyway (watch-proxy does unless
+   * a resource sets `includeManagedFields`). Default: false (objects as the apiserver sent them).
+   */
+  readonly dropManagedFields?: boolean | undefined;
   /** Relist from the server this often and report differences, as defence in depth. Default: 0 (off). */
   readonly reconcileMs?: number | undefined;
   /** `health().stale` turns true when a watch has not been open for this long. Default: 300,000 ms. */
@@ -99,8 +105,9 @@ export interface ResourceWatcher {
   /** The resolved resource, once discovery resolved it. */
   readonly resource: ResolvedResource | undefined;
   /**
-   * The current cache, keyed `namespace/name` (cluster-scoped: `name`), values as the apiserver sent them. A live
-   * read-only view: it changes as events arrive and always matches what handlers were told so far.
+   * The current cache, keyed `namespace/name` (cluster-scoped: `name`), values as the apiserver sent them (without
+   * managedFields with `dropManagedFields`). A live read-only view: it changes as events arrive and always matches
+   * what handlers were told so far.
    */
   readonly cache: ReadonlyMap<string, KubeObject>;
   /**
@@ -343,6 +350,7 @@ class KubeResourceWatcher implements ResourceWatcher {
           labelSelector: o.labelSelector,
           fieldSelector: o.fieldSelector,
           streamingList: o.streamingList === true,
+          dropManagedFields: o.dropManagedFields === true,
           timing: o,
           logger: namespace === undefined ? this.#logger : this.#logger.child({ namespace }),
           emit: (event) => this.#emit(event),

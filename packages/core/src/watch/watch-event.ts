@@ -6,7 +6,10 @@ import type { KubeObject, ResourceRef } from '../types.js';
  */
 export interface WatchEvent {
   readonly type: 'add' | 'update' | 'delete';
-  /** The object as the apiserver sent it. For deletes, the last state the watcher knew. */
+  /**
+   * The object as the apiserver sent it (without `metadata.managedFields` when the watcher drops them). For
+   * deletes, the last state the watcher knew.
+   */
   readonly object: KubeObject;
   /**
    * Set on deletes the watcher made up rather than saw: `relist` (gone when the watcher relisted after a

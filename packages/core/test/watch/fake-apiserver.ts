@@ -9,7 +9,7 @@ export type Fault = (req: IncomingMessage, res: ServerResponse, url: URL) => boo
 interface Obj {
   apiVersion: 'v1';
   kind: 'ConfigMap';
-  metadata: { name: string; namespace: string; uid: string; resourceVersion: string };
+  metadata: { name: string; namespace: string; uid: string; resourceVersion: string; managedFields?: unknown[] };
   data: Record<string, string>;
 }
 
@@ -77,12 +77,16 @@ export class FakeApiserver {
     return String(this.#rv);
   }
 
-  /** Creates or updates configmap `ns/name`; `recreate` gives it a new uid without a delete event. */
-  put(ns: string, name: string, data: Record<string, string> = {}, options: { silent?: boolean; recreate?: boolean } = {}): Obj {
+  /**
+   * Creates or updates configmap `ns/name`; `recreate` gives it a new uid without a delete event; `managedFields`
+   * adds `metadata.managedFields` as a real apiserver does.
+   */
+  put(ns: string, name: string, data: Record<string, string> = {}, options: { silent?: boolean; recreate?: boolean; managedFields?: unknown[] } = {}): Obj {
     const key = `${ns}/${name}`;
     const old = this.#objects.get(key);
     const uid = old !== undefined && options.recreate !== true ? old.metadata.uid : `uid-${++this.#uid}`;
-    const obj: Obj = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns, uid, resourceVersion: String(++this.#rv) }, data };
+    const managed = options.managedFields === undefined ? {} : { managedFields: options.managedFields };
+    const obj: Obj = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns, uid, resourceVersion: String(++this.#rv), ...managed }, data };
     this.#objects.set(key, obj);
     if (options.silent !== true) this.#record(old === undefined ? 'ADDED' : 'MODIFIED', obj);
     return obj;

@@ -35,4 +35,29 @@ describe('ObjectStore', () => {
     expect(e!.synthesized).toBeUndefined();
     expect(s.view.size).toBe(0);
   });
+
+  it('dedupe: the cached object for the same uid and resourceVersion, the item otherwise', () => {
+    const s = new ObjectStore();
+    const cached = obj('a', 'u1', '1');
+    s.upsert(cached);
+    expect(s.dedupe(obj('a', 'u1', '1'))).toBe(cached);
+    const newer = obj('a', 'u1', '2');
+    expect(s.dedupe(newer)).toBe(newer);
+    const recreated = obj('a', 'u2', '1');
+    expect(s.dedupe(recreated)).toBe(recreated);
+    const unknown = obj('b', 'u3', '1');
+    expect(s.dedupe(unknown)).toBe(unknown);
+    const noVersion = { metadata: { name: 'a', namespace: 'ns', uid: 'u1' } };
+    expect(s.dedupe(noVersion)).toBe(noVersion);
+  });
+
+  it('relist of deduped items: no event for unchanged objects, which stay the cached copies', () => {
+    const s = new ObjectStore();
+    const keep = obj('keep', 'k', '1');
+    s.replace([keep, obj('change', 'c', '1')], () => true);
+    const items = [obj('keep', 'k', '1'), obj('change', 'c', '2')].map((item) => s.dedupe(item));
+    expect(summary(s.replace(items, () => true))).toEqual(['update:change/c']);
+    expect(s.view.get('ns/keep')).toBe(keep);
+    expect((s.view.get('ns/change')!['metadata'] as { resourceVersion: string }).resourceVersion).toBe('2');
+  });
 });

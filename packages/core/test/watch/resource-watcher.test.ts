@@ -504,6 +504,51 @@ describe('createResourceWatcher against a fake apiserver', () => {
     expect(w.health()).toMatchObject({ synced: true, failures: 0 });
   });
 
+  it('dropManagedFields: no object from the list, the watch or a delete carries managedFields; other metadata is kept', async () => {
+    const managedFields = [{ manager: 'kubectl', operation: 'Apply', fieldsV1: { 'f:data': {} } }];
+    server.put('a', 'listed', { k: 'v' }, { managedFields });
+    const seen: KubeObject[] = [];
+    const w = start({ dropManagedFields: true, handlers: { onEvent: (_r, e) => seen.push(e.object) } });
+    await w.start();
+    await waitFor(() => server.openWatches === 1, 'the watch');
+    server.put('a', 'watched', {}, { managedFields });
+    server.put('a', 'listed', { k: 'v2' }, { managedFields });
+    server.remove('a', 'watched');
+    await waitFor(() => seen.length === 4, 'add, add, update, delete');
+    for (const object of [...seen, ...w.cache.values()]) {
+      const metadata = object['metadata'] as Record<string, unknown>;
+      expect(metadata).not.toHaveProperty('managedFields');
+      expect(metadata).toMatchObject({ namespace: 'a', uid: expect.any(String), resourceVersion: expect.any(String) });
+    }
+    expect(w.cache.get('a/listed')).toMatchObject({ data: { k: 'v2' } });
+  });
+
+  it('keeps managedFields by default (objects as the apiserver sent them)', async () => {
+    server.put('a', 'listed', {}, { managedFields: [{ manager: 'kubectl' }] });
+    const w = start();
+    await w.start();
+    expect(w.cache.get('a/listed')).toMatchObject({ metadata: { managedFields: [{ manager: 'kubectl' }] } });
+  });
+
+  it('a relist reports only what changed; the cache keeps its copy of unchanged objects and takes the new one of changed objects', async () => {
+    server.put('a', 'same');
+    server.put('a', 'changed');
+    const w = start({ dropManagedFields: true });
+    await w.start();
+    await waitFor(() => server.openWatches === 1, 'the watch');
+    const same = w.cache.get('a/same');
+    const changed = w.cache.get('a/changed');
+    events.length = 0;
+    server.put('a', 'changed', { v: '2' }, { silent: true });
+    w.relist();
+    await waitFor(() => lists() === 2 && server.openWatches === 1, 'the relist');
+    expect(w.cache.get('a/same')).toBe(same);
+    expect(w.cache.get('a/changed')).not.toBe(changed);
+    expect(w.cache.get('a/changed')).toMatchObject({ data: { v: '2' } });
+    expect(events.map((e) => `${e.type}:${e.name}`)).toEqual(['update:changed']);
+    expect(synced.at(-1)!.map((o) => (o['metadata'] as { name: string }).name).sort()).toEqual(['changed', 'same']);
+  });
+
   it('re-watches immediately from the last resourceVersion after a clean server timeout', async () => {
     const w = start();
     await w.start();
