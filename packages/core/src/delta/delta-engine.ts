@@ -51,8 +51,10 @@ function text(value: unknown): string {
 
 /**
  * Stage 2 of the pipeline: turns a raw watch event into a `Change` (filtered, redacted, pruned, `uniqueId`
- * injected, fingerprinted, deep-frozen) or a counted drop. Pure apart from the add-delay clock; holds no
- * per-object state, so memory does not grow with the number of objects.
+ * injected, fingerprinted, deep-frozen) or a counted drop. The change's object is a copy whose map keys are in
+ * sorted order (the canonical order, so its fingerprint text comes from the native `JSON.stringify`). Pure
+ * apart from the add-delay clock; holds no per-object state (only one compiled projection per resource), so
+ * memory does not grow with the number of objects.
  */
 export class DeltaEngine {
   readonly #settings: DeltaEngineSettings;

@@ -55,7 +55,9 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /**
  * Removes the field at `path` from `target`, in place. Never throws: a path that runs into a scalar, `null`,
- * a missing key, or an array without `[*]` is a no-op (the original crashed on those).
+ * a missing key, or an array without `[*]` is a no-op (the original crashed on those). The delta engine
+ * applies compiled paths while copying (see `compileProjection`); this in-place form is the reference its
+ * tests compare against.
  */
 export function prune(target: unknown, path: PrunePath, from = 0): void {
   const step = path[from];

@@ -20,7 +20,11 @@ function record(value: unknown): Record<string, unknown> | undefined {
     : undefined;
 }
 
-/** Redacts `object` in place. Runs before pruning and fingerprinting, so secrets never reach a hash or a sink. */
+/**
+ * Redacts `object` in place. Runs before pruning and fingerprinting, so secrets never reach a hash or a sink.
+ * The delta engine applies the same rules while copying (see `compileProjection`); this in-place form is the
+ * reference its tests compare against.
+ */
 export function redact(object: Record<string, unknown>, ref: ResourceRef, options: RedactionOptions): void {
   const metadata = record(object['metadata']);
   if (!options.includeManagedFields && metadata !== undefined) delete metadata['managedFields'];
