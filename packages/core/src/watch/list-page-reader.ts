@@ -90,3 +90,27 @@ export function parseWholeList(text: string, onItem: (item: KubeObject) => void)
   }
   return envelope as ListEnvelope;
 }
+
+/** How far into a list body `continueTokenAtHead` looks, in bytes: the list metadata comes first and is small. */
+export const LIST_HEAD_BYTES = 4096;
+
+// The apiserver writes a list as {"kind":...,"apiVersion":...,"metadata":{...},"items":[...]}; ListMeta holds
+// only scalars, so its object has no braces (a string with one simply does not match, and nothing is guessed).
+const LIST_HEAD = /^\s*\{(?:\s*"(?:kind|apiVersion)"\s*:\s*"[^"\\]*"\s*,)*\s*"metadata"\s*:\s*(\{[^{}]*\})/;
+
+/**
+ * The continue token of a list response, read from the first bytes of its body: the token, `''` when the list
+ * metadata is there and has none (the last page), `undefined` when these bytes do not show it (too few yet, or a
+ * layout other than the apiserver's). Only a hint to request the next page early: the caller must check it
+ * against the envelope of the parsed body.
+ */
+export function continueTokenAtHead(head: Buffer): string | undefined {
+  const match = LIST_HEAD.exec(head.toString('latin1', 0, Math.min(head.length, LIST_HEAD_BYTES)));
+  if (match === null) return undefined;
+  try {
+    const metadata = JSON.parse(match[1]!) as { continue?: unknown };
+    return typeof metadata.continue === 'string' ? metadata.continue : '';
+  } catch {
+    return undefined;
+  }
+}

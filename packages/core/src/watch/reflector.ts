@@ -9,7 +9,7 @@ import type { KubeTransport, Query } from './kube-transport.js';
 import { LineSplitter } from './line-splitter.js';
 import { planRecovery } from './recovery-plan.js';
 import type { ListEnvelope } from './list-parser.js';
-import { ListPageReader } from './list-page-reader.js';
+import { LIST_HEAD_BYTES, ListPageReader, continueTokenAtHead } from './list-page-reader.js';
 import { withoutManagedFields } from './managed-fields.js';
 import type { ObjectStore } from './object-store.js';
 import { resourceVersionOf } from './object-store.js';
@@ -120,11 +120,20 @@ export interface ReflectorDeps {
 
 const STOPPED = Symbol('stopped');
 const RELIST = Symbol('relist');
+// Abort reason of a prefetched list page that is not going to be read.
+const CANCELLED = Symbol('cancelled');
 
 interface Armed {
   readonly controller: AbortController;
   timers: ReturnType<typeof setTimeout>[];
   idle: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** A list page requested and not read yet. */
+interface PageRequest {
+  readonly path: string;
+  readonly armed: Armed;
+  readonly response: Promise<IncomingMessage>;
 }
 
 /**
@@ -145,7 +154,8 @@ export class Reflector {
   #state: WatcherState = 'idle';
   #stopped = false;
   #loop: Promise<void> | undefined;
-  #current: Armed | undefined;
+  // Requests in flight: the watch, or a list page and the next one.
+  readonly #inFlight = new Set<Armed>();
   #wake: (() => void) | undefined;
   #rv: string | undefined;
   #needList = true;
@@ -213,7 +223,7 @@ export class Reflector {
     if (!this.#stopped) {
       this.#stopped = true;
       this.#setState('stopped');
-      this.#current?.controller.abort(STOPPED);
+      for (const armed of this.#inFlight) armed.controller.abort(STOPPED);
       this.#wake?.();
     }
     await this.#loop;
@@ -226,7 +236,7 @@ export class Reflector {
   relist(): void {
     if (this.#stopped) return;
     this.#needList = true;
-    this.#current?.controller.abort(RELIST);
+    for (const armed of this.#inFlight) armed.controller.abort(RELIST);
     this.#wake?.();
   }
 
@@ -336,7 +346,7 @@ export class Reflector {
 
   #arm(): Armed {
     const armed: Armed = { controller: new AbortController(), timers: [], idle: undefined };
-    this.#current = armed;
+    this.#inFlight.add(armed);
     return armed;
   }
 
@@ -344,7 +354,7 @@ export class Reflector {
     for (const t of armed.timers) clearTimeout(t);
     armed.timers = [];
     clearTimeout(armed.idle);
-    if (this.#current === armed) this.#current = undefined;
+    this.#inFlight.delete(armed);
   }
 
   #watchdog(armed: Armed, kind: WatchdogKind, ms: number, message: string): ReturnType<typeof setTimeout> {
@@ -370,34 +380,65 @@ export class Reflector {
     const started = Date.now();
     const path = this.#basePath();
     const items: KubeObject[] = [];
+    // No resourceVersion: a consistent read from etcd, which honours limit/continue, so we never go back in time.
+    const query = (limit: number | undefined, cont: string | undefined): Query => ({
+      limit,
+      continue: cont,
+      labelSelector: this.#deps.labelSelector,
+      fieldSelector: this.#deps.fieldSelector,
+    });
     let limit: number | undefined = this.#pageSize;
     let cont: string | undefined;
     let rv: string | undefined;
     let pages = 0;
     let fellBack = false;
-    for (;;) {
-      let envelope: ListEnvelope;
-      try {
-        // No resourceVersion: a consistent read from etcd, which honours limit/continue, so we never go back in time.
-        envelope = await this.#listPage(path, { limit, continue: cont, labelSelector: this.#deps.labelSelector, fieldSelector: this.#deps.fieldSelector }, items);
-      } catch (err) {
-        if (err instanceof WatchError && err.kind === 'gone' && cont !== undefined && !fellBack) {
-          // The continue token expired (compaction while we paged): one full, unpaginated list, as client-go does.
-          this.#deps.logger.info({ pages, namespace: this.#deps.namespace }, 'continue token expired; listing without pages');
-          fellBack = true;
-          items.length = 0;
-          cont = undefined;
-          limit = undefined;
-          rv = undefined;
-          pages = 0;
-          continue;
+    let request = this.#requestPage(path, query(limit, cont));
+    // The next page, requested as soon as this page's continue token showed at the head of its body, so the
+    // apiserver reads and encodes it while this one is still arriving and being parsed.
+    let next: { readonly token: string; readonly request: PageRequest } | undefined;
+    try {
+      for (;;) {
+        let envelope: ListEnvelope;
+        try {
+          envelope = await this.#readPage(request, items, (token) => {
+            if (limit !== undefined && !this.#stopped) next = { token, request: this.#requestPage(path, query(limit, token)) };
+          });
+        } catch (err) {
+          if (next !== undefined) this.#cancelPage(next.request);
+          next = undefined;
+          if (err instanceof WatchError && err.kind === 'gone' && cont !== undefined && !fellBack) {
+            // The continue token expired (compaction while we paged): one full, unpaginated list, as client-go does.
+            this.#deps.logger.info({ pages, namespace: this.#deps.namespace }, 'continue token expired; listing without pages');
+            fellBack = true;
+            items.length = 0;
+            cont = undefined;
+            limit = undefined;
+            rv = undefined;
+            pages = 0;
+            request = this.#requestPage(path, query(limit, cont));
+            continue;
+          }
+          throw err;
         }
-        throw err;
+        pages++;
+        rv ??= envelope.metadata?.resourceVersion;
+        cont = envelope.metadata?.continue;
+        const prefetched = next;
+        next = undefined;
+        if (cont === undefined || cont === '') {
+          if (prefetched !== undefined) this.#cancelPage(prefetched.request);
+          break;
+        }
+        if (prefetched?.token === cont) {
+          request = prefetched.request;
+        } else {
+          // Not seen early (or, in theory, not the token the body ended with): ask for the page now.
+          if (prefetched !== undefined) this.#cancelPage(prefetched.request);
+          request = this.#requestPage(path, query(limit, cont));
+        }
       }
-      pages++;
-      rv ??= envelope.metadata?.resourceVersion;
-      cont = envelope.metadata?.continue;
-      if (cont === undefined || cont === '') break;
+    } finally {
+      if (next !== undefined) this.#cancelPage(next.request);
     }
     this.#throwIfStopped();
     this.#finishList(items, rv, pages, started);
@@ -433,20 +474,58 @@ export class Reflector {
     return err.kind === 'invalid' || (err.kind === 'watchdog' && err.watchdog === 'list') || (err.kind === 'protocol' && err.message.startsWith('streaming list:'));
   }
 
-  async #listPage(path: string, query: Query, items: KubeObject[]): Promise<ListEnvelope> {
+  /**
+   * Sends one list page request and returns at once; `#readPage` reads it, `#cancelPage` abandons it. The
+   * headers watchdog runs from now, the whole-page one from when the page is read (a page requested early waits
+   * for the one before it). Throws STOPPED when stopped.
+   */
+  #requestPage(path: string, query: Query): PageRequest {
     this.#throwIfStopped();
     const armed = this.#arm();
-    this.#watchdog(armed, 'list', this.#listPageTimeoutMs, 'list page timed out');
     const connect = this.#watchdog(armed, 'connect', this.#connectTimeoutMs, 'no response headers');
+    const response = this.#deps.transport.open(path, query, armed.controller.signal);
+    // Settled handlers only: a failure is seen (and classified) when the page is read, or ignored when cancelled.
+    response.then(
+      () => clearTimeout(connect),
+      () => {},
+    );
+    return { path, armed, response };
+  }
+
+  /** Aborts a page request that will not be read, and closes its response if it has one. */
+  #cancelPage(request: PageRequest): void {
+    request.armed.controller.abort(CANCELLED);
+    this.#disarm(request.armed);
+    request.response.then(
+      (res) => res.destroy(),
+      () => {},
+    );
+  }
+
+  /**
+   * Reads a requested page into `items`, calling `onContinue` once with the continue token if the head of the
+   * body shows one before the items (where the apiserver writes the list metadata).
+   */
+  async #readPage(request: PageRequest, items: KubeObject[], onContinue: (token: string) => void): Promise<ListEnvelope> {
+    const { path, armed } = request;
+    this.#watchdog(armed, 'list', this.#listPageTimeoutMs, 'list page timed out');
     let res: IncomingMessage | undefined;
     try {
-      res = await this.#deps.transport.open(path, query, armed.controller.signal);
-      clearTimeout(connect);
+      res = await request.response;
       // One JSON.parse per page (a page is bounded by limit); a body past the reader's bound streams instead.
       // Unchanged objects are kept once (the cached copy), so a relist holds only what changed twice.
       const store = this.#deps.store;
       const reader = new ListPageReader((item) => items.push(store.dedupe(this.#ingest(item))));
-      for await (const chunk of res as AsyncIterable<Buffer>) reader.write(chunk);
+      let head: Buffer | undefined = Buffer.alloc(0);
+      for await (const chunk of res as AsyncIterable<Buffer>) {
+        if (head !== undefined) {
+          head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+          const token = continueTokenAtHead(head);
+          if (token !== undefined || head.length >= LIST_HEAD_BYTES) head = undefined;
+          if (token !== undefined && token !== '') onContinue(token);
+        }
+        reader.write(chunk);
+      }
       return reader.end();
     } catch (err) {
       throw this.#abortReason(armed) ?? (err instanceof SyntaxError ? new WatchError('protocol', `list ${path}: ${err.message}`, { cause: err }) : err);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ListPageReader, WHOLE_LIST_MAX_BYTES, parseWholeList } from '../../src/watch/list-page-reader.js';
+import { ListPageReader, WHOLE_LIST_MAX_BYTES, continueTokenAtHead, parseWholeList } from '../../src/watch/list-page-reader.js';
 
 const list = {
   kind: 'ConfigMapList',
@@ -103,3 +103,26 @@ describe('ListPageReader', () => {
     expect(envelope.items).toEqual([]);
   });
 });
+
+describe('continueTokenAtHead', () => {
+  const head = (text: string): string | undefined => continueTokenAtHead(Buffer.from(text));
+
+  it('reads the token from the list metadata the apiserver writes first', () => {
+    expect(head('{"kind":"ConfigMapList","apiVersion":"v1","metadata":{"resourceVersion":"10227","continue":"eyJ2IjoibWV0YS5rOHMuaW8vdjEifQ","remainingItemCount":9500},"items":[{"meta')).toBe(
+      'eyJ2IjoibWV0YS5rOHMuaW8vdjEifQ',
+    );
+    expect(head('{"metadata":{"continue":"abc"},"items":[')).toBe('abc');
+  });
+
+  it("is '' on a last page (metadata without a token)", () => {
+    expect(head('{"kind":"ConfigMapList","apiVersion":"v1","metadata":{"resourceVersion":"7"},"items":[')).toBe('');
+  });
+
+  it('is undefined while the metadata is incomplete, or when the layout is not the one it knows', () => {
+    expect(head('{"kind":"ConfigMapList","apiVersion":"v1","metadata":{"resourceVersion":"7","contin')).toBeUndefined();
+    expect(head('{"items":[],"metadata":{"continue":"abc"}}')).toBeUndefined();
+    expect(head('{"kind":"ConfigMapList","metadata":{"continue":"a}b"},"items":[]}')).toBeUndefined();
+    expect(head('not json at all')).toBeUndefined();
+  });
+});
+

@@ -1,12 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { readdirSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../../src/types.js';
 import { createResourceWatcher } from '../../src/watch/resource-watcher.js';
 import type { ResourceWatcher, ResourceWatcherOptions } from '../../src/watch/resource-watcher.js';
 import type { ResolvedResource, WatchEvent } from '../../src/watch/watch-event.js';
 import { FakeApiserver } from './fake-apiserver.js';
-import { waitFor } from './wait-for.js';
+import { waitFor, waitForAsync } from './wait-for.js';
 
 const configmaps: ResolvedResource = {
   name: 'configmaps',
@@ -92,6 +93,68 @@ describe('createResourceWatcher against a fake apiserver', () => {
     expect(wurl.searchParams.get('resourceVersion')).toBe(server.resourceVersion);
     expect(wurl.searchParams.get('allowWatchBookmarks')).toBe('true');
     expect(wurl.searchParams.get('timeoutSeconds')).toBe('30');
+  });
+
+  /** Answers the first page (no continue token) with its head and first item only, then calls `rest(res)`. */
+  function firstPageInHalves(rest: (res: ServerResponse, body: string) => void): void {
+    server.fault((_req, res, url) => {
+      if (url.searchParams.get('watch') === '1' || url.searchParams.has('continue')) return false;
+      const objects = ['cm-0', 'cm-1'].map((name) => server.put('a', name, {}, { silent: true }));
+      const token = Buffer.from(JSON.stringify({ start: 2, rv: server.resourceVersion })).toString('base64');
+      const body = JSON.stringify({ kind: 'ConfigMapList', apiVersion: 'v1', metadata: { resourceVersion: server.resourceVersion, continue: token }, items: objects });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const cut = body.indexOf('{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm-1"');
+      res.write(body.slice(0, cut));
+      rest(res, body.slice(cut));
+      return true;
+    });
+  }
+
+  it('requests the next page as soon as the continue token shows, while this page is still arriving', async () => {
+    for (const name of ['cm-0', 'cm-1', 'cm-2']) server.put('a', name);
+    let nextRequestedEarly = false;
+    firstPageInHalves((res, rest) => {
+      // The rest of page 1 is only sent once page 2 was asked for: without the early request this page stalls
+      // until the list watchdog fires.
+      void waitFor(() => server.requests.some((r) => r.url.searchParams.has('continue')), 'the early request', 5_000).then(() => {
+        nextRequestedEarly = true;
+        res.end(rest);
+      });
+    });
+    const w = start({ pageSize: 2, listPageTimeoutMs: 2_000 });
+    await w.start();
+    expect(nextRequestedEarly).toBe(true);
+    expect(w.health().scopes[0]!.watchdogAborts.list).toBe(0);
+    expect(server.requests.filter((r) => r.kind === 'list').map((r) => r.url.searchParams.has('continue'))).toEqual([false, true]);
+    expect([...w.cache.keys()].sort()).toEqual(['a/cm-0', 'a/cm-1', 'a/cm-2']);
+    expect(w.health().scopes[0]!.lastList).toMatchObject({ pages: 2, objects: 3 });
+  });
+
+  it('a page that fails drops the page requested early and lists again from the start; stop() leaves no connection', async () => {
+    for (const name of ['cm-0', 'cm-1', 'cm-2']) server.put('a', name);
+    firstPageInHalves(() => {}); // the rest never comes: the list watchdog fires
+    const w = start({ pageSize: 2, listPageTimeoutMs: 300 });
+    await w.start();
+    expect(w.health().scopes[0]!.watchdogAborts.list).toBe(1);
+    // Page 1 stalled, page 2 (requested early) dropped, then a whole new list of two pages.
+    expect(server.requests.filter((r) => r.kind === 'list').map((r) => r.url.searchParams.has('continue'))).toEqual([false, true, false, true]);
+    expect([...w.cache.keys()].sort()).toEqual(['a/cm-0', 'a/cm-1', 'a/cm-2']);
+    expect(events.filter((e) => e.type === 'add')).toHaveLength(3);
+    await w.stop();
+    await waitForAsync(async () => (await server.connections()) === 0, 'every connection closed', 5_000, 10);
+  });
+
+  it('stop() during a list with the next page requested early ends both requests and hands nothing out', async () => {
+    for (const name of ['cm-0', 'cm-1', 'cm-2']) server.put('a', name);
+    firstPageInHalves(() => {});
+    server.fault((_req, _res, url) => url.searchParams.has('continue')); // page 2 hangs before its headers
+    const w = start({ pageSize: 2 });
+    void w.start();
+    await waitFor(() => server.requests.some((r) => r.url.searchParams.has('continue')), 'the early request');
+    await w.stop();
+    expect(events).toEqual([]);
+    expect(w.health().state).toBe('stopped');
+    await waitForAsync(async () => (await server.connections()) === 0, 'every connection closed', 5_000, 10);
   });
 
   it('sends the same label and field selectors with the list and the watch', async () => {
