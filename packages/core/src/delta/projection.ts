@@ -135,6 +135,12 @@ function copyScalar(value: unknown): unknown {
   return value;
 }
 
+// `__proto__` is a legal key (a ConfigMap may have it in `data`) and JSON.parse makes it an own property, but
+// assigning it would set the copy's prototype instead and the key would vanish from what the receiver gets.
+function defineOwn(out: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 function copyPlain(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return copyScalar(value);
   if (Array.isArray(value)) {
@@ -148,10 +154,8 @@ function copyPlain(value: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
-    // Assigning __proto__ would set the copy's prototype: the key was never part of the output (the old
-    // clone lost it the same way), and a frozen prototype would make later assignments throw.
-    if (key === '__proto__') continue;
-    out[key] = copyPlain(source[key]);
+    if (key === '__proto__') defineOwn(out, key, copyPlain(source[key]));
+    else out[key] = copyPlain(source[key]);
   }
   return Object.freeze(out);
 }
@@ -173,15 +177,15 @@ function copyWithRule(value: unknown, at: Rule): unknown {
   const out: Record<string, unknown> = {};
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
-    if (key === '__proto__') continue;
     if (at.injectUniqueId && key === 'uniqueId') {
       out[key] = uniqueIdValue;
       continue;
     }
     const next = at.keys.get(key);
     if (next?.drop === true) continue;
-    if (at.redactValues || next?.redact === true) out[key] = REDACTED;
-    else out[key] = next === undefined ? copyPlain(source[key]) : copyWithRule(source[key], next);
+    const copy = at.redactValues || next?.redact === true ? REDACTED : next === undefined ? copyPlain(source[key]) : copyWithRule(source[key], next);
+    if (key === '__proto__') defineOwn(out, key, copy);
+    else out[key] = copy;
   }
   return Object.freeze(out);
 }

@@ -15,3 +15,12 @@ describe('cloneJson', () => {
     expect(Array.isArray(copy.a)).toBe(true);
   });
 });
+
+describe('cloneJson and __proto__', () => {
+  it('copies a __proto__ key as an own property instead of setting the prototype', () => {
+    const copy = cloneJson(JSON.parse('{"__proto__":{"polluted":true},"a":1}') as Record<string, unknown>);
+    expect(Object.keys(copy)).toEqual(['__proto__', 'a']);
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect(JSON.stringify(copy)).toBe('{"__proto__":{"polluted":true},"a":1}');
+  });
+});

@@ -101,6 +101,19 @@ describe('project', () => {
     const numbered = project({ metadata: {}, data: { b: 1, 10: 2 } }, compileProjection(configmaps, { includeSecretData: false, includeManagedFields: false }, []), '');
     expect(numbered.keySorted).toBe(false);
   });
+
+  it('keeps a __proto__ key as data (a ConfigMap may have one) without touching the copy\'s prototype', () => {
+    const source = JSON.parse('{"metadata":{"name":"n"},"data":{"__proto__":"x","a":"b"},"spec":{"__proto__":{"polluted":true}}}') as Record<string, unknown>;
+    const projected = project(source, compileProjection(configmaps, { includeSecretData: false, includeManagedFields: false }, []), 'c-u');
+    expect(encodeKeySortedJson(projected.object)).toBe(
+      '{"data":{"__proto__":"x","a":"b"},"metadata":{"name":"n","uniqueId":"c-u"},"spec":{"__proto__":{"polluted":true}}}',
+    );
+    const spec = projected.object['spec'] as Record<string, unknown>;
+    expect(Object.getPrototypeOf(spec)).toBe(Object.prototype);
+    expect((spec as { polluted?: unknown }).polluted).toBeUndefined();
+    const secret = project(JSON.parse('{"data":{"__proto__":"c2VjcmV0"}}') as Record<string, unknown>, compileProjection(secrets, { includeSecretData: false, includeManagedFields: false }, []), '');
+    expect(JSON.stringify(secret.object)).not.toContain('c2VjcmV0');
+  });
 });
 
 describe('DeltaEngine fingerprint', () => {
