@@ -15,7 +15,8 @@ const TCP_KEEPALIVE_MS = 30_000;
 
 /**
  * GET requests against the apiserver of a `KubeConfig`'s current context, on `node:http(s)` (HTTP/1.1, one
- * connection per request, so aborting a watch closes exactly its socket). Credentials come from
+ * connection per request, so aborting a watch closes exactly its socket, unless a `ConnectionPool` is given for
+ * requests made back to back). Credentials come from
  * `kubeConfig.applyToHTTPSOptions()` on every request, which re-reads rotating token files and re-runs exec and
  * OIDC plugins when their tokens expire; the agent it returns is client-node's cached one (proxy support included).
  */
@@ -36,7 +37,7 @@ export class KubeTransport {
    * then consumes or destroys the body. Rejects with a `WatchError`: the classified `Status` for other statuses,
    * `network` for transport failures, or `signal.reason` when `signal` aborted with a `WatchError`.
    */
-  async open(path: string, query: Query, signal: AbortSignal): Promise<IncomingMessage> {
+  async open(path: string, query: Query, signal: AbortSignal, pool?: ConnectionPool): Promise<IncomingMessage> {
     const cluster = this.#kubeConfig.getCurrentCluster();
     if (cluster === null) throw new WatchError('invalid', 'the kubeconfig has no current cluster');
     const url = new URL(cluster.server.replace(/\/+$/, '') + path);
@@ -50,6 +51,7 @@ export class KubeTransport {
         cause: err,
       });
     }
+    if (pool !== undefined) options.agent = pool.agentFor(options.agent);
     signal.throwIfAborted();
     const what = `GET ${url.pathname}`;
     return await new Promise<IncomingMessage>((resolve, reject) => {
@@ -72,6 +74,35 @@ export class KubeTransport {
       req.on('error', fail);
       req.end();
     });
+  }
+}
+
+/**
+ * Keep-alive connections shared by a series of requests made back to back (the pages of one list), so each page
+ * does not pay a new TCP connection and TLS handshake (~3-4 ms a page on loopback, about a fifth of the raw
+ * download of a 500-item ConfigMap page). Only client-node's plain `http.Agent`/`https.Agent` is replaced (by a
+ * keep-alive one of the same class; the TLS options and credentials travel with each request); proxy agents are
+ * kept as they are. `close()` destroys every connection, so nothing stays open once the series ended.
+ */
+export class ConnectionPool {
+  readonly #agents = new Map<unknown, http.Agent>();
+
+  /** The agent to use instead of `agent` (the one client-node chose). */
+  agentFor(agent: https.RequestOptions['agent']): https.RequestOptions['agent'] {
+    const kind = agent?.constructor;
+    if (kind !== https.Agent && kind !== http.Agent) return agent;
+    let pooled = this.#agents.get(kind);
+    if (pooled === undefined) {
+      pooled = kind === https.Agent ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+      this.#agents.set(kind, pooled);
+    }
+    return pooled;
+  }
+
+  /** Closes every connection of the pool, idle or not. Idempotent. */
+  close(): void {
+    for (const agent of this.#agents.values()) agent.destroy();
+    this.#agents.clear();
   }
 }
 

@@ -5,6 +5,7 @@ import { Backoff } from './backoff.js';
 import type { BackoffOptions } from './backoff.js';
 import { WatchError, errorFromStatus, toWatchError } from './kube-api-error.js';
 import type { KubeStatus, WatchdogKind } from './kube-api-error.js';
+import { ConnectionPool } from './kube-transport.js';
 import type { KubeTransport, Query } from './kube-transport.js';
 import { LineSplitter } from './line-splitter.js';
 import { planRecovery } from './recovery-plan.js';
@@ -392,16 +393,19 @@ export class Reflector {
     let rv: string | undefined;
     let pages = 0;
     let fellBack = false;
-    let request = this.#requestPage(path, query(limit, cont));
+    // The pages share keep-alive connections, closed when the list ends however it ends.
+    const pool = new ConnectionPool();
+    let request: PageRequest | undefined;
     // The next page, requested as soon as this page's continue token showed at the head of its body, so the
     // apiserver reads and encodes it while this one is still arriving and being parsed.
     let next: { readonly token: string; readonly request: PageRequest } | undefined;
     try {
+      request = this.#requestPage(path, query(limit, cont), pool);
       for (;;) {
         let envelope: ListEnvelope;
         try {
           envelope = await this.#readPage(request, items, (token) => {
-            if (limit !== undefined && !this.#stopped) next = { token, request: this.#requestPage(path, query(limit, token)) };
+            if (limit !== undefined && !this.#stopped) next = { token, request: this.#requestPage(path, query(limit, token), pool) };
           });
         } catch (err) {
           if (next !== undefined) this.#cancelPage(next.request);
@@ -415,7 +419,7 @@ export class Reflector {
             limit = undefined;
             rv = undefined;
             pages = 0;
-            request = this.#requestPage(path, query(limit, cont));
+            request = this.#requestPage(path, query(limit, cont), pool);
             continue;
           }
           throw err;
@@ -434,11 +438,12 @@ export class Reflector {
         } else {
           // Not seen early (or, in theory, not the token the body ended with): ask for the page now.
           if (prefetched !== undefined) this.#cancelPage(prefetched.request);
-          request = this.#requestPage(path, query(limit, cont));
+          request = this.#requestPage(path, query(limit, cont), pool);
         }
       }
     } finally {
       if (next !== undefined) this.#cancelPage(next.request);
+      pool.close();
     }
     this.#throwIfStopped();
     this.#finishList(items, rv, pages, started);
@@ -479,11 +484,11 @@ export class Reflector {
    * headers watchdog runs from now, the whole-page one from when the page is read (a page requested early waits
    * for the one before it). Throws STOPPED when stopped.
    */
-  #requestPage(path: string, query: Query): PageRequest {
+  #requestPage(path: string, query: Query, pool: ConnectionPool): PageRequest {
     this.#throwIfStopped();
     const armed = this.#arm();
     const connect = this.#watchdog(armed, 'connect', this.#connectTimeoutMs, 'no response headers');
-    const response = this.#deps.transport.open(path, query, armed.controller.signal);
+    const response = this.#deps.transport.open(path, query, armed.controller.signal, pool);
     // Settled handlers only: a failure is seen (and classified) when the page is read, or ignored when cancelled.
     response.then(
       () => clearTimeout(connect),

@@ -28,7 +28,9 @@ export class FakeApiserver {
   readonly requests: { readonly kind: 'list' | 'watch' | 'other'; readonly url: URL }[] = [];
   /** Consulted in order before the normal handling; a fault that answers is removed when `once` is set. */
   readonly faults: { fault: Fault; once: boolean }[] = [];
-  readonly #server = http.createServer((req, res) => this.#handle(req, res));
+  readonly #server = http.createServer((req, res) => this.#handle(req, res)).on('connection', () => this.connectionsAccepted++);
+  /** TCP connections accepted so far. */
+  connectionsAccepted = 0;
   readonly #objects = new Map<string, Obj>();
   readonly #history: HistoryEvent[] = [];
   readonly #watchers = new Set<{ res: ServerResponse; ns: string | undefined }>();

@@ -157,6 +157,18 @@ describe('createResourceWatcher against a fake apiserver', () => {
     await waitForAsync(async () => (await server.connections()) === 0, 'every connection closed', 5_000, 10);
   });
 
+  it('the pages of a list share keep-alive connections, all closed once the list is done', async () => {
+    for (let i = 0; i < 25; i++) server.put('a', `cm-${String(i).padStart(2, '0')}`);
+    const w = start({ pageSize: 5 });
+    await w.start();
+    await waitFor(() => w.health().state === 'watching' && server.openWatches === 1, 'the watch');
+    expect(server.requests.filter((r) => r.kind === 'list')).toHaveLength(5);
+    // One connection per page would be 5 (plus the watch's); the next page requested early needs a second one.
+    expect(server.connectionsAccepted).toBeLessThanOrEqual(3);
+    await waitForAsync(async () => (await server.connections()) === 1, 'only the watch connection left', 5_000, 10);
+    expect(w.cache.size).toBe(25);
+  });
+
   it('sends the same label and field selectors with the list and the watch', async () => {
     const w = start({ labelSelector: 'app=web,tier!=db', fieldSelector: 'metadata.name!=x' });
     await w.start();
