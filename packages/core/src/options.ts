@@ -52,6 +52,11 @@ export interface WatchedResource {
   readonly fieldSelector?: string;
   /** Absent: cluster-wide. */
   readonly namespaces?: readonly string[];
+  /**
+   * Whether changes carry `metadata.managedFields`. When false (the default) the delta engine leaves them out,
+   * so a source may drop them as objects arrive: they are ~1/3 of a typical object's size in memory.
+   */
+  readonly includeManagedFields: boolean;
 }
 
 /** A sink plus its routing filters. */
@@ -262,6 +267,7 @@ export function resolveOptions(options: WatchProxyOptions): ResolvedOptions {
     return {
       name: r.name,
       resyncMs: duration(r.resyncMs, `${at}.resyncMs`, 0),
+      includeManagedFields: settings.includeManagedFields,
       ...(r.labelSelector ? { labelSelector: r.labelSelector } : {}),
       ...(r.fieldSelector ? { fieldSelector: r.fieldSelector } : {}),
       ...(namespaces.length > 0 ? { namespaces } : {}),

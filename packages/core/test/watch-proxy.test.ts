@@ -77,8 +77,8 @@ describe('WatchProxy options', () => {
     });
     await p.start();
     expect(seen).toEqual([
-      { name: 'pods', resyncMs: 60_000, labelSelector: 'app=web', namespaces: ['a'] },
-      { name: 'nodes', resyncMs: 0 },
+      { name: 'pods', resyncMs: 60_000, labelSelector: 'app=web', namespaces: ['a'], includeManagedFields: false },
+      { name: 'nodes', resyncMs: 0, includeManagedFields: false },
     ]);
     await p.shutdown();
   });

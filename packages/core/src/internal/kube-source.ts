@@ -17,6 +17,8 @@ export function kubeWatchSource(kubeConfig: KubeConfig): WatchSourceFactory {
             resource: resource.name,
             handlers,
             resyncMs: resource.resyncMs,
+            // Byte-identical output (the delta engine leaves them out too), ~1.6 KB less heap per object.
+            dropManagedFields: !resource.includeManagedFields,
             ...(resource.labelSelector === undefined ? {} : { labelSelector: resource.labelSelector }),
             ...(resource.fieldSelector === undefined ? {} : { fieldSelector: resource.fieldSelector }),
             ...(resource.namespaces === undefined ? {} : { namespaces: resource.namespaces }),

@@ -3,6 +3,8 @@ import { startCluster } from '@watch-proxy/test-cluster';
 import type { TestCluster } from '@watch-proxy/test-cluster';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../../src/types.js';
+import { kubeWatchSource } from '../../src/internal/kube-source.js';
+import { silentLogger } from '../../src/logger.js';
 import { resolveResources } from '../../src/watch/discovery.js';
 import { WatchError } from '../../src/watch/kube-api-error.js';
 import { createResourceWatcher } from '../../src/watch/resource-watcher.js';
@@ -203,5 +205,29 @@ describe('resource watcher against a real apiserver', () => {
     expect(w.health().state).toBe('stopped');
     // The churn's own requests use one connection each and close them; the watcher must have closed all of its.
     await waitFor(() => socketsTo(port) === 0, 'every connection to the apiserver closed', 10_000);
+  });
+
+  it('the default watch source keeps managedFields in memory only for resources that send them', async () => {
+    const ns = uniqueId();
+    await createNamespace(cluster, ns);
+    await must(cluster, 'POST', `/api/v1/namespaces/${ns}/configmaps`, configMap(ns, 'cm', {}, { k: 'v' }));
+    const source = kubeWatchSource(kc)({
+      resources: [
+        { name: 'configmaps', namespaces: [ns], resyncMs: 0, includeManagedFields: false },
+        { name: 'configmaps', namespaces: [ns], resyncMs: 0, includeManagedFields: true },
+      ],
+      logger: silentLogger,
+      onError: () => undefined,
+    });
+    try {
+      await source.start({ onEvent: () => undefined });
+      const [dropped, kept] = source.snapshot!().map((s) => s.objects);
+      expect(dropped).toHaveLength(1);
+      expect(dropped![0]!['metadata']).not.toHaveProperty('managedFields');
+      expect(dropped![0]!).toMatchObject({ data: { k: 'v' }, metadata: { name: 'cm', namespace: ns } });
+      expect(kept![0]!['metadata']).toHaveProperty('managedFields');
+    } finally {
+      await source.stop();
+    }
   });
 });
