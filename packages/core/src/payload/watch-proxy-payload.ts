@@ -47,20 +47,70 @@ export function buildMeta(
  * differently), that memoized text is reused instead of serializing again: pass deep-frozen objects, as the
  * pipeline does, or unfrozen ones (always serialized in full).
  *
+ * `output: 'buffer'` gives the same bytes UTF-8 encoded, written piece by piece into one Buffer. That is what a
+ * sink sends, and it is ~2x cheaper than `Buffer.from` of the text for a batch of 500 objects (~2.2 MB): the text
+ * never has to be joined (flattened) into one large string, which is then encoded again, both large one-off
+ * allocations that also drive the garbage collector.
+ *
  * @param items - the changes, in delivery order; may mix resources and events.
  * @param meta - the payload `meta`, usually from {@link buildMeta}; `null` writes `"meta":null`.
+ * @param output - `'string'` (the default): the body as text; `'buffer'`: its UTF-8 bytes.
  */
-export function encodeWatchProxyPayload(items: readonly Change[], meta: Readonly<Record<string, unknown>> | null): string {
-  let out = '{"data":[';
+export function encodeWatchProxyPayload(items: readonly Change[], meta: Readonly<Record<string, unknown>> | null, output?: 'string'): string;
+export function encodeWatchProxyPayload(items: readonly Change[], meta: Readonly<Record<string, unknown>> | null, output: 'buffer'): Buffer;
+export function encodeWatchProxyPayload(
+  items: readonly Change[],
+  meta: Readonly<Record<string, unknown>> | null,
+  output: 'string' | 'buffer' = 'string',
+): string | Buffer {
+  const parts = payloadParts(items, meta);
+  return output === 'buffer' ? utf8Join(parts) : parts.join('');
+}
+
+// The body in pieces: each object's text is its own (memoized, already flat) string; the wrapper text around it
+// is small. No piece starts or ends inside a surrogate pair (every one ends with a quote, brace or bracket), so
+// encoding the pieces one by one gives the same bytes as encoding their concatenation.
+function payloadParts(items: readonly Change[], meta: Readonly<Record<string, unknown>> | null): string[] {
   const length = items.length;
+  const parts = new Array<string>(2 * length + 1);
+  let before = '{"data":[';
   for (let i = 0; i < length; i++) {
     const item = items[i]!;
-    if (i > 0) out += ',';
-    out +=
-      `{"asset_type_id":${quoteJsonString(item.assetId)},"data":${encodeObject(item.object)}` +
-      `,"uniqueId":${quoteJsonString(item.uniqueId)},"event":${quoteJsonString(item.event)}}`;
+    parts[2 * i] = `${before}{"asset_type_id":${quoteJsonString(item.assetId)},"data":`;
+    parts[2 * i + 1] = encodeObject(item.object);
+    before = `,"uniqueId":${quoteJsonString(item.uniqueId)},"event":${quoteJsonString(item.event)}},`;
   }
-  return `${out}],"meta":${encodeCanonicalJson(meta)}}`;
+  parts[2 * length] = `${length === 0 ? before : before.slice(0, -1)}],"meta":${encodeCanonicalJson(meta)}}`;
+  return parts;
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * The UTF-8 bytes of `parts` joined, written into one Buffer without joining them. It is sized for one byte
+ * per UTF-16 code unit first (exact for ASCII, which nearly every Kubernetes object is) and, at the first piece
+ * that does not fit, grown to the exact size of what is left.
+ */
+function utf8Join(parts: readonly string[]): Buffer {
+  let units = 0;
+  for (const part of parts) units += part.length;
+  let out = Buffer.allocUnsafe(units);
+  let offset = 0;
+  for (let i = 0; i < parts.length; i++) {
+    let part = parts[i]!;
+    const { read, written } = utf8.encodeInto(part, out.subarray(offset));
+    offset += written;
+    if (read === part.length) continue;
+    // encodeInto stops at a code point boundary, so the rest of the piece encodes on its own to the same bytes.
+    part = part.slice(read);
+    let rest = Buffer.byteLength(part, 'utf8');
+    for (let j = i + 1; j < parts.length; j++) rest += Buffer.byteLength(parts[j]!, 'utf8');
+    const grown = Buffer.allocUnsafe(offset + rest);
+    out.copy(grown, 0, 0, offset);
+    out = grown;
+    offset += out.write(part, offset, 'utf8');
+  }
+  return offset === out.length ? out : out.subarray(0, offset);
 }
 
 /**

@@ -66,6 +66,7 @@ describe('the memoized shortcut for frozen objects', () => {
       const frozen: Change = { ...plain, object: deepFreeze(structuredClone(object)) };
       const expected = encodeWatchProxyPayload([plain], null);
       expect(encodeWatchProxyPayload([frozen], null)).toBe(expected);
+      expect(encodeWatchProxyPayload([plain, frozen], null, 'buffer').equals(Buffer.from(encodeWatchProxyPayload([plain, frozen], null), 'utf8'))).toBe(true);
       if (!/[<>&\u2028\u2029\ud800-\udfff]|\\[bfu]/.test(canonicalJson(frozen.object))) shortcut++;
     }
     // Both paths must actually be exercised for this test to mean anything.

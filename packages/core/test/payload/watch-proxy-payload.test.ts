@@ -10,6 +10,29 @@ describe('encodeWatchProxyPayload', () => {
     expect(body.equals(golden.body)).toBe(true);
   });
 
+  it.each(goldenNames)("writes the same bytes straight into a Buffer (output 'buffer') for the %s vector", (name) => {
+    const golden = loadGolden(name);
+    const body = encodeWatchProxyPayload(golden.items, golden.meta, 'buffer');
+    expect(Buffer.isBuffer(body)).toBe(true);
+    expect(body.equals(golden.body)).toBe(true);
+  });
+
+  it("grows the Buffer to the exact size when a piece is not ASCII, wherever it is (output 'buffer')", () => {
+    const base = loadGolden('namespace').items[0]!;
+    for (const at of [0, 1, 2, 7]) {
+      const items = Array.from({ length: 8 }, (_, i) => ({
+        ...base,
+        assetId: i === at ? 'naïve' : base.assetId,
+        object: i === at ? { ...base.object, note: '中文 😀 é' } : base.object,
+      }));
+      const expected = Buffer.from(encodeWatchProxyPayload(items, { cluster: 'ü' }), 'utf8');
+      const body = encodeWatchProxyPayload(items, { cluster: 'ü' }, 'buffer');
+      expect(body.length).toBe(expected.length);
+      expect(body.equals(expected)).toBe(true);
+    }
+    expect(encodeWatchProxyPayload([], { cluster: 'ü' }, 'buffer').toString('utf8')).toBe('{"data":[],"meta":{"cluster":"ü"}}');
+  });
+
   it('writes the Service example of the spec (section 3.4) on one line, meta keys sorted', () => {
     const golden = loadGolden('service');
     const body = encodeWatchProxyPayload(golden.items, buildMeta({ region: 'east', platform: 'baremetal' }, 'dev-cluster'));
