@@ -1,11 +1,14 @@
-// The encoder reuses core's memoized canonical JSON for frozen objects when that text is already Go-identical.
-// These tests pin that the shortcut never changes a byte: goldens through frozen objects, and seeded random
-// objects (awkward strings, keys and numbers included) through both paths.
+// The encoder writes core's memoized canonical JSON for frozen objects as is, without scanning it. These tests
+// pin that this never changes a byte: goldens through frozen objects, seeded random objects (awkward strings, keys
+// and numbers included) through both paths, and the text the delta engine memoizes (encodeKeySortedJson's).
 import { describe, expect, it } from 'vitest';
 import type { Change } from '../../src/index.js';
 import { canonicalJson, encodeWatchProxyPayload } from '../../src/index.js';
+import { DeltaEngine } from '../../src/delta/delta-engine.js';
 import { deepFreeze } from '../../src/internal/deep-freeze.js';
+import type { ResolvedResource } from '../../src/watch/watch-event.js';
 import { goldenNames, loadGolden } from './golden.js';
+import { randomJson, seededRandom } from './random-json.js';
 
 function frozenCopy(items: readonly Change[]): Change[] {
   return items.map((item) => ({ ...item, object: deepFreeze(structuredClone(item.object) as Record<string, unknown>) }));
@@ -72,5 +75,25 @@ describe('the memoized shortcut for frozen objects', () => {
     // Both paths must actually be exercised for this test to mean anything.
     expect(shortcut).toBeGreaterThan(200);
     expect(shortcut).toBeLessThan(1900);
+  });
+});
+
+describe('the text the delta engine memoizes', () => {
+  it('is what the payload writes: the same bytes as serializing an unfrozen copy in full, for 3,000 random objects', () => {
+    const next = seededRandom(7);
+    const engine = new DeltaEngine({ clusterName: 'c', ignoreNamespaces: new Set(), delayAddEventMs: 0, resources: new Map(), now: () => 0 });
+    const resource: ResolvedResource = { name: 'things', ref: { group: 'example.io', version: 'v1', resource: 'things', kind: 'Thing', namespaced: true } };
+    let special = 0;
+    for (let i = 0; i < 3000; i++) {
+      const object = { metadata: { name: `o${i}`, namespace: 'ns', uid: `u${i}` }, spec: randomJson(next), data: randomJson(next) };
+      const outcome = engine.process(resource, { type: 'update', object });
+      if (outcome.kind !== 'change') throw new Error('dropped');
+      const memoized = encodeWatchProxyPayload([outcome.change], null);
+      const full = encodeWatchProxyPayload([{ ...outcome.change, object: structuredClone(outcome.change.object) }], null);
+      expect(memoized).toBe(full);
+      if (/[<>&\u2028\u2029\ud800-\udfff]|\\[bfu]/.test(full)) special++;
+    }
+    // Texts Go escapes differently from JSON.stringify must be among them, or this would prove little.
+    expect(special).toBeGreaterThan(300);
   });
 });
