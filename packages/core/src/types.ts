@@ -65,7 +65,8 @@ export interface Batch<T = Change> {
 /**
  * Why a change did not reach a sink (or any sink). Every drop is counted under one of these:
  * `ignored-namespace` (ignoreNamespaces), `filtered-event` (a resource's filterEvents), `add-delayed`
- * (delayAddEventDuration), `invalid-object` (no metadata.name), `unchanged` (the sink already has this exact
+ * (delayAddEventDuration), `invalid-object` (no metadata.name), `own-state` (a ConfigMap of watch-proxy's own
+ * shared emit cache, labelled `watch-proxy.io/emit-cache: "true"`), `unchanged` (the sink already has this exact
  * state), `coalesced` (an add and its delete met in a queue before either was sent: the sink never needed
  * either), `rejected` (the sink answered `rejected`), `shutdown` (still pending when the shutdown deadline
  * passed; not recorded as delivered, so a restart with the same stateDir sends it again).
@@ -75,6 +76,7 @@ export type DropReason =
   | 'filtered-event'
   | 'add-delayed'
   | 'invalid-object'
+  | 'own-state'
   | 'unchanged'
   | 'coalesced'
   | 'rejected'

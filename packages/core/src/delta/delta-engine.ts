@@ -1,3 +1,4 @@
+import { STORE_LABEL } from '../cache/cluster-store-configmaps.js';
 import { encodeCanonicalJson, encodeKeySortedJson } from '../payload/canonical-json.js';
 import type { Change, ChangeEvent, DropReason } from '../types.js';
 import type { ResolvedResource, WatchEvent } from '../watch/watch-event.js';
@@ -45,6 +46,10 @@ function record(value: unknown): Record<string, unknown> | undefined {
     : undefined;
 }
 
+function isConfigMaps(resource: ResolvedResource): boolean {
+  return resource.ref.group === '' && resource.ref.resource === 'configmaps';
+}
+
 function text(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }
@@ -79,6 +84,10 @@ export class DeltaEngine {
     const namespace = text(metadata?.['namespace']);
     const key = objectKey(resource.name, namespace, name);
     if (metadata === undefined || name === '') return { kind: 'dropped', reason: 'invalid-object', key };
+
+    // The leader rewrites its shared emit cache shards after deliveries; sending them would change them again,
+    // one update every save interval forever, and they are watch-proxy's state, not the cluster's inventory.
+    if (isConfigMaps(resource) && record(metadata['labels'])?.[STORE_LABEL] === 'true') return { kind: 'dropped', reason: 'own-state', key };
 
     const { ignoreNamespaces } = this.#settings;
     const isNamespaceObject = resource.ref.group === '' && resource.ref.resource === 'namespaces';

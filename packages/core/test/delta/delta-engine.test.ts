@@ -144,6 +144,18 @@ describe('DeltaEngine', () => {
     expect(delta.process(configmaps, { type: 'add', object: cm('a') }).kind).toBe('change');
   });
 
+  it('drops ConfigMaps of its own shared emit cache (every save would be a change to send), only those', () => {
+    const delta = engine({});
+    const shard = cm('watch-proxy-cache-0', 'ops', { metadata: { name: 'watch-proxy-cache-0', namespace: 'ops', uid: 'u', labels: { 'watch-proxy.io/emit-cache': 'true' } } });
+    for (const type of ['add', 'update', 'delete'] as const) {
+      expect(delta.process(configmaps, { type, object: shard })).toMatchObject({ kind: 'dropped', reason: 'own-state' });
+    }
+    const other = cm('x', 'ops', { metadata: { name: 'x', namespace: 'ops', uid: 'v', labels: { 'watch-proxy.io/emit-cache': 'false' } } });
+    expect(delta.process(configmaps, { type: 'add', object: other }).kind).toBe('change');
+    // Only ConfigMaps are the store's shards: another kind with that label is the user's.
+    expect(delta.process(secrets, { type: 'add', object: shard }).kind).toBe('change');
+  });
+
   it('drops objects without a name instead of crashing', () => {
     const delta = engine({});
     expect(delta.process(configmaps, { type: 'delete', object: {} })).toMatchObject({ reason: 'invalid-object' });
