@@ -505,6 +505,10 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
     return {
       onEvent: (resource, event) => this.#onEvent(resource, event),
       onSynced: (resource, objects) => this.#onSynced(resource, objects),
+      // Projection and fingerprint of listed objects while the next pages download, not all after the last one.
+      onListItem: (resource, object) => {
+        if (this.#stopping === undefined) this.#delta.prepare(resource, object);
+      },
     };
   }
 

@@ -1,6 +1,6 @@
 import { STORE_LABEL } from '../cache/cluster-store-configmaps.js';
 import { encodeCanonicalJson, encodeKeySortedJson } from '../payload/canonical-json.js';
-import type { Change, ChangeEvent, DropReason } from '../types.js';
+import type { Change, ChangeEvent, DropReason, KubeObject } from '../types.js';
 import type { ResolvedResource, WatchEvent } from '../watch/watch-event.js';
 import { fingerprintOfCanonical } from './canonical-json.js';
 import { objectKey } from './object-key.js';
@@ -31,6 +31,12 @@ export interface DeltaEngineSettings {
 export type DeltaOutcome =
   | { readonly kind: 'change'; readonly change: Change }
   | { readonly kind: 'dropped'; readonly reason: DropReason; readonly key: string };
+
+interface Prepared {
+  readonly resource: string;
+  readonly object: Readonly<Record<string, unknown>>;
+  readonly fingerprint: string;
+}
 
 const DEFAULT_SETTINGS: DeltaResourceSettings = Object.freeze({
   assetId: '',
@@ -66,6 +72,8 @@ export class DeltaEngine {
   readonly #watchStartedAt = new Map<string, number>();
   // Compiled per resource name, checked against the settings and kind it was compiled for.
   readonly #projections = new Map<string, { settings: DeltaResourceSettings; secrets: boolean; projection: Projection }>();
+  // Work done ahead by `prepare`, per source object and resource: taken (and forgotten) by `process`.
+  readonly #prepared = new WeakMap<object, Prepared>();
 
   constructor(settings: DeltaEngineSettings) {
     this.#settings = settings;
@@ -79,6 +87,9 @@ export class DeltaEngine {
   /** Processes one event. Never throws for any object shape. */
   process(resource: ResolvedResource, event: WatchEvent): DeltaOutcome {
     const source = event.object;
+    // Taken first, so that work prepared for an event that is then dropped is not kept alive with the object.
+    const prepared = this.#prepared.get(source);
+    if (prepared !== undefined) this.#prepared.delete(source);
     const metadata = record(source['metadata']);
     const name = text(metadata?.['name']);
     const namespace = text(metadata?.['namespace']);
@@ -108,9 +119,7 @@ export class DeltaEngine {
     // pruned away, only lost with all of metadata). The copy is deep-frozen with its keys sorted.
     const uid = text(metadata['uid']);
     const uniqueId = `${this.#settings.clusterName}-${uid}`;
-    const projected = project(source, this.#projection(resource, settings), uniqueId);
-    const object = projected.object;
-    const canonical = projected.keySorted ? encodeKeySortedJson(object) : encodeCanonicalJson(object);
+    const { object, fingerprint } = prepared?.resource === resource.name ? prepared : this.#project(resource, settings, source, uniqueId);
 
     const change: Change = {
       key,
@@ -122,11 +131,35 @@ export class DeltaEngine {
       name,
       assetId: settings.assetId,
       uniqueId,
-      fingerprint: fingerprintOfCanonical(object, canonical),
+      fingerprint,
       observedAt: this.#settings.now(),
       ...(event.synthesized === undefined ? {} : { synthesized: event.synthesized }),
     };
     return { kind: 'change', change: Object.freeze(change) };
+  }
+
+  /**
+   * Does the costly part of `process` ahead of time (projection and fingerprint), for an object that is about to
+   * be processed: a listed object, while the rest of the list downloads. Objects `process` would drop are
+   * skipped. Pure: no event, no count; if the object never reaches `process`, the work is garbage collected with
+   * it. Never throws.
+   */
+  prepare(resource: ResolvedResource, source: KubeObject): void {
+    const metadata = record(source['metadata']);
+    if (metadata === undefined || text(metadata['name']) === '') return;
+    if (isConfigMaps(resource) && record(metadata['labels'])?.[STORE_LABEL] === 'true') return;
+    const namespace = text(metadata['namespace']);
+    if (this.#settings.ignoreNamespaces.has(namespace)) return;
+    const settings = this.#settings.resources.get(resource.name) ?? DEFAULT_SETTINGS;
+    const uniqueId = `${this.#settings.clusterName}-${text(metadata['uid'])}`;
+    this.#prepared.set(source, this.#project(resource, settings, source, uniqueId));
+  }
+
+  #project(resource: ResolvedResource, settings: DeltaResourceSettings, source: KubeObject, uniqueId: string): Prepared {
+    const projected = project(source, this.#projection(resource, settings), uniqueId);
+    const object = projected.object;
+    const canonical = projected.keySorted ? encodeKeySortedJson(object) : encodeCanonicalJson(object);
+    return { resource: resource.name, object, fingerprint: fingerprintOfCanonical(object, canonical) };
   }
 
   #projection(resource: ResolvedResource, settings: DeltaResourceSettings): Projection {

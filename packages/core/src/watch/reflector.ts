@@ -111,6 +111,8 @@ export interface ReflectorDeps {
   readonly logger: Logger;
   /** Hands one event to the handlers (isolation is the caller's job). Never called after `stop()`. */
   readonly emit: (event: WatchEvent) => void;
+  /** Called for each new or changed listed object as it is read (see `WatchHandlers.onListItem`). Optional. */
+  readonly onListItem?: ((object: KubeObject) => void) | undefined;
   /** Called after every complete list, once its events were emitted. */
   readonly onListed: (objects: readonly KubeObject[]) => void;
   /** Called when a list or watch failed (already logged). */
@@ -508,6 +510,18 @@ export class Reflector {
   }
 
   /**
+   * One object of a list, as it is read: unchanged objects are kept once (the cached copy), so a relist holds
+   * only what changed twice; new and changed ones are handed to `onListItem` so the pipeline's work on them
+   * overlaps the download of the rest of the list.
+   */
+  #listed(item: KubeObject, ingested = false): KubeObject {
+    const obj = ingested ? item : this.#ingest(item);
+    const kept = this.#deps.store.dedupe(obj);
+    if (kept === obj) this.#deps.onListItem?.(obj);
+    return kept;
+  }
+
+  /**
    * Reads a requested page into `items`, calling `onContinue` once with the continue token if the head of the
    * body shows one before the items (where the apiserver writes the list metadata).
    */
@@ -518,9 +532,7 @@ export class Reflector {
     try {
       res = await request.response;
       // One JSON.parse per page (a page is bounded by limit); a body past the reader's bound streams instead.
-      // Unchanged objects are kept once (the cached copy), so a relist holds only what changed twice.
-      const store = this.#deps.store;
-      const reader = new ListPageReader((item) => items.push(store.dedupe(this.#ingest(item))));
+      const reader = new ListPageReader((item) => items.push(this.#listed(item)));
       let head: Buffer | undefined = Buffer.alloc(0);
       for await (const chunk of res as AsyncIterable<Buffer>) {
         if (head !== undefined) {
@@ -652,7 +664,7 @@ export class Reflector {
     const initial = this.#initialItems;
     if (initial !== undefined && event.type !== 'ERROR') {
       if (event.type === 'ADDED') {
-        initial.push(this.#deps.store.dedupe(obj));
+        initial.push(this.#listed(obj, true));
         return true;
       }
       if (event.type === 'BOOKMARK' && isInitialEventsEnd(obj)) {

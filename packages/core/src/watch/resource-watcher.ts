@@ -354,6 +354,7 @@ class KubeResourceWatcher implements ResourceWatcher {
           timing: o,
           logger: namespace === undefined ? this.#logger : this.#logger.child({ namespace }),
           emit: (event) => this.#emit(event),
+          onListItem: this.#options.handlers.onListItem === undefined ? undefined : (object) => this.#onListItem(object),
           onListed: () => this.#onListed(),
           onError: (error) => this.#reportError(error),
           onState: () => this.#checkSettled(),
@@ -373,6 +374,17 @@ class KubeResourceWatcher implements ResourceWatcher {
     } catch (err) {
       this.#handlerErrors++;
       this.#logger.error({ err: err instanceof Error ? err.message : String(err), event: event.type }, 'event handler threw');
+    }
+  }
+
+  #onListItem(object: KubeObject): void {
+    const resource = this.#resource;
+    if (this.#stopped || resource === undefined) return;
+    try {
+      this.#options.handlers.onListItem?.(resource, object);
+    } catch (err) {
+      this.#handlerErrors++;
+      this.#logger.error({ err: err instanceof Error ? err.message : String(err) }, 'onListItem handler threw');
     }
   }
 

@@ -29,6 +29,14 @@ export interface WatchHandlers {
    * object the list returned. The pipeline uses it to find objects that were delivered but are gone.
    */
   onSynced?(resource: ResolvedResource, objects: readonly KubeObject[]): void;
+  /**
+   * A hint, called for each new or changed object of a list as its page (or streaming-list event) is read, long
+   * before the list's events: those come only after the last page, so that a list is applied whole. The
+   * pipeline starts its per-object work here so that it overlaps the download of the next pages. The object is
+   * not a change yet (the list may still fail and be retried); `onEvent` later hands over the same object.
+   * Objects unchanged since the last list are not passed. Optional.
+   */
+  onListItem?(resource: ResolvedResource, object: KubeObject): void;
 }
 
 /** A configured resource after discovery resolved its name. */

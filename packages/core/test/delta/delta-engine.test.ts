@@ -156,6 +156,35 @@ describe('DeltaEngine', () => {
     expect(delta.process(secrets, { type: 'add', object: shard }).kind).toBe('change');
   });
 
+  it('prepare does the projection ahead and process uses it once, for that resource only', () => {
+    const delta = engine({});
+    const source = cm('a') as Record<string, unknown>;
+    const fresh = engine({}).process(configmaps, { type: 'add', object: cm('a') });
+    delta.prepare(configmaps, source);
+    // A test-only mutation shows which work process used: prepare's snapshot, not a new projection.
+    (source['data'] as Record<string, string>)['k'] = 'changed';
+    const first = delta.process(configmaps, { type: 'add', object: source });
+    expect(first).toStrictEqual(fresh);
+    // Taken once: the next event of the same object is projected anew.
+    expect(delta.process(configmaps, { type: 'update', object: source })).toMatchObject({ change: { object: { data: { k: 'changed' } } } });
+    // Prepared for another resource name: not used.
+    const other = cm('b') as Record<string, unknown>;
+    delta.prepare(secrets, other);
+    (other['data'] as Record<string, string>)['k'] = 'changed';
+    expect(delta.process(configmaps, { type: 'add', object: other })).toMatchObject({ change: { object: { data: { k: 'changed' } } } });
+  });
+
+  it('prepare skips what process drops, and a dropped event forgets prepared work', () => {
+    const delta = engine({ ignore: ['skip'], resources: { configmaps: settings({ filterEvents: new Set<ChangeEvent>(['add']) }) } });
+    expect(() => delta.prepare(configmaps, {})).not.toThrow();
+    delta.prepare(configmaps, cm('x', 'skip'));
+    const source = cm('a') as Record<string, unknown>;
+    delta.prepare(configmaps, source);
+    expect(delta.process(configmaps, { type: 'add', object: source })).toMatchObject({ reason: 'filtered-event' });
+    (source['data'] as Record<string, string>)['k'] = 'changed';
+    expect(delta.process(configmaps, { type: 'update', object: source })).toMatchObject({ change: { object: { data: { k: 'changed' } } } });
+  });
+
   it('drops objects without a name instead of crashing', () => {
     const delta = engine({});
     expect(delta.process(configmaps, { type: 'delete', object: {} })).toMatchObject({ reason: 'invalid-object' });

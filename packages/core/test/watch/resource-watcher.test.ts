@@ -624,6 +624,27 @@ describe('createResourceWatcher against a fake apiserver', () => {
     expect(synced.at(-1)!.map((o) => (o['metadata'] as { name: string }).name).sort()).toEqual(['changed', 'same']);
   });
 
+  it('hands each new or changed listed object to onListItem as its page is read, before any event of the list', async () => {
+    for (let i = 0; i < 25; i++) server.put('a', `cm-${String(i).padStart(2, '0')}`);
+    const order: string[] = [];
+    const nameOf = (o: KubeObject): string => (o['metadata'] as { name: string }).name;
+    const w = start({
+      pageSize: 10,
+      handlers: { onEvent: (_r, e) => order.push(`event ${nameOf(e.object)}`), onListItem: (_r, o) => order.push(`item ${nameOf(o)}`) },
+    });
+    await w.start();
+    expect(order.slice(0, 25).every((s) => s.startsWith('item '))).toBe(true);
+    expect(order.slice(25).every((s) => s.startsWith('event '))).toBe(true);
+    expect(order).toHaveLength(50);
+    await waitFor(() => server.openWatches === 1, 'the watch');
+    order.length = 0;
+    // A relist: only the changed object is a hint (and then an event); unchanged ones are neither.
+    server.put('a', 'cm-03', { v: '2' }, { silent: true });
+    w.relist();
+    await waitFor(() => order.includes('event cm-03'), 'the relist event');
+    expect(order).toEqual(['item cm-03', 'event cm-03']);
+  });
+
   it('re-watches immediately from the last resourceVersion after a clean server timeout', async () => {
     const w = start();
     await w.start();
