@@ -92,7 +92,6 @@ async function throughput(args: { linesFile: string; events: number; batch: numb
     sinks: [sink],
     watchSource: () => source,
     clusterName: 'bench',
-    emitIntervalMs: 1,
     emitBatchMaxObjects: args.batch,
   });
   let acked = 0;
@@ -150,7 +149,6 @@ async function watch(args: { kubeconfig: string; namespace: string; url: string;
     sinks: [createHttpSink({ url: args.url, name: 'receiver', clusterName: 'bench' })],
     kubeConfig,
     clusterName: 'bench',
-    emitIntervalMs: 1,
     emitBatchMaxObjects: args.batch,
   });
   proxy.on('synced', () => synced++);

@@ -19,7 +19,7 @@ export async function idle(ctx: Context): Promise<void> {
   const rv = (JSON.parse((await ctx.api.must('GET', `${syncPath(n)}?limit=1`)).body) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
   const receiver = await Receiver.start();
   const host = await Host.start();
-  const daemon = Daemon.start(ctx.cluster.kubeconfigPath, { namespace: syncNamespace(n), endpoints: [receiver.url], emitBatchMaxObjects: 500, emitInterval: '10ms' });
+  const daemon = Daemon.start(ctx.cluster.kubeconfigPath, { namespace: syncNamespace(n), endpoints: [receiver.url], emitBatchMaxObjects: 500 });
   const plain = spawn(
     process.execPath,
     [fileURLToPath(new URL('../plain-watch.ts', import.meta.url)), JSON.stringify({ server: ctx.cluster.server, caFile: ctx.cluster.caFile, token: ctx.cluster.adminToken, path: syncPath(n), resourceVersion: rv })],

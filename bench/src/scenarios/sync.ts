@@ -14,9 +14,9 @@ export async function sync(ctx: Context): Promise<void> {
     const load = load1();
     const floor = await bestDownload(ctx, syncPath(n));
     const receiver = await Receiver.start();
-    // emitInterval 10ms: the default 1 s with batches of 500 would pace delivery at 500 objects/s, which
-    // measures the setting, not the daemon.
-    const daemon = Daemon.start(ctx.cluster.kubeconfigPath, { namespace: syncNamespace(n), endpoints: [receiver.url], emitBatchMaxObjects: 500, emitInterval: '10ms' });
+    // Default (adaptive) batching: full batches of 500 go back to back. A set emitInterval would pace delivery
+    // (1 s: 500 objects/s), which measures the setting, not the daemon.
+    const daemon = Daemon.start(ctx.cluster.kubeconfigPath, { namespace: syncNamespace(n), endpoints: [receiver.url], emitBatchMaxObjects: 500 });
     try {
       const syncedAt = await daemon.waitSynced(600_000);
       let peakRss = 0;
