@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ListPageReader, WHOLE_LIST_MAX_BYTES, continueTokenAtHead, parseWholeList } from '../../src/watch/list-page-reader.js';
-
-const list = {
-  kind: 'ConfigMapList',
-  apiVersion: 'v1',
-  metadata: { resourceVersion: '42', continue: 'tok"en' },
-  items: [
-    { metadata: { name: 'a', annotations: { 'x/{[': ']}"\\' } }, data: { k: 'ünïcødé ✓ 🚀', arr: '[1,2]' } },
-    { metadata: { name: 'b' }, data: { nested: '{"items":[1]}' }, extra: [{ a: [1, { b: 2 }] }] },
-    { metadata: { name: 'c' } },
-  ],
-};
+import { list } from './list-fixture.js';
 
 function read(bytes: Buffer, chunkSize: number, maxWholeBytes?: number): { items: unknown[]; envelope: unknown; streaming: boolean } {
   const items: unknown[] = [];

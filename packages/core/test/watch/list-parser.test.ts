@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LineSplitter } from '../../src/watch/line-splitter.js';
 import { ListParser } from '../../src/watch/list-parser.js';
-
-const list = {
-  kind: 'ConfigMapList',
-  apiVersion: 'v1',
-  metadata: { resourceVersion: '42', continue: 'tok"en' },
-  items: [
-    { metadata: { name: 'a', annotations: { 'x/{[': ']}"\\' } }, data: { k: 'ünïcødé ✓ 🚀', arr: '[1,2]' } },
-    { metadata: { name: 'b' }, data: { nested: '{"items":[1]}' }, extra: [{ a: [1, { b: 2 }] }] },
-    { metadata: { name: 'c' } },
-  ],
-};
+import { list } from './list-fixture.js';
 
 function parseInChunks(bytes: Buffer, size: number): { items: unknown[]; envelope: unknown } {
   const items: unknown[] = [];
