@@ -2,7 +2,7 @@ import { EventEmitter } from 'eventemitter3';
 import { CachePersister } from './cache/cache-persister.js';
 import { ClusterStoreWriter } from './cache/cluster-store-writer.js';
 import { EmitCache } from './cache/emit-cache.js';
-import { DeltaEngine } from './delta/delta-engine.js';
+import { DeltaEngine, isOwnState } from './delta/delta-engine.js';
 import { objectKey } from './delta/object-key.js';
 import { SinkLane, type LaneStats } from './deliver/sink-lane.js';
 import { ClosedError, SinkStartError, StateError, WatchProxyError } from './errors.js';
@@ -468,6 +468,9 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
   #presentKeys(resource: ResolvedResource, objects: readonly KubeObject[]): Set<string> {
     const present = new Set<string>();
     for (const object of objects) {
+      // Never sent, so not present for a receiver either: one that got a cache shard before they were filtered
+      // (an upgrade) gets its delete instead of keeping a copy that no longer changes.
+      if (isOwnState(resource, object)) continue;
       const metadata = object['metadata'] as { name?: unknown; namespace?: unknown } | undefined;
       const name = typeof metadata?.name === 'string' ? metadata.name : '';
       const namespace = typeof metadata?.namespace === 'string' ? metadata.namespace : '';

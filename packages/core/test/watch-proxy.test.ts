@@ -381,6 +381,35 @@ describe('WatchProxy lifecycle', () => {
 });
 
 describe('WatchProxy with stateDir', () => {
+  it('sends a delete for a shared-cache ConfigMap a receiver got before those were filtered (upgrade), then nothing', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'wp-state-'));
+    try {
+      const shard = cm('watch-proxy-abc-0', 'shard', 'ops');
+      const before = new MemorySink({ name: 'inventory' });
+      // As an older version saw it: a ConfigMap like any other (here without the label, which it did not filter).
+      const p1 = proxy({ sinks: [before], stateDir }, new FakeSource({ configmaps: [shard, cm('a')] }));
+      await p1.start();
+      await p1.flush();
+      expect(before.changes.map((c) => c.name).sort()).toEqual(['a', 'watch-proxy-abc-0']);
+      await p1.shutdown();
+
+      const labelled = { ...shard, metadata: { ...(shard['metadata'] as object), labels: { 'watch-proxy.io/emit-cache': 'true' } } };
+      const after = new MemorySink({ name: 'inventory' });
+      const source = new FakeSource({ configmaps: [labelled, cm('a')] });
+      const p2 = proxy({ sinks: [after], stateDir }, source);
+      await p2.start();
+      await p2.flush();
+      expect(after.changes.map((c) => `${c.event}:${c.name}:${c.synthesized ?? ''}`)).toEqual(['delete:watch-proxy-abc-0:restart']);
+      source.update('configmaps', { ...labelled, data: { value: 'saved again' } });
+      await p2.flush();
+      expect(after.changes).toHaveLength(1);
+      expect(p2.stats().dropped['own-state']).toBe(2); // its add at the start and this update
+      await p2.shutdown();
+    } finally {
+      await rm(stateDir, { recursive: true, force: true });
+    }
+  });
+
   it('after a restart sends exactly the deletes (with last state) and updates missed while stopped', async () => {
     const stateDir = await mkdtemp(join(tmpdir(), 'wp-state-'));
     try {

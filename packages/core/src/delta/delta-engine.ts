@@ -52,8 +52,14 @@ function record(value: unknown): Record<string, unknown> | undefined {
     : undefined;
 }
 
-function isConfigMaps(resource: ResolvedResource): boolean {
-  return resource.ref.group === '' && resource.ref.resource === 'configmaps';
+/**
+ * True for a ConfigMap of watch-proxy's own shared emit cache (label `watch-proxy.io/emit-cache: "true"`): its
+ * state, not the cluster's inventory, and never sent (drop reason `own-state`). The leader rewrites these after
+ * deliveries, so sending them would make every save a change to send and save again.
+ */
+export function isOwnState(resource: ResolvedResource, object: KubeObject): boolean {
+  if (resource.ref.group !== '' || resource.ref.resource !== 'configmaps') return false;
+  return record(record(object['metadata'])?.['labels'])?.[STORE_LABEL] === 'true';
 }
 
 function text(value: unknown): string {
@@ -96,9 +102,7 @@ export class DeltaEngine {
     const key = objectKey(resource.name, namespace, name);
     if (metadata === undefined || name === '') return { kind: 'dropped', reason: 'invalid-object', key };
 
-    // The leader rewrites its shared emit cache shards after deliveries; sending them would change them again,
-    // one update every save interval forever, and they are watch-proxy's state, not the cluster's inventory.
-    if (isConfigMaps(resource) && record(metadata['labels'])?.[STORE_LABEL] === 'true') return { kind: 'dropped', reason: 'own-state', key };
+    if (isOwnState(resource, source)) return { kind: 'dropped', reason: 'own-state', key };
 
     const { ignoreNamespaces } = this.#settings;
     const isNamespaceObject = resource.ref.group === '' && resource.ref.resource === 'namespaces';
@@ -147,7 +151,7 @@ export class DeltaEngine {
   prepare(resource: ResolvedResource, source: KubeObject): void {
     const metadata = record(source['metadata']);
     if (metadata === undefined || text(metadata['name']) === '') return;
-    if (isConfigMaps(resource) && record(metadata['labels'])?.[STORE_LABEL] === 'true') return;
+    if (isOwnState(resource, source)) return;
     const namespace = text(metadata['namespace']);
     if (this.#settings.ignoreNamespaces.has(namespace)) return;
     const settings = this.#settings.resources.get(resource.name) ?? DEFAULT_SETTINGS;
