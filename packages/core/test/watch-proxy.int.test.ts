@@ -1,31 +1,18 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KubeConfig } from '@kubernetes/client-node';
-import { startCluster, type TestCluster } from '@watch-proxy/test-cluster';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminKubeConfig, uniqueId } from './watch/cluster-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { uniqueId, useCluster } from './watch/cluster-helpers.js';
 import { MemorySink } from '../src/testing/memory-sink.js';
 import type { Change, KubeObject } from '../src/types.js';
 import { WatchProxy } from '../src/watch-proxy.js';
 
 // One real apiserver for this file. No mocks: the proxy watches it through the default (reflector) source.
-let cluster: TestCluster;
-let kubeConfig: KubeConfig;
-
-beforeAll(async () => {
-  cluster = await startCluster();
-  kubeConfig = adminKubeConfig(cluster);
-});
-
-afterAll(async () => {
-  await cluster?.stop();
-});
+const env = useCluster();
 
 const suffix = uniqueId;
 
-const must = (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> =>
-  cluster.requestOk(method, path, body);
+const { must } = env;
 
 /** key → uid@resourceVersion, the identity of each object's exact state. */
 function identities(entries: Iterable<[string, KubeObject]>): Map<string, string> {
@@ -69,7 +56,7 @@ describe('WatchProxy against a real apiserver', () => {
       },
     });
     // Served only once established; waiting keeps the watcher out of its (long) degraded backoff.
-    const established = await cluster.kubectl(['wait', '--for=condition=Established', `crd/widgets.${group}`, '--timeout=60s']);
+    const established = await env.cluster.kubectl(['wait', '--for=condition=Established', `crd/widgets.${group}`, '--timeout=60s']);
     expect(established.code, established.stderr).toBe(0);
     await must('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     await must('POST', `/api/v1/namespaces/${ns}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'before-start' }, data: { a: '1' } });
@@ -77,7 +64,7 @@ describe('WatchProxy against a real apiserver', () => {
     const sink = new MemorySink({ name: 'memory' });
     const crd = `widgets.${group}`;
     const proxy = new WatchProxy({
-      kubeConfig,
+      kubeConfig: env.kubeConfig,
       resources: ['configmaps', 'services', 'namespaces', crd],
       // only this test's objects: the cluster has its own configmaps and services in kube-system/default
       sinks: [{ sink, namespaces: [ns, `${ns}-b`] }],
@@ -141,7 +128,7 @@ describe('WatchProxy against a real apiserver', () => {
       }
       const run = (sink: MemorySink): WatchProxy =>
         new WatchProxy({
-          kubeConfig,
+          kubeConfig: env.kubeConfig,
           resources: [{ name: 'configmaps', pruneFields: ['metadata.resourceVersion', 'metadata.managedFields'] }],
           sinks: [{ sink, namespaces: [ns] }],
           emitIntervalMs: 50,

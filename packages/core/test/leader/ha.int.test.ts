@@ -1,8 +1,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
-import { startCluster, type TestCluster } from '@watch-proxy/test-cluster';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminKubeConfig, uniqueId } from '../watch/cluster-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { uniqueId, useCluster } from '../watch/cluster-helpers.js';
 import { ConfigMapCacheStore } from '../../src/cache/cluster-store-configmaps.js';
 import { KubeJsonClient, KubeRequestError, type KubeJsonRequest } from '../../src/leader/kube-json-client.js';
 import { LeaseElector } from '../../src/leader/lease-elector.js';
@@ -13,22 +12,11 @@ import { WatchProxy } from '../../src/watch-proxy.js';
 
 // One real apiserver; short timings (3 s / 2 s / 0.5 s) so failovers take seconds.
 const TIMING = { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 500 };
-let cluster: TestCluster;
-let kubeConfig: KubeConfig;
-
-beforeAll(async () => {
-  cluster = await startCluster();
-  kubeConfig = adminKubeConfig(cluster);
-});
-
-afterAll(async () => {
-  await cluster?.stop();
-});
+const env = useCluster();
 
 const suffix = uniqueId;
 
-const must = (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> =>
-  cluster.requestOk(method, path, body);
+const { must } = env;
 
 async function namespace(prefix: string): Promise<string> {
   const name = `${prefix}-${suffix()}`;
@@ -92,7 +80,7 @@ async function pair(): Promise<{
   const changed = new Condition();
   const replicas: Replica[] = [];
   const make = (id: string): Replica => {
-    const client = new CuttableClient(kubeConfig);
+    const client = new CuttableClient(env.kubeConfig);
     const elector = new LeaseElector({ lock: new KubeLeaseLock({ client, namespace: home, name: leaseName }), identity: id, ...TIMING });
     const sink = new MemorySink({
       name: 'receiver',
@@ -107,7 +95,7 @@ async function pair(): Promise<{
     const proxy = new WatchProxy({
       resources: [{ name: 'configmaps', namespaces: [watched] }],
       sinks: [sink],
-      kubeConfig,
+      kubeConfig: env.kubeConfig,
       emitIntervalMs: 0,
       gate: elector,
       sharedCache: new ConfigMapCacheStore({ client, namespace: home, shards: 2 }),
@@ -138,7 +126,7 @@ describe('high availability against a real apiserver', () => {
       for (let i = 0; i < 10; i++) await must('POST', `/api/v1/namespaces/${watched}/configmaps`, cm(`c${i}`, 0));
       await changed.until(() => log.filter((l) => l.change.event === 'add').length >= 10, 'the first ten adds', 10_000);
       // Wait until the leader shared what it delivered (the receiver could otherwise see all ten again).
-      const store = new ConfigMapCacheStore({ client: new KubeJsonClient(kubeConfig), namespace: a.home, shards: 2 });
+      const store = new ConfigMapCacheStore({ client: new KubeJsonClient(env.kubeConfig), namespace: a.home, shards: 2 });
       await changed.until(async () => ((await store.load('receiver'))?.size ?? 0) === 10, 'the shared cache to hold ten entries', 10_000);
       // A burst; kill -9 the leader in the middle of it: no more requests of any kind, no release.
       const burst: Promise<unknown>[] = [];
@@ -196,7 +184,7 @@ describe('high availability against a real apiserver', () => {
       await Promise.all([a.proxy.start(), b.proxy.start()]);
       for (let i = 0; i < 5; i++) await must('POST', `/api/v1/namespaces/${watched}/configmaps`, cm(`c${i}`, 0));
       await changed.until(() => log.length >= 5, 'the first five', 10_000);
-      await cluster.restartApiserver();
+      await env.cluster.restartApiserver();
       for (let i = 5; i < 10; i++) await must('POST', `/api/v1/namespaces/${watched}/configmaps`, cm(`c${i}`, 0));
       await must('DELETE', `/api/v1/namespaces/${watched}/configmaps/c0`);
       const names = (): string =>
@@ -213,13 +201,13 @@ describe('high availability against a real apiserver', () => {
   it('works with exactly the Role of examples/rbac-leader-election.yaml, in its namespace only', async () => {
     // kubectl reads the example (no YAML parser in core's dependencies).
     const file = fileURLToPath(new URL('../../../../examples/rbac-leader-election.yaml', import.meta.url));
-    const read = await cluster.kubectl(['create', '--dry-run=client', '-o', 'json', '-f', file]);
+    const read = await env.cluster.kubectl(['create', '--dry-run=client', '-o', 'json', '-f', file]);
     // One JSON document per object, back to back.
     const objects = JSON.parse(`[${read.stdout.trim().replace(/\n\}\n\{/g, '\n},\n{')}]`) as { kind: string; rules?: never[] }[];
     const rules = objects.find((d) => d.kind === 'Role')?.rules ?? [];
     expect(rules.length).toBeGreaterThan(0);
     const home = `ha-rbac-${suffix()}`;
-    const minted = await cluster.mintToken({ namespace: home, serviceAccount: 'watch-proxy', rules });
+    const minted = await env.cluster.mintToken({ namespace: home, serviceAccount: 'watch-proxy', rules });
     const restricted = new KubeConfig();
     restricted.loadFromFile(minted.kubeconfigPath);
     const client = new KubeJsonClient(restricted);

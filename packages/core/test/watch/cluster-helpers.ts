@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import type { TestCluster } from '@watch-proxy/test-cluster';
+import { startCluster, type TestCluster } from '@watch-proxy/test-cluster';
 import { KubeConfig } from '@kubernetes/client-node';
+import { afterAll, beforeAll } from 'vitest';
 import type { KubeObject } from '../../src/types.js';
 import type { ResourceWatcher } from '../../src/watch/resource-watcher.js';
 import type { WatchEvent } from '../../src/watch/watch-event.js';
@@ -14,6 +15,40 @@ export function adminKubeConfig(cluster: TestCluster): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromFile(cluster.kubeconfigPath);
   return kc;
+}
+
+/** A test file's cluster, started before its tests and stopped after them (see `useCluster`). */
+export interface ClusterFixture {
+  readonly cluster: TestCluster;
+  /** Admin credentials, as `WatchProxyOptions.kubeConfig` takes them. */
+  readonly kubeConfig: KubeConfig;
+  /** Calls the admin API and fails loudly on a non-2xx status. */
+  must(method: string, path: string, body?: unknown): Promise<Record<string, unknown>>;
+}
+
+/** One real apiserver for the calling test file: started in `beforeAll`, stopped in `afterAll`. */
+export function useCluster(): ClusterFixture {
+  let started: { cluster: TestCluster; kubeConfig: KubeConfig } | undefined;
+  beforeAll(async () => {
+    const cluster = await startCluster();
+    started = { cluster, kubeConfig: adminKubeConfig(cluster) };
+  });
+  afterAll(async () => {
+    await started?.cluster.stop();
+  });
+  const get = (): { cluster: TestCluster; kubeConfig: KubeConfig } => {
+    if (started === undefined) throw new Error('useCluster(): the cluster is only there inside tests and hooks');
+    return started;
+  };
+  return {
+    get cluster() {
+      return get().cluster;
+    },
+    get kubeConfig() {
+      return get().kubeConfig;
+    },
+    must: (method, path, body) => get().cluster.requestOk(method, path, body),
+  };
 }
 
 /** Calls the admin API and fails loudly on a non-2xx status. */
