@@ -71,7 +71,8 @@ async function pair(): Promise<{
   readonly log: { sender: string; change: Change; bothOpen: boolean }[];
   readonly changed: Condition;
   readonly replicas: Replica[];
-  make(id: string): Replica;
+  leaderThenStandby(): Promise<{ a: Replica; b: Replica }>;
+  stopAll(): Promise<void>;
 }> {
   const watched = await namespace('ha-watched');
   const home = await namespace('ha-home');
@@ -106,21 +107,30 @@ async function pair(): Promise<{
     replicas.push(replica);
     return replica;
   };
-  return { watched, log, changed, replicas, make };
+  /** Replica a takes the lease first, then b starts as its standby; both pipelines are started. */
+  const leaderThenStandby = async (): Promise<{ a: Replica; b: Replica }> => {
+    const a = make('a');
+    const b = make('b');
+    a.elector.start();
+    await changed.until(() => a.elector.open, 'a to lead', 10_000);
+    b.elector.start();
+    await Promise.all([a.proxy.start(), b.proxy.start()]);
+    return { a, b };
+  };
+  const stopAll = async (): Promise<void> => {
+    await Promise.all(replicas.map((r) => r.proxy.shutdown({ timeoutMs: 1000 })));
+    await Promise.all(replicas.map((r) => r.elector.stop()));
+  };
+  return { watched, log, changed, replicas, leaderThenStandby, stopAll };
 }
 
 const cm = (name: string, value: number): unknown => ({ metadata: { name }, data: { value: String(value) } });
 
 describe('high availability against a real apiserver', () => {
   it('two replicas: one leads; on kill during a burst the other takes over in time, never both sending, and the receiver converges with every delete', async () => {
-    const { watched, log, changed, replicas, make } = await pair();
-    const a = make('a');
-    const b = make('b');
+    const { watched, log, changed, leaderThenStandby, stopAll } = await pair();
     try {
-      a.elector.start();
-      await changed.until(() => a.elector.open, 'a to lead', 10_000);
-      b.elector.start();
-      await Promise.all([a.proxy.start(), b.proxy.start()]);
+      const { a, b } = await leaderThenStandby();
       expect(a.proxy.active).toBe(true);
       expect(b.proxy.active).toBe(false);
       for (let i = 0; i < 10; i++) await must('POST', `/api/v1/namespaces/${watched}/configmaps`, cm(`c${i}`, 0));
@@ -168,20 +178,14 @@ describe('high availability against a real apiserver', () => {
       const repeats = log.filter((l) => l.sender === 'b' && l.change.event !== 'delete' && /\/c\d$/.test(l.change.key) && l.change.key !== `configmaps|${watched}/c9`);
       expect(repeats.map((l) => l.change.key)).toEqual([]);
     } finally {
-      await Promise.all(replicas.map((r) => r.proxy.shutdown({ timeoutMs: 1000 })));
-      await Promise.all(replicas.map((r) => r.elector.stop()));
+      await stopAll();
     }
   }, 90_000);
 
   it('an apiserver restart during leadership: never two senders at once in the receiver log, and it converges', async () => {
-    const { watched, log, changed, replicas, make } = await pair();
-    const a = make('a');
-    const b = make('b');
+    const { watched, log, changed, replicas, leaderThenStandby, stopAll } = await pair();
     try {
-      a.elector.start();
-      await changed.until(() => a.elector.open, 'a to lead', 10_000);
-      b.elector.start();
-      await Promise.all([a.proxy.start(), b.proxy.start()]);
+      await leaderThenStandby();
       for (let i = 0; i < 5; i++) await must('POST', `/api/v1/namespaces/${watched}/configmaps`, cm(`c${i}`, 0));
       await changed.until(() => log.length >= 5, 'the first five', 10_000);
       await env.cluster.restartApiserver();
@@ -193,8 +197,7 @@ describe('high availability against a real apiserver', () => {
       expect(log.some((l) => l.bothOpen)).toBe(false);
       expect(replicas.filter((r) => r.elector.open).length).toBeLessThanOrEqual(1);
     } finally {
-      await Promise.all(replicas.map((r) => r.proxy.shutdown({ timeoutMs: 1000 })));
-      await Promise.all(replicas.map((r) => r.elector.stop()));
+      await stopAll();
     }
   }, 90_000);
 
