@@ -10,29 +10,20 @@
  *                                                        600 generated Pods/ReplicaSets, see served-objects.ts)
  */
 import { performance } from 'node:perf_hooks';
-import { encodeCanonicalJson, encodeKeySortedJson } from '../../packages/core/src/payload/canonical-json.ts';
+import { encodeCanonicalJson, encodeKeySortedJson, sortByCodeUnit } from '../../packages/core/src/payload/canonical-json.ts';
 import { cloneJson } from '../../packages/core/src/internal/clone-json.ts';
 import { servedObjects } from './served-objects.ts';
 
 const objects: unknown[] = servedObjects(600, process.argv[2]);
 
 /**
- * A copy with keys in sorted order (plain ASCII keys, as Kubernetes field names are; see the note below), by
- * insertion sort as the delta engine's projection does: Array#sort's generic path costs more than the copy.
+ * A copy with keys in sorted order (plain ASCII keys, as Kubernetes field names are; see the note below), sorted
+ * as the delta engine's projection sorts them (sortByCodeUnit).
  */
 function cloneSorted(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map(cloneSorted);
-  const keys = Object.keys(value);
-  for (let i = 1; i < keys.length; i++) {
-    const key = keys[i]!;
-    let j = i - 1;
-    while (j >= 0 && keys[j]! > key) {
-      keys[j + 1] = keys[j]!;
-      j--;
-    }
-    keys[j + 1] = key;
-  }
+  const keys = sortByCodeUnit(Object.keys(value));
   const out: Record<string, unknown> = {};
   for (const key of keys) out[key] = cloneSorted((value as Record<string, unknown>)[key]);
   return out;

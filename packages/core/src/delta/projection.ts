@@ -2,6 +2,7 @@
 // pruning, injecting metadata.uniqueId, sorting keys and freezing used to be six walks (clone, then in-place
 // edits, then deepFreeze, then the canonical encoder's own sort). Here one copy does all of it, so the
 // fingerprint's text can come from the native JSON.stringify (see encodeKeySortedJson).
+import { sortByCodeUnit } from '../payload/canonical-json.js';
 import type { ResourceRef } from '../types.js';
 import type { PrunePath } from './prune.js';
 import { LAST_APPLIED_ANNOTATION, REDACTED, type RedactionOptions } from './redact.js';
@@ -104,29 +105,17 @@ function isIndexKey(key: string): boolean {
   return /^(?:0|[1-9][0-9]{0,9})$/.test(key) && Number(key) < 4294967295;
 }
 
-// Sorts in place by UTF-16 code unit (Array#sort's default order), noting integer-like keys. Insertion sort
-// for the usual handful of keys, as the canonical encoder does; large maps (labels, ConfigMap data) take sort().
+// Sorts in place (see sortByCodeUnit), noting integer-like keys, which V8 would enumerate first.
 function sortKeys(keys: string[]): string[] {
-  const length = keys.length;
   if (keySorted) {
-    for (let i = 0; i < length; i++) {
+    for (let i = 0; i < keys.length; i++) {
       if (isIndexKey(keys[i]!)) {
         keySorted = false;
         break;
       }
     }
   }
-  if (length > 24) return keys.sort();
-  for (let i = 1; i < length; i++) {
-    const key = keys[i]!;
-    let j = i - 1;
-    while (j >= 0 && keys[j]! > key) {
-      keys[j + 1] = keys[j]!;
-      j--;
-    }
-    keys[j + 1] = key;
-  }
-  return keys;
+  return sortByCodeUnit(keys);
 }
 
 function copyScalar(value: unknown): unknown {

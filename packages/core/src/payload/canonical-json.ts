@@ -72,18 +72,17 @@ function compareCodePoints(a: string, b: string): number {
 
 const HAS_SURROGATE = /[\ud800-\udfff]/;
 
-function sortKeys(keys: string[]): string[] {
+/**
+ * Sorts `keys` in place by UTF-16 code unit (Array#sort's default order) and returns them. Insertion sort for
+ * the usual handful of keys: it measured ~1.5x faster overall than the default sort (which converts and compares
+ * through a generic path); large maps (labels, ConfigMap data) take `sort()`. Shared with the delta engine's
+ * projection, which builds its copies in this order.
+ */
+export function sortByCodeUnit(keys: string[]): string[] {
   const length = keys.length;
-  if (length > 24) {
-    keys.sort();
-    return keys.some((key) => HAS_SURROGATE.test(key)) ? keys.sort(compareCodePoints) : keys;
-  }
-  let astral = false;
-  // Insertion sort: most objects have a handful of keys, and it measured ~1.5x faster overall than the default
-  // sort (which converts and compares through a generic path); large maps (labels, ConfigMap data) take sort().
-  for (let i = 0; i < length; i++) {
+  if (length > 24) return keys.sort();
+  for (let i = 1; i < length; i++) {
     const key = keys[i]!;
-    if (!astral && HAS_SURROGATE.test(key)) astral = true;
     let j = i - 1;
     while (j >= 0 && keys[j]! > key) {
       keys[j + 1] = keys[j]!;
@@ -91,7 +90,12 @@ function sortKeys(keys: string[]): string[] {
     }
     keys[j + 1] = key;
   }
-  return astral ? keys.sort(compareCodePoints) : keys;
+  return keys;
+}
+
+function sortKeys(keys: string[]): string[] {
+  sortByCodeUnit(keys);
+  return keys.some((key) => HAS_SURROGATE.test(key)) ? keys.sort(compareCodePoints) : keys;
 }
 
 function encodeNumber(value: number): string {
