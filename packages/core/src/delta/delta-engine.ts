@@ -100,15 +100,8 @@ export class DeltaEngine {
     const name = text(metadata?.['name']);
     const namespace = text(metadata?.['namespace']);
     const key = objectKey(resource.name, namespace, name);
-    if (metadata === undefined || name === '') return { kind: 'dropped', reason: 'invalid-object', key };
-
-    if (isOwnState(resource, source)) return { kind: 'dropped', reason: 'own-state', key };
-
-    const { ignoreNamespaces } = this.#settings;
-    const isNamespaceObject = resource.ref.group === '' && resource.ref.resource === 'namespaces';
-    if (ignoreNamespaces.has(namespace) || (isNamespaceObject && ignoreNamespaces.has(name))) {
-      return { kind: 'dropped', reason: 'ignored-namespace', key };
-    }
+    const excluded = this.#excluded(resource, source, metadata, name, namespace);
+    if (excluded !== undefined) return { kind: 'dropped', reason: excluded, key };
 
     const settings = this.#settings.resources.get(resource.name) ?? DEFAULT_SETTINGS;
     if (settings.filterEvents.has(event.type)) return { kind: 'dropped', reason: 'filtered-event', key };
@@ -121,7 +114,7 @@ export class DeltaEngine {
     // give one unchanged object two fingerprints, so a relist or restart would re-send what a watch had
     // delivered), redact, prune, then set metadata.uniqueId (after pruning, as the original: it cannot be
     // pruned away, only lost with all of metadata). The copy is deep-frozen with its keys sorted.
-    const uid = text(metadata['uid']);
+    const uid = text(metadata?.['uid']);
     const uniqueId = `${this.#settings.clusterName}-${uid}`;
     const { object, fingerprint } = prepared?.resource === resource.name ? prepared : this.#project(resource, settings, source, uniqueId);
 
@@ -150,13 +143,20 @@ export class DeltaEngine {
    */
   prepare(resource: ResolvedResource, source: KubeObject): void {
     const metadata = record(source['metadata']);
-    if (metadata === undefined || text(metadata['name']) === '') return;
-    if (isOwnState(resource, source)) return;
-    const namespace = text(metadata['namespace']);
-    if (this.#settings.ignoreNamespaces.has(namespace)) return;
+    if (this.#excluded(resource, source, metadata, text(metadata?.['name']), text(metadata?.['namespace'])) !== undefined) return;
     const settings = this.#settings.resources.get(resource.name) ?? DEFAULT_SETTINGS;
-    const uniqueId = `${this.#settings.clusterName}-${text(metadata['uid'])}`;
+    const uniqueId = `${this.#settings.clusterName}-${text(metadata?.['uid'])}`;
     this.#prepared.set(source, this.#project(resource, settings, source, uniqueId));
+  }
+
+  /** Why an object is never a change, whatever the event (the event-specific drops are `process`'s own). */
+  #excluded(resource: ResolvedResource, source: KubeObject, metadata: Record<string, unknown> | undefined, name: string, namespace: string): DropReason | undefined {
+    if (metadata === undefined || name === '') return 'invalid-object';
+    if (isOwnState(resource, source)) return 'own-state';
+    const { ignoreNamespaces } = this.#settings;
+    const isNamespaceObject = resource.ref.group === '' && resource.ref.resource === 'namespaces';
+    if (ignoreNamespaces.has(namespace) || (isNamespaceObject && ignoreNamespaces.has(name))) return 'ignored-namespace';
+    return undefined;
   }
 
   #project(resource: ResolvedResource, settings: DeltaResourceSettings, source: KubeObject, uniqueId: string): Prepared {
