@@ -514,8 +514,7 @@ export class Reflector {
    * only what changed twice; new and changed ones are handed to `onListItem` so the pipeline's work on them
    * overlaps the download of the rest of the list.
    */
-  #listed(item: KubeObject, ingested = false): KubeObject {
-    const obj = ingested ? item : this.#ingest(item);
+  #listed(obj: KubeObject): KubeObject {
     const kept = this.#deps.store.dedupe(obj);
     if (kept === obj) this.#deps.onListItem?.(obj);
     return kept;
@@ -532,7 +531,7 @@ export class Reflector {
     try {
       res = await request.response;
       // One JSON.parse per page (a page is bounded by limit); a body past the reader's bound streams instead.
-      const reader = new ListPageReader((item) => items.push(this.#listed(item)));
+      const reader = new ListPageReader((item) => items.push(this.#listed(this.#ingest(item))));
       let head: Buffer | undefined = Buffer.alloc(0);
       for await (const chunk of res as AsyncIterable<Buffer>) {
         if (head !== undefined) {
@@ -664,7 +663,7 @@ export class Reflector {
     const initial = this.#initialItems;
     if (initial !== undefined && event.type !== 'ERROR') {
       if (event.type === 'ADDED') {
-        initial.push(this.#listed(obj, true));
+        initial.push(this.#listed(obj));
         return true;
       }
       if (event.type === 'BOOKMARK' && isInitialEventsEnd(obj)) {
