@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import type { Logger } from '../logger.js';
 import { cacheFilePath, readCacheFile, writeCacheFile } from './cache-file.js';
 import type { EmitCache } from './emit-cache.js';
+import { SaveLoop } from './save-loop.js';
 
 /** Settings of one persister. */
 export interface CachePersisterOptions {
@@ -25,13 +26,18 @@ export interface CachePersisterOptions {
 export class CachePersister {
   readonly #o: CachePersisterOptions;
   readonly #path: string;
-  #writtenVersion = -1;
-  #writing: Promise<void> | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #loop: SaveLoop;
 
   constructor(options: CachePersisterOptions) {
     this.#o = options;
-    this.#path = cacheFilePath(options.stateDir, options.sinkName);
+    const path = cacheFilePath(options.stateDir, options.sinkName);
+    this.#path = path;
+    this.#loop = new SaveLoop({
+      cache: options.cache,
+      intervalMs: options.intervalMs,
+      write: () => writeCacheFile(path, options.sinkName, options.cache.entries(), options.now()),
+      onError: options.onError,
+    });
   }
 
   get path(): string {
@@ -54,41 +60,24 @@ export class CachePersister {
       return false;
     }
     for (const [key, entry] of read.entries) this.#o.cache.restore(key, entry);
-    this.#writtenVersion = this.#o.cache.version;
+    this.#loop.markSaved();
     this.#o.logger.info({ entries: read.entries.length }, 'emit cache loaded');
     return true;
   }
 
   /** Starts the periodic write. The timer is unref'd: it never keeps the process alive. */
   start(): void {
-    this.#timer ??= setInterval(() => {
-      this.persist().catch(() => {}); // persist() reports through onError itself
-    }, this.#o.intervalMs);
-    this.#timer.unref();
+    this.#loop.start();
   }
 
   /** Writes now if the cache changed since the last write; waits for a write already under way. */
-  async persist(): Promise<void> {
-    while (this.#writing !== undefined) await this.#writing;
-    const version = this.#o.cache.version;
-    if (version === this.#writtenVersion) return;
-    this.#writing = writeCacheFile(this.#path, this.#o.sinkName, this.#o.cache.entries(), this.#o.now())
-      .then(() => {
-        this.#writtenVersion = version;
-      })
-      .catch((error: unknown) => {
-        this.#o.onError(error instanceof Error ? error : new Error(String(error)));
-      })
-      .finally(() => {
-        this.#writing = undefined;
-      });
-    await this.#writing;
+  persist(): Promise<void> {
+    return this.#loop.save();
   }
 
   /** Stops the timer and writes one last time. */
   async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#loop.stop();
     await this.persist();
   }
 }

@@ -1,5 +1,6 @@
 import type { EmitCache } from './emit-cache.js';
 import type { SharedCacheStore } from './cluster-store.js';
+import { SaveLoop } from './save-loop.js';
 
 /** Settings of one writer. */
 export interface ClusterStoreWriterOptions {
@@ -18,43 +19,34 @@ export interface ClusterStoreWriterOptions {
  * changed, never two saves at once. Started on activation, stopped on standing down.
  */
 export class ClusterStoreWriter {
-  readonly #o: ClusterStoreWriterOptions;
-  #savedVersion = -1;
-  #saving: Promise<void> | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #loop: SaveLoop;
 
   constructor(options: ClusterStoreWriterOptions) {
-    this.#o = options;
+    const { store, sinkName, cache, mayWrite } = options;
+    this.#loop = new SaveLoop({
+      cache,
+      intervalMs: options.intervalMs,
+      // The fence goes with the save too: a long save stops between requests once this replica stood down.
+      write: () => store.save(sinkName, [...cache.entries()], mayWrite),
+      mayWrite,
+      onError: options.onError,
+    });
   }
 
   /** Starts saving; the first save (of what was just loaded plus anything new) happens at once. */
   start(): void {
-    this.#savedVersion = -1;
-    this.#timer ??= setInterval(() => void this.save(), this.#o.intervalMs);
-    this.#timer.unref();
-    void this.save();
+    this.#loop.markUnsaved();
+    this.#loop.start();
+    void this.#loop.save();
   }
 
   /** Stops the timer (a save under way checks `mayWrite` before each request). */
   stop(): void {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#loop.stop();
   }
 
   /** Saves now if the cache changed since the last save and this replica may write. Never rejects. */
-  async save(): Promise<void> {
-    while (this.#saving !== undefined) await this.#saving;
-    const version = this.#o.cache.version;
-    if (version === this.#savedVersion || !this.#o.mayWrite()) return;
-    this.#saving = this.#o.store
-      .save(this.#o.sinkName, [...this.#o.cache.entries()], this.#o.mayWrite)
-      .then(() => {
-        this.#savedVersion = version;
-      })
-      .catch((error: unknown) => this.#o.onError(error instanceof Error ? error : new Error(String(error))))
-      .finally(() => {
-        this.#saving = undefined;
-      });
-    await this.#saving;
+  save(): Promise<void> {
+    return this.#loop.save();
   }
 }
