@@ -45,6 +45,12 @@ export interface SinkLaneOptions {
    * to look at it again with work queued, ms. Default: `GATE_RECHECK_MS`.
    */
   readonly gateRecheckMs?: number | undefined;
+  /**
+   * Awaited right before every `send` attempt, inside the attempt's deadline: where the emit cache journals what
+   * is about to reach the receiver, so a crash during the send cannot make it forget the object. Should not
+   * reject (a rejection counts as a failed attempt). Default: none.
+   */
+  readonly beforeSend?: ((batch: Batch) => Promise<void>) | undefined;
 }
 
 /**
@@ -536,6 +542,7 @@ export class SinkLane {
     const logger = this.#o.logger.child({ batchId: batch.id, attempt });
     try {
       const sent = Promise.resolve()
+        .then(() => this.#o.beforeSend?.(batch))
         .then(() => this.#o.sink.send(batch, { signal: controller.signal, attempt, deadline, logger }))
         .then(
           (outcome) => ({ outcome }),

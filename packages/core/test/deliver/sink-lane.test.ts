@@ -531,3 +531,28 @@ describe('SinkLane close', () => {
     expect(lane.stats().dropped).toEqual({ shutdown: 3 });
   });
 });
+
+describe('SinkLane beforeSend', () => {
+  it('awaits beforeSend before each attempt: the sink sees nothing until the hook resolved', async () => {
+    const sink = new ScriptedSink();
+    const order: string[] = [];
+    let release: (() => void) | undefined;
+    const { lane } = makeLane(sink, {
+      beforeSend: (batch) => {
+        order.push(`before:${brief(batch.items).join(',')}`);
+        return new Promise<void>((resolve) => (release = resolve));
+      },
+    });
+    sink.script = (call) => {
+      order.push(`send:${brief(call.batch.items).join(',')}`);
+      return { status: 'delivered' };
+    };
+    lane.offer(change('add', 'a'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(order).toEqual(['before:add:a@1']);
+    expect(sink.calls).toHaveLength(0);
+    release?.();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(order).toEqual(['before:add:a@1', 'send:add:a@1']);
+  });
+});
