@@ -4,7 +4,7 @@ import { DEFAULT_CONFIG_PATH, parseGoDuration, runValidate } from './config/inde
 import { describeError } from './describe-error.js';
 import { LOG_FORMATS, LOG_LEVELS } from './logger.js';
 import type { LogFormat, LogLevel } from './logger.js';
-import { normalizeArgv } from './normalize-argv.js';
+import { normalizeArgv, type NormalizedArgv } from './normalize-argv.js';
 import { runDaemon } from './run-daemon.js';
 import { UsageError } from './usage-error.js';
 import { version } from './version.js';
@@ -55,15 +55,27 @@ const CLEAN_EXITS = new Set(['commander.helpDisplayed', 'commander.help', 'comma
  * process exit code: 0 clean, 1 runtime failure, 2 usage or configuration error.
  */
 export async function main(argv: readonly string[]): Promise<number> {
-  const { argv: args, notes } = normalizeArgv(argv);
+  let normalized: NormalizedArgv;
+  try {
+    normalized = normalizeArgv(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`watch-proxy: ${error.message}\n(watch-proxy --help shows the usage)\n`);
+    return 2;
+  }
+  const { argv: args, notes } = normalized;
   let code = 0;
   const program = new Command('watch-proxy')
     .description('Watches Kubernetes resources and POSTs batched JSON about every add, update and delete to HTTP endpoints.')
-    .version(version, '-v, --version', 'print the version and exit')
+    .version(version, '-V, --version', 'print the version and exit (-v is glog\'s verbosity, as in the original)')
     .helpOption('-h, --help', 'show this help')
     .option('-c, --config <file>', 'config file (YAML); reloaded when it changes', DEFAULT_CONFIG_PATH)
     .option('--kubeconfig <file>', 'kubeconfig file (also -kubeconfig); default: KUBECONFIG, ~/.kube/config, then in-cluster')
-    .addOption(new Option('--log-level <level>', 'log threshold').choices(LOG_LEVELS).default('info'))
+    .addOption(
+      new Option('--log-level <level>', 'log threshold; the original\'s glog -v N also sets it (0-2 info, 3-4 debug, 5+ trace)')
+        .choices(LOG_LEVELS)
+        .default('info'),
+    )
     .addOption(new Option('--log-format <format>', 'json lines or a compact human format, on stderr').choices(LOG_FORMATS).default('json'))
     .option('--dry-run', 'print payloads to stdout (one JSON document per line) instead of sending them', false)
     .option('--strict', 'unknown config keys are errors, not warnings', false)
@@ -78,11 +90,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     .enablePositionalOptions()
     .allowExcessArguments(false)
     .exitOverride()
-    .action(async (flags: DaemonFlags) => {
+    .action(async (flags: DaemonFlags, command: Command) => {
+      // An explicit --log-level wins over the original's -v, whichever comes first.
+      const explicitLevel = command.getOptionValueSource('logLevel') === 'cli';
       code = await runDaemon({
         config: flags.config,
         kubeconfig: flags.kubeconfig,
-        logLevel: flags.logLevel,
+        logLevel: explicitLevel ? flags.logLevel : (normalized.logLevel ?? flags.logLevel),
         logFormat: flags.logFormat,
         dryRun: flags.dryRun,
         strict: flags.strict,

@@ -31,10 +31,22 @@ describe('the watch-proxy command line', { timeout: 60_000 }, () => {
     }
   });
 
-  it('--version prints the package version, exit 0', async () => {
-    const { code, stdout } = await runBin(['--version']);
+  it.each([['--version'], ['-V']])('%s prints the package version, exit 0', async (flag) => {
+    const { code, stdout } = await runBin([flag]);
     expect(code).toBe(0);
     expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  // The original's -v is glog's verbosity and takes a value: a bare -v no longer prints the version.
+  it.each([
+    [['-v'], /-v needs a value: glog's log verbosity/],
+    [['-v', 'loud'], /invalid value "loud" for -v/],
+  ])('%j is a usage error: exit 2, a message, no stack', async (args, message) => {
+    const { code, stdout, stderr } = await runBin(args);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(message);
+    expectNoStack(stderr);
   });
 
   it.each([

@@ -1,0 +1,66 @@
+/**
+ * The built daemon as a drop-in for the original, against a real apiserver and a loopback receiver: the
+ * original's command line (glog flags) runs.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { startCluster } from '@watch-proxy/test-cluster';
+import type { TestCluster } from '@watch-proxy/test-cluster';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { DaemonRun, Receiver, waitFor } from './harness.js';
+
+/** Per test: a daemon start on a loaded 2-core machine takes several seconds. */
+const E2E_TIMEOUT_MS = 180_000;
+
+let cluster: TestCluster;
+const dir = mkdtempSync(join(tmpdir(), 'wp-dropin-e2e-'));
+const receivers: Receiver[] = [];
+const daemons: DaemonRun[] = [];
+
+beforeAll(async () => {
+  cluster = await startCluster();
+});
+
+afterAll(async () => {
+  await Promise.all(daemons.map((d) => d.kill()));
+  await Promise.all(receivers.map((r) => r.close()));
+  await cluster?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function receiver(): Promise<Receiver> {
+  const r = await new Receiver().listen();
+  receivers.push(r);
+  return r;
+}
+
+function daemon(args: readonly string[]): DaemonRun {
+  const d = new DaemonRun(args);
+  daemons.push(d);
+  return d;
+}
+
+const must = (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> => cluster.requestOk(method, path, body);
+
+describe("the original's command line on a real apiserver", () => {
+  it('-logtostderr -v 2 (the original README\'s args) runs and delivers; the other glog flags are noted', async () => {
+    const ns = 'dropin-flags';
+    await must('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    const echo = await receiver();
+    const config = join(dir, 'flags.yaml');
+    writeFileSync(config, `clusterName: c\nstateDir: ${join(dir, 'flags-state')}\nremoteEndpoints:\n- url: ${echo.url()}\nresources:\n- name: configmaps\n  namespaces: [${ns}]\n`);
+    const d = daemon(['-logtostderr', '-v', '2', '-c', config, '-kubeconfig', cluster.kubeconfigPath]);
+    await d.waitForLog('initial sync done');
+    await must('POST', `/api/v1/namespaces/${ns}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'after-v2' }, data: { k: 'v' } });
+    await waitFor(() => echo.about('after-v2').length > 0, 'the ConfigMap at the receiver');
+    expect(echo.about('after-v2')[0]?.event).toBe('add');
+    // -v 2 is glog's steady-state level: info, so no debug lines (pino level 20) and the process keeps running.
+    expect(d.logs.some((line) => (line.level ?? 30) < 30)).toBe(false);
+    expect(d.logs.some((line) => String(line.msg).includes("ignoring the original's glog flag -logtostderr"))).toBe(true);
+    d.signal('SIGTERM');
+    expect(await d.exited).toBe(0);
+  }, E2E_TIMEOUT_MS);
+});
