@@ -53,7 +53,11 @@ export interface Change {
 
 /** What a sink is handed in one `send` call. Items are in delivery order; per object, order is kept. */
 export interface Batch<T = Change> {
-  /** Unique per batch and stable across retries of it (usable as an idempotency key). */
+  /**
+   * Derived from the items (`batchIdOf`: key, uniqueId, event and fingerprint of each, in order): stable across
+   * retries of the batch and across processes, so the same changes re-sent after a restart, reload or takeover
+   * carry the same id; different items give a different id. Usable as an idempotency key.
+   */
   readonly id: string;
   readonly items: readonly T[];
   /** Estimated JSON size of `items`, in bytes. */

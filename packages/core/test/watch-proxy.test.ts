@@ -380,6 +380,34 @@ describe('WatchProxy lifecycle', () => {
   });
 });
 
+describe('WatchProxy batch ids', () => {
+  // A receiver deduplicates on the batch id (Idempotency-Key): the same changes sent again by another process
+  // (a restart without state, a reload, a new leader) must carry the same id, and other changes another id.
+  it('are derived from the content: the same batch gets the same id from two instances, another batch another id', async () => {
+    const objects = [cm('a'), cm('b'), cm('c')];
+    const ids: string[] = [];
+    for (let run = 0; run < 2; run++) {
+      const sink = new MemorySink({ name: 'inv' });
+      const p = proxy({ sinks: [sink] }, new FakeSource({ configmaps: objects }));
+      await p.start();
+      await p.flush();
+      expect(sink.changes.map((c) => `${c.event}:${c.name}`)).toEqual(['add:a', 'add:b', 'add:c']);
+      ids.push(...sink.batches.map((b) => b.id));
+      await p.shutdown();
+    }
+    expect(ids).toHaveLength(2);
+    expect(ids[1]).toBe(ids[0]);
+
+    const sink = new MemorySink({ name: 'inv' });
+    const p = proxy({ sinks: [sink] }, new FakeSource({ configmaps: [cm('a'), cm('b', 2), cm('c')] }));
+    await p.start();
+    await p.flush();
+    expect(sink.batches).toHaveLength(1);
+    expect(sink.batches[0]?.id).not.toBe(ids[0]);
+    await p.shutdown();
+  });
+});
+
 describe('WatchProxy with stateDir', () => {
   it('sends a delete for a shared-cache ConfigMap a receiver got before those were filtered (upgrade), then nothing', async () => {
     const stateDir = await mkdtemp(join(tmpdir(), 'wp-state-'));

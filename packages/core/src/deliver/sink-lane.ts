@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { deleteFromEntry, type EmitCache } from '../cache/emit-cache.js';
 import { SinkError, type WatchProxyError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { SendOutcome, Sink } from '../sink/sink.js';
 import type { Batch, Change, DropReason } from '../types.js';
+import { batchIdOf } from './batch-id.js';
 import { CoalescingQueue } from './coalescing-queue.js';
 import { backoffDelay, type RetryPolicy } from './retry-policy.js';
 
@@ -392,7 +392,7 @@ export class SinkLane {
       }
       const { items, bytes } = this.#queue.take(this.#o.maxObjects, this.#o.maxBytes);
       this.#lastBatchAt = this.#o.now();
-      await this.#deliver({ id: randomUUID(), items: Object.freeze(items), bytes, createdAt: this.#lastBatchAt });
+      await this.#deliver({ id: batchIdOf(items), items: Object.freeze(items), bytes, createdAt: this.#lastBatchAt });
     }
   }
 
@@ -453,7 +453,7 @@ export class SinkLane {
           this.#ack(done);
           if (done.length > 0) this.#o.hooks.emitted(this.name, { ...batch, items: done }, attempt);
           if (again.length === 0) return;
-          batch = { id: randomUUID(), items: Object.freeze(again), bytes: Math.round((batch.bytes * again.length) / batch.items.length), createdAt: this.#o.now() };
+          batch = { id: batchIdOf(again), items: Object.freeze(again), bytes: Math.round((batch.bytes * again.length) / batch.items.length), createdAt: this.#o.now() };
         }
         failures++;
         this.#retries++;
