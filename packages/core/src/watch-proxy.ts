@@ -4,7 +4,7 @@ import { ClusterStoreWriter } from './cache/cluster-store-writer.js';
 import { EmitCache } from './cache/emit-cache.js';
 import { DeltaEngine, isOwnState } from './delta/delta-engine.js';
 import { objectKey } from './delta/object-key.js';
-import { SinkLane, type LaneStats } from './deliver/sink-lane.js';
+import { SinkLane, type Admission, type LaneStats } from './deliver/sink-lane.js';
 import { ClosedError, SinkStartError, StateError, WatchProxyError } from './errors.js';
 import { kubeWatchSource } from './internal/kube-source.js';
 import type { Logger } from './logger.js';
@@ -458,11 +458,26 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
       for (const { resource, objects } of snapshot) {
         for (const object of objects) this.#onEvent(resource, { type: 'update', object, resync: true });
         const present = this.#presentKeys(resource, objects);
-        for (const slot of this.#slots) deletes += slot.lane.reconcile(resource.name, present, 'restart');
+        for (const slot of this.#slots) deletes += slot.lane.reconcile(resource.name, present, 'restart', this.#admission(slot, resource));
       }
     }
     for (const slot of this.#slots) slot.writer?.start();
     this.#logger.info({ sharedCache: shared !== undefined, deletes }, 'leader: delivering what the receivers miss');
+  }
+
+  /**
+   * What `slot`'s endpoint may receive of `resource`, decided on the event it would receive (see `Admission`):
+   * its route, then `ignoreNamespaces`, `filterEvents` and the add delay; a delete the lane built from the
+   * endpoint's emit cache is shaped by today's `pruneFields` and redaction. The configuration may have changed
+   * since the object was delivered (a reload or restart), so none of this can be assumed from the cache.
+   */
+  #admission(slot: SinkSlot, resource: ResolvedResource): Admission {
+    return (change) => {
+      if (!slot.route.matches(change, resource)) return 'unrouted';
+      const refused = this.#delta.admit(resource, change);
+      if (refused !== undefined) return refused;
+      return change.event === 'delete' && change.synthesized !== undefined ? this.#delta.reshape(resource, change) : change;
+    };
   }
 
   #presentKeys(resource: ResolvedResource, objects: readonly KubeObject[]): Set<string> {
@@ -523,11 +538,16 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
       if (outcome.kind === 'dropped') {
         this.#dropped[outcome.reason] = (this.#dropped[outcome.reason] ?? 0) + 1;
         this.#emit('dropped', { sink: undefined, reason: outcome.reason, keys: [outcome.key] });
+        if (outcome.reason === 'filtered-event' && event.type === 'delete') {
+          // No endpoint hears of this delete: none may find the object missing later and decide about it again.
+          const uid = (event.object['metadata'] as { uid?: unknown } | undefined)?.uid;
+          for (const slot of this.#slots) slot.lane.forget(outcome.key, typeof uid === 'string' ? uid : '');
+        }
         return;
       }
       this.#changes++;
       this.#emit('change', outcome.change);
-      for (const slot of this.#slots) if (slot.route.matches(outcome.change, resource)) slot.lane.offer(outcome.change);
+      for (const slot of this.#slots) if (slot.route.matches(outcome.change, resource)) slot.lane.offer(outcome.change, this.#admission(slot, resource));
     } catch (error) {
       // Should be impossible (every stage is total), but a watcher callback must never see an exception.
       this.#report(new WatchProxyError('WP_ERR_INVALID_ARG', `processing an event of ${resource.name} failed`, { cause: error }));
@@ -541,7 +561,7 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
       const first = !this.#synced.has(resource.name);
       let deletes = 0;
       for (const slot of this.#slots) {
-        deletes += slot.lane.reconcile(resource.name, present, first && slot.restored ? 'restart' : 'relist');
+        deletes += slot.lane.reconcile(resource.name, present, first && slot.restored ? 'restart' : 'relist', this.#admission(slot, resource));
       }
       this.#synced.add(resource.name);
       if (deletes > 0) this.#logger.info({ resource: resource.name, deletes }, 'sending deletes missed while not watching');

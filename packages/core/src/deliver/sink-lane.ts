@@ -98,6 +98,17 @@ export interface LaneStats {
   readonly dropped: Readonly<Partial<Record<DropReason, number>>>;
 }
 
+/**
+ * Decides whether this endpoint receives a change, judged on the event it would receive: after the lane's
+ * rewrites (a re-seen add is an update to an endpoint that has the object), and for the changes the lane makes up
+ * (missed deletes, the delete of a re-created name). Returns the change to queue (possibly reshaped to the
+ * current settings), a `DropReason` (not sent, counted), or `'unrouted'` (not this endpoint's: not sent, not
+ * counted). A refused delete also ends the endpoint's record of the object: it will never hear of it again.
+ */
+export type Admission = (change: Change) => Change | DropReason | 'unrouted';
+
+const ADMIT_ALL: Admission = (change) => change;
+
 type Known = { readonly event: Change['event']; readonly uid: string; readonly source: 'queue' | 'flight' | 'cache' };
 
 class Aborted extends Error {}
@@ -173,14 +184,20 @@ export class SinkLane {
     this.#kick();
   }
 
-  /** Queues a change for this sink. Cheap and synchronous; decides here whether the sink needs it at all. */
-  offer(change: Change): void {
+  /**
+   * Queues a change for this sink. Cheap and synchronous; decides here whether the sink needs it at all, and
+   * `admit` whether it may have it as the event it would receive (default: everything).
+   */
+  offer(change: Change, admit: Admission = ADMIT_ALL): void {
     if (this.#closed) {
       this.#drop([change], 'shutdown');
       return;
     }
     if (!this.#active) {
-      if (change.event === 'delete') this.#remember(change);
+      if (change.event === 'delete') {
+        const admitted = this.#admitted(change, admit);
+        if (admitted !== undefined) this.#remember(admitted);
+      }
       return;
     }
     const known = this.#known(change.key);
@@ -190,16 +207,28 @@ export class SinkLane {
         // Same name, new uid: the receiver holds (or is about to get) the old incarnation. Announce its
         // delete first so it never keeps a ghost.
         const old = this.#deleteOf(change.key, known, 'recreated');
-        if (old !== undefined) this.#enqueue(old);
+        const admitted = old === undefined ? undefined : this.#admitted(old, admit);
+        if (admitted !== undefined) this.#enqueue(admitted);
       } else if (known !== undefined && known.source !== 'queue' && known.event !== 'delete') {
         if (change.event === 'add') next = Object.freeze({ ...change, event: 'update' });
       }
+      // Unchanged first: what the endpoint already has is counted as that, whatever its filters say.
       if (this.#isUnchanged(next)) {
         this.#drop([next], 'unchanged');
         return;
       }
     }
-    this.#enqueue(next);
+    const admitted = this.#admitted(next, admit);
+    if (admitted !== undefined) this.#enqueue(admitted);
+  }
+
+  /**
+   * Ends this sink's record of an object whose delete it will never receive (a filtered event): a later relist
+   * or restart must not find it missing and decide about its delete again.
+   */
+  forget(key: string, uid: string): void {
+    const entry = this.#o.cache.get(key);
+    if (entry?.uid === uid) this.#o.cache.recordDelivered(deleteFromEntry(key, entry, 'relist', this.#o.now()));
   }
 
   /**
@@ -207,7 +236,7 @@ export class SinkLane {
    * longer contains is sent as a delete carrying its last state: deletes missed while down or disconnected.
    * Returns how many deletes were queued (a pending add the sink never got just vanishes instead).
    */
-  reconcile(resource: string, present: ReadonlySet<string>, synthesized: 'restart' | 'relist'): number {
+  reconcile(resource: string, present: ReadonlySet<string>, synthesized: 'restart' | 'relist', admit: Admission = ADMIT_ALL): number {
     // A standby's cache is not what the receiver holds; activation reconciles against the shared one.
     if (!this.#active) return 0;
     const candidates = new Set<string>();
@@ -219,7 +248,8 @@ export class SinkLane {
       if (present.has(key)) continue;
       const known = this.#known(key);
       if (known === undefined || known.event === 'delete') continue;
-      const del = this.#deleteOf(key, known, synthesized);
+      const found = this.#deleteOf(key, known, synthesized);
+      const del = found === undefined ? undefined : this.#admitted(found, admit);
       if (del !== undefined && this.#enqueue(del)) sent++;
     }
     return sent;
@@ -276,6 +306,16 @@ export class SinkLane {
       rejected: this.#rejected,
       dropped: { ...this.#dropped },
     };
+  }
+
+  /** What `admit` makes of a change: the change to queue, or undefined once a refusal is counted and acted on. */
+  #admitted(change: Change, admit: Admission): Change | undefined {
+    const verdict = admit(change);
+    if (typeof verdict !== 'string') return verdict;
+    if (verdict !== 'unrouted') this.#drop([change], verdict);
+    // Only forgets the incarnation the delete is for (the cache checks the uid).
+    if (change.event === 'delete') this.#o.cache.recordDelivered(change);
+    return undefined;
   }
 
   #remember(change: Change): void {

@@ -21,7 +21,10 @@ export interface DeltaEngineSettings {
   readonly clusterName: string;
   /** Exact namespace names whose objects (and the Namespace objects themselves) are dropped. */
   readonly ignoreNamespaces: ReadonlySet<string>;
-  /** For this long after a resource's watch started, `add` events are dropped (the original's behaviour). */
+  /**
+   * For this long after a resource's watch started, ms, adds are dropped (the original's behaviour): by `admit`,
+   * so only what an endpoint would receive as an add, not a re-seen object it has, which it receives as an update.
+   */
   readonly delayAddEventMs: number;
   readonly resources: ReadonlyMap<string, DeltaResourceSettings>;
   readonly now: () => number;
@@ -104,9 +107,11 @@ export class DeltaEngine {
     if (excluded !== undefined) return { kind: 'dropped', reason: excluded, key };
 
     const settings = this.#settings.resources.get(resource.name) ?? DEFAULT_SETTINGS;
-    if (settings.filterEvents.has(event.type)) return { kind: 'dropped', reason: 'filtered-event', key };
-    if (event.type === 'add' && this.#addDelayed(resource.name)) {
-      return { kind: 'dropped', reason: 'add-delayed', key };
+    // An add reaches an endpoint that already has the object (a relist, a restart) as an update, so whether it is
+    // filtered or delayed is decided per endpoint by `admit`; here only what no endpoint can receive is dropped.
+    const { filterEvents } = settings;
+    if (event.type === 'add' ? filterEvents.has('add') && filterEvents.has('update') : filterEvents.has(event.type)) {
+      return { kind: 'dropped', reason: 'filtered-event', key };
     }
 
     // One copy does what the original did in steps: drop kind/apiVersion (watch events carry them and list
@@ -147,6 +152,34 @@ export class DeltaEngine {
     const settings = this.#settings.resources.get(resource.name) ?? DEFAULT_SETTINGS;
     const uniqueId = `${this.#settings.clusterName}-${text(metadata?.['uid'])}`;
     this.#prepared.set(source, this.#project(resource, settings, source, uniqueId));
+  }
+
+  /**
+   * Whether an endpoint may receive `change` as it would receive it: after the lane's rewrites (a re-seen add is
+   * an update to an endpoint that has the object) or made up by the lane (a delete found missing by a relist or
+   * restart, the delete of a re-created name). Checks `ignoreNamespaces` (the configuration may have changed
+   * since the object was delivered), `filterEvents` on the event the endpoint would see, and
+   * `delayAddEventDuration` for adds. Returns why not, or `undefined`. Pure apart from the add-delay clock.
+   */
+  admit(resource: ResolvedResource, change: Change): DropReason | undefined {
+    const { ignoreNamespaces } = this.#settings;
+    const isNamespaceObject = resource.ref.group === '' && resource.ref.resource === 'namespaces';
+    if (ignoreNamespaces.has(change.namespace) || (isNamespaceObject && ignoreNamespaces.has(change.name))) return 'ignored-namespace';
+    const settings = this.#settings.resources.get(resource.name) ?? DEFAULT_SETTINGS;
+    if (settings.filterEvents.has(change.event)) return 'filtered-event';
+    if (change.event === 'add' && this.#addDelayed(resource.name)) return 'add-delayed';
+    return undefined;
+  }
+
+  /**
+   * A delete the lane built from what an endpoint was last sent (its emit cache), shaped by the current settings:
+   * pruned and redacted as the configuration says now (it may have changed since, by a reload or a restart).
+   * `uniqueId` and `assetId` stay what the endpoint knows the object by. Never throws.
+   */
+  reshape(resource: ResolvedResource, change: Change): Change {
+    const settings = this.#settings.resources.get(resource.name) ?? DEFAULT_SETTINGS;
+    const { object } = this.#project(resource, settings, change.object, change.uniqueId);
+    return Object.freeze({ ...change, object });
   }
 
   /** Why an object is never a change, whatever the event (the event-specific drops are `process`'s own). */

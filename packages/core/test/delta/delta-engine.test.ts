@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DeltaEngine, type DeltaResourceSettings } from '../../src/delta/delta-engine.js';
 import { parsePrunePath } from '../../src/delta/prune.js';
 import { LAST_APPLIED_ANNOTATION, REDACTED } from '../../src/delta/redact.js';
-import type { ChangeEvent, KubeObject } from '../../src/types.js';
+import type { Change, ChangeEvent, KubeObject } from '../../src/types.js';
 import type { ResolvedResource } from '../../src/watch/watch-event.js';
 
 const configmaps: ResolvedResource = {
@@ -133,15 +133,42 @@ describe('DeltaEngine', () => {
     expect(delta.process(secrets, { type: 'update', object: cm('a') }).kind).toBe('change');
   });
 
-  it('drops adds (not updates or deletes) during delayAddEventDuration after the watch started', () => {
+  it('lets a watched add through unless both add and update are filtered: an endpoint that has the object gets an update', () => {
+    const only = (events: ChangeEvent[]): DeltaEngine => engine({ resources: { configmaps: settings({ filterEvents: new Set(events) }) } });
+    expect(only(['add']).process(configmaps, { type: 'add', object: cm('a') }).kind).toBe('change');
+    expect(only(['update']).process(configmaps, { type: 'add', object: cm('a') }).kind).toBe('change');
+    expect(only(['add', 'update']).process(configmaps, { type: 'add', object: cm('a') })).toMatchObject({ reason: 'filtered-event' });
+    expect(only(['delete']).process(configmaps, { type: 'delete', object: cm('a') })).toMatchObject({ reason: 'filtered-event' });
+  });
+
+  it('admit judges the event an endpoint would receive: filterEvents, ignoreNamespaces, and the add delay for adds only', () => {
     const clock = { t: 0 };
-    const delta = engine({ delay: 5000, clock });
+    const delta = engine({ delay: 5000, clock, ignore: ['hidden'], resources: { configmaps: settings({ filterEvents: new Set<ChangeEvent>(['delete']) }) } });
     delta.markWatchStarted('configmaps');
+    const change = (event: ChangeEvent, namespace = 'default'): Change => {
+      const outcome = engine({}).process(configmaps, { type: event, object: cm('a', namespace) });
+      if (outcome.kind !== 'change') throw new Error('expected a change');
+      return outcome.change;
+    };
     clock.t = 4999;
-    expect(delta.process(configmaps, { type: 'add', object: cm('a') })).toMatchObject({ reason: 'add-delayed' });
-    expect(delta.process(configmaps, { type: 'update', object: cm('a') }).kind).toBe('change');
-    clock.t = 5000;
+    expect(delta.admit(configmaps, change('add'))).toBe('add-delayed');
+    expect(delta.admit(configmaps, change('update'))).toBeUndefined();
+    expect(delta.admit(configmaps, change('delete'))).toBe('filtered-event');
+    expect(delta.admit(configmaps, change('update', 'hidden'))).toBe('ignored-namespace');
+    expect(delta.admit(namespaces, { ...change('update', ''), name: 'hidden' })).toBe('ignored-namespace');
+    // The delay is now the lane's call: process lets the add through.
     expect(delta.process(configmaps, { type: 'add', object: cm('a') }).kind).toBe('change');
+    clock.t = 5000;
+    expect(delta.admit(configmaps, change('add'))).toBeUndefined();
+  });
+
+  it('reshape prunes and redacts a delete rebuilt from the emit cache by the current settings, keeping its uniqueId', () => {
+    const before = engine({}).process(configmaps, { type: 'delete', object: cm('a', 'default', { metadata: { name: 'a', namespace: 'default', uid: 'u', labels: { x: 'y' } } }) });
+    if (before.kind !== 'change') throw new Error('expected a change');
+    const now = engine({ resources: { configmaps: settings({ prunePaths: [parsePrunePath('metadata.labels')] }) } });
+    const shaped = now.reshape(configmaps, { ...before.change, uniqueId: 'old-u' });
+    expect(shaped.object).toEqual({ data: { k: 'v' }, metadata: { name: 'a', namespace: 'default', uid: 'u', uniqueId: 'old-u' } });
+    expect(Object.isFrozen(shaped)).toBe(true);
   });
 
   it('drops ConfigMaps of its own shared emit cache (every save would be a change to send), only those', () => {
@@ -175,14 +202,14 @@ describe('DeltaEngine', () => {
   });
 
   it('prepare skips what process drops, and a dropped event forgets prepared work', () => {
-    const delta = engine({ ignore: ['skip'], resources: { configmaps: settings({ filterEvents: new Set<ChangeEvent>(['add']) }) } });
+    const delta = engine({ ignore: ['skip'], resources: { configmaps: settings({ filterEvents: new Set<ChangeEvent>(['add', 'update']) }) } });
     expect(() => delta.prepare(configmaps, {})).not.toThrow();
     delta.prepare(configmaps, cm('x', 'skip'));
     const source = cm('a') as Record<string, unknown>;
     delta.prepare(configmaps, source);
     expect(delta.process(configmaps, { type: 'add', object: source })).toMatchObject({ reason: 'filtered-event' });
     (source['data'] as Record<string, string>)['k'] = 'changed';
-    expect(delta.process(configmaps, { type: 'update', object: source })).toMatchObject({ change: { object: { data: { k: 'changed' } } } });
+    expect(delta.process(configmaps, { type: 'delete', object: source })).toMatchObject({ change: { object: { data: { k: 'changed' } } } });
   });
 
   it('drops objects without a name instead of crashing', () => {
