@@ -51,7 +51,10 @@ export interface SyncedInfo {
 
 /** The events of a `WatchProxy`, typed. Listeners that throw are isolated and reported through `onError`. */
 export interface WatchProxyEvents {
-  /** A change left the delta engine (before routing). High volume. */
+  /**
+   * A change left the delta engine (before routing, and before each sink decides whether an add is an update to
+   * it and so whether `filterEvents` or the add delay drops it). High volume.
+   */
   change: [change: Change];
   emitted: [info: EmittedInfo];
   dropped: [info: DroppedInfo];
