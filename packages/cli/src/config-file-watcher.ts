@@ -8,10 +8,12 @@
 import { createHash } from 'node:crypto';
 import { watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 import type { Logger } from '@watch-proxy/core';
+import { readBoundedFile } from '@watch-proxy/http-sink';
+
+import { MAX_CONFIG_FILE_BYTES } from './config/index.js';
 
 /** Options of {@link watchConfigFile}. */
 export interface ConfigFileWatcherOptions {
@@ -38,7 +40,8 @@ export interface ConfigFileWatcher {
 /** A fingerprint of the file's content (or of why it cannot be read), for `baseline`. */
 export async function hashConfigFile(path: string): Promise<string> {
   try {
-    return createHash('sha256').update(await readFile(path)).digest('hex');
+    // Bounded like the load itself: a FIFO or an endless device must not hang the watcher or fill memory.
+    return createHash('sha256').update(await readBoundedFile(path, MAX_CONFIG_FILE_BYTES)).digest('hex');
   } catch (error) {
     // A missing file mid-swap is a state like any other: when it comes back, its hash differs from this one.
     return `unreadable:${(error as { code?: string }).code ?? 'error'}`;

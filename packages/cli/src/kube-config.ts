@@ -5,11 +5,24 @@
 import { existsSync } from 'node:fs';
 
 import { KubeConfig } from '@kubernetes/client-node';
+import { checkBoundedFileSync } from '@watch-proxy/http-sink';
 
 import { UsageError } from './usage-error.js';
 
 /** The service-account token client-node's in-cluster loader reads. */
 const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+/** Largest kubeconfig read: 4 MiB (embedded certificates for dozens of contexts fit easily). */
+export const MAX_KUBECONFIG_BYTES = 4 * 1024 * 1024;
+
+/** client-node reads the file synchronously and whole: refuse a FIFO, a device or a huge file first. */
+function checkKubeconfigFile(path: string, what: string): void {
+  try {
+    checkBoundedFileSync(path, MAX_KUBECONFIG_BYTES);
+  } catch (error) {
+    throw new UsageError(`${what} ${path}: ${(error as { reason?: string }).reason ?? 'cannot read file'}`);
+  }
+}
 
 /** A loaded kubeconfig and, for the startup log line, where it came from (a path or `in-cluster`; no secrets). */
 export interface LoadedKubeConfig {
@@ -29,6 +42,7 @@ export function loadKubeConfig(path: string | undefined, env: NodeJS.ProcessEnv 
   try {
     if (path !== undefined) {
       if (!existsSync(path)) throw new UsageError(`--kubeconfig ${path}: file not found`);
+      checkKubeconfigFile(path, '--kubeconfig');
       kubeConfig.loadFromFile(path);
       source = path;
     } else {
@@ -40,6 +54,8 @@ export function loadKubeConfig(path: string | undefined, env: NodeJS.ProcessEnv 
           'no Kubernetes credentials found: pass --kubeconfig FILE, set KUBECONFIG, or run in a pod with a service account',
         );
       }
+      for (const file of env['KUBECONFIG']?.split(':').filter((f) => f !== '') ?? []) if (existsSync(file)) checkKubeconfigFile(file, 'KUBECONFIG');
+      if (fromEnv === undefined && home !== undefined && existsSync(`${home}/.kube/config`)) checkKubeconfigFile(`${home}/.kube/config`, 'kubeconfig');
       kubeConfig.loadFromDefault();
       source = fromEnv ?? (home !== undefined && existsSync(`${home}/.kube/config`) ? `${home}/.kube/config` : 'in-cluster');
     }

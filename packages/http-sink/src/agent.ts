@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { configError } from './config-error.js';
 import type { HttpSinkTlsOptions } from './options.js';
+import { MAX_TLS_FILE_BYTES, readBoundedFileSync } from './read-bounded-file.js';
 
 /** TLS material read from the files named in the options, once. */
 export interface TlsMaterial {
@@ -35,11 +35,12 @@ export function createAgent(protocol: 'http:' | 'https:', tls: TlsMaterial): Htt
   return protocol === 'http:' ? new HttpAgent(common) : new HttpsAgent({ ...common, ...tls });
 }
 
+/** A regular file within MAX_TLS_FILE_BYTES: `/dev/zero` or a FIFO here is refused at once instead of hanging. */
 function readPem(path: string, option: string): Buffer {
   try {
-    return readFileSync(path);
+    return readBoundedFileSync(path, MAX_TLS_FILE_BYTES);
   } catch (error) {
     // The path is configuration, not a secret; the contents never appear in messages.
-    throw configError(`${option}: cannot read ${path}`, error);
+    throw configError(`${option}: cannot read ${path}: ${(error as { reason?: string }).reason ?? 'unreadable'}`, error);
   }
 }

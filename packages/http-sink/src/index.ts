@@ -13,3 +13,4 @@ export { SIGNATURE_HEADER, TIMESTAMP_HEADER, signBody, verifySignature } from '.
 export type { SignedRequest } from './signing.js';
 export { CLOUDEVENTS_BATCH_CONTENT_TYPE, encodeCloudEventsBatch } from './cloudevents.js';
 export { parseRetryAfter } from './retry-after.js';
+export { BoundedFileError, MAX_TLS_FILE_BYTES, MAX_TOKEN_FILE_BYTES, checkBoundedFileSync, readBoundedFile, readBoundedFileSync } from './read-bounded-file.js';

@@ -1,7 +1,8 @@
-import { readFileSync, statSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { configError } from './config-error.js';
 import { stripNewline } from './env-secret.js';
+import { MAX_TOKEN_FILE_BYTES, readBoundedFile, readBoundedFileSync } from './read-bounded-file.js';
 
 /**
  * A bearer token kept in a file and re-read when the file changes (size, mtime or inode), so rotated
@@ -16,10 +17,11 @@ export class TokenFile {
   constructor(path: string) {
     this.#path = path;
     try {
+      // Bounded and non-blocking: a FIFO or device here must fail creation, not hang the daemon.
       this.#version = versionOf(statSync(path));
-      this.#token = stripNewline(readFileSync(path, 'utf8'));
+      this.#token = stripNewline(readBoundedFileSync(path, MAX_TOKEN_FILE_BYTES).toString('utf8'));
     } catch (error) {
-      throw configError(`bearerTokenFile: cannot read ${path}`, error);
+      throw configError(`bearerTokenFile: cannot read ${path}: ${(error as { reason?: string }).reason ?? 'unreadable'}`, error);
     }
   }
 
@@ -28,11 +30,12 @@ export class TokenFile {
     try {
       const version = versionOf(await stat(this.#path));
       if (version !== this.#version) {
-        this.#token = stripNewline(await readFile(this.#path, 'utf8'));
+        this.#token = stripNewline((await readBoundedFile(this.#path, MAX_TOKEN_FILE_BYTES)).toString('utf8'));
         this.#version = version;
       }
     } catch {
       // Kubernetes swaps projected volumes through symlinks; a miss here is transient, the old token still works.
+      // A file swapped for something unreadable (a FIFO, an oversized file) also keeps the last good token.
     }
     return this.#token;
   }

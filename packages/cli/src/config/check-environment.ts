@@ -1,10 +1,11 @@
 /**
  * Checks what a config names outside itself: env vars (credentials, header references) must be set and files
- * (TLS, bearer token) readable. Works on the raw parsed YAML, not the validated config, so that these errors
+ * (TLS, bearer token) regular files within the sink's size caps. Works on the raw parsed YAML, not the validated config, so that these errors
  * are reported together with shape errors elsewhere in the file instead of one round later.
  */
-import { accessSync, constants } from 'node:fs';
 import { resolve } from 'node:path';
+
+import { MAX_TLS_FILE_BYTES, MAX_TOKEN_FILE_BYTES, checkBoundedFileSync } from '@watch-proxy/http-sink';
 
 import type { ConfigFinding } from './check-config.js';
 import { envTemplateReferences } from './env-template.js';
@@ -13,13 +14,17 @@ import type { ConfigEnv } from './types.js';
 const ENV_VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const ENV_KEYS = ['usernameVar', 'passwordVar', 'bearerTokenVar', 'signingSecretVar'] as const;
 
-function readable(path: string): boolean {
+/**
+ * Why the sink could not read `path` (a regular file within `maxBytes`), or undefined when it can. Opens it
+ * non-blocking and checks the descriptor, so a FIFO or `/dev/zero` is reported instead of hanging validation.
+ */
+function unreadable(path: string, maxBytes: number): string | undefined {
   try {
     // Relative paths are cwd-relative, like every other path given to the CLI.
-    accessSync(resolve(path), constants.R_OK);
-    return true;
-  } catch {
-    return false;
+    checkBoundedFileSync(resolve(path), maxBytes);
+    return undefined;
+  } catch (error) {
+    return (error as { reason?: string }).reason ?? 'cannot read file';
   }
 }
 
@@ -43,13 +48,10 @@ export function checkEnvironment(input: unknown, env: ConfigEnv): ConfigFinding[
         findings.push({ severity: 'error', path: ['remoteEndpoints', i, ...path], message: `environment variable ${name} is not set` });
       }
     };
-    const requireFile = (path: readonly (string | number)[], name: unknown): void => {
-      if (typeof name === 'string' && name !== '' && !readable(name)) {
-        findings.push({
-          severity: 'error',
-          path: ['remoteEndpoints', i, ...path],
-          message: `file ${JSON.stringify(name)} does not exist or is not readable`,
-        });
+    const requireFile = (path: readonly (string | number)[], name: unknown, maxBytes: number): void => {
+      const why = typeof name === 'string' && name !== '' ? unreadable(name, maxBytes) : undefined;
+      if (why !== undefined) {
+        findings.push({ severity: 'error', path: ['remoteEndpoints', i, ...path], message: `file ${JSON.stringify(name)}: ${why}` });
       }
     };
     for (const key of ENV_KEYS) requireEnv([key], endpoint[key]);
@@ -58,9 +60,9 @@ export function checkEnvironment(input: unknown, env: ConfigEnv): ConfigFinding[
       const refs = typeof template === 'string' ? envTemplateReferences(template) : undefined;
       if (refs?.ok === true) for (const name of refs.names) requireEnv(['headers', header], name);
     }
-    requireFile(['bearerTokenFile'], endpoint['bearerTokenFile']);
+    requireFile(['bearerTokenFile'], endpoint['bearerTokenFile'], MAX_TOKEN_FILE_BYTES);
     const tls = record(endpoint['tls']);
-    for (const key of ['caFile', 'certFile', 'keyFile']) requireFile(['tls', key], tls?.[key]);
+    for (const key of ['caFile', 'certFile', 'keyFile']) requireFile(['tls', key], tls?.[key], MAX_TLS_FILE_BYTES);
   });
   return findings;
 }

@@ -1,5 +1,5 @@
 /** The config layer of the daemon: load, validate, normalize, and the JSON Schema for editors. */
-export { DEFAULT_CONFIG_PATH, formatDiagnostic, loadConfigFile, parseConfig } from './load-config.js';
+export { DEFAULT_CONFIG_PATH, MAX_CONFIG_FILE_BYTES, formatDiagnostic, loadConfigFile, parseConfig } from './load-config.js';
 export { parseGoDuration } from './parse-go-duration.js';
 export type { GoDurationResult } from './parse-go-duration.js';
 export { configJsonSchema, configJsonSchemaText } from './json-schema.js';

@@ -3,8 +3,7 @@
  * Every problem is collected (not just the first) and located as `file:line:col key.path: message`; nothing
  * is thrown, so `watch-proxy validate` and hot reload share one code path.
  */
-import { readFile } from 'node:fs/promises';
-
+import { readBoundedFile } from '@watch-proxy/http-sink';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Document } from 'yaml';
 import type { z } from 'zod';
@@ -24,6 +23,12 @@ import type { PositionTarget } from './yaml-positions.js';
 /** Where the daemon looks for its config when `-c` is not given (the original's fixed path). */
 export const DEFAULT_CONFIG_PATH = '/etc/watch-proxy/config.yaml';
 
+/**
+ * Largest config file read: 1 MiB, the most a Kubernetes ConfigMap can hold. Parsing costs ~20x the file in
+ * memory, so an unbounded file (or `/dev/zero`) would take the daemon down before a single error is printed.
+ */
+export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+
 type Path = readonly (string | number)[];
 
 /**
@@ -38,16 +43,17 @@ export function formatDiagnostic(diagnostic: ConfigDiagnostic): string {
 
 /**
  * Reads and loads the config file at `path`. A file that cannot be read is an error diagnostic without a
- * position (`config.yaml: cannot read file (ENOENT)`), never an exception.
+ * position (`config.yaml: file not found`, `config.yaml: is a FIFO (named pipe), not a regular file`), never an
+ * exception. Only a regular file of at most {@link MAX_CONFIG_FILE_BYTES} is read, off the event loop.
  */
 export async function loadConfigFile(path: string, options: LoadConfigOptions = {}): Promise<LoadConfigResult> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = (await readBoundedFile(path, MAX_CONFIG_FILE_BYTES)).toString('utf8');
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    const reason = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot read file (${typeof code === 'string' ? code : 'unknown error'})`;
-    return { ok: false, errors: [{ severity: 'error', file: path, line: 0, column: 0, path: '', message: reason }], warnings: [] };
+    const reason = (error as { reason?: unknown }).reason;
+    const message = typeof reason === 'string' ? reason : 'cannot read file';
+    return { ok: false, errors: [{ severity: 'error', file: path, line: 0, column: 0, path: '', message }], warnings: [] };
   }
   return parseConfig(text, path, options);
 }

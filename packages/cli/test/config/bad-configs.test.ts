@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -141,7 +142,7 @@ const cases: readonly (readonly [string, string, readonly string[]])[] = [
     'a client certificate without its key',
     endpoint('  tls:\n    certFile: /etc/tls/client.crt\n'),
     [
-      'bad.yaml:4:15 remoteEndpoints.0.tls.certFile: file "/etc/tls/client.crt" does not exist or is not readable',
+      'bad.yaml:4:15 remoteEndpoints.0.tls.certFile: file "/etc/tls/client.crt": file not found',
       'bad.yaml:4:15 remoteEndpoints.0.tls.certFile: certFile and keyFile must be set together',
     ],
   ],
@@ -226,11 +227,36 @@ describe('files that cannot be read', () => {
     ]);
   });
 
+  // A FIFO with no writer blocked the daemon for ever; /dev/zero and a 50 MB file filled memory before any error.
+  it('refuses a FIFO, a device and a file over 1 MiB as the config, at once', async () => {
+    const pipe = join(dir, 'config.fifo');
+    execFileSync('mkfifo', [pipe]);
+    const big = join(dir, 'big.yaml');
+    writeFileSync(big, `clusterName: x\n#${'x'.repeat(1024 * 1024)}\n`);
+    const messages = async (file: string): Promise<string[]> => {
+      const result = await loadConfigFile(file);
+      return result.ok ? [] : result.errors.map(formatDiagnostic);
+    };
+    expect(await messages(pipe)).toEqual([`${pipe}: is a FIFO (named pipe), not a regular file`]);
+    expect(await messages('/dev/zero')).toEqual(['/dev/zero: is a character device, not a regular file']);
+    expect(await messages(big)).toEqual([`${big}: is larger than the limit of 1 MiB`]);
+  });
+
+  it('reports a TLS file or token file that is a device or a FIFO, by key and path', () => {
+    const pipe = join(dir, 'token.fifo');
+    execFileSync('mkfifo', [pipe]);
+    const result = parseConfig(endpoint(`  bearerTokenFile: ${pipe}\n  tls:\n    caFile: /dev/zero\n`), 'bad.yaml', { env });
+    expect(result.ok ? [] : result.errors.map(formatDiagnostic)).toEqual([
+      `bad.yaml:3:20 remoteEndpoints.0.bearerTokenFile: file ${JSON.stringify(pipe)}: is a FIFO (named pipe), not a regular file`,
+      'bad.yaml:5:13 remoteEndpoints.0.tls.caFile: file "/dev/zero": is a character device, not a regular file',
+    ]);
+  });
+
   it('reports a missing TLS file by its path', () => {
     const missing = join(dir, 'nope.pem');
     const result = parseConfig(endpoint(`  tls:\n    caFile: ${missing}\n`), 'bad.yaml', { env });
     expect(result.ok ? [] : result.errors.map(formatDiagnostic)).toEqual([
-      `bad.yaml:4:13 remoteEndpoints.0.tls.caFile: file ${JSON.stringify(missing)} does not exist or is not readable`,
+      `bad.yaml:4:13 remoteEndpoints.0.tls.caFile: file ${JSON.stringify(missing)}: file not found`,
     ]);
   });
 });

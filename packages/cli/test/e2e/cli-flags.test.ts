@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,6 +78,31 @@ describe('the watch-proxy command line', { timeout: 60_000 }, () => {
     expect(stderr).toContain(`${bad}:2:15 emitInterval: must not be negative`);
     expect(stderr).toContain('nothing started');
     expectNoStack(stderr);
+  });
+
+  // Each of these hung for ever (a FIFO without a writer) or grew to gigabytes (/dev/zero) before this check.
+  it('a config, TLS file or kubeconfig that is a FIFO or a device: a clear exit 2, at once', async () => {
+    const pipe = join(dir, 'config.fifo');
+    execFileSync('mkfifo', [pipe]);
+    const fromFifo = await runBin(['-c', pipe, '--kubeconfig', join(dir, 'absent')], {}, 20_000);
+    expect(fromFifo.code).toBe(2);
+    expect(fromFifo.stderr).toContain(`${pipe}: is a FIFO (named pipe), not a regular file`);
+    const validated = await runBin(['validate', '-c', '/dev/zero'], {}, 20_000);
+    expect(validated.code).toBe(2);
+    expect(validated.stderr).toContain('/dev/zero: is a character device, not a regular file');
+
+    const tls = join(dir, 'tls-zero.yaml');
+    writeFileSync(tls, 'remoteEndpoints:\n- url: https://127.0.0.1:1/\n  tls:\n    caFile: /dev/zero\nresources:\n- name: pods\n');
+    const zero = await runBin(['-c', tls, '--kubeconfig', join(dir, 'absent')], {}, 20_000);
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toContain(`${tls}:4:13 remoteEndpoints.0.tls.caFile: file "/dev/zero": is a character device, not a regular file`);
+
+    const kubePipe = join(dir, 'kubeconfig.fifo');
+    execFileSync('mkfifo', [kubePipe]);
+    const kube = await runBin(['-c', good, '--kubeconfig', kubePipe], {}, 20_000);
+    expect(kube.code).toBe(2);
+    expect(kube.stderr).toContain(`--kubeconfig ${kubePipe}: is a FIFO (named pipe), not a regular file`);
+    expectNoStack(kube.stderr);
   });
 
   it('a missing config file and a missing kubeconfig are usage errors (also the original -kubeconfig spelling)', async () => {
