@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 import { describe, expect, it } from 'vitest';
 
@@ -270,7 +271,8 @@ describe('warnings', () => {
 
   it('flags settings that do nothing', () => {
     const { warnings } = load(
-      'clusterName: c\nmetadata: {cluster: x}\nremoteEndpoints:\n- url: http://r/\n  region: us-east-1\n  passwordVar: P\n  tls: {caFile: /dev/null}\n  resourceTypes: [service]\nresources: [{name: services}]\n',
+      // Any regular file will do as the CA: it is only checked to be readable (/dev/null is a device, refused).
+      `clusterName: c\nmetadata: {cluster: x}\nremoteEndpoints:\n- url: http://r/\n  region: us-east-1\n  passwordVar: P\n  tls: {caFile: ${fileURLToPath(new URL('./fixtures/original-example.yaml', import.meta.url))}}\n  resourceTypes: [service]\nresources: [{name: services}]\n`,
       { env: { P: 'p' } },
     );
     expect(warnings).toEqual([
