@@ -1,5 +1,5 @@
 /**
- * Loads a config file: YAML 1.2 with positions, then the zod schema, then cross-key and environment checks.
+ * Loads a config file: YAML 1.1 as the original read it, with positions, then the zod schema, then cross-key and environment checks.
  * Every problem is collected (not just the first) and located as `file:line:col key.path: message`; nothing
  * is thrown, so `watch-proxy validate` and hot reload share one code path.
  */
@@ -17,6 +17,7 @@ import { knownKeysAt } from './json-schema.js';
 import { configFileSchema } from './schema.js';
 import { toConfig } from './to-config.js';
 import type { ConfigDiagnostic, ConfigSeverity, LoadConfigOptions, LoadConfigResult } from './types.js';
+import { applyYamlV2Typing, YAML_1_1_OPTIONS } from './yaml-1-1.js';
 import { positionOf } from './yaml-positions.js';
 import type { PositionTarget } from './yaml-positions.js';
 
@@ -99,9 +100,8 @@ export function parseConfig(text: string, file: string, options: LoadConfigOptio
     return { ok: false, errors: errors.sort(order), warnings: warnings.sort(order) };
   };
 
-  // YAML 1.2 core schema: `no`, `on`, `yes` stay strings (the 1.1 boolean trap), `0x1F` is still a number.
-  // Merge keys (`<<: *defaults`) are not YAML 1.2, but yaml.v2 read them, so existing configs may use them.
-  const doc: Document = parseDocument(text, { lineCounter, version: '1.2', schema: 'core', merge: true, prettyErrors: false, uniqueKeys: true });
+  // YAML 1.1 as the original's yaml.v2 read it (see yaml-1-1.ts): a file written for the original means the same.
+  const doc: Document = parseDocument(text, { ...YAML_1_1_OPTIONS, lineCounter, prettyErrors: false });
   for (const problem of doc.errors) {
     const { line, col } = lineCounter.linePos(problem.pos[0]);
     if (problem.code === 'DUPLICATE_KEY') {
@@ -130,6 +130,7 @@ export function parseConfig(text: string, file: string, options: LoadConfigOptio
     return done();
   }
 
+  applyYamlV2Typing(doc);
   let raw: Record<string, unknown>;
   try {
     raw = doc.toJS({ maxAliasCount: 1000 }) as Record<string, unknown>;
