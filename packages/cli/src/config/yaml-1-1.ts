@@ -28,6 +28,14 @@ const goOctal: ScalarTag = {
   },
 };
 
+type TagOption = Exclude<SchemaOptions['customTags'], ((tags: never) => unknown) | null | undefined>[number];
+
+/** Whether a YAML 1.1 tag resolves the way yaml.v2 did in untyped values: not timestamps, not `1:20`. */
+function keptTag(tag: TagOption): boolean {
+  if (typeof tag === 'string') return tag !== 'timestamp' && tag !== 'intTime' && tag !== 'floatTime';
+  return tag.tag !== 'tag:yaml.org,2002:timestamp' && !('format' in tag && tag.format === 'TIME');
+}
+
 /** The text a key was written as (quotes removed), which is what yaml.v2 compared and used. */
 function keyText(key: unknown): unknown {
   return isScalar(key) ? (key.source ?? key.value) : key;
@@ -41,7 +49,7 @@ function keyText(key: unknown): unknown {
 export const YAML_1_1_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
   version: '1.1',
   merge: true,
-  customTags: (tags) => [goOctal, ...tags.filter((tag) => tag.tag !== 'tag:yaml.org,2002:timestamp' && tag.format !== 'TIME')],
+  customTags: (tags) => [goOctal, ...tags.filter(keptTag)],
   uniqueKeys: (a, b) => keyText(a) === keyText(b),
 };
 
