@@ -8,9 +8,9 @@ export interface RecoveryPlan {
   readonly wait: 'none' | 'backoff' | 'degraded';
   /** The state to show while waiting. */
   readonly state: 'syncing' | 'backoff' | 'degraded';
-  /** How loud the log line is; watchdog restarts are routine, an expired resourceVersion is worth a line. */
+  /** How loud the log line is; an expired resourceVersion is worth a line, a silent or hung request a warning. */
   readonly log: 'debug' | 'info' | 'warn';
-  /** Whether the failure is reported to the watcher's `onError` (watchdog restarts are not). */
+  /** Whether the failure is reported to the watcher's `onError` (and so counted as a watch error). */
   readonly report: boolean;
   /** After a 404: resolve the resource name again (a CRD may come back with another version). */
   readonly reresolve: boolean;
@@ -36,7 +36,9 @@ export function planRecovery(kind: FailureKind, goneStreak: number): RecoveryPla
       // Someone has to act (RBAC, a CRD, a selector); the cache may be gone or unreadable, so list once it works.
       return { relist: true, wait: 'degraded', state: 'degraded', log: 'warn', report: true, reresolve: kind === 'not-found' };
     case 'watchdog':
-      return { relist: false, wait: 'backoff', state: 'backoff', log: 'debug', report: false, reresolve: false };
+      // A silent stream or a request without headers is how a dead network path shows (a hung proxy or load
+      // balancer): operators watch for it, so it is counted and logged like any other network failure.
+      return { relist: false, wait: 'backoff', state: 'backoff', log: 'warn', report: true, reresolve: false };
     case 'network':
     case 'unauthorized':
     case 'throttled':

@@ -80,8 +80,11 @@ export interface ReflectorTiming {
   /** Abort a list page that has not fully arrived after this long. Default: 60,000 ms. */
   readonly listPageTimeoutMs?: number | undefined;
   /**
-   * Abort a watch stream silent for this long. Armed only once the server has sent a bookmark (apiservers send
-   * one about every minute), so quiet resources on servers without bookmarks are not torn down. Default: 150,000 ms.
+   * Abort a watch stream silent (no event, no bookmark) for this long, counted from the moment its headers
+   * arrived, so a path that dies right after the watch opens is noticed within this bound. Apiservers send a
+   * bookmark about every minute, so a healthy stream never trips it; on a server that sends none (its watch
+   * cache is off for the resource), a quiet stream is re-opened from its resourceVersion once per bound.
+   * Default: 150,000 ms.
    */
   readonly idleTimeoutMs?: number | undefined;
   /** Server-side watch timeout (`timeoutSeconds`) is drawn from this range, in seconds. Default: [300, 600]. */
@@ -163,7 +166,6 @@ export class Reflector {
   #rv: string | undefined;
   #needList = true;
   #goneStreak = 0;
-  #bookmarksSeen = false;
   #synced = false;
   // Streaming lists are tried until the server shows it does not support them.
   #streaming: boolean;
@@ -323,7 +325,12 @@ export class Reflector {
     }
     const plan = planRecovery(error.kind, this.#goneStreak);
     const log = { kind: error.kind, status: error.status, namespace: this.#deps.namespace, resourceVersion: this.#rv, err: error.message };
-    const message = plan.log === 'debug' ? 'watch restarted' : error.kind === 'gone' ? 'resourceVersion expired; relisting' : 'list/watch failed';
+    const message =
+      error.kind === 'watchdog'
+        ? `${error.watchdog ?? 'a'} watchdog aborted the request; retrying`
+        : error.kind === 'gone'
+          ? 'resourceVersion expired; relisting'
+          : 'list/watch failed';
     this.#deps.logger[plan.log](log, message);
     if (plan.report) this.#deps.onError(error);
     if (plan.relist) this.#needList = true;
@@ -580,12 +587,11 @@ export class Reflector {
     const armed = this.#arm();
     const connect = this.#watchdog(armed, 'connect', this.#connectTimeoutMs, 'no response headers');
     this.#watchdog(armed, 'deadline', timeoutSeconds * 1000 + this.#deadlineGraceMs, 'watch outlived its timeoutSeconds');
-    // One silence watchdog at a time: while initial events stream, a stall is a list timeout; afterwards, once
-    // the server has shown it sends bookmarks, a silent stream is an idle timeout.
+    // One silence watchdog at a time, armed from the moment the stream opens: while initial events stream, a
+    // stall is a list timeout; afterwards a silent stream is an idle timeout.
     const rearmIdle = (): void => {
       clearTimeout(armed.idle);
       const listing = this.#initialItems !== undefined;
-      if (!listing && !this.#bookmarksSeen) return;
       const ms = listing ? this.#listPageTimeoutMs : this.#idleTimeoutMs;
       const kind: WatchdogKind = listing ? 'list' : 'idle';
       armed.idle = setTimeout(() => {
@@ -669,7 +675,6 @@ export class Reflector {
       if (event.type === 'BOOKMARK' && isInitialEventsEnd(obj)) {
         this.#initialItems = undefined;
         h.lastBookmarkAt = Date.now();
-        this.#bookmarksSeen = true;
         this.#goneStreak = 0;
         this.#finishList(initial, resourceVersionOf(obj), 0, this.#initialStarted);
         return true;
@@ -693,7 +698,6 @@ export class Reflector {
       case 'BOOKMARK':
         this.#advance(obj);
         h.lastBookmarkAt = Date.now();
-        this.#bookmarksSeen = true;
         return true;
       case 'ERROR': {
         const status = obj as KubeStatus;

@@ -59,7 +59,7 @@ export interface ResourceWatcherOptions extends ReflectorTiming {
   /** Default: silent. Never receives credentials or object contents. */
   readonly logger?: Logger | undefined;
   /**
-   * Called for every failed list, watch or discovery attempt (watchdog restarts excluded). The watcher retries
+   * Called for every failed list, watch or discovery attempt (watchdog aborts included). The watcher retries
    * on its own; this is for reporting. Exceptions it throws are ignored.
    */
   readonly onError?: ((error: WatchError, resource: string) => void) | undefined;

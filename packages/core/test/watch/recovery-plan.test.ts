@@ -5,7 +5,7 @@ import { planRecovery } from '../../src/watch/recovery-plan.js';
 describe('planRecovery', () => {
   it.each<[FailureKind, number, string]>([
     ['network', 0, 'rewatch backoff backoff warn report'],
-    ['watchdog', 0, 'rewatch backoff backoff debug quiet'],
+    ['watchdog', 0, 'rewatch backoff backoff warn report'],
     ['unauthorized', 0, 'rewatch backoff backoff warn report'],
     ['throttled', 0, 'rewatch backoff backoff warn report'],
     ['server', 0, 'rewatch backoff backoff warn report'],

@@ -295,6 +295,21 @@ describe('createResourceWatcher against a fake apiserver', () => {
     expect(w.health().lastBookmarkAt).toBeTypeOf('number');
   });
 
+  it('aborts a stream silent from the moment it opens (no bookmark ever), reports it, and re-watches without a relist', async () => {
+    server.put('a', 'x');
+    const errors: string[] = [];
+    const w = start({ idleTimeoutMs: 150, onError: (e) => errors.push(`${e.kind}/${e.watchdog ?? ''}`) });
+    await w.start();
+    await waitFor(() => server.openWatches === 1, 'the watch');
+    const rv = watches()[0]!.url.searchParams.get('resourceVersion');
+    await waitFor(() => w.health().scopes[0]!.watchdogAborts.idle === 1, 'the idle watchdog on a stream that never sent a bookmark');
+    await waitFor(() => watches().length === 2, 'the re-watch');
+    expect(watches()[1]!.url.searchParams.get('resourceVersion')).toBe(rv);
+    expect(lists()).toBe(1);
+    expect(errors[0]).toBe('watchdog/idle');
+    expect(w.health().lastError?.kind).toBe('watchdog');
+  });
+
   it('relists on 410 and reports exactly what changed while disconnected', async () => {
     for (const n of ['gone', 'changed', 'same', 'recreated']) server.put('a', n);
     const w = start();
@@ -652,7 +667,8 @@ describe('createResourceWatcher against a fake apiserver', () => {
     server.put('a', 'x');
     await waitFor(() => events.length === 1, 'the event');
     server.endWatches();
-    await waitFor(() => server.openWatches === 1, 'the re-watch');
+    // The old stream may still count as open for a moment: wait for the second request itself.
+    await waitFor(() => watches().length === 2 && server.openWatches === 1 && w.health().state === 'watching', 'the re-watch');
     expect(watches()[1]!.url.searchParams.get('resourceVersion')).toBe(server.resourceVersion);
     expect(w.health()).toMatchObject({ reconnects: 1, failures: 0, relists: 0 });
   });

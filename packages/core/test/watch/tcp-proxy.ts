@@ -3,12 +3,14 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * A loopback TCP proxy in front of the apiserver, so a test can cut one client off (`refuse`: drop every
- * connection and refuse new ones) while it changes the cluster through another. TLS passes through untouched;
- * the apiserver's certificate covers 127.0.0.1, so the same CA verifies it.
+ * connection and refuse new ones) or leave it on a dead path (`freeze`: the open connections stay open and
+ * carry nothing more, no RST, like a hung load balancer) while it changes the cluster through another. TLS
+ * passes through untouched; the apiserver's certificate covers 127.0.0.1, so the same CA verifies it.
  */
 export class TcpProxy {
   readonly #target: number;
   readonly #sockets = new Set<net.Socket>();
+  readonly #pairs = new Set<readonly [client: net.Socket, upstream: net.Socket]>();
   readonly #server = net.createServer((client) => this.#accept(client));
   #mode: 'pass' | 'refuse' = 'pass';
   connections = 0;
@@ -26,6 +28,22 @@ export class TcpProxy {
     this.#mode = 'refuse';
     for (const s of this.#sockets) s.destroy();
     this.#sockets.clear();
+  }
+
+  /**
+   * Every connection open now stops carrying bytes in both directions and stays open (the kernel still
+   * acknowledges, so TCP keepalive sees a live peer); new connections pass. Returns how many were frozen.
+   */
+  freeze(): number {
+    for (const [client, upstream] of this.#pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
+    const frozen = this.#pairs.size;
+    this.#pairs.clear();
+    return frozen;
   }
 
   pass(): void {
@@ -52,7 +70,12 @@ export class TcpProxy {
         upstream.destroy();
       });
     }
-    client.on('close', () => upstream.destroy());
+    const pair = [client, upstream] as const;
+    this.#pairs.add(pair);
+    client.on('close', () => {
+      this.#pairs.delete(pair);
+      upstream.destroy();
+    });
     upstream.on('close', () => client.destroy());
     client.pipe(upstream);
     upstream.pipe(client);

@@ -171,6 +171,55 @@ describe('resource watcher under apiserver faults', () => {
     expect(errors).toContain('gone');
   });
 
+  // configmaps have no watch cache here, so the apiserver sends no bookmarks: the worst case, where nothing but
+  // the idle watchdog armed from the moment the stream opens can tell a dead path from a quiet resource.
+  it('a watch whose TCP path goes silent right after it opens recovers within idleTimeoutMs plus one retry delay', async () => {
+    const ns = `deadpath-${uniqueId()}`;
+    await createNamespace(cluster, ns);
+    const path = `/api/v1/namespaces/${ns}/configmaps`;
+    await must(cluster, 'POST', path, configMap(ns, 'before', {}));
+    const proxy = new TcpProxy(Number(new URL(cluster.server).port));
+    proxies.push(proxy);
+    const port = await proxy.listen();
+    const kc = adminKubeConfig(cluster);
+    kc.clusters = kc.clusters.map((c) => ({ ...c, server: `https://127.0.0.1:${port}` }));
+    const idleTimeoutMs = 2_000;
+    const backoff = { baseMs: 200, capMs: 2_000 };
+    const { w, events, errors } = watch('configmaps', ns, kc, { idleTimeoutMs, backoff });
+    await w.start();
+    await waitFor(() => w.health().state === 'watching', 'the watch to open', 10_000);
+    // The path dies under the open watch: no FIN, no RST, nothing; new connections get through.
+    expect(proxy.freeze()).toBeGreaterThan(0);
+    await must(cluster, 'POST', path, configMap(ns, 'after', {}));
+    // The documented bound: the idle watchdog, then the first retry delay (at most 1.5 x baseMs), then the
+    // re-watch itself; the margin covers the re-watch on a loaded machine. Before the fix only the watch's own
+    // deadline (timeoutSeconds + 60 s, 6 to 11 minutes) noticed.
+    const bound = idleTimeoutMs + 1.5 * backoff.baseMs + 8_000;
+    await waitFor(() => events.some((e) => (e.object['metadata'] as { name: string }).name === 'after'), 'the change made after the path died', bound);
+    expect(w.health().scopes[0]!.watchdogAborts.idle).toBeGreaterThanOrEqual(1);
+    expect(errors).toContain('watchdog');
+    expect(w.health().relists).toBe(0);
+    await waitForAsync(async () => sameMap(cacheSummary(w), await freshList(cluster, path)), 'the invariant check');
+  });
+
+  it('a quiet healthy watch without bookmarks costs one re-watch per idleTimeoutMs: no relist, no event', async () => {
+    const ns = `quiet-${uniqueId()}`;
+    await createNamespace(cluster, ns);
+    const path = `/api/v1/namespaces/${ns}/configmaps`;
+    for (let i = 0; i < 5; i++) await must(cluster, 'POST', path, configMap(ns, `cm-${i}`, {}));
+    const { w, events, errors } = watch('configmaps', ns, adminKubeConfig(cluster), { idleTimeoutMs: 1_000, backoff: { baseMs: 100, capMs: 1_000 } });
+    await w.start();
+    events.length = 0;
+    const started = performance.now();
+    await waitFor(() => w.health().reconnects >= 3 && w.health().state === 'watching', 'three re-watches of a quiet resource', 30_000);
+    const elapsed = performance.now() - started;
+    // What the cost is: a watch request from the same resourceVersion, nothing listed, nothing handed out again.
+    expect(w.health().relists).toBe(0);
+    expect(events).toEqual([]);
+    expect(errors.every((k) => k === 'watchdog')).toBe(true);
+    console.info(`quiet resource without bookmarks: ${String(w.health().reconnects)} re-watches in ${elapsed.toFixed(0)} ms (idleTimeoutMs 1000)`);
+  });
+
   it('the idle watchdog fires when the apiserver freezes mid-stream; after thaw nothing is missed', async () => {
     const ns = `freeze-${uniqueId()}`;
     await createNamespace(cluster, ns);
