@@ -57,3 +57,4 @@ export type { SharedCacheStore } from './cache/cluster-store.js';
 export type { EmitCacheEntry } from './cache/emit-cache.js';
 export type { ConfigMapCacheStoreOptions } from './cache/cluster-store-configmaps.js';
 export { ConfigMapCacheStore } from './cache/cluster-store-configmaps.js';
+export { longTimeoutSignal } from './internal/long-timeout.js';

@@ -14,6 +14,8 @@ import type { Sink } from './sink/sink.js';
 import type { Batch, Change, DropReason, KubeObject } from './types.js';
 import type { WatcherHealth } from './watch/resource-watcher.js';
 import type { ResolvedResource, WatchEvent, WatchHandlers } from './watch/watch-event.js';
+import { setLongTimeout } from './internal/long-timeout.js';
+import type { LongTimer } from './internal/long-timeout.js';
 
 /** Lifecycle states; see `WatchProxy`. */
 export type WatchProxyState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
@@ -320,16 +322,15 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
     // Aborted when the deadline wins, so the lanes stop flushing (skipping the interval) once nobody waits.
     const giveUp = new AbortController();
     const all = Promise.all(this.#slots.map((slot) => slot.lane.flush(giveUp.signal))).then(() => true);
-    let timer: NodeJS.Timeout | undefined;
+    let timer: LongTimer | undefined;
     const stopEarly = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
-      timer.unref();
+      timer = setLongTimeout(() => resolve(false), timeoutMs).unref();
       this.#cutDrain = () => resolve(false);
     });
     try {
       return await Promise.race([all, stopEarly]);
     } finally {
-      clearTimeout(timer);
+      timer?.clear();
       giveUp.abort();
     }
   }

@@ -179,6 +179,25 @@ describe('WatchProxy pipeline', () => {
     await p.shutdown();
   });
 
+  it('a shutdown grace period of 30 days drains (a Node timer that long would fire at once and drain nothing)', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const day = 24 * 3600 * 1000;
+    const source = new FakeSource({ configmaps: [cm('a')] });
+    let down = true;
+    const sink = new MemorySink({ behaviour: () => (down ? retryable(new Error('503')) : delivered()) });
+    const p = proxy({ sinks: [sink], shutdownTimeoutMs: 30 * day, retry: { initialMs: 1000, maxMs: 5000 }, onError: () => {} }, source);
+    await p.start();
+    await vi.advanceTimersByTimeAsync(0);
+    let report: Awaited<ReturnType<WatchProxy['shutdown']>> | undefined;
+    void p.shutdown().then((r) => (report = r));
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(report).toBeUndefined(); // still draining, as asked
+    down = false;
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(report).toMatchObject({ drained: true, delivered: 1 });
+    expect(seen(sink).get('configmaps|default/a')).toBe(1);
+  });
+
   it('keeps a healthy sink on time while another is down, and the other catches up later', async () => {
     vi.useFakeTimers({ now: 0 });
     const source = new FakeSource({ configmaps: [cm('a')] });

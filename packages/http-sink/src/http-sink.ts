@@ -2,6 +2,7 @@ import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import fetch from 'node-fetch';
 import type { Batch, Change, SendContext, SendOutcome, Sink, SinkLifecycleContext } from '@watch-proxy/core';
+import { longTimeoutSignal } from '@watch-proxy/core';
 import { createAgent } from './agent.js';
 import { classifyFailure, classifyResponse } from './classify.js';
 import type { HttpSinkOptions } from './options.js';
@@ -61,7 +62,8 @@ export function createHttpSink(options: HttpSinkOptions): HttpSink {
       if (tokenFile !== undefined) headers['Authorization'] = `Bearer ${await tokenFile.current()}`;
       const body = resolved.compression === 'gzip' ? await gzip(plain) : plain;
 
-      const timeout = AbortSignal.timeout(timeoutMs);
+      // Not AbortSignal.timeout: past 24.8 days it fires at once (and throws past 49.7), failing every POST.
+      const timeout = longTimeoutSignal(timeoutMs);
       const signal = AbortSignal.any([ctx.signal, timeout]);
       // node-fetch 3 destroys its internal body stream with an error nobody listens to when the signal is already
       // aborted on entry, which surfaces as an uncaught exception: answer without calling it.

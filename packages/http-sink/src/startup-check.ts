@@ -1,7 +1,7 @@
 import { connect as netConnect } from 'node:net';
 import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { WatchProxyError } from '@watch-proxy/core';
+import { WatchProxyError, longTimeoutSignal } from '@watch-proxy/core';
 import type { Logger } from '@watch-proxy/core';
 import type { TlsMaterial } from './agent.js';
 import { classifyFailure, isTlsTrustError } from './classify.js';
@@ -24,7 +24,7 @@ export async function checkConnection(
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   const https = url.protocol === 'https:';
   const port = url.port === '' ? (https ? 443 : 80) : Number(url.port);
-  const timeout = AbortSignal.timeout(timeoutMs);
+  const timeout = longTimeoutSignal(timeoutMs);
   const aborted = AbortSignal.any([signal, timeout]);
   let socket: Socket | undefined;
   try {

@@ -121,6 +121,13 @@ describe('network failures', () => {
     expect(await sink.send(batch([change(1)]), context(2))).toEqual({ status: 'delivered' });
   });
 
+  it.each([25, 60])('a timeout of %i days waits for a slow answer (past 24.8 days a Node timer fires at once)', async (days) => {
+    // The receiver answers 50 ms late: long enough for a timer that overflowed to 1 ms to have aborted.
+    fx.receiver.handle((request, res) => void setTimeout(() => ok(request, res, undefined as never), 50));
+    const sink = sinkFor({ timeoutMs: days * 24 * 3600 * 1000 });
+    expect(await sink.send(batch([change(1)]), context())).toEqual({ status: 'delivered' });
+  });
+
   it('treats a reset connection as retryable', async () => {
     fx.receiver.handle((_request, _res, req) => {
       req.socket.destroy();

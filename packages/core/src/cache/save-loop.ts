@@ -1,4 +1,6 @@
 import type { EmitCache } from './emit-cache.js';
+import { setLongInterval } from '../internal/long-timeout.js';
+import type { LongTimer } from '../internal/long-timeout.js';
 
 /** Settings of one save loop. */
 export interface SaveLoopOptions {
@@ -22,7 +24,7 @@ export class SaveLoop {
   readonly #o: SaveLoopOptions;
   #savedVersion = -1;
   #saving: Promise<void> | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: LongTimer | undefined;
 
   constructor(options: SaveLoopOptions) {
     this.#o = options;
@@ -40,13 +42,12 @@ export class SaveLoop {
 
   /** Starts the periodic save. Idempotent. */
   start(): void {
-    this.#timer ??= setInterval(() => void this.save(), this.#o.intervalMs);
-    this.#timer.unref();
+    this.#timer ??= setLongInterval(() => void this.save(), this.#o.intervalMs).unref();
   }
 
   /** Stops the periodic save (a save under way finishes). */
   stop(): void {
-    clearInterval(this.#timer);
+    this.#timer?.clear();
     this.#timer = undefined;
   }
 

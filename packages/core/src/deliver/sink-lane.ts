@@ -6,6 +6,7 @@ import type { Batch, Change, DropReason } from '../types.js';
 import { batchIdOf } from './batch-id.js';
 import { CoalescingQueue } from './coalescing-queue.js';
 import { backoffDelay, type RetryPolicy } from './retry-policy.js';
+import { setLongTimeout } from '../internal/long-timeout.js';
 
 /** Settings of one lane. Durations in milliseconds. */
 export interface SinkLaneOptions {
@@ -394,11 +395,10 @@ export class SinkLane {
   /** Waits for `ms` (forever when undefined) or until kicked. Timers are unref'd. */
   #pause(ms: number | undefined): Promise<void> {
     return new Promise<void>((resolve) => {
-      const timer = ms === undefined ? undefined : setTimeout(done, Math.max(0, ms));
-      timer?.unref();
+      const timer = ms === undefined ? undefined : setLongTimeout(done, Math.max(0, ms)).unref();
       this.#wake = done;
       function done(): void {
-        clearTimeout(timer);
+        timer?.clear();
         resolve();
       }
     });
@@ -539,11 +539,10 @@ export class SinkLane {
     const signals = [this.#lifecycle.signal, this.#activity.signal];
     if (signals.some((signal) => signal.aborted)) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      timer.unref();
+      const timer = setLongTimeout(done, ms).unref();
       for (const signal of signals) signal.addEventListener('abort', done, { once: true });
       function done(): void {
-        clearTimeout(timer);
+        timer.clear();
         for (const signal of signals) signal.removeEventListener('abort', done);
         resolve();
       }
@@ -562,9 +561,8 @@ export class SinkLane {
     // its signal cannot hold the lane forever.
     const abandoned = new Promise<'abandoned'>((resolve) => {
       const onAbort = (): void => {
-        const grace = setTimeout(() => resolve('abandoned'), this.#o.abortGraceMs);
-        grace.unref();
-        cleanups.push(() => clearTimeout(grace));
+        const grace = setLongTimeout(() => resolve('abandoned'), this.#o.abortGraceMs).unref();
+        cleanups.push(() => grace.clear());
       };
       controller.signal.addEventListener('abort', onAbort, { once: true });
       cleanups.push(() => controller.signal.removeEventListener('abort', onAbort));
@@ -574,11 +572,10 @@ export class SinkLane {
     if (lifecycle.aborted || activity.aborted) return undefined;
     lifecycle.addEventListener('abort', onClose, { once: true });
     activity.addEventListener('abort', onClose, { once: true });
-    const timer = setTimeout(() => {
+    const timer = setLongTimeout(() => {
       timedOut = true;
       controller.abort(new Error(`attempt timed out after ${this.#o.attemptTimeoutMs} ms`));
-    }, this.#o.attemptTimeoutMs);
-    timer.unref();
+    }, this.#o.attemptTimeoutMs).unref();
     const logger = this.#o.logger.child({ batchId: batch.id, attempt });
     try {
       const sent = Promise.resolve()
@@ -613,7 +610,7 @@ export class SinkLane {
       }
       return outcome;
     } finally {
-      clearTimeout(timer);
+      timer.clear();
       lifecycle.removeEventListener('abort', onClose);
       activity.removeEventListener('abort', onClose);
       for (const cleanup of cleanups) cleanup();

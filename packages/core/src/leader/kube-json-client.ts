@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { setLongTimeout } from '../internal/long-timeout.js';
 
 /** A non-2xx answer of the apiserver: `status` is the HTTP status (404 missing, 409 conflict, ...). */
 export class KubeRequestError extends Error {
@@ -88,9 +89,8 @@ export class KubeJsonClient {
         });
       });
       // A hung apiserver must not hold a lease renewal past its deadline: a total deadline, not an idle one.
-      const timer = setTimeout(() => call.destroy(new Error(`timed out after ${req.timeoutMs} ms`)), req.timeoutMs);
-      timer.unref();
-      call.on('close', () => clearTimeout(timer));
+      const timer = setLongTimeout(() => call.destroy(new Error(`timed out after ${req.timeoutMs} ms`)), req.timeoutMs).unref();
+      call.on('close', () => timer.clear());
       call.on('error', (error) => reject(new KubeRequestError(0, `${what}: ${error.message}`)));
       call.end(payload);
     });

@@ -2,6 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { silentLogger, type Logger } from '../logger.js';
 import type { DeliveryGate } from './delivery-gate.js';
 import type { LeaderRecord, LeaseLock, ObservedRecord } from './lease-lock.js';
+import { setLongTimeout } from '../internal/long-timeout.js';
+import type { LongTimer } from '../internal/long-timeout.js';
 
 /** The role of an elector. */
 export type LeaderRole = 'standby' | 'leader' | 'stopped';
@@ -67,7 +69,7 @@ export class LeaseElector implements DeliveryGate {
   #loop: Promise<void> | undefined;
   #stopped = false;
   #wake: (() => void) | undefined;
-  #deadlineTimer: NodeJS.Timeout | undefined;
+  #deadlineTimer: LongTimer | undefined;
   #transitions = 0;
 
   constructor(options: LeaseElectorOptions) {
@@ -247,20 +249,19 @@ export class LeaseElector implements DeliveryGate {
 
   /** Stands down at `#validUntil`: even while a renewal request hangs, lanes are paused on time, not when it gives up. */
   #armDeadline(): void {
-    clearTimeout(this.#deadlineTimer);
-    this.#deadlineTimer = setTimeout(() => {
+    this.#deadlineTimer?.clear();
+    this.#deadlineTimer = setLongTimeout(() => {
       if (this.#role !== 'leader') return;
       if (this.#now() >= this.#validUntil) this.#standDown('standby');
       // Timers run on the event loop's cached clock and can fire a little before ours reaches the deadline. Doing
       // nothing then would leave `open` reading false with no transition until the next renewal attempt.
       else this.#armDeadline();
-    }, Math.max(0, this.#validUntil - this.#now()));
-    this.#deadlineTimer.unref();
+    }, Math.max(0, this.#validUntil - this.#now())).unref();
   }
 
   #standDown(role: 'standby' | 'stopped'): void {
     if (this.#role !== 'leader') return;
-    clearTimeout(this.#deadlineTimer);
+    this.#deadlineTimer?.clear();
     this.#role = role;
     this.#validUntil = Number.NEGATIVE_INFINITY;
     this.#transitions++;
@@ -286,12 +287,11 @@ export class LeaseElector implements DeliveryGate {
   #sleep(ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
       const done = (): void => {
-        clearTimeout(timer);
+        timer.clear();
         if (this.#wake === done) this.#wake = undefined;
         resolve();
       };
-      const timer = setTimeout(done, ms);
-      timer.unref();
+      const timer = setLongTimeout(done, ms).unref();
       this.#wake = done;
     });
   }

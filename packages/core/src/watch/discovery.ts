@@ -3,6 +3,7 @@ import type { ResourceRef } from '../types.js';
 import { WatchError } from './kube-api-error.js';
 import { KubeTransport } from './kube-transport.js';
 import type { ResolvedResource } from './watch-event.js';
+import { setLongTimeout } from '../internal/long-timeout.js';
 
 /**
  * The original Watch-Proxy's nine resource names and the API group they live in today. Versions still come from
@@ -154,7 +155,7 @@ class Discovery {
 
   async #fetch(path: string, notFoundIsEmpty: boolean): Promise<unknown> {
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new WatchError('watchdog', `discovery ${path} timed out`, { watchdog: 'list' })), this.#timeoutMs);
+    const timer = setLongTimeout(() => controller.abort(new WatchError('watchdog', `discovery ${path} timed out`, { watchdog: 'list' })), this.#timeoutMs);
     try {
       const res = await this.#transport.open(path, {}, controller.signal);
       const parts: Buffer[] = [];
@@ -166,7 +167,7 @@ class Discovery {
       if (controller.signal.aborted && controller.signal.reason instanceof WatchError) throw controller.signal.reason;
       throw err;
     } finally {
-      clearTimeout(timer);
+      timer.clear();
     }
   }
 }

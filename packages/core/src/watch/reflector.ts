@@ -15,6 +15,8 @@ import { withoutManagedFields } from './managed-fields.js';
 import type { ObjectStore } from './object-store.js';
 import { resourceVersionOf } from './object-store.js';
 import type { ResolvedResource, WatchEvent } from './watch-event.js';
+import { setLongTimeout } from '../internal/long-timeout.js';
+import type { LongTimer } from '../internal/long-timeout.js';
 
 /**
  * Where a watcher is:
@@ -131,8 +133,8 @@ const CANCELLED = Symbol('cancelled');
 
 interface Armed {
   readonly controller: AbortController;
-  timers: ReturnType<typeof setTimeout>[];
-  idle: ReturnType<typeof setTimeout> | undefined;
+  timers: LongTimer[];
+  idle: LongTimer | undefined;
 }
 
 /** A list page requested and not read yet. */
@@ -343,9 +345,9 @@ export class Reflector {
 
   async #sleep(ms: number): Promise<void> {
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
+      const timer = setLongTimeout(done, ms);
       function done(): void {
-        clearTimeout(timer);
+        timer.clear();
         resolve();
       }
       this.#wake = done;
@@ -361,14 +363,14 @@ export class Reflector {
   }
 
   #disarm(armed: Armed): void {
-    for (const t of armed.timers) clearTimeout(t);
+    for (const t of armed.timers) t.clear();
     armed.timers = [];
-    clearTimeout(armed.idle);
+    armed.idle?.clear();
     this.#inFlight.delete(armed);
   }
 
-  #watchdog(armed: Armed, kind: WatchdogKind, ms: number, message: string): ReturnType<typeof setTimeout> {
-    const timer = setTimeout(() => {
+  #watchdog(armed: Armed, kind: WatchdogKind, ms: number, message: string): LongTimer {
+    const timer = setLongTimeout(() => {
       armed.controller.abort(new WatchError('watchdog', `${message} (${ms} ms)`, { watchdog: kind }));
     }, ms);
     armed.timers.push(timer);
@@ -500,7 +502,7 @@ export class Reflector {
     const response = this.#deps.transport.open(path, query, armed.controller.signal, pool);
     // Settled handlers only: a failure is seen (and classified) when the page is read, or ignored when cancelled.
     response.then(
-      () => clearTimeout(connect),
+      () => connect.clear(),
       () => {},
     );
     return { path, armed, response };
@@ -590,11 +592,11 @@ export class Reflector {
     // One silence watchdog at a time, armed from the moment the stream opens: while initial events stream, a
     // stall is a list timeout; afterwards a silent stream is an idle timeout.
     const rearmIdle = (): void => {
-      clearTimeout(armed.idle);
+      armed.idle?.clear();
       const listing = this.#initialItems !== undefined;
       const ms = listing ? this.#listPageTimeoutMs : this.#idleTimeoutMs;
       const kind: WatchdogKind = listing ? 'list' : 'idle';
-      armed.idle = setTimeout(() => {
+      armed.idle = setLongTimeout(() => {
         armed.controller.abort(new WatchError('watchdog', `${listing ? 'initial events stalled' : 'watch stream silent'} (${ms} ms)`, { watchdog: kind }));
       }, ms);
     };
@@ -610,7 +612,7 @@ export class Reflector {
     let progressed = false;
     try {
       res = await this.#deps.transport.open(path, query, armed.controller.signal);
-      clearTimeout(connect);
+      connect.clear();
       this.#health.watches++;
       if (!initial) established();
       rearmIdle();

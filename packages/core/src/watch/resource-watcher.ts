@@ -12,6 +12,8 @@ import { Reflector } from './reflector.js';
 import { planRecovery } from './recovery-plan.js';
 import type { ReflectorTiming, ScopeHealth, WatchErrorInfo, WatcherState } from './reflector.js';
 import type { ResolvedResource, WatchEvent, WatchHandlers } from './watch-event.js';
+import { setLongInterval, setLongTimeout } from '../internal/long-timeout.js';
+import type { LongTimer } from '../internal/long-timeout.js';
 
 /** Options of `createResourceWatcher`. Durations in milliseconds. */
 export interface ResourceWatcherOptions extends ReflectorTiming {
@@ -152,7 +154,7 @@ class KubeResourceWatcher implements ResourceWatcher {
   #started: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
   #stopped = false;
-  #timers: ReturnType<typeof setInterval>[] = [];
+  #timers: LongTimer[] = [];
   #handlerErrors = 0;
   #waiters: (() => void)[] = [];
   // Resolution of a configured name (only when `resource` was given as a string).
@@ -208,7 +210,7 @@ class KubeResourceWatcher implements ResourceWatcher {
 
   async #stop(): Promise<void> {
     this.#stopped = true;
-    for (const t of this.#timers) clearInterval(t);
+    for (const t of this.#timers) t.clear();
     this.#timers = [];
     this.#resolveState = 'stopped';
     this.#wakeResolve?.();
@@ -304,9 +306,9 @@ class KubeResourceWatcher implements ResourceWatcher {
         this.#reportError(error);
         this.#checkSettled();
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(done, delay);
+          const timer = setLongTimeout(done, delay);
           function done(): void {
-            clearTimeout(timer);
+            timer.clear();
             resolve();
           }
           this.#wakeResolve = done;
@@ -361,8 +363,9 @@ class KubeResourceWatcher implements ResourceWatcher {
         }),
     );
     for (const r of this.#reflectors) r.start();
-    if ((o.resyncMs ?? 0) > 0) this.#timers.push(setInterval(() => this.resync(), o.resyncMs));
-    if ((o.reconcileMs ?? 0) > 0) this.#timers.push(setInterval(() => this.relist(), o.reconcileMs));
+    // Long timers: a resync period of 30 days (forceReuploadDuration) must not overflow into one every 1 ms.
+    if ((o.resyncMs ?? 0) > 0) this.#timers.push(setLongInterval(() => this.resync(), o.resyncMs ?? 0));
+    if ((o.reconcileMs ?? 0) > 0) this.#timers.push(setLongInterval(() => this.relist(), o.reconcileMs ?? 0));
   }
 
   #emit(event: WatchEvent): void {
