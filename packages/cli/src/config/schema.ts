@@ -81,7 +81,19 @@ type DurationOptions = {
   readonly numberIsSeconds?: boolean;
   /** Whether 0 is rejected (a timeout of 0 would fail every request). */
   readonly positive?: boolean;
+  /** The largest value that makes sense, and why; default `DEFAULT_MAX_DURATION`. */
+  readonly max?: DurationBound;
 };
+
+/** An upper bound of a duration key: `ms`, written as `text` in the file's syntax, and why it is there. */
+type DurationBound = { readonly ms: number; readonly text: string; readonly why: string };
+
+const HOUR_MS = 3_600_000;
+/**
+ * Every duration key is bounded: a value of years is a typo (`30000h` for `30s`), and a timer in Node cannot
+ * hold more than 24.8 days on its own (core chains timers, so correct values past that still work).
+ */
+const DEFAULT_MAX_DURATION: DurationBound = { ms: 365 * 24 * HOUR_MS, text: '365d', why: 'a longer period is almost certainly a mistake' };
 
 /**
  * A duration key: a Go duration string (`1h30m`, `300ms`, `7d`) or `0`, normalized to milliseconds.
@@ -115,6 +127,11 @@ function duration(description: string, options: DurationOptions) {
       }
       if (options.positive === true && ms === 0) {
         ctx.addIssue({ code: 'custom', message: 'must be greater than 0' });
+        return z.NEVER;
+      }
+      const max = options.max ?? DEFAULT_MAX_DURATION;
+      if (ms > max.ms) {
+        ctx.addIssue({ code: 'custom', message: `must be at most ${max.text}: ${max.why}` });
         return z.NEVER;
       }
       return ms;
@@ -233,15 +250,15 @@ const leaderElectionSchema = z
     ).optional(),
     leaseDuration: duration(
       "How long standbys wait after they last saw the Lease renewed before taking over (measured on each standby's own clock), a Go duration. Default 15s (client-go's). New.",
-      { default: '15s', positive: true },
+      { default: '15s', positive: true, max: { ms: HOUR_MS, text: '1h', why: 'a leader election bound of more than an hour would leave no leader (or two) for that long' } },
     ),
     renewDeadline: duration(
       'How long the leader keeps delivering after its last successful renewal began; then it stops sending and stands by. Must be less than leaseDuration, the difference being the safety margin. Default 10s. New.',
-      { default: '10s', positive: true },
+      { default: '10s', positive: true, max: { ms: HOUR_MS, text: '1h', why: 'a leader election bound of more than an hour would leave no leader (or two) for that long' } },
     ),
     retryPeriod: duration(
       'Interval between acquire and renew attempts, a Go duration. renewDeadline must exceed 1.2 times it. Default 2s. New.',
-      { default: '2s', positive: true },
+      { default: '2s', positive: true, max: { ms: HOUR_MS, text: '1h', why: 'a leader election bound of more than an hour would leave no leader (or two) for that long' } },
     ),
   })
   .optional()
@@ -290,7 +307,11 @@ const endpointSchema = z
       .default({})
       .meta({ description: 'Extra HTTP request headers. Values may reference environment variables as "${VAR}". New.' }),
     tls: tlsSchema.optional(),
-    timeout: duration('Per-attempt request timeout, a Go duration. Default 5s. New.', { default: '5s', positive: true }),
+    timeout: duration('Per-attempt request timeout, a Go duration, at most 1h. Default 5s. New.', {
+      default: '5s',
+      positive: true,
+      max: { ms: HOUR_MS, text: '1h', why: 'one request that may hang longer holds back every later change to this endpoint' },
+    }),
     successStatusCodes: z
       .array(wholeNumber().min(100).max(599).meta({ description: 'An HTTP status code.' }))
       .min(1, { error: 'must list at least one status code (omit the key to accept any 2xx)' })
@@ -322,8 +343,8 @@ export const configFileSchema = z
     version: z.literal(1).optional().meta({ description: 'Config format version. Optional; only 1 exists. New.' }),
     clusterName: text('Prefix of every uniqueId ("<clusterName>-<uid>") and, when non-empty, meta.cluster. Default "".').default(''),
     emitInterval: duration(
-      'Minimum time between two batches to one endpoint, when set: seconds as a number (as in the original) or a Go duration; a change arriving at an endpoint that got no batch for that long is sent at once. 0 or absent (the default): adaptive batching: a change reaching an idle endpoint is sent at once; under load a batch that is not full starts 10 ms after the previous one started, a full one (emitBatchMaxObjects or emitBatchMaxBytes) as soon as the previous one is done. Changed: in the original, 0 or absent meant 1 second.',
-      { default: 0, numberIsSeconds: true },
+      'Minimum time between two batches to one endpoint, when set: seconds as a number (as in the original) or a Go duration; a change arriving at an endpoint that got no batch for that long is sent at once. 0 or absent (the default): adaptive batching: a change reaching an idle endpoint is sent at once; under load a batch that is not full starts 10 ms after the previous one started, a full one (emitBatchMaxObjects or emitBatchMaxBytes) as soon as the previous one is done. Changed: in the original, 0 or absent meant 1 second. At most 24h.',
+      { default: 0, numberIsSeconds: true, max: { ms: 24 * HOUR_MS, text: '24h (86400)', why: 'changes would wait longer than a day to be sent' } },
     ),
     emitBatchMaxObjects: wholeNumber()
       .min(0)
@@ -334,19 +355,20 @@ export const configFileSchema = z
       .default(5_242_880)
       .meta({ description: 'Maximum JSON bytes per batch (a larger single object is sent alone). Default 5242880 (5 MiB). New.' }),
     emitCacheDuration: duration(
-      'How long a delivered object is remembered so that an unchanged copy is not sent again, a Go duration. 0 (default) = forever.',
+      'How long a delivered object is remembered so that an unchanged copy is not sent again, a Go duration. 0 (default) = forever. At most 365d.',
       { default: '0' },
     ),
     forceReuploadDuration: duration(
-      'Resync period: every object is re-processed this often and re-sent only if it changed or its emit cache entry expired, a Go duration. 0 (default) = never.',
+      'Resync period: every object is re-processed this often and re-sent only if it changed or its emit cache entry expired, a Go duration. 0 (default) = never. At most 365d.',
       { default: '0' },
     ),
     delayAddEventDuration: duration(
-      'For this long after each watch starts, add events are discarded (not deferred), a Go duration. 0 (default) = no delay.',
+      'For this long after each watch starts, add events are discarded (not deferred), a Go duration. 0 (default) = no delay. At most 365d.',
       { default: '0' },
     ),
-    shutdownGracePeriod: duration('How long shutdown may spend delivering pending changes, a Go duration. Default 10s. New.', {
+    shutdownGracePeriod: duration('How long shutdown may spend delivering pending changes, a Go duration, at most 24h. Default 10s. New.', {
       default: '10s',
+      max: { ms: 24 * HOUR_MS, text: '24h', why: 'a shutdown that may take longer than a day is a shutdown that hangs' },
     }),
     deltaUpdates: flag(
       'Accepted for compatibility and ignored: it did nothing in the original either. Every event carries the whole object. Default false.',

@@ -49,6 +49,32 @@ const cases: readonly (readonly [string, string, readonly string[]])[] = [
     ['bad.yaml:1:22 shutdownGracePeriod: expected a duration string, expected a Go duration such as "300ms", "1h30m" or "7d"'],
   ],
   ['a zero timeout', endpoint('  timeout: 0s\n'), ['bad.yaml:3:12 remoteEndpoints.0.timeout: must be greater than 0']],
+  // Durations a Node timer cannot hold (over 24.8 days) used to pass and then fire at once.
+  [
+    'an endpoint timeout of 25 days',
+    endpoint('  timeout: 25d\n'),
+    ['bad.yaml:3:12 remoteEndpoints.0.timeout: must be at most 1h: one request that may hang longer holds back every later change to this endpoint'],
+  ],
+  [
+    'a shutdown grace period of 30 days',
+    'shutdownGracePeriod: 30d\n',
+    ['bad.yaml:1:22 shutdownGracePeriod: must be at most 24h: a shutdown that may take longer than a day is a shutdown that hangs'],
+  ],
+  [
+    'an emit interval of 10^12 seconds',
+    'emitInterval: 1e12\n',
+    ['bad.yaml:1:15 emitInterval: must be at most 24h (86400): changes would wait longer than a day to be sent'],
+  ],
+  [
+    'a resync period of 400 days',
+    'forceReuploadDuration: 400d\n',
+    ['bad.yaml:1:24 forceReuploadDuration: must be at most 365d: a longer period is almost certainly a mistake'],
+  ],
+  [
+    'a lease duration of 2 hours',
+    'leaderElection:\n  enabled: true\n  leaseDuration: 2h\n',
+    ['bad.yaml:3:18 leaderElection.leaseDuration: must be at most 1h: a leader election bound of more than an hour would leave no leader (or two) for that long'],
+  ],
   [
     'a URL without a scheme',
     'remoteEndpoints:\n- url: echo1/watch-proxy\n',
