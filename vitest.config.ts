@@ -24,10 +24,10 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['packages/*/test/**/*.int.test.ts', 'test/cluster/test/**/*.int.test.ts', 'examples/*/test/**/*.int.test.ts', 'bench/test/**/*.int.test.ts'],
+          include: ['packages/*/test/**/*.int.test.ts', 'test/cluster/test/**/*.int.test.ts', 'examples/*/test/**/*.int.test.ts', 'bench/test/**/*.int.test.ts', 'test/brokers/test/**/*.int.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 300_000,
-          globalSetup: ['test/cluster/src/global-setup.ts'],
+          globalSetup: ['test/cluster/src/global-setup.ts', 'test/brokers/src/global-setup.ts'],
         },
       },
     ],
