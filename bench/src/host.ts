@@ -5,7 +5,9 @@
  *
  * Requests: { id, cmd, ...args }; every answer is { id, ok, result | error }.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
 import { WatchProxy, type WatchSource, type WatchHandlers, type ResolvedResource } from '@watch-proxy/core';
@@ -84,7 +86,10 @@ async function throughput(args: { linesFile: string; events: number; batch: numb
     stop: async () => {},
   };
   const sink = createHttpSink({ url: args.url, name: 'receiver', clusterName: 'bench' });
+  // A state directory, as every deployment has: the emit cache's persistence is part of the measured cost.
+  const stateDir = mkdtempSync(join(tmpdir(), 'wp-bench-state-'));
   const wp = new WatchProxy({
+    stateDir,
     resources: [
       { name: 'pods', assetId: 'pod', pruneFields: PRUNE },
       { name: 'replicasets', assetId: 'rs', pruneFields: PRUNE },
@@ -124,6 +129,7 @@ async function throughput(args: { linesFile: string; events: number; batch: numb
   const cpu = process.cpuUsage(cpuBefore);
   const stats = wp.stats();
   await wp.shutdown();
+  rmSync(stateDir, { recursive: true, force: true });
   const floorAfter = parseOnly(replay);
   return {
     lineBytes: Math.round(bytes),
