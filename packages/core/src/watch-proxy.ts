@@ -171,6 +171,22 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
     this.#slots = o.sinks.map(({ sink, namespaces, resourceTypes }) => {
       const cache = new EmitCache({ ttlMs: o.emitCacheDurationMs, now: o.now });
       const logger = o.logger.child({ sink: sink.name });
+      const persister =
+        o.stateDir === undefined
+          ? undefined
+          : new CachePersister({
+              stateDir: o.stateDir,
+              sinkName: sink.name,
+              cache,
+              logger,
+              intervalMs: o.persistIntervalMs,
+              now: o.now,
+              onError: (error) => {
+                const wrapped = new StateError(`writing the emit cache of sink "${sink.name}" failed: ${error.message}`, { cause: error });
+                this.#emit('sinkError', wrapped);
+                this.#report(wrapped);
+              },
+            });
       const lane = new SinkLane({
         sink,
         cache,
@@ -186,6 +202,8 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
         hooks,
         mayDeliver: o.gate === undefined ? undefined : () => o.gate?.open === true,
         handoverWindowMs: o.handoverWindowMs,
+        // Journalled before the send: a crash during it must not make the restarted daemon forget the object.
+        beforeSend: persister === undefined ? undefined : (batch) => persister.intend(batch),
       });
       // With a gate, every replica starts as a standby; the gate's first `true` activates.
       if (o.gate !== undefined) lane.setActive(false);
@@ -201,22 +219,6 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
               mayWrite: () => lane.active && (gate === undefined || gate.open),
               onError: (error) => {
                 const wrapped = new StateError(`saving the shared emit cache of sink "${sink.name}" failed: ${error.message}`, { cause: error });
-                this.#emit('sinkError', wrapped);
-                this.#report(wrapped);
-              },
-            });
-      const persister =
-        o.stateDir === undefined
-          ? undefined
-          : new CachePersister({
-              stateDir: o.stateDir,
-              sinkName: sink.name,
-              cache,
-              logger,
-              intervalMs: o.persistIntervalMs,
-              now: o.now,
-              onError: (error) => {
-                const wrapped = new StateError(`writing the emit cache of sink "${sink.name}" failed: ${error.message}`, { cause: error });
                 this.#emit('sinkError', wrapped);
                 this.#report(wrapped);
               },

@@ -17,12 +17,17 @@ export function cacheFilePath(stateDir: string, sinkName: string): string {
 
 /** Result of reading a cache file. `corrupt` carries the reason, for the warning. */
 export type CacheFileRead =
-  | { readonly status: 'loaded'; readonly entries: readonly (readonly [string, EmitCacheEntry])[] }
+  | {
+      readonly status: 'loaded';
+      readonly entries: readonly (readonly [string, EmitCacheEntry])[];
+      /** The first journal segment the snapshot does not cover (0 in files written before the journal). */
+      readonly journal: number;
+    }
   | { readonly status: 'missing' }
   | { readonly status: 'corrupt'; readonly reason: string };
 
-function* lines(sinkName: string, entries: Iterable<[string, EmitCacheEntry]>, savedAt: number): Generator<string> {
-  yield `${JSON.stringify({ format: FORMAT, version: VERSION, sink: sinkName, savedAt })}\n`;
+function* lines(sinkName: string, entries: Iterable<[string, EmitCacheEntry]>, savedAt: number, journal: number): Generator<string> {
+  yield `${JSON.stringify({ format: FORMAT, version: VERSION, sink: sinkName, savedAt, journal })}\n`;
   for (const [key, e] of entries) {
     // `state` is already canonical JSON: spliced in as a value, not re-escaped as a string.
     const head = JSON.stringify([key, e.fingerprint, e.resource, e.uid, e.namespace, e.name, e.assetId, e.uniqueId, e.deliveredAt]);
@@ -33,16 +38,18 @@ function* lines(sinkName: string, entries: Iterable<[string, EmitCacheEntry]>, s
 /**
  * Writes the cache crash-safely: NDJSON streamed to a temp file in the same directory, flushed to disk, then
  * renamed over the old file (atomic on POSIX), so a crash leaves either the old or the new file, never half.
+ * Created 0600 (it holds object states). `journal`: the first journal segment this snapshot does not cover.
  */
 export async function writeCacheFile(
   path: string,
   sinkName: string,
   entries: Iterable<[string, EmitCacheEntry]>,
   savedAt: number,
+  journal = 0,
 ): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   try {
-    await pipeline(Readable.from(lines(sinkName, entries, savedAt)), createWriteStream(temp, { flush: true }));
+    await pipeline(Readable.from(lines(sinkName, entries, savedAt, journal)), createWriteStream(temp, { flush: true, mode: 0o600 }));
     await rename(temp, path);
   } catch (error) {
     await rm(temp, { force: true });
@@ -65,6 +72,7 @@ export async function writeCacheFile(
 export async function readCacheFile(path: string): Promise<CacheFileRead> {
   const entries: (readonly [string, EmitCacheEntry])[] = [];
   let header = true;
+  let journal = 0;
   let lineNumber = 0;
   try {
     const reader = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
@@ -84,6 +92,8 @@ export async function readCacheFile(path: string): Promise<CacheFileRead> {
         if (h['format'] !== FORMAT || h['version'] !== VERSION) {
           return { status: 'corrupt', reason: 'unknown header' };
         }
+        const covers = h['journal'];
+        if (typeof covers === 'number' && Number.isSafeInteger(covers) && covers >= 0) journal = covers;
         header = false;
         continue;
       }
@@ -114,5 +124,5 @@ export async function readCacheFile(path: string): Promise<CacheFileRead> {
     return { status: 'corrupt', reason: error instanceof Error ? error.message : String(error) };
   }
   if (header) return { status: 'corrupt', reason: 'empty file' };
-  return { status: 'loaded', entries };
+  return { status: 'loaded', entries, journal };
 }

@@ -20,6 +20,16 @@ export interface EmitCacheEntry {
   readonly state: string;
 }
 
+/**
+ * The fingerprint of an entry the sink may or may not hold: journalled as about to be sent, never confirmed (a crash
+ * during the send). It matches no real fingerprint, so the object is sent again if it still exists, and its
+ * delete (carrying the entry's state) is sent if it is gone.
+ */
+export const UNCONFIRMED_FINGERPRINT = '';
+
+/** Called after each `recordDelivered` with the change and the entry now held (`undefined`: forgotten). */
+export type RecordedListener = (change: Change, entry: EmitCacheEntry | undefined) => void;
+
 /** Settings of one cache. */
 export interface EmitCacheOptions {
   /** How long a delivered fingerprint suppresses re-sending the same state, ms. 0 = forever. */
@@ -35,6 +45,7 @@ export interface EmitCacheOptions {
 export class EmitCache {
   readonly #entries = new Map<string, EmitCacheEntry>();
   readonly #options: EmitCacheOptions;
+  readonly #listeners: RecordedListener[] = [];
   #version = 0;
 
   constructor(options: EmitCacheOptions) {
@@ -63,15 +74,21 @@ export class EmitCache {
     return ttlMs <= 0 || now() < entry.deliveredAt + ttlMs;
   }
 
+  /** Subscribes to `recordDelivered` (the journal appends each record). */
+  onRecorded(listener: RecordedListener): void {
+    this.#listeners.push(listener);
+  }
+
   /** Records a change the sink delivered: adds/updates store its state, deletes forget the object. */
   recordDelivered(change: Change): void {
     this.#version++;
     if (change.event === 'delete') {
       // Only forget the incarnation that was deleted: a newer one may already be recorded.
       if (this.#entries.get(change.key)?.uid === change.uid) this.#entries.delete(change.key);
+      for (const listener of this.#listeners) listener(change, undefined);
       return;
     }
-    this.#entries.set(change.key, {
+    const entry: EmitCacheEntry = {
       fingerprint: change.fingerprint,
       resource: change.resource,
       uid: change.uid,
@@ -81,7 +98,9 @@ export class EmitCache {
       uniqueId: change.uniqueId,
       deliveredAt: this.#options.now(),
       state: canonicalJson(change.object),
-    });
+    };
+    this.#entries.set(change.key, entry);
+    for (const listener of this.#listeners) listener(change, entry);
   }
 
   /** Seeds entries loaded from disk. */
