@@ -6,11 +6,13 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { WatchProxy } from '@watch-proxy/core';
-import type { Logger, ShutdownReport, Sink, WatchProxyError } from '@watch-proxy/core';
+import type { Logger, SharedCacheUsage, ShutdownReport, Sink, WatchProxyError } from '@watch-proxy/core';
 
 import type { ConfigEnv, WatchProxyConfig } from './config/index.js';
 import { describeError } from './describe-error.js';
 import { createLeaderElection } from './leader-election.js';
+import { createClusterStateStore } from './state-store.js';
+import type { ClusterStateStore } from './state-store.js';
 import type { LeaderElection } from './leader-election.js';
 import { privateStateDir } from './private-state-dir.js';
 import type { PrivateStateDir } from './private-state-dir.js';
@@ -64,6 +66,8 @@ export class Daemon {
   #running: Running | undefined;
   /** The running election, shared by every pipeline until `leaderElection` changes; undefined when off. */
   #election: LeaderElection | undefined;
+  /** The `stateStore: cluster` store, kept across reloads while its settings stay the same. */
+  #stateStore: ClusterStateStore | undefined;
   /** Pipelines being or already shut down on purpose: their start rejecting is expected, not a failure. */
   readonly #retired = new WeakSet<WatchProxy>();
   #stopping: Promise<ShutdownReport | undefined> | undefined;
@@ -176,6 +180,22 @@ export class Daemon {
     next?.start();
   }
 
+  /** The cluster store `config` asks for (`stateStore: {type: cluster}`): the current one when its settings did not change. */
+  #stateStoreFor(config: WatchProxyConfig): ClusterStateStore | undefined {
+    if (config.stateStore === null) return undefined;
+    const next = createClusterStateStore(config.stateStore, this.#o.kubeConfig, this.#o.env);
+    if (this.#stateStore?.key !== next.key) this.#stateStore = next;
+    return this.#stateStore;
+  }
+
+  /** What the running cluster store could not hold, per endpoint (for the metrics); empty without one. */
+  stateStoreUsage(): readonly SharedCacheUsage[] {
+    const running = this.#running;
+    if (running?.proxy === undefined) return [];
+    const store = running.config.stateStore !== null ? this.#stateStore?.store : this.#election?.sharedCache;
+    return store?.usage?.() ?? [];
+  }
+
   /** Builds (without starting) the pipeline for `config`; undefined when it lists no resources. Throws when it cannot. */
   #build(config: WatchProxyConfig, election: LeaderElection | undefined): WatchProxy | undefined {
     if (config.resources.length === 0) return undefined;
@@ -190,7 +210,8 @@ export class Daemon {
       stdout: this.#o.stdout,
       wrapSink: this.#o.wrapSink,
       gate: election?.gate,
-      sharedCache: election?.sharedCache,
+      // Never under --dry-run: a dry run must not overwrite the real replicas' state.
+      sharedCache: (dryRun ? undefined : this.#stateStoreFor(config)?.store) ?? election?.sharedCache,
     };
     return new WatchProxy(toWatchProxyOptions(config, runtime));
   }

@@ -29,11 +29,11 @@ export interface LeaderElection {
 }
 
 /**
- * Where the Lease lives: the config's namespace, else the daemon's own: `POD_NAMESPACE` (downward API), the pod's
- * service account namespace, the kubeconfig context's, else `default`.
+ * Where the Lease (or the state store) lives: `configured`, else the daemon's own namespace: `POD_NAMESPACE`
+ * (downward API), the pod's service account namespace, the kubeconfig context's, else `default`.
  */
-function namespaceOf(config: LeaderElectionConfig, kubeConfig: KubeConfig, env: ConfigEnv): string {
-  if (config.namespace !== null) return config.namespace;
+export function daemonNamespace(configured: string | null, kubeConfig: KubeConfig, env: ConfigEnv): string {
+  if (configured !== null) return configured;
   const fromEnv = env['POD_NAMESPACE']?.trim();
   if (fromEnv) return fromEnv;
   try {
@@ -52,7 +52,7 @@ function namespaceOf(config: LeaderElectionConfig, kubeConfig: KubeConfig, env: 
  * predecessor's lease.
  */
 export function createLeaderElection(config: LeaderElectionConfig, kubeConfig: KubeConfig, logger: Logger, env: ConfigEnv = process.env): LeaderElection {
-  const namespace = namespaceOf(config, kubeConfig, env);
+  const namespace = daemonNamespace(config.namespace, kubeConfig, env);
   const client = new KubeJsonClient(kubeConfig);
   const identity = `${env['POD_NAME']?.trim() || env['HOSTNAME']?.trim() || hostname()}_${randomBytes(4).toString('hex')}`;
   const elector = new LeaseElector({

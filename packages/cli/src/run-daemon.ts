@@ -13,6 +13,7 @@ import { Daemon } from './daemon.js';
 import { describeError } from './describe-error.js';
 import { loadKubeConfig } from './kube-config.js';
 import { createLeaderMetrics } from './leader-metrics.js';
+import { createStateStoreMetrics } from './state-store-metrics.js';
 import { createLogger } from './logger.js';
 import { createOps } from './ops.js';
 import type { LogFormat, LogLevel } from './logger.js';
@@ -131,6 +132,7 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
       void finish(1);
     },
   });
+  createStateStoreMetrics(ops.metrics.registry, () => daemon.stateStoreUsage());
 
   // Set when stdout's reader went away (`--dry-run | head`): what could not be printed is not a failure.
   let stdoutClosed = false;

@@ -2,7 +2,7 @@ import { EventEmitter } from 'eventemitter3';
 import { CachePersister } from './cache/cache-persister.js';
 import { ClusterStoreWriter } from './cache/cluster-store-writer.js';
 import { EmitCache } from './cache/emit-cache.js';
-import { DeltaEngine, isOwnState } from './delta/delta-engine.js';
+import { DeltaEngine, isOwnState, type OwnStatePredicate } from './delta/delta-engine.js';
 import { objectKey } from './delta/object-key.js';
 import { SinkLane, type Admission, type LaneStats } from './deliver/sink-lane.js';
 import { ClosedError, SinkStartError, StateError, WatchProxyError } from './errors.js';
@@ -124,6 +124,7 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
   readonly #o: ResolvedOptions;
   readonly #logger: Logger;
   readonly #delta: DeltaEngine;
+  readonly #ownState: OwnStatePredicate | undefined;
   readonly #slots: readonly SinkSlot[];
   readonly #dropped: Partial<Record<DropReason, number>> = {};
   readonly #synced = new Set<string>();
@@ -149,6 +150,8 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
     super();
     this.#o = resolveOptions(options);
     const o = this.#o;
+    const store = o.sharedCache;
+    this.#ownState = store?.owns === undefined ? undefined : (namespace, name) => store.owns?.(namespace, name) === true;
     this.#logger = o.logger.child({ component: 'watch-proxy' });
     this.#delta = new DeltaEngine({
       clusterName: o.clusterName,
@@ -156,6 +159,7 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
       delayAddEventMs: o.delayAddEventMs,
       resources: new Map(o.resources.map((r) => [r.name, r.settings])),
       now: o.now,
+      ownState: this.#ownState,
     });
     const hooks = {
       emitted: (sink: string, batch: Batch, attempts: number) => this.#emit('emitted', { sink, batch, attempts }),
@@ -217,6 +221,7 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
               cache,
               intervalMs: o.sharedCacheIntervalMs,
               mayWrite: () => lane.active && (gate === undefined || gate.open),
+              logger,
               onError: (error) => {
                 const wrapped = new StateError(`saving the shared emit cache of sink "${sink.name}" failed: ${error.message}`, { cause: error });
                 this.#emit('sinkError', wrapped);
@@ -251,6 +256,21 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
       await Promise.all(
         this.#slots.map(async (slot) => {
           if (slot.persister !== undefined) slot.restored = await slot.persister.load();
+          // Without leader election, the cluster store is this replica's own state: what a replacement pod (an
+          // empty state directory) starts from. Merged with the disk's, which a restarted container still has.
+          if (this.#o.sharedCache !== undefined && this.#o.gate === undefined) {
+            const stored = await this.#o.sharedCache.load(slot.sink.name).catch((error: unknown) => {
+              const wrapped = new StateError(`loading the cluster state of sink "${slot.sink.name}" failed: ${asError(error).message}`, { cause: error });
+              this.#emit('sinkError', wrapped);
+              this.#report(wrapped);
+              return undefined;
+            });
+            if (stored !== undefined) {
+              for (const [key, entry] of stored) slot.cache.merge(key, entry);
+              slot.restored = true;
+              this.#logger.info({ sink: slot.sink.name, entries: stored.size }, 'emit cache loaded from the cluster state store');
+            }
+          }
         }),
       );
       const results = await Promise.allSettled(
@@ -491,7 +511,7 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
     for (const object of objects) {
       // Never sent, so not present for a receiver either: one that got a cache shard before they were filtered
       // (an upgrade) gets its delete instead of keeping a copy that no longer changes.
-      if (isOwnState(resource, object)) continue;
+      if (isOwnState(resource, object, this.#ownState)) continue;
       const metadata = object['metadata'] as { name?: unknown; namespace?: unknown } | undefined;
       const name = typeof metadata?.name === 'string' ? metadata.name : '';
       const namespace = typeof metadata?.namespace === 'string' ? metadata.namespace : '';

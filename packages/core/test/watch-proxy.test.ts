@@ -10,6 +10,7 @@ import type { Sink } from '../src/sink/sink.js';
 import type { KubeObject } from '../src/types.js';
 import type { WatchProxyOptions } from '../src/options.js';
 import { WatchProxy } from '../src/watch-proxy.js';
+import { MemorySharedCache } from './leader/ha-fixtures.js';
 
 function cm(name: string, value: unknown = 1, namespace = 'default', uid = `uid-${name}`): KubeObject {
   return { metadata: { name, namespace, uid, resourceVersion: String(Math.random()) }, data: { value } };
@@ -428,25 +429,26 @@ describe('WatchProxy batch ids', () => {
 });
 
 describe('WatchProxy with stateDir', () => {
-  it('sends a delete for a shared-cache ConfigMap a receiver got before those were filtered (upgrade), then nothing', async () => {
+  it('sends a delete for a state-store ConfigMap a receiver got before those were filtered (upgrade), then nothing', async () => {
     const stateDir = await mkdtemp(join(tmpdir(), 'wp-state-'));
     try {
-      const shard = cm('watch-proxy-abc-0', 'shard', 'ops');
+      const shard = cm('watch-proxy-emit-cache-0', 'shard', 'ops');
       const before = new MemorySink({ name: 'inventory' });
       // As an older version saw it: a ConfigMap like any other (here without the label, which it did not filter).
       const p1 = proxy({ sinks: [before], stateDir }, new FakeSource({ configmaps: [shard, cm('a')] }));
       await p1.start();
       await p1.flush();
-      expect(before.changes.map((c) => c.name).sort()).toEqual(['a', 'watch-proxy-abc-0']);
+      expect(before.changes.map((c) => c.name).sort()).toEqual(['a', 'watch-proxy-emit-cache-0']);
       await p1.shutdown();
 
       const labelled = { ...shard, metadata: { ...(shard['metadata'] as object), labels: { 'watch-proxy.io/emit-cache': 'true' } } };
       const after = new MemorySink({ name: 'inventory' });
       const source = new FakeSource({ configmaps: [labelled, cm('a')] });
-      const p2 = proxy({ sinks: [after], stateDir }, source);
+      const store = new MemorySharedCache(['ops/watch-proxy-emit-cache-0']);
+      const p2 = proxy({ sinks: [after], stateDir, sharedCache: store }, source);
       await p2.start();
       await p2.flush();
-      expect(after.changes.map((c) => `${c.event}:${c.name}:${c.synthesized ?? ''}`)).toEqual(['delete:watch-proxy-abc-0:restart']);
+      expect(after.changes.map((c) => `${c.event}:${c.name}:${c.synthesized ?? ''}`)).toEqual(['delete:watch-proxy-emit-cache-0:restart']);
       source.update('configmaps', { ...labelled, data: { value: 'saved again' } });
       await p2.flush();
       expect(after.changes).toHaveLength(1);

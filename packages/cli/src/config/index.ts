@@ -21,6 +21,7 @@ export type {
   EndpointType,
   FilterEventName,
   LeaderElectionConfig,
+  StateStoreConfig,
   ListenerConfig,
   LoadConfigOptions,
   LoadConfigResult,

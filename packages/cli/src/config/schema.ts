@@ -264,6 +264,28 @@ const leaderElectionSchema = z
   .optional()
   .meta({ description: 'Leader election for running 2+ replicas (high availability). Off unless enabled. New.' });
 
+const stateStoreSchema = z
+  .strictObject({
+    type: z
+      .enum(['disk', 'cluster'])
+      .default('disk')
+      .meta({
+        description:
+          'Where the emit cache outlives the pod. "disk" (default): stateDir only, lost with an emptyDir when the pod is replaced. "cluster": also in fixed ConfigMaps <name>-emit-cache-0..7 in the daemon\'s namespace, saved every 2s, so a replacement pod with an empty stateDir re-sends nothing and reports the deletes made meanwhile. leaderElection always uses the cluster store. New.',
+      }),
+    name: z
+      .string()
+      .max(230)
+      .regex(OBJECT_NAME, { error: 'must be a Kubernetes object name (lower-case letters, digits, "-" and ".")' })
+      .optional()
+      .meta({ description: 'Prefix of the store\'s ConfigMap names (<name>-emit-cache-<n>). Default: leaderElection.leaseName, else "watch-proxy". New.' }),
+    namespace: nonEmptyText(
+      "Namespace of the store's ConfigMaps. Default: leaderElection.namespace, else the daemon's own namespace (the service account's, in a pod). New.",
+    ).optional(),
+  })
+  .optional()
+  .meta({ description: 'Where the emit cache is kept besides stateDir (the in-cluster store). Default: disk only. New.' });
+
 const tlsSchema = z
   .strictObject({
     caFile: nonEmptyText('PEM file of CA certificates to trust instead of the system roots.').optional(),
@@ -384,6 +406,7 @@ export const configFileSchema = z
       'A namespace name.',
     ).default([]),
     leaderElection: leaderElectionSchema,
+    stateStore: stateStoreSchema,
     prometheusMetrics: listener('Prometheus metrics server.', 'metrics', '/metrics'),
     httpLiveness: listener('HTTP liveness probe server (/ready is served next to it).', 'liveness', '/live'),
     remoteEndpoints: z

@@ -91,6 +91,13 @@ export function toConfig(file: ConfigFile): WatchProxyConfig {
             retryPeriodMs: file.leaderElection.retryPeriod,
           }
         : null,
+    stateStore:
+      file.stateStore?.type === 'cluster'
+        ? {
+            name: file.stateStore.name ?? (file.leaderElection?.enabled === true ? file.leaderElection.leaseName : 'watch-proxy'),
+            namespace: file.stateStore.namespace ?? (file.leaderElection?.enabled === true ? (file.leaderElection.namespace ?? null) : null),
+          }
+        : null,
     prometheusMetrics: listenerConfig(file.prometheusMetrics),
     httpLiveness: listenerConfig(file.httpLiveness),
   };

@@ -121,6 +121,14 @@ export interface LeaderElectionConfig {
   readonly retryPeriodMs: number;
 }
 
+/** The in-cluster emit cache store (`stateStore: {type: cluster}`, or implied by `leaderElection`). */
+export interface StateStoreConfig {
+  /** Prefix of the ConfigMap names `<name>-emit-cache-<n>`. Default: `leaderElection.leaseName`, else `watch-proxy`. */
+  readonly name: string;
+  /** Namespace of the ConfigMaps; `null` = `leaderElection.namespace`, else the daemon's own namespace. */
+  readonly namespace: string | null;
+}
+
 /** The whole normalized configuration. */
 export interface WatchProxyConfig {
   /** Prefix of every `uniqueId` and `meta.cluster` when non-empty. Default `''`. */
@@ -157,6 +165,8 @@ export interface WatchProxyConfig {
   readonly resources: readonly ResourceConfig[];
   /** Leader election for 2+ replicas; `null` when `leaderElection.enabled` is not true (every replica delivers). */
   readonly leaderElection: LeaderElectionConfig | null;
+  /** The in-cluster store of the emit caches; `null` (default): disk only (with leaderElection, its own store). */
+  readonly stateStore: StateStoreConfig | null;
   /** Prometheus endpoint; `null` when `prometheusMetrics.port` is unset. Path default `/metrics`. */
   readonly prometheusMetrics: ListenerConfig | null;
   /** Liveness endpoint; `null` when `httpLiveness.port` is unset. Path default `/live`. */

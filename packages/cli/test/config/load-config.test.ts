@@ -118,6 +118,7 @@ describe('normalization', () => {
       remoteEndpoints: [],
       resources: [],
       leaderElection: null,
+      stateStore: null,
       prometheusMetrics: null,
       httpLiveness: null,
     });

@@ -89,6 +89,7 @@ describe('examples/', () => {
     expect([
       ...missing([], keysIn([raw])),
       ...missing(['leaderElection'], keysIn([raw['leaderElection']])),
+      ...missing(['stateStore'], keysIn([raw['stateStore']])),
       ...missing(['prometheusMetrics'], keysIn([raw['prometheusMetrics']])),
       ...missing(['httpLiveness'], keysIn([raw['httpLiveness']])),
       ...missing(['remoteEndpoints', 0], keysIn(endpoints)),
@@ -147,10 +148,10 @@ describe('examples/', () => {
     }
   });
 
-  it('rbac.yaml grants exactly get/list/watch on the configured resources, and binds it to the service account', () => {
+  it('rbac.yaml grants exactly list/watch (no code path gets one object) on the configured resources, and binds it to the service account', () => {
     const config = loaded().config;
     const role = only('rbac.yaml', 'ClusterRole');
-    expect(at(role, 'rules')).toEqual([{ apiGroups: [''], resources: config.resources.map((r) => r.name), verbs: ['get', 'list', 'watch'] }]);
+    expect(at(role, 'rules')).toEqual([{ apiGroups: [''], resources: config.resources.map((r) => r.name), verbs: ['list', 'watch'] }]);
     const binding = only('rbac.yaml', 'ClusterRoleBinding');
     expect(at(binding, 'roleRef', 'name')).toBe(at(role, 'metadata', 'name'));
     expect(at(binding, 'subjects', 0)).toEqual({ kind: 'ServiceAccount', name: 'watch-proxy', namespace: 'watch-proxy' });

@@ -1,3 +1,4 @@
+import type { Logger } from '../logger.js';
 import type { EmitCache } from './emit-cache.js';
 import type { SharedCacheStore } from './cluster-store.js';
 import { SaveLoop } from './save-loop.js';
@@ -12,6 +13,8 @@ export interface ClusterStoreWriterOptions {
   /** True while this replica may write (the leader). */
   readonly mayWrite: () => boolean;
   readonly onError: (error: Error) => void;
+  /** Where a store that ran out of room is reported (a warning when it starts, and when it changes). Default: nowhere. */
+  readonly logger?: Logger | undefined;
 }
 
 /**
@@ -20,6 +23,7 @@ export interface ClusterStoreWriterOptions {
  */
 export class ClusterStoreWriter {
   readonly #loop: SaveLoop;
+  #short = '';
 
   constructor(options: ClusterStoreWriterOptions) {
     const { store, sinkName, cache, mayWrite } = options;
@@ -27,10 +31,30 @@ export class ClusterStoreWriter {
       cache,
       intervalMs: options.intervalMs,
       // The fence goes with the save too: a long save stops between requests once this replica stood down.
-      write: () => store.save(sinkName, [...cache.entries()], mayWrite),
+      write: async () => {
+        await store.save(sinkName, [...cache.entries()], mayWrite);
+        this.#reportUsage(options);
+      },
       mayWrite,
       onError: options.onError,
     });
+  }
+
+  /** Degrades loudly, never fails: a store short of room still holds what fits (see `SharedCacheUsage`). */
+  #reportUsage(options: ClusterStoreWriterOptions): void {
+    const usage = options.store.usage?.().find((u) => u.sink === options.sinkName);
+    if (usage === undefined) return;
+    const short = usage.withoutState + usage.notStored > 0 ? `${String(usage.withoutState)}/${String(usage.notStored)}` : '';
+    if (short === this.#short) return;
+    this.#short = short;
+    if (short === '') {
+      options.logger?.info({ entries: usage.entries }, 'the cluster state store holds the whole emit cache again');
+      return;
+    }
+    options.logger?.warn(
+      { entries: usage.entries, withoutState: usage.withoutState, notStored: usage.notStored },
+      'the cluster state store is full: entries are kept without their object state (their deletes carry a minimal object), or not at all (re-sent after a pod replacement, and a delete made meanwhile is missed); prune large fields with pruneFields, or watch fewer objects',
+    );
   }
 
   /** Starts saving; the first save (of what was just loaded plus anything new) happens at once. */

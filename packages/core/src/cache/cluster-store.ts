@@ -1,8 +1,19 @@
 import type { EmitCacheEntry } from './emit-cache.js';
 
+/** How much of one sink's emit cache the shared store holds (see `SharedCacheStore.usage`). */
+export interface SharedCacheUsage {
+  readonly sink: string;
+  /** Entries in the cache at the last save. */
+  readonly entries: number;
+  /** Entries stored without their object state (no room): a delete found later carries a minimal object. */
+  readonly withoutState: number;
+  /** Entries not stored at all (no room): after a pod replacement they are re-sent, and their deletes missed. */
+  readonly notStored: number;
+}
+
 /**
- * Where the emit caches are shared between replicas, so a new leader knows what the receivers already have.
- * `ConfigMapCacheStore` keeps them in the cluster; tests use a map.
+ * Where the emit caches are kept in the cluster, so a new leader (or a replacement pod with an empty state
+ * directory) knows what the receivers already have. `ConfigMapCacheStore` keeps them in ConfigMaps; tests use a map.
  */
 export interface SharedCacheStore {
   /** What `sink` is known to hold; `undefined` when nothing was ever stored for it. Rejects on failures. */
@@ -10,7 +21,12 @@ export interface SharedCacheStore {
   /**
    * Replaces what is stored for `sink` with `entries` (writing only the parts that changed). `mayWrite` is
    * checked right before every write request: once it reads false (leadership lost), nothing more is written,
-   * so a stale holder never overwrites its successor. Rejects on failures; a later save retries.
+   * so a stale holder never overwrites its successor. Rejects on failures; a later save retries. Running out of
+   * room is not a failure: what did not fit shows in `usage()`.
    */
   save(sink: string, entries: Iterable<readonly [string, EmitCacheEntry]>, mayWrite: () => boolean): Promise<void>;
+  /** True for a Kubernetes object that is the store's own state (never sent as a change). Default: none is. */
+  owns?(namespace: string, name: string): boolean;
+  /** What did not fit, per sink, as of each sink's last save. Default: everything always fits. */
+  usage?(): readonly SharedCacheUsage[];
 }

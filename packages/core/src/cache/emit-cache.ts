@@ -103,6 +103,18 @@ export class EmitCache {
     for (const listener of this.#listeners) listener(change, entry);
   }
 
+  /**
+   * Adds an entry from a second source of what the sink holds (the cluster store, next to the disk): kept as is
+   * when this cache has nothing for the key or the same state; when the two disagree, the sink may hold either, so
+   * the entry becomes unconfirmed (sent again if the object exists, deleted if it is gone). Counts as a change.
+   */
+  merge(key: string, entry: EmitCacheEntry): void {
+    const local = this.#entries.get(key);
+    if (local !== undefined && local.uid === entry.uid && local.fingerprint === entry.fingerprint) return;
+    this.#version++;
+    this.#entries.set(key, local === undefined ? entry : { ...local, fingerprint: UNCONFIRMED_FINGERPRINT });
+  }
+
   /** Seeds entries loaded from disk. */
   restore(key: string, entry: EmitCacheEntry): void {
     this.#entries.set(key, entry);

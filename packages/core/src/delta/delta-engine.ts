@@ -1,4 +1,3 @@
-import { STORE_LABEL } from '../cache/cluster-store-configmaps.js';
 import { encodeCanonicalJson, encodeKeySortedJson } from '../payload/canonical-json.js';
 import type { Change, ChangeEvent, DropReason, KubeObject } from '../types.js';
 import type { ResolvedResource, WatchEvent } from '../watch/watch-event.js';
@@ -28,7 +27,12 @@ export interface DeltaEngineSettings {
   readonly delayAddEventMs: number;
   readonly resources: ReadonlyMap<string, DeltaResourceSettings>;
   readonly now: () => number;
+  /** True for a ConfigMap that is watch-proxy's own state store (`SharedCacheStore.owns`). Default: none is. */
+  readonly ownState?: OwnStatePredicate | undefined;
 }
+
+/** Recognises the state store's own ConfigMaps by namespace and name. */
+export type OwnStatePredicate = (namespace: string, name: string) => boolean;
 
 /** What the engine made of one watch event. */
 export type DeltaOutcome =
@@ -56,13 +60,15 @@ function record(value: unknown): Record<string, unknown> | undefined {
 }
 
 /**
- * True for a ConfigMap of watch-proxy's own shared emit cache (label `watch-proxy.io/emit-cache: "true"`): its
- * state, not the cluster's inventory, and never sent (drop reason `own-state`). The leader rewrites these after
- * deliveries, so sending them would make every save a change to send and save again.
+ * True for a ConfigMap of watch-proxy's own state store (its namespace and shard names, as `owns` says; a label
+ * proves nothing, anyone can set it): its state, not the cluster's inventory, and never sent (drop reason
+ * `own-state`). The daemon rewrites these after deliveries, so sending them would make every save a change to
+ * send and save again. Without a store in use, nothing is own state.
  */
-export function isOwnState(resource: ResolvedResource, object: KubeObject): boolean {
-  if (resource.ref.group !== '' || resource.ref.resource !== 'configmaps') return false;
-  return record(record(object['metadata'])?.['labels'])?.[STORE_LABEL] === 'true';
+export function isOwnState(resource: ResolvedResource, object: KubeObject, owns: OwnStatePredicate | undefined): boolean {
+  if (owns === undefined || resource.ref.group !== '' || resource.ref.resource !== 'configmaps') return false;
+  const metadata = record(object['metadata']);
+  return owns(text(metadata?.['namespace']), text(metadata?.['name']));
 }
 
 function text(value: unknown): string {
@@ -185,7 +191,7 @@ export class DeltaEngine {
   /** Why an object is never a change, whatever the event (the event-specific drops are `process`'s own). */
   #excluded(resource: ResolvedResource, source: KubeObject, metadata: Record<string, unknown> | undefined, name: string, namespace: string): DropReason | undefined {
     if (metadata === undefined || name === '') return 'invalid-object';
-    if (isOwnState(resource, source)) return 'own-state';
+    if (isOwnState(resource, source, this.#settings.ownState)) return 'own-state';
     const { ignoreNamespaces } = this.#settings;
     const isNamespaceObject = resource.ref.group === '' && resource.ref.resource === 'namespaces';
     if (ignoreNamespaces.has(namespace) || (isNamespaceObject && ignoreNamespaces.has(name))) return 'ignored-namespace';

@@ -34,6 +34,7 @@ function engine(options: {
   ignore?: string[];
   delay?: number;
   clock?: { t: number };
+  ownState?: (namespace: string, name: string) => boolean;
 }): DeltaEngine {
   const clock = options.clock ?? { t: 1000 };
   return new DeltaEngine({
@@ -42,6 +43,7 @@ function engine(options: {
     delayAddEventMs: options.delay ?? 0,
     resources: new Map(Object.entries(options.resources ?? {})),
     now: () => clock.t,
+    ownState: options.ownState,
   });
 }
 
@@ -171,16 +173,22 @@ describe('DeltaEngine', () => {
     expect(Object.isFrozen(shaped)).toBe(true);
   });
 
-  it('drops ConfigMaps of its own shared emit cache (every save would be a change to send), only those', () => {
-    const delta = engine({});
-    const shard = cm('watch-proxy-cache-0', 'ops', { metadata: { name: 'watch-proxy-cache-0', namespace: 'ops', uid: 'u', labels: { 'watch-proxy.io/emit-cache': 'true' } } });
+  it('drops ConfigMaps of its own state store (every save would be a change to send), recognised by namespace and name only', () => {
+    const delta = engine({ ownState: (namespace, name) => namespace === 'ops' && name === 'watch-proxy-emit-cache-0' });
+    const labels = { 'watch-proxy.io/emit-cache': 'true' };
+    const shard = cm('watch-proxy-emit-cache-0', 'ops', { metadata: { name: 'watch-proxy-emit-cache-0', namespace: 'ops', uid: 'u', labels } });
     for (const type of ['add', 'update', 'delete'] as const) {
       expect(delta.process(configmaps, { type, object: shard })).toMatchObject({ kind: 'dropped', reason: 'own-state' });
     }
-    const other = cm('x', 'ops', { metadata: { name: 'x', namespace: 'ops', uid: 'v', labels: { 'watch-proxy.io/emit-cache': 'false' } } });
-    expect(delta.process(configmaps, { type: 'add', object: other }).kind).toBe('change');
-    // Only ConfigMaps are the store's shards: another kind with that label is the user's.
+    // The label is anyone's to set: a user's ConfigMap carrying it, elsewhere or under another name, is sent.
+    const impostor = cm('x', 'ops', { metadata: { name: 'x', namespace: 'ops', uid: 'v', labels } });
+    expect(delta.process(configmaps, { type: 'add', object: impostor }).kind).toBe('change');
+    const elsewhere = cm('watch-proxy-emit-cache-0', 'apps', { metadata: { name: 'watch-proxy-emit-cache-0', namespace: 'apps', uid: 'w', labels } });
+    expect(delta.process(configmaps, { type: 'delete', object: elsewhere }).kind).toBe('change');
+    // Only ConfigMaps are the store's shards: another kind with that name is the user's.
     expect(delta.process(secrets, { type: 'add', object: shard }).kind).toBe('change');
+    // Without a store in use, nothing is own state, whatever its labels.
+    expect(engine({}).process(configmaps, { type: 'add', object: shard }).kind).toBe('change');
   });
 
   it('prepare does the projection ahead and process uses it once, for that resource only', () => {

@@ -40,8 +40,10 @@ describe('ConfigMapCacheStore', () => {
     expect(api.objects.size).toBe(4);
     const [first] = api.objects.values();
     expect(first?.metadata.labels['watch-proxy.io/emit-cache']).toBe('true');
-    expect(first?.metadata.annotations['watch-proxy.io/sink']).toBe('sink');
-    expect([...api.objects.keys()].every((k) => k.startsWith('/api/v1/namespaces/wp/configmaps/lease-'))).toBe(true);
+    // Fixed names, listable in RBAC resourceNames; the endpoint's name (a URL) appears nowhere, only its hash.
+    expect([...api.objects.keys()].sort()).toEqual([0, 1, 2, 3].map((n) => `/api/v1/namespaces/wp/configmaps/lease-emit-cache-${String(n)}`));
+    expect(store.shardNames()).toEqual(['lease-emit-cache-0', 'lease-emit-cache-1', 'lease-emit-cache-2', 'lease-emit-cache-3']);
+    expect(JSON.stringify([...api.objects.values()])).not.toContain('"sink');
     const loaded = await new ConfigMapCacheStore({ client: api, namespace: 'wp', name: 'lease', shards: 4 }).load('sink');
     expect(loaded).toEqual(new Map(entries));
   });
@@ -79,7 +81,8 @@ describe('ConfigMapCacheStore', () => {
     const gz = (await import('node:zlib')).gzipSync(Buffer.from(text, 'utf8')).toString('base64');
     const stored = api.objects.get(path as string);
     if (stored === undefined) throw new Error('no shard');
-    stored.binaryData['entries.ndjson.gz'] = gz;
+    const [dataKey] = Object.keys(stored.binaryData);
+    stored.binaryData[dataKey as string] = gz;
     const error = await store.load('sink').then(() => undefined, (e: unknown) => e as Error);
     expect(error?.message).toMatch(/malformed entry/);
     expect(error?.message).not.toContain('hunter2');
@@ -88,20 +91,68 @@ describe('ConfigMapCacheStore', () => {
   it('writes nothing once mayWrite reads false (a leader that stood down)', async () => {
     const api = new FakeApi();
     const store = new ConfigMapCacheStore({ client: api, namespace: 'wp', shards: 4 });
-    let writes = 0;
-    await store.save('sink', Array.from({ length: 40 }, (_v, i) => entry(`o${i}`)), () => writes++ < 2);
+    await store.save('sink', Array.from({ length: 40 }, (_v, i) => entry(`o${i}`)), () => api.calls.filter((c) => c.startsWith('POST')).length < 2);
     expect(api.calls.filter((c) => c.startsWith('POST'))).toHaveLength(2);
     expect(api.objects.size).toBe(2);
   });
 
-  it('refuses a shard over the size limit, naming the fix, and still writes the others', async () => {
+  it('never fails for lack of room: a part that does not fit is kept without object states, then with fewer entries, and usage() says so', async () => {
     const api = new FakeApi();
-    const store = new ConfigMapCacheStore({ client: api, namespace: 'wp', shards: 2, maxShardBytes: 2000 });
     const random = (n: number): string => Array.from({ length: n }, () => Math.random().toString(36).slice(2)).join('');
-    const big = entry('big', JSON.stringify({ blob: random(400) }));
+    const store = new ConfigMapCacheStore({ client: api, namespace: 'wp', shards: 1, maxShardBytes: 3000 });
+    const [bigKey, bigEntry] = entry('big', JSON.stringify({ blob: random(400) }));
+    const big: [string, EmitCacheEntry] = [bigKey, { ...bigEntry, fingerprint: 'f-big' }];
     const small = Array.from({ length: 3 }, (_v, i) => entry(`s${i}`));
-    await expect(store.save('sink', [big, ...small], () => true)).rejects.toThrow(/over 2000 \(prune large fields with pruneFields, or raise the number of shards\)/);
-    const written = await store.load('sink');
-    expect(written?.has(big[0]) ?? false).toBe(false);
+    await store.save('sink', [big, ...small], () => true);
+    const loaded = await new ConfigMapCacheStore({ client: api, namespace: 'wp', shards: 1 }).load('sink');
+    // Every entry is still known (its delete will be sent), the big one with a minimal object instead of its state.
+    expect([...(loaded?.keys() ?? [])].sort()).toEqual([big[0], ...small.map((e) => e[0])].sort());
+    expect(JSON.parse(loaded?.get(big[0])?.state ?? '{}')).toEqual({ metadata: { name: 'big', namespace: 'ns', uid: 'u-big' } });
+    expect(loaded?.get(big[0])?.fingerprint).toBe(big[1].fingerprint);
+    expect(store.usage()).toEqual([{ sink: 'sink', entries: 4, withoutState: 4, notStored: 0 }]);
+
+    // Far over: as many entries as fit are kept (newest deliveries first), the rest counted as not stored.
+    const tiny = new ConfigMapCacheStore({ client: api, namespace: 'wp', name: 'tiny', shards: 1, maxShardBytes: 600 });
+    const many = Array.from({ length: 200 }, (_v, i): [string, EmitCacheEntry] => {
+      const [key, e] = entry(`m${i}`, JSON.stringify({ blob: random(5) }));
+      return [key, { ...e, fingerprint: random(2), deliveredAt: i }];
+    });
+    await expect(tiny.save('sink', many, () => true)).resolves.toBeUndefined();
+    const [usage] = tiny.usage();
+    expect(usage?.notStored).toBeGreaterThan(0);
+    expect(usage?.withoutState).toBeGreaterThan(0);
+    expect((usage?.withoutState ?? 0) + (usage?.notStored ?? 0)).toBe(200);
+    const kept = await new ConfigMapCacheStore({ client: api, namespace: 'wp', name: 'tiny', shards: 1 }).load('sink');
+    expect(kept?.size).toBe(usage?.withoutState);
+  });
+
+  it('sinks share the fixed ConfigMaps, each in its own part: one sink saving keeps the others', async () => {
+    const api = new FakeApi();
+    const store = new ConfigMapCacheStore({ client: api, namespace: 'wp', shards: 2 });
+    await store.load('a');
+    await store.load('b');
+    const forA = Array.from({ length: 10 }, (_v, i) => entry(`a${i}`));
+    const forB = Array.from({ length: 10 }, (_v, i) => entry(`b${i}`));
+    await Promise.all([store.save('a', forA, () => true), store.save('b', forB, () => true)]);
+    await store.save('a', forA.slice(1), () => true);
+    expect(api.objects.size).toBe(2);
+    const fresh = new ConfigMapCacheStore({ client: api, namespace: 'wp', shards: 2 });
+    expect(await fresh.load('a')).toEqual(new Map(forA.slice(1)));
+    expect(await fresh.load('b')).toEqual(new Map(forB));
+    // A store that never loaded a shard reads it before writing it: another sink's part survives.
+    const late = new ConfigMapCacheStore({ client: api, namespace: 'wp', shards: 2 });
+    await late.save('c', [entry('c0')], () => true);
+    expect(await new ConfigMapCacheStore({ client: api, namespace: 'wp', shards: 2 }).load('b')).toEqual(new Map(forB));
+  });
+
+  it('owns only its own ConfigMaps: its namespace and shard names', () => {
+    const store = new ConfigMapCacheStore({ client: new FakeApi(), namespace: 'wp', name: 'lease', shards: 8 });
+    expect(store.owns('wp', 'lease-emit-cache-0')).toBe(true);
+    expect(store.owns('wp', 'lease-emit-cache-7')).toBe(true);
+    expect(store.owns('wp', 'lease-emit-cache-8')).toBe(false);
+    expect(store.owns('wp', 'lease-emit-cache-01')).toBe(false);
+    expect(store.owns('other', 'lease-emit-cache-0')).toBe(false);
+    expect(store.owns('wp', 'lease')).toBe(false);
+    expect(store.owns('wp', 'watch-proxy-emit-cache-0')).toBe(false);
   });
 });

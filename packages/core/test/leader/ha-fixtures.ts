@@ -32,6 +32,16 @@ export class MemorySharedCache implements SharedCacheStore {
   frozen = false;
   saves = 0;
   #waiters: (() => void)[] = [];
+  /** `namespace/name` of the ConfigMaps that are this store's own. */
+  readonly #owned: ReadonlySet<string>;
+
+  constructor(owned: readonly string[] = []) {
+    this.#owned = new Set(owned);
+  }
+
+  owns(namespace: string, name: string): boolean {
+    return this.#owned.has(`${namespace}/${name}`);
+  }
 
   async load(sink: string): Promise<ReadonlyMap<string, EmitCacheEntry> | undefined> {
     const stored = this.sinks.get(sink);

@@ -225,6 +225,11 @@ describe('high availability against a real apiserver', () => {
       await store.save('receiver', [['configmaps|n/x', entry]], () => true);
       await store.save('receiver', [['configmaps|n/x', { ...entry, fingerprint: 'g' }]], () => true);
       expect(await store.load('receiver')).toEqual(new Map([['configmaps|n/x', { ...entry, fingerprint: 'g' }]]));
+      // Only the store's own ConfigMaps: not any other of its namespace (its own hot-reloaded config, say).
+      const config = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'watch-proxy-config', namespace: home }, data: { 'config.yaml': 'x' } };
+      await client.request({ method: 'POST', path: `/api/v1/namespaces/${home}/configmaps`, body: config, timeoutMs: 10_000 });
+      await expect(client.request({ method: 'PUT', path: `/api/v1/namespaces/${home}/configmaps/watch-proxy-config`, body: config, timeoutMs: 10_000 })).rejects.toMatchObject({ status: 403 });
+      await expect(client.request({ method: 'GET', path: `/api/v1/namespaces/${home}/configmaps/watch-proxy-config`, timeoutMs: 10_000 })).rejects.toMatchObject({ status: 403 });
       // Nothing outside its namespace.
       const elsewhere = new ConfigMapCacheStore({ client, namespace: 'default', name: 'watch-proxy', shards: 1 });
       await expect(elsewhere.save('receiver', [['configmaps|n/x', entry]], () => true)).rejects.toMatchObject({ status: 403 });
