@@ -4,7 +4,8 @@ import fetch from 'node-fetch';
 import type { Batch, Change, SendContext, SendOutcome, Sink, SinkLifecycleContext } from '@watch-proxy/core';
 import { longTimeoutSignal } from '@watch-proxy/core';
 import { createAgent } from './agent.js';
-import { classifyFailure, classifyResponse } from './classify.js';
+import { answerExcerpt } from './answer-excerpt.js';
+import { classifyFailure, classifyResponse, isSuccess } from './classify.js';
 import type { HttpSinkOptions } from './options.js';
 import { resolveHttpSinkOptions } from './resolve-options.js';
 import { readCappedBody } from './response-body.js';
@@ -27,7 +28,8 @@ export interface HttpSink extends Sink<Change> {
  * `start()` (called once by core) logs TLS warnings and, unless `startupCheck: 'none'`, opens one connection to
  * the endpoint: it rejects on a TLS trust failure and only warns when the endpoint is unreachable. Each `send` POSTs one batch and classifies the answer: success statuses (default: any 2xx) are
  * delivered; network errors, timeouts, 408, 429 and 5xx are retryable (honouring `Retry-After`); other statuses
- * are rejected with the status and the first KiB of the body. Core owns retries; the sink never retries by itself.
+ * are rejected with the status and a short excerpt of the answer (none when it repeats sent values: see
+ * `answerExcerpt`). Core owns retries; the sink never retries by itself.
  * `close()` destroys the keep-alive connections.
  *
  * @throws WatchProxyError `WP_ERR_CONFIG_INVALID` for invalid options, a missing variable or unreadable file,
@@ -72,7 +74,9 @@ export function createHttpSink(options: HttpSinkOptions): HttpSink {
         const response = await fetch(href, { method: 'POST', body, headers, agent, signal, redirect: 'manual' });
         const text = await readCappedBody(response.body);
         const retryAfter = response.headers.get('retry-after');
-        return classifyResponse({ status: response.status, retryAfter, body: text }, successStatusCodes, target);
+        // Only an excerpt that cannot carry object data goes into the outcome's error, hence into logs.
+        const excerpt = isSuccess(response.status, successStatusCodes) ? '' : answerExcerpt(text, batch.items);
+        return classifyResponse({ status: response.status, retryAfter, body: excerpt }, successStatusCodes, target);
       } catch (error) {
         return classifyFailure(error, target, timeout.aborted && !ctx.signal.aborted, timeoutMs);
       }

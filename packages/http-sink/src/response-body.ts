@@ -1,4 +1,4 @@
-/** How much of a response body is kept for error messages: the first KiB. */
+/** How much of a response body is kept: the first KiB, searched for echoed request data before an excerpt of it is shown. */
 export const ERROR_BODY_BYTES = 1024;
 /** How much of a response body is read (to free the keep-alive socket) before the connection is dropped. */
 export const DRAIN_LIMIT_BYTES = 64 * 1024;
