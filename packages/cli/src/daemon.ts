@@ -10,6 +10,7 @@ import type { Logger, SharedCacheUsage, ShutdownReport, Sink, WatchProxyError } 
 
 import type { ConfigEnv, WatchProxyConfig } from './config/index.js';
 import { describeError } from './describe-error.js';
+import { adoptFormerStateFiles } from './former-endpoint-names.js';
 import { createLeaderElection } from './leader-election.js';
 import { createClusterStateStore } from './state-store.js';
 import type { ClusterStateStore } from './state-store.js';
@@ -213,6 +214,7 @@ export class Daemon {
       // Never under --dry-run: a dry run must not overwrite the real replicas' state.
       sharedCache: (dryRun ? undefined : this.#stateStoreFor(config)?.store) ?? election?.sharedCache,
     };
+    if (runtime.stateDir !== undefined && !dryRun) adoptFormerStateFiles(runtime.stateDir, config.remoteEndpoints, this.#logger);
     return new WatchProxy(toWatchProxyOptions(config, runtime));
   }
 

@@ -8,6 +8,7 @@ import { createHttpSink } from '@watch-proxy/http-sink';
 
 import { resolveEndpointSecrets } from './config/index.js';
 import type { ConfigEnv, EndpointConfig, ResourceConfig, WatchProxyConfig } from './config/index.js';
+import { withFormerNames } from './former-endpoint-names.js';
 import { createStdoutSink } from './stdout-sink.js';
 
 /** What the daemon adds to a config to run it. */
@@ -110,7 +111,7 @@ export function toWatchProxyOptions(config: WatchProxyConfig, runtime: RuntimeOp
     stateDir: runtime.stateDir,
     shutdownTimeoutMs: config.shutdownGracePeriodMs,
     gate: runtime.gate,
-    sharedCache: runtime.sharedCache,
+    sharedCache: runtime.sharedCache === undefined ? undefined : withFormerNames(runtime.sharedCache, config.remoteEndpoints),
     logger: runtime.logger,
     onError: runtime.onError,
   };

@@ -40,6 +40,7 @@ export type {
   WatchSourceInit,
 } from './options.js';
 export type { RouteFilter } from './route/route.js';
+export { adoptCacheFile } from './cache/adopt-cache-file.js';
 export { batchIdOf } from './deliver/batch-id.js';
 export type { RetryPolicy } from './deliver/retry-policy.js';
 export type { LaneStats } from './deliver/sink-lane.js';

@@ -16,7 +16,10 @@ const gzip = promisify(gzipCallback);
 
 /** The sink returned by {@link createHttpSink}: a core `Sink` plus what it resolved from its options. */
 export interface HttpSink extends Sink<Change> {
-  /** The endpoint without credentials, query or fragment (`https://host:port/path`), as used in messages. */
+  /**
+   * The endpoint as shown in messages: scheme, host and port, and `/…` for a path (`https://host:port/…`); never the
+   * path, query or credentials, where webhook tokens live.
+   */
   readonly target: string;
 }
 

@@ -36,7 +36,7 @@ const BAD_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 export interface ResolvedHttpSink {
   readonly name: string;
   readonly url: URL;
-  /** The URL without credentials, query or fragment, for messages. */
+  /** The URL's scheme and host (`https://host:port/…`): nothing of its path, query or credentials. For messages. */
   readonly target: string;
   readonly encoder: BodyEncoder;
   /** Headers sent on every request (content type, encoding, user headers, fixed Authorization). */
@@ -97,7 +97,8 @@ export function resolveHttpSinkOptions(options: HttpSinkOptions): ResolvedHttpSi
   const compression = oneOf('compression', options.compression, ['none', 'gzip'], 'none');
   const startupCheck = oneOf('startupCheck', options.startupCheck, ['connect', 'none'], 'connect');
   const url = parseUrl(options.url);
-  const target = `${url.protocol}//${url.host}${url.pathname}`;
+  // No path, query or credentials: a webhook URL often carries its token in the path, and messages reach logs.
+  const target = `${url.protocol}//${url.host}${url.pathname === '/' ? '/' : '/…'}`;
   const name = options.name ?? 'http';
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw configError('timeoutMs: must be a positive number of milliseconds');

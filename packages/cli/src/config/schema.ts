@@ -300,7 +300,7 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const endpointSchema = z
   .strictObject({
     name: nonEmptyText(
-      'Unique name of this endpoint in logs, metrics and the emit cache. Default: the URL without credentials or query. New.',
+      'Unique name of this endpoint in logs, metrics and the emit cache. Default: the host and a short hash of the URL (never its path, query or credentials). New.',
     ).optional(),
     type: z
       .enum(['http', 'vro'], {

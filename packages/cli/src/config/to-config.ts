@@ -1,14 +1,34 @@
 /** Turns the parsed file into the normalized `WatchProxyConfig`: the one explicit mapping from YAML keys to options. */
+import { createHash } from 'node:crypto';
 import type { ConfigFile } from './schema.js';
 import type { EndpointConfig, ListenerConfig, ResourceConfig, WatchProxyConfig } from './types.js';
 
 /** The original's default for `emitBatchMaxObjects`, whose 0 means "use the default". */
 const DEFAULT_EMIT_BATCH_MAX_OBJECTS = 10;
 
-/** The URL as a name: no credentials, query or fragment, which may be secret. */
-function urlName(url: string): string {
+/**
+ * An endpoint's default name: its host (and port) and the first 8 hex digits of the SHA-256 of the whole URL, e.g.
+ * `hooks.example.com-5d41402a`. Nothing of the path, query or credentials, which may hold a token: the name is a
+ * label on the unauthenticated `/metrics`, in logs and in state file names. The hash tells endpoints on one host
+ * apart and stays the same as long as the URL does.
+ */
+export function defaultEndpointName(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.host}-${createHash('sha256').update(parsed.href).digest('hex').slice(0, 8)}`;
+}
+
+/** The default name before it left out the path (`https://host/path`): whose persisted state is taken over once. */
+function formerDefaultName(url: string): string {
   const parsed = new URL(url);
   return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+}
+
+/** `base`, or `base#2`, `base#3`... : the first not in `used`, which it is added to. */
+function unique(base: string, used: Set<string>): string {
+  let name = base;
+  for (let n = 2; used.has(name); n++) name = `${base}#${String(n)}`;
+  used.add(name);
+  return name;
 }
 
 function listenerConfig(value: ConfigFile['prometheusMetrics']): ListenerConfig | null {
@@ -17,18 +37,18 @@ function listenerConfig(value: ConfigFile['prometheusMetrics']): ListenerConfig 
 
 /** Normalizes a parsed (and checked) config file. Pure; the result is frozen by the loader. */
 export function toConfig(file: ConfigFile): WatchProxyConfig {
-  const used = new Set(file.remoteEndpoints.flatMap((e) => (e.name === undefined ? [] : [e.name])));
+  const explicit = file.remoteEndpoints.flatMap((e) => (e.name === undefined ? [] : [e.name]));
+  const used = new Set(explicit);
+  // The former names are given out in the same order and with the same suffixes as before, so each endpoint
+  // finds the state it had.
+  const usedFormer = new Set(explicit);
   const remoteEndpoints = file.remoteEndpoints.map((e): EndpointConfig => {
-    let name = e.name;
-    if (name === undefined) {
-      // Stable across reordering (unlike `http:0`), so reloads keep each endpoint's emit cache.
-      const base = urlName(e.url);
-      name = base;
-      for (let n = 2; used.has(name); n++) name = `${base}#${String(n)}`;
-      used.add(name);
-    }
+    // Stable across reordering (unlike `http:0`), so reloads keep each endpoint's emit cache.
+    const name = e.name ?? unique(defaultEndpointName(e.url), used);
+    const formerName = e.name === undefined ? unique(formerDefaultName(e.url), usedFormer) : null;
     return {
       name,
+      formerName,
       type: e.type,
       url: e.url,
       format: e.format,

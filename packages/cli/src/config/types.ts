@@ -37,10 +37,16 @@ export interface EndpointTlsConfig {
 /** One `remoteEndpoints[]` entry. */
 export interface EndpointConfig {
   /**
-   * Unique, stable name (logs, metrics, the per-endpoint emit cache). Default: the URL without credentials or
-   * query (`http://echo1/watch-proxy`), suffixed `#2`, `#3`... when several endpoints share a URL.
+   * Unique, stable name (logs, metrics, the per-endpoint emit cache). Default: the host and a short hash of the
+   * URL (`echo1-5d41402a`, see `defaultEndpointName`), never its path, query or credentials, suffixed `#2`,
+   * `#3`... when several endpoints share a URL.
    */
   readonly name: string;
+  /**
+   * For a default-named endpoint, the name earlier versions gave it (the URL without credentials or query):
+   * persisted state found under it is taken over once. `null` for an explicit name, which never changed.
+   */
+  readonly formerName: string | null;
   /** Default `http`. */
   readonly type: EndpointType;
   /** The POST target: an absolute `http:` or `https:` URL. */

@@ -35,8 +35,8 @@ describe('the original example config', () => {
       httpLiveness: { port: 8080, path: '/live' },
     });
     expect(config.remoteEndpoints.map((e) => [e.name, e.type, e.url, e.usernameVar, e.passwordVar, e.namespaces, e.resourceTypes])).toEqual([
-      ['http://echo1/watch-proxy', 'http', 'http://echo1/watch-proxy', 'USERNAME1', 'PASSWORD1', ['tanzu-watch-proxy'], ['services']],
-      ['http://echo2/watch-proxy', 'http', 'http://echo2/watch-proxy', 'USERNAME2', 'PASSWORD2', [], []],
+      ['echo1-4931923c', 'http', 'http://echo1/watch-proxy', 'USERNAME1', 'PASSWORD1', ['tanzu-watch-proxy'], ['services']],
+      ['echo2-84690a0c', 'http', 'http://echo2/watch-proxy', 'USERNAME2', 'PASSWORD2', [], []],
     ]);
     expect(config.resources.map((r) => [r.name, r.assetId, r.pruneFields.length, r.filterEvents])).toEqual([
       ['services', 'svc', 4, []],
@@ -169,11 +169,28 @@ describe('normalization', () => {
     expect([config.deltaUpdates, config.resources[0]?.includeSecretData, config.resources[0]?.includeManagedFields]).toEqual([true, true, false]);
   });
 
-  it('names endpoints by URL without credentials or query, and disambiguates repeats', () => {
+  it('names endpoints by host and a hash of the URL, never its path or query (webhook tokens), and disambiguates repeats', () => {
     const { config } = load(
-      'remoteEndpoints:\n- url: https://u:p@r.example/x?token=1\n- url: https://r.example/x\n- url: http://other/\n  name: mine\n- url: https://r.example/x\n',
+      'remoteEndpoints:\n- url: https://r.example/hooks/T0KEN?sig=S1G\n- url: https://r.example/x\n- url: http://other/\n  name: mine\n- url: https://r.example/x\n- url: https://r.example/hooks/T0KEN?sig=S1G\n',
     );
-    expect(config.remoteEndpoints.map((e) => e.name)).toEqual(['https://r.example/x', 'https://r.example/x#2', 'mine', 'https://r.example/x#3']);
+    const names = config.remoteEndpoints.map((e) => e.name);
+    expect(names).toEqual([
+      expect.stringMatching(/^r\.example-[0-9a-f]{8}$/),
+      expect.stringMatching(/^r\.example-[0-9a-f]{8}$/),
+      'mine',
+      `${names[1] ?? ''}#2`,
+      `${names[0] ?? ''}#2`,
+    ]);
+    expect(names[0]).not.toBe(names[1]);
+    expect(names.join(' ')).not.toMatch(/hooks|T0KEN|S1G|\/x/);
+    // What earlier versions called them, so their persisted state is found once after an upgrade.
+    expect(config.remoteEndpoints.map((e) => e.formerName)).toEqual([
+      'https://r.example/hooks/T0KEN',
+      'https://r.example/x',
+      null,
+      'https://r.example/x#2',
+      'https://r.example/hooks/T0KEN#2',
+    ]);
   });
 
   it('accepts every new key', () => {

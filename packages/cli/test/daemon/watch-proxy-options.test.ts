@@ -73,8 +73,8 @@ describe('toWatchProxyOptions', () => {
     expect(options.resources[1]).toMatchObject({ name: 'nodes', namespaces: undefined, resyncMs: 3_600_000 });
     const sinks = options.sinks as SinkOptions[];
     expect(sinks.map((s) => [s.sink.name, s.namespaces, s.resourceTypes])).toEqual([
-      ['http://127.0.0.1:1/a', ['ns1'], ['services']],
-      ['http://127.0.0.1:1/vro', [], []],
+      ['127.0.0.1:1-950c1a68', ['ns1'], ['services']],
+      ['127.0.0.1:1-1c5d5dca', [], []],
     ]);
   });
 
