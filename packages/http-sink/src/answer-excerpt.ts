@@ -9,9 +9,9 @@ const ECHO_PROBE_CHARS = 64;
 /** What replaces an answer that repeats sent data. */
 export const WITHHELD = '[answer withheld: it repeats values that were sent]';
 
-// C0 and C1 controls, DEL, and the Unicode line separators and direction overrides that can forge or hide
-// log lines.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g;
+// Controls (C0, DEL, C1), format characters (direction overrides, zero-width ones) and the Unicode line and
+// paragraph separators: what can forge or hide log lines.
+const CONTROL = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+/gu;
 
 /**
  * What of a receiver's error answer may be shown (in the error message, hence in logs): nothing when the answer

@@ -79,7 +79,7 @@ describe('state persisted under an endpoint name of an earlier version', () => {
       async load(sink: string): Promise<ReadonlyMap<string, EmitCacheEntry> | undefined> {
         return this.#stored.get(sink);
       }
-      async save(sink: string, entries: Iterable<readonly [string, EmitCacheEntry]>): Promise<void> {
+      async save(sink: string, entries: Iterable<readonly [string, EmitCacheEntry]>, _mayWrite: () => boolean): Promise<void> {
         saved.push(sink);
         this.#stored.set(sink, new Map(entries));
       }
