@@ -42,3 +42,16 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
   const allowed = Math.min(3, Math.max(1, Math.floor(word.length / 3)));
   return bestDistance <= allowed ? best : undefined;
 }
+
+/**
+ * Whether `word` is so close to the known key `candidate` that it is surely a typo of it, not a different key:
+ * the same letters in another case, at most 2 edits apart (`remoteEndpiont`), or its singular or plural
+ * (`remoteEndpoint`, the original's pre-multi-endpoint key). The loader makes such a key an error: ignoring it
+ * silently drops the setting it was meant to be (no endpoint at all, for `remoteEndpoint:`).
+ */
+export function isNearMiss(word: string, candidate: string): boolean {
+  const a = word.toLowerCase();
+  const b = candidate.toLowerCase();
+  if (a === b || `${a}s` === b || `${b}s` === a || `${a}es` === b || `${b}es` === a) return true;
+  return editDistance(a, b) <= 2;
+}

@@ -11,7 +11,7 @@ import type { z } from 'zod';
 import { checkConfig } from './check-config.js';
 import { checkEnvironment } from './check-environment.js';
 import { deepFreeze } from './deep-freeze.js';
-import { didYouMean } from './did-you-mean.js';
+import { didYouMean, isNearMiss } from './did-you-mean.js';
 import { issueMessage } from './issue-message.js';
 import { knownKeysAt } from './json-schema.js';
 import { configFileSchema } from './schema.js';
@@ -86,7 +86,8 @@ function yamlMessage(message: string): string {
 
 /**
  * Loads config text. `file` is only used in diagnostics. Unknown keys are warnings with a did-you-mean
- * suggestion (errors when `options.strict`); on success the config is deep-frozen.
+ * suggestion (errors when `options.strict`, and always when they are a near-miss of a known key, see
+ * `isNearMiss`); on success the config is deep-frozen.
  */
 export function parseConfig(text: string, file: string, options: LoadConfigOptions = {}): LoadConfigResult {
   const errors: ConfigDiagnostic[] = [];
@@ -158,7 +159,8 @@ export function parseConfig(text: string, file: string, options: LoadConfigOptio
         const suggestion = didYouMean(key, knownKeysAt(issue.path as (string | number)[]));
         const hint = suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`;
         const { line, column } = position(path, 'key');
-        if (options.strict === true) add('error', line, column, path, `unknown key${hint}`);
+        // A near-miss of a known key is an error even when lenient: the setting it was meant to be is missing.
+        if (options.strict === true || (suggestion !== undefined && isNearMiss(key, suggestion))) add('error', line, column, path, `unknown key${hint}`);
         else add('warning', line, column, path, `unknown key, ignored${hint}`);
         deleteAt(input, issue.path as Path, key);
       }

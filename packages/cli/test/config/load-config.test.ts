@@ -268,22 +268,37 @@ describe('normalization', () => {
 });
 
 describe('warnings', () => {
-  it('reports unknown keys with a suggestion and still loads', () => {
-    const { config, warnings } = load('emitIntervall: 3\nresources:\n- name: pods\n  filterEvent: [add]\n  labelselector: a=b\nfooBar: 1\n');
+  it('reports an unknown key that is no near-miss of a known one, and still loads', () => {
+    const { config, warnings } = load('emitIntervalSeconds: 3\nresources:\n- name: pods\n  colour: red\nfooBar: 1\n');
     expect(warnings).toEqual([
-      'config.yaml:1:1 emitIntervall: warning: unknown key, ignored (did you mean "emitInterval"?)',
-      'config.yaml:4:3 resources.0.filterEvent: warning: unknown key, ignored (did you mean "filterEvents"?)',
-      'config.yaml:5:3 resources.0.labelselector: warning: unknown key, ignored (did you mean "labelSelector"?)',
-      'config.yaml:6:1 fooBar: warning: unknown key, ignored',
+      'config.yaml:1:1 emitIntervalSeconds: warning: unknown key, ignored',
+      'config.yaml:4:3 resources.0.colour: warning: unknown key, ignored',
+      'config.yaml:5:1 fooBar: warning: unknown key, ignored',
     ]);
     expect(config.emitIntervalMs).toBeUndefined();
-    expect(config.resources[0]?.filterEvents).toEqual([]);
+  });
+
+  // `remoteEndpoint:` (the original's pre-1.0 spelling) as a warning left the daemon with no endpoint, printing
+  // every object to the pod log.
+  it('makes a near-miss of a known key an error: case, up to 2 edits, singular/plural', () => {
+    const result = parseConfig(
+      'emitIntervall: 3\nremoteEndpoint:\n- url: http://r/\nresources:\n- name: pods\n  filterEvent: [add]\n  labelselector: a=b\nfooBar: 1\n',
+      'config.yaml',
+      { env: {} },
+    );
+    expect(result.ok ? [] : result.errors.map(formatDiagnostic)).toEqual([
+      'config.yaml:1:1 emitIntervall: unknown key (did you mean "emitInterval"?)',
+      'config.yaml:2:1 remoteEndpoint: unknown key (did you mean "remoteEndpoints"?)',
+      'config.yaml:6:3 resources.0.filterEvent: unknown key (did you mean "filterEvents"?)',
+      'config.yaml:7:3 resources.0.labelselector: unknown key (did you mean "labelSelector"?)',
+    ]);
+    expect(result.warnings.map(formatDiagnostic)).toEqual(['config.yaml:8:1 fooBar: warning: unknown key, ignored']);
   });
 
   it('reports unknown keys and real errors together', () => {
-    const result = parseConfig('emitIntervall: 3\nemitBatchMaxObjects: -2\nresources: [{name: pods}]\n', 'config.yaml', { env: {} });
+    const result = parseConfig('emitIntervalSeconds: 3\nemitBatchMaxObjects: -2\nresources: [{name: pods}]\n', 'config.yaml', { env: {} });
     expect(result.ok).toBe(false);
-    expect(result.warnings.map(formatDiagnostic)).toEqual(['config.yaml:1:1 emitIntervall: warning: unknown key, ignored (did you mean "emitInterval"?)']);
+    expect(result.warnings.map(formatDiagnostic)).toEqual(['config.yaml:1:1 emitIntervalSeconds: warning: unknown key, ignored']);
     expect(result.ok ? [] : result.errors.map(formatDiagnostic)).toEqual(['config.yaml:2:22 emitBatchMaxObjects: must be at least 0']);
   });
 
