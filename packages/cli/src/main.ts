@@ -6,6 +6,7 @@ import { LOG_FORMATS, LOG_LEVELS } from './logger.js';
 import type { LogFormat, LogLevel } from './logger.js';
 import { normalizeArgv, type NormalizedArgv } from './normalize-argv.js';
 import { runDaemon } from './run-daemon.js';
+import { checkStartup } from './startup-check.js';
 import { UsageError } from './usage-error.js';
 import { version } from './version.js';
 
@@ -37,6 +38,7 @@ interface ValidateFlags {
   readonly strict: boolean;
   readonly print: boolean;
   readonly envCheck: boolean;
+  readonly dryRun: boolean;
 }
 
 /** Parses a positive Go duration flag value to milliseconds (commander reports a throw as a usage error). */
@@ -112,6 +114,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--strict', 'unknown keys are errors, not warnings', false)
     .option('--print', 'also print the normalized config as JSON (env var names, never their values)', false)
     .option('--no-env-check', 'do not check that named env vars are set and named files readable (a file for another machine)')
+    .option('--dry-run', 'the file is for a --dry-run daemon (no remoteEndpoints needed: payloads go to stdout)', false)
     .allowExcessArguments(false)
     .exitOverride()
     .action(async (flags: ValidateFlags) => {
@@ -120,6 +123,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         strict: flags.strict,
         print: flags.print,
         checkEnvironment: flags.envCheck,
+        // The daemon's own start-up checks; ports only when checking this machine's environment.
+        startupCheck: (config) => checkStartup(config, { dryRun: flags.dryRun, environment: flags.envCheck, ports: flags.envCheck }),
         stdout: process.stdout,
         stderr: process.stderr,
       });

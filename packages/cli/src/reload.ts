@@ -7,7 +7,7 @@
 import type { Logger } from '@watch-proxy/core';
 
 import { formatDiagnostic, loadConfigFile } from './config/index.js';
-import type { ConfigEnv, WatchProxyConfig } from './config/index.js';
+import type { ConfigEnv, LoadConfigOptions, WatchProxyConfig } from './config/index.js';
 import { describeError } from './describe-error.js';
 
 /** Why a reload was asked for (logged). */
@@ -22,6 +22,8 @@ export interface ReloaderOptions {
   /** `--strict`: unknown keys are errors. */
   readonly strict: boolean;
   readonly env?: ConfigEnv | undefined;
+  /** What the daemon checks beyond the file (see `checkStartup`); its errors reject the reload. Default none. */
+  readonly startupCheck?: LoadConfigOptions['startupCheck'];
   readonly logger: Logger;
   /** Applies a valid config; resolves to what happened (see `Daemon.reload`). `trigger` says why. */
   readonly apply: (config: WatchProxyConfig, trigger: ReloadTrigger) => Promise<'applied' | 'unchanged' | 'rejected' | 'stopping'>;
@@ -41,7 +43,11 @@ export function createReloader(options: ReloaderOptions): Reloader {
   const once = async (trigger: ReloadTrigger): Promise<void> => {
     let result: ReloadResult;
     try {
-      const loaded = await loadConfigFile(options.configPath, { strict: options.strict, env: options.env ?? process.env });
+      const loaded = await loadConfigFile(options.configPath, {
+        strict: options.strict,
+        env: options.env ?? process.env,
+        startupCheck: options.startupCheck,
+      });
       for (const warning of loaded.warnings) logger.warn({ trigger }, formatDiagnostic(warning));
       if (!loaded.ok) {
         for (const error of loaded.errors) logger.error({ trigger }, formatDiagnostic(error));

@@ -6,7 +6,7 @@
 import type { Logger, ShutdownReport, WatchProxyError } from '@watch-proxy/core';
 
 import { formatDiagnostic, loadConfigFile } from './config/index.js';
-import type { ConfigEnv } from './config/index.js';
+import type { ConfigEnv, WatchProxyConfig } from './config/index.js';
 import { hashConfigFile, watchConfigFile } from './config-file-watcher.js';
 import type { ConfigFileWatcher } from './config-file-watcher.js';
 import { Daemon } from './daemon.js';
@@ -18,7 +18,9 @@ import { createLogger } from './logger.js';
 import { createOps } from './ops.js';
 import type { LogFormat, LogLevel } from './logger.js';
 import { createReloader } from './reload.js';
+import { OpsServerError } from './serve/index.js';
 import { handleSignals } from './signals.js';
+import { checkStartup } from './startup-check.js';
 import { UsageError } from './usage-error.js';
 import { version } from './version.js';
 
@@ -75,7 +77,8 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
   const env = options.env ?? process.env;
   // Fingerprinted before it is read: a change made while the daemon starts is then reloaded, not missed.
   const baseline = await hashConfigFile(options.config);
-  const loaded = await loadConfigFile(options.config, { strict: options.strict, env });
+  const startupCheck = (config: WatchProxyConfig, ports: boolean) => checkStartup(config, { dryRun: options.dryRun, ports, env });
+  const loaded = await loadConfigFile(options.config, { strict: options.strict, env, startupCheck: (config) => startupCheck(config, true) });
   if (!loaded.ok) {
     // Printed for people, in file order, like `validate`: the process is about to exit 2.
     const diagnostics = [...loaded.errors, ...loaded.warnings].sort((a, b) => a.line - b.line || a.column - b.column);
@@ -105,8 +108,10 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
   try {
     await ops.apply(loaded.config);
   } catch (error) {
+    // Checked before (checkStartup), but the port may have been taken since: still a config-shaped exit 2.
+    const inUse = error instanceof OpsServerError && error.code !== 'path-conflict';
     logger.error({ err: describeError(error) }, 'cannot serve metrics and probes');
-    return 1;
+    return inUse ? 2 : 1;
   }
 
   // The daemon runs until told to stop. Its own handles cannot be relied on to keep Node alive: with no
@@ -163,6 +168,8 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
     configPath: options.config,
     strict: options.strict,
     env,
+    // The daemon holds its own ports: a reload cannot check them by listening (ops.apply reports a clash).
+    startupCheck: (config) => startupCheck(config, false),
     logger,
     apply: async (config, trigger) => {
       // SIGHUP swaps the pipeline even for an identical file, so TLS files and tokens it points to are re-read.

@@ -51,9 +51,13 @@ export function toResourceOptions(resource: ResourceConfig, config: WatchProxyCo
 /**
  * Builds one endpoint's sink. Credentials are read from the environment here and handed to the sink only: the
  * config object (which is logged and diffed) holds variable names, never values. Throws when a variable is
- * unset or an option is rejected by the sink.
+ * unset or an option is rejected by the sink. `checkStartup` calls it too, so `validate` refuses what this refuses.
  */
-export function createEndpointSink(endpoint: EndpointConfig, config: WatchProxyConfig, runtime: RuntimeOptions): Sink {
+export function createEndpointSink(
+  endpoint: EndpointConfig,
+  config: WatchProxyConfig,
+  runtime: Pick<RuntimeOptions, 'env' | 'logger'>,
+): Sink {
   const env = runtime.env ?? process.env;
   const { headers } = resolveEndpointSecrets(endpoint, env);
   return createHttpSink({

@@ -8,6 +8,7 @@ export { expandEnvTemplate, envTemplateReferences, readEnvSecret } from './env-t
 export type { EnvTemplateReferences } from './env-template.js';
 export { resolveEndpointSecrets } from './resolve-secrets.js';
 export { runValidate } from './validate-command.js';
+export type { ConfigFinding } from './check-config.js';
 export type { TextSink, ValidateCommandOptions } from './validate-command.js';
 export type { EndpointSecrets } from './resolve-secrets.js';
 export type {

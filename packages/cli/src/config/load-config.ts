@@ -56,7 +56,21 @@ export async function loadConfigFile(path: string, options: LoadConfigOptions = 
     const message = typeof reason === 'string' ? reason : 'cannot read file';
     return { ok: false, errors: [{ severity: 'error', file: path, line: 0, column: 0, path: '', message }], warnings: [] };
   }
-  return parseConfig(text, path, options);
+  const parsed = parseConfig(text, path, options);
+  if (!parsed.ok || options.startupCheck === undefined) return parsed;
+  const findings = await options.startupCheck(parsed.config);
+  if (findings.length === 0) return parsed;
+  // Rare (the file is refused), so the document is parsed again only here, for positions.
+  const lineCounter = new LineCounter();
+  const doc: Document = parseDocument(text, { ...YAML_1_1_OPTIONS, lineCounter, prettyErrors: false });
+  const located = findings.map((finding): ConfigDiagnostic => {
+    const { line, column } = positionOf(doc, lineCounter, finding.path);
+    return { severity: finding.severity, file: path, line, column, path: finding.path.join('.'), message: finding.message };
+  });
+  const order = (a: ConfigDiagnostic, b: ConfigDiagnostic): number => a.line - b.line || a.column - b.column;
+  const errors = located.filter((d) => d.severity === 'error').sort(order);
+  const warnings = [...parsed.warnings, ...located.filter((d) => d.severity === 'warning')].sort(order);
+  return errors.length === 0 ? { ok: true, config: parsed.config, warnings } : { ok: false, errors, warnings };
 }
 
 /** The null-stripping pass: in the original (yaml.v2), `key:` with no value meant "use the default". */

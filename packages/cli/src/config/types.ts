@@ -3,6 +3,7 @@
  * optional value either present or `null`. Produced only by the loader, deep-frozen, and free of secrets (the
  * values of the environment variables it names are read on demand with `resolveEndpointSecrets`).
  */
+import type { ConfigFinding } from './check-config.js';
 
 /** Endpoint protocols. The original's `sqs` is rejected at load time (out of scope). */
 export type EndpointType = 'http' | 'vro';
@@ -216,4 +217,9 @@ export interface LoadConfigOptions {
    * turn off to validate a file meant for another machine.
    */
   readonly checkEnvironment?: boolean;
+  /**
+   * Only `loadConfigFile`: run after the file loaded, with what the daemon checks before it starts (sinks
+   * built from the environment, `stateDir`, ports). Its findings are located like the file's own. Default none.
+   */
+  readonly startupCheck?: ((config: WatchProxyConfig) => Promise<readonly ConfigFinding[]>) | undefined;
 }

@@ -3,7 +3,7 @@
  * Exit code 0 when the file loads (warnings allowed), 2 when it does not, as for a bad config at startup.
  */
 import { formatDiagnostic, loadConfigFile } from './load-config.js';
-import type { ConfigEnv } from './types.js';
+import type { ConfigEnv, LoadConfigOptions } from './types.js';
 
 /** Where `runValidate` writes: `process.stdout`/`process.stderr`, or a capture in tests. */
 export interface TextSink {
@@ -20,6 +20,11 @@ export interface ValidateCommandOptions {
   readonly checkEnvironment?: boolean;
   /** Default `process.env`. */
   readonly env?: ConfigEnv;
+  /**
+   * What the daemon checks beyond the file before it starts (`checkStartup`, bound to `--dry-run` by main):
+   * its errors make the file invalid too, so `validate` passes only what the daemon starts with. Default none.
+   */
+  readonly startupCheck?: LoadConfigOptions['startupCheck'];
   /** Also print the normalized config as JSON on stdout (no secrets: it holds env var names, not values). */
   readonly print?: boolean;
   /** Receives the summary and, with `print`, the config. */
@@ -34,6 +39,7 @@ export async function runValidate(options: ValidateCommandOptions): Promise<0 | 
     ...(options.strict === undefined ? {} : { strict: options.strict }),
     ...(options.checkEnvironment === undefined ? {} : { checkEnvironment: options.checkEnvironment }),
     ...(options.env === undefined ? {} : { env: options.env }),
+    startupCheck: options.startupCheck,
   });
   const diagnostics = result.ok ? [...result.warnings] : [...result.errors, ...result.warnings];
   diagnostics.sort((a, b) => a.line - b.line || a.column - b.column);

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -12,7 +13,7 @@ const dir = mkdtempSync(join(tmpdir(), 'wp-cli-flags-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const good = join(dir, 'good.yaml');
-writeFileSync(good, 'clusterName: c\nresources:\n- name: pods\n');
+writeFileSync(good, 'clusterName: c\nremoteEndpoints:\n- url: http://127.0.0.1:1/\nresources:\n- name: pods\n');
 const bad = join(dir, 'bad.yaml');
 writeFileSync(bad, 'clusterName: c\nemitInterval: -1\nresources:\n- name: pods\n  assetId: [x]\n');
 const emptyHome = join(dir, 'home');
@@ -105,6 +106,62 @@ describe('the watch-proxy command line', { timeout: 60_000 }, () => {
     expectNoStack(kube.stderr);
   });
 
+  // validate said "valid" to each of these, and the daemon then exited 2 without a position, exited 1, or ran
+  // with no endpoint printing objects to its log. Now both refuse them, located, with exit 2.
+  it('validate and the daemon refuse the same files, located, exit 2: URL credentials, a CR/LF header, a typo, stateDir, a busy port', async () => {
+    const write = (name: string, text: string): string => {
+      const file = join(dir, name);
+      writeFileSync(file, text);
+      return file;
+    };
+    const absent = join(dir, 'absent');
+    const creds = write('creds.yaml', 'remoteEndpoints:\n- url: https://u:p@127.0.0.1:1/\nresources:\n- name: pods\n');
+    const credsLine = `${creds}:2:8 remoteEndpoints.0.url: credentials in the URL are not supported; use usernameVar/passwordVar`;
+    const validated = await runBin(['validate', '-c', creds]);
+    expect([validated.code, validated.stderr]).toEqual([2, expect.stringContaining(credsLine)]);
+    const started = await runBin(['-c', creds, '--kubeconfig', absent]);
+    expect([started.code, started.stderr]).toEqual([2, expect.stringContaining(credsLine)]);
+
+    const header = write('header.yaml', 'remoteEndpoints:\n- url: http://127.0.0.1:1/\n  headers:\n    X-Token: ${TOKEN}\nresources:\n- name: pods\n');
+    const crlf = await runBin(['validate', '-c', header], { TOKEN: 'a\r\nInjected: 1' });
+    expect(crlf.code).toBe(2);
+    expect(crlf.stderr).toContain(`${header}:4:14 remoteEndpoints.0.headers.X-Token: the value of X-Token contains characters not allowed`);
+
+    const typo = write('typo.yaml', 'remoteEndpoint:\n- url: http://127.0.0.1:1/\nresources:\n- name: configmaps\n');
+    const typoRun = await runBin(['-c', typo, '--kubeconfig', absent]);
+    expect(typoRun.code).toBe(2);
+    expect(typoRun.stderr).toContain(`${typo}:1:1 remoteEndpoint: unknown key (did you mean "remoteEndpoints"?)`);
+
+    const stateFile = write('state-file', 'x');
+    const state = write('state.yaml', `stateDir: ${stateFile}\nremoteEndpoints:\n- url: http://127.0.0.1:1/\nresources:\n- name: pods\n`);
+    const stateRun = await runBin(['-c', state, '--kubeconfig', absent]);
+    expect(stateRun.code).toBe(2);
+    expect(stateRun.stderr).toContain(`${state}:1:11 stateDir: ${stateFile} is a file, not a folder`);
+
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen({ port: 0, host: '127.0.0.1' }, resolve));
+    const port = String((holder.address() as { port: number }).port);
+    try {
+      const busy = write('busy.yaml', `prometheusMetrics:\n  port: ${port}\nremoteEndpoints:\n- url: http://127.0.0.1:1/\nresources:\n- name: pods\n`);
+      const busyRun = await runBin(['-c', busy, '--kubeconfig', absent]);
+      expect(busyRun.code).toBe(2);
+      expect(busyRun.stderr).toContain(`${busy}:2:9 prometheusMetrics.port: port ${port} is already in use`);
+    } finally {
+      holder.close();
+    }
+  }, 180_000);
+
+  it('no endpoint and no --dry-run: exit 2 instead of printing objects to the log', async () => {
+    const config = join(dir, 'no-endpoint.yaml');
+    writeFileSync(config, 'clusterName: c\nresources:\n- name: configmaps\n');
+    const { code, stderr, stdout } = await runBin(['-c', config, '--kubeconfig', join(dir, 'absent')]);
+    expect(code).toBe(2);
+    expect(stderr).toContain(`${config}:1:1 remoteEndpoints: no endpoint is configured, so nothing would be delivered: add one, or run with --dry-run`);
+    expect(stdout).toBe('');
+    const validated = await runBin(['validate', '--dry-run', '-c', config]);
+    expect(validated.code).toBe(0);
+  });
+
   it('a missing config file and a missing kubeconfig are usage errors (also the original -kubeconfig spelling)', async () => {
     const missing = await runBin(['-c', join(dir, 'nope.yaml')]);
     expect(missing.code).toBe(2);
@@ -154,7 +211,7 @@ describe('the watch-proxy command line', { timeout: 60_000 }, () => {
       kubeconfig,
       'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n',
     );
-    const d = new DaemonRun(['-c', config, '--kubeconfig', kubeconfig]);
+    const d = new DaemonRun(['-c', config, '--kubeconfig', kubeconfig, '--dry-run']);
     try {
       await d.waitForLog('starting the pipeline', 1, 20_000);
       writeFileSync(`${config}.tmp`, 'clusterName: two\nresources:\n- name: namespaces\n');

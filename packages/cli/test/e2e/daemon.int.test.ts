@@ -475,7 +475,7 @@ describe('the daemon on a real apiserver', () => {
   it('/live answers 503 once the watches have been down longer than --liveness-stale-after, and 200 after recovery', async () => {
     const config = join(dir, 'live.yaml');
     replaceFile(config, 'clusterName: live\nhttpLiveness:\n  port: 0\nresources:\n- name: namespaces\n');
-    const d = daemon(['-c', config, '--kubeconfig', cluster.kubeconfigPath, '--liveness-stale-after', '2s']);
+    const d = daemon(['-c', config, '--kubeconfig', cluster.kubeconfigPath, '--liveness-stale-after', '2s', '--dry-run']);
     const port = (await d.waitForLog('serving metrics and probes'))['livenessPort'] as number;
     await d.waitForLog('initial sync done');
     const live = async (): Promise<[number, string]> => {

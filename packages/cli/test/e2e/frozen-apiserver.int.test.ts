@@ -33,7 +33,8 @@ it('/live turns 503 while the apiserver is frozen past the bound, and 200 again 
     config,
     'clusterName: frozen\nprometheusMetrics:\n  port: 0\nhttpLiveness:\n  port: 0\nresources:\n- name: namespaces\n',
   );
-  daemon = new DaemonRun(['-c', config, '--kubeconfig', cluster.kubeconfigPath, '--liveness-stale-after', '2s']);
+  // No endpoint: payloads go to stdout, which a daemon prints only when told to (--dry-run).
+  daemon = new DaemonRun(['-c', config, '--kubeconfig', cluster.kubeconfigPath, '--liveness-stale-after', '2s', '--dry-run']);
   const port = (await daemon.waitForLog('serving metrics and probes'))['livenessPort'] as number;
   await daemon.waitForLog('initial sync done');
   const get = async (path: string): Promise<[number, string]> => {
