@@ -73,7 +73,8 @@ export interface Batch<T = Change> {
  * shared emit cache, labelled `watch-proxy.io/emit-cache: "true"`), `unchanged` (the sink already has this exact
  * state), `coalesced` (an add and its delete met in a queue before either was sent: the sink never needed
  * either), `rejected` (the sink answered `rejected`), `shutdown` (still pending when the shutdown deadline
- * passed; not recorded as delivered, so a restart with the same stateDir sends it again).
+ * passed; not recorded as delivered, so a restart with the same stateDir sends it again), `too-deep` (maps and
+ * arrays nested deeper than 1,000 levels: every encoder would overflow the stack on it).
  */
 export type DropReason =
   | 'ignored-namespace'
@@ -84,4 +85,5 @@ export type DropReason =
   | 'unchanged'
   | 'coalesced'
   | 'rejected'
-  | 'shutdown';
+  | 'shutdown'
+  | 'too-deep';

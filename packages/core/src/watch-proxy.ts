@@ -4,6 +4,7 @@ import { ClusterStoreWriter } from './cache/cluster-store-writer.js';
 import { EmitCache } from './cache/emit-cache.js';
 import { DeltaEngine, isOwnState, type OwnStatePredicate } from './delta/delta-engine.js';
 import { objectKey } from './delta/object-key.js';
+import { MAX_OBJECT_DEPTH } from './delta/projection.js';
 import { SinkLane, type Admission, type LaneStats } from './deliver/sink-lane.js';
 import { ClosedError, SinkStartError, StateError, WatchProxyError } from './errors.js';
 import { kubeWatchSource } from './internal/kube-source.js';
@@ -564,6 +565,9 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
       if (outcome.kind === 'dropped') {
         this.#dropped[outcome.reason] = (this.#dropped[outcome.reason] ?? 0) + 1;
         this.#emit('dropped', { sink: undefined, reason: outcome.reason, keys: [outcome.key] });
+        if (outcome.reason === 'too-deep') {
+          this.#logger.warn({ key: outcome.key, event: event.type, maxDepth: MAX_OBJECT_DEPTH }, 'object nested too deeply to deliver: dropped (counted as too-deep)');
+        }
         if (outcome.reason === 'filtered-event' && event.type === 'delete') {
           // No endpoint hears of this delete: none may find the object missing later and decide about it again.
           const uid = (event.object['metadata'] as { uid?: unknown } | undefined)?.uid;

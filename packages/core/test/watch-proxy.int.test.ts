@@ -6,6 +6,8 @@ import { uniqueId, useCluster } from './watch/cluster-helpers.js';
 import { MemorySink } from '../src/testing/memory-sink.js';
 import type { Change, KubeObject } from '../src/types.js';
 import { WatchProxy } from '../src/watch-proxy.js';
+import type { DroppedInfo } from '../src/watch-proxy.js';
+import { waitFor } from './watch/wait-for.js';
 
 // One real apiserver for this file. No mocks: the proxy watches it through the default (reflector) source.
 const env = useCluster();
@@ -116,6 +118,50 @@ describe('WatchProxy against a real apiserver', () => {
     expect(errors).toEqual([]);
     const report = await proxy.shutdown();
     expect(report.drained).toBe(true);
+  });
+
+  it('a custom resource nested 6,000 levels deep is counted as too-deep with its key; the others are delivered', async () => {
+    const id = suffix();
+    const ns = `wp-deep-${id}`;
+    const group = `wpdeep${id}.example.com`;
+    const crd = `gadgets.${group}`;
+    await must('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: crd },
+      spec: {
+        group,
+        scope: 'Namespaced',
+        names: { plural: 'gadgets', singular: 'gadget', kind: 'Gadget' },
+        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+      },
+    });
+    const established = await env.cluster.kubectl(['wait', '--for=condition=Established', `crd/${crd}`, '--timeout=60s']);
+    expect(established.code, established.stderr).toBe(0);
+    await must('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    const path = `/apis/${group}/v1/namespaces/${ns}/gadgets`;
+    const gadget = (name: string, spec: string): string => `{"apiVersion":"${group}/v1","kind":"Gadget","metadata":{"name":"${name}"},"spec":${spec}}`;
+    // Written as text: JSON.stringify itself overflows the stack a few thousand levels down.
+    const levels = 6000;
+    await must('POST', path, gadget('deep-before', `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`));
+
+    const sink = new MemorySink({ name: 'memory' });
+    const proxy = new WatchProxy({ kubeConfig: env.kubeConfig, resources: [crd], sinks: [{ sink, namespaces: [ns] }], emitIntervalMs: 50, clusterName: 'it' });
+    const dropped: DroppedInfo[] = [];
+    proxy.on('dropped', (info) => dropped.push(info));
+    const reported: Error[] = [];
+    proxy.on('watchError', (e) => reported.push(e));
+    await proxy.start();
+    // One listed (the initial list), one watched, and ordinary neighbours on both paths.
+    await must('POST', path, gadget('deep-after', `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`));
+    await must('POST', path, gadget('shallow', '{"a":{"b":1}}'));
+    const key = (name: string): string => `${crd}|${ns}/${name}`;
+    await waitFor(() => sink.view().has(key('shallow')) && dropped.filter((d) => d.reason === 'too-deep').length === 2, 'the shallow gadget and both drops', 30_000);
+    expect(dropped.filter((d) => d.reason === 'too-deep').flatMap((d) => d.keys).sort()).toEqual([key('deep-after'), key('deep-before')]);
+    expect(proxy.stats().dropped['too-deep']).toBe(2);
+    expect(sink.view().has(key('deep-before'))).toBe(false);
+    expect(reported).toEqual([]);
+    await proxy.shutdown();
   });
 
   it('after a restart with the same stateDir sends exactly the 3 missed deletes (last state) and 2 updates', async () => {

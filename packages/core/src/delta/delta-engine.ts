@@ -3,7 +3,7 @@ import type { Change, ChangeEvent, DropReason, KubeObject } from '../types.js';
 import type { ResolvedResource, WatchEvent } from '../watch/watch-event.js';
 import { fingerprintOfCanonical } from './canonical-json.js';
 import { objectKey } from './object-key.js';
-import { compileProjection, project, type Projection } from './projection.js';
+import { ObjectTooDeepError, compileProjection, project, type Projection } from './projection.js';
 import type { PrunePath } from './prune.js';
 import type { RedactionOptions } from './redact.js';
 
@@ -127,7 +127,14 @@ export class DeltaEngine {
     // pruned away, only lost with all of metadata). The copy is deep-frozen with its keys sorted.
     const uid = text(metadata?.['uid']);
     const uniqueId = `${this.#settings.clusterName}-${uid}`;
-    const { object, fingerprint } = prepared?.resource === resource.name ? prepared : this.#project(resource, settings, source, uniqueId);
+    let done: Prepared;
+    try {
+      done = prepared?.resource === resource.name ? prepared : this.#project(resource, settings, source, uniqueId);
+    } catch (error) {
+      if (error instanceof ObjectTooDeepError) return { kind: 'dropped', reason: 'too-deep', key };
+      throw error;
+    }
+    const { object, fingerprint } = done;
 
     const change: Change = {
       key,
@@ -157,7 +164,12 @@ export class DeltaEngine {
     if (this.#excluded(resource, source, metadata, text(metadata?.['name']), text(metadata?.['namespace'])) !== undefined) return;
     const settings = this.#settings.resources.get(resource.name) ?? DEFAULT_SETTINGS;
     const uniqueId = `${this.#settings.clusterName}-${text(metadata?.['uid'])}`;
-    this.#prepared.set(source, this.#project(resource, settings, source, uniqueId));
+    try {
+      this.#prepared.set(source, this.#project(resource, settings, source, uniqueId));
+    } catch (error) {
+      // Too deep: `process` finds it again and counts the drop.
+      if (!(error instanceof ObjectTooDeepError)) throw error;
+    }
   }
 
   /**

@@ -94,6 +94,22 @@ export function compileProjection(
   return { root };
 }
 
+/**
+ * The deepest nesting of maps and arrays an object may have to be delivered (the root map is level 1). The
+ * apiserver stores objects up to about 10,000 levels (a CRD with `x-kubernetes-preserve-unknown-fields`), but
+ * every encoder downstream recurses, `JSON.stringify` included (in sinks too), and overflows the stack a few
+ * thousand levels down; 1,000 leaves them a wide margin and is far beyond any real Kubernetes object (tens).
+ */
+export const MAX_OBJECT_DEPTH = 1000;
+
+/** Thrown by {@link project} for an object nested deeper than {@link MAX_OBJECT_DEPTH}; nothing was copied. */
+export class ObjectTooDeepError extends Error {
+  constructor() {
+    super(`object nested deeper than ${String(MAX_OBJECT_DEPTH)} levels`);
+    this.name = 'ObjectTooDeepError';
+  }
+}
+
 // State of the copy in progress (one at a time: the copy never yields).
 let keySorted = true;
 let uniqueIdValue = '';
@@ -130,12 +146,15 @@ function defineOwn(out: Record<string, unknown>, key: string, value: unknown): v
   Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
-function copyPlain(value: unknown): unknown {
+// `depth` is the level of `value` if it is a map or an array: checked there, not per scalar, so the bound costs
+// one comparison per container.
+function copyPlain(value: unknown, depth: number): unknown {
   if (value === null || typeof value !== 'object') return copyScalar(value);
+  if (depth > MAX_OBJECT_DEPTH) throw new ObjectTooDeepError();
   if (Array.isArray(value)) {
     const length = value.length;
     const out = new Array<unknown>(length);
-    for (let i = 0; i < length; i++) out[i] = copyPlain(value[i] as unknown);
+    for (let i = 0; i < length; i++) out[i] = copyPlain(value[i] as unknown, depth + 1);
     return Object.freeze(out);
   }
   const source = value as Record<string, unknown>;
@@ -143,20 +162,21 @@ function copyPlain(value: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
-    if (key === '__proto__') defineOwn(out, key, copyPlain(source[key]));
-    else out[key] = copyPlain(source[key]);
+    if (key === '__proto__') defineOwn(out, key, copyPlain(source[key], depth + 1));
+    else out[key] = copyPlain(source[key], depth + 1);
   }
   return Object.freeze(out);
 }
 
-function copyWithRule(value: unknown, at: Rule): unknown {
+function copyWithRule(value: unknown, at: Rule, depth: number): unknown {
   if (value === null || typeof value !== 'object') return copyScalar(value);
+  if (depth > MAX_OBJECT_DEPTH) throw new ObjectTooDeepError();
   if (Array.isArray(value)) {
     const each = at.each;
-    if (each === undefined) return copyPlain(value);
+    if (each === undefined) return copyPlain(value, depth);
     const length = value.length;
     const out = new Array<unknown>(length);
-    for (let i = 0; i < length; i++) out[i] = copyWithRule(value[i] as unknown, each);
+    for (let i = 0; i < length; i++) out[i] = copyWithRule(value[i] as unknown, each, depth + 1);
     return Object.freeze(out);
   }
   const source = value as Record<string, unknown>;
@@ -172,7 +192,12 @@ function copyWithRule(value: unknown, at: Rule): unknown {
     }
     const next = at.keys.get(key);
     if (next?.drop === true) continue;
-    const copy = at.redactValues || next?.redact === true ? REDACTED : next === undefined ? copyPlain(source[key]) : copyWithRule(source[key], next);
+    const copy =
+      at.redactValues || next?.redact === true
+        ? REDACTED
+        : next === undefined
+          ? copyPlain(source[key], depth + 1)
+          : copyWithRule(source[key], next, depth + 1);
     if (key === '__proto__') defineOwn(out, key, copy);
     else out[key] = copy;
   }
@@ -182,11 +207,12 @@ function copyWithRule(value: unknown, at: Rule): unknown {
 /**
  * Copies a watched object as the delta engine sends it: projected (see {@link compileProjection}),
  * `metadata.uniqueId` set to `uniqueId` when `metadata` is a map that survived pruning, every map's keys in
- * sorted order where V8 allows it, and deep-frozen. The source is not touched. Never throws for any shape.
+ * sorted order where V8 allows it, and deep-frozen. The source is not touched. Throws only
+ * {@link ObjectTooDeepError}, for an object whose kept part nests deeper than {@link MAX_OBJECT_DEPTH}.
  */
 export function project(source: Readonly<Record<string, unknown>>, projection: Projection, uniqueId: string): Projected {
   keySorted = true;
   uniqueIdValue = uniqueId;
-  const object = copyWithRule(source, projection.root) as Record<string, unknown>;
+  const object = copyWithRule(source, projection.root, 1) as Record<string, unknown>;
   return { object, keySorted };
 }

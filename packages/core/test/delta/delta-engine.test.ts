@@ -4,6 +4,8 @@ import { parsePrunePath } from '../../src/delta/prune.js';
 import { LAST_APPLIED_ANNOTATION, REDACTED } from '../../src/delta/redact.js';
 import type { Change, ChangeEvent, KubeObject } from '../../src/types.js';
 import type { ResolvedResource } from '../../src/watch/watch-event.js';
+import { canonicalJson } from '../../src/delta/canonical-json.js';
+import { encodeCanonicalJson } from '../../src/payload/canonical-json.js';
 
 const configmaps: ResolvedResource = {
   name: 'configmaps',
@@ -263,5 +265,38 @@ describe('DeltaEngine', () => {
   it('keeps data of non-Secret resources and carries synthesized deletes', () => {
     const outcome = engine({}).process(configmaps, { type: 'delete', object: cm('a'), synthesized: 'relist' });
     expect(outcome).toMatchObject({ change: { object: { data: { k: 'v' } }, synthesized: 'relist', event: 'delete' } });
+  });
+});
+
+describe('DeltaEngine on deeply nested objects', () => {
+  // JSON.parse builds any depth (as the reflector does); JSON.stringify would overflow on the deep ones.
+  const nested = (levels: number, leaf: string): unknown => JSON.parse(`${'{"a":['.repeat(levels)}"${leaf}"${']}'.repeat(levels)}`);
+
+  it.each([6_000, 10_000])('counts a %i-level object as too-deep with its key, on prepare and on process, and never throws', (levels) => {
+    const delta = engine({});
+    const deep = cm('deep', 'default', { spec: nested(levels / 2, 'x') });
+    expect(() => delta.prepare(configmaps, deep)).not.toThrow();
+    for (const type of ['add', 'update', 'delete'] as const) {
+      expect(delta.process(configmaps, { type, object: deep })).toEqual({ kind: 'dropped', reason: 'too-deep', key: 'configmaps|default/deep' });
+    }
+  });
+
+  it('delivers an object at the bound (1,000 levels) with the canonical encoder\'s bytes', () => {
+    const delta = engine({});
+    // root (1) > spec (2) > 499 x (map > array) (3..1000) > the leaf string
+    const object = cm('edge', 'default', { spec: nested(499, 'x') });
+    const outcome = delta.process(configmaps, { type: 'add', object });
+    expect(outcome.kind).toBe('change');
+    const text = canonicalJson((outcome as { change: Change }).change.object);
+    expect(text).toBe(encodeCanonicalJson((outcome as { change: Change }).change.object));
+    expect(text).toContain(`"spec":${'{"a":['.repeat(499)}"x"${']}'.repeat(499)}`);
+    const deeper = cm('over', 'default', { spec: nested(500, 'x') });
+    expect(delta.process(configmaps, { type: 'add', object: deeper })).toMatchObject({ kind: 'dropped', reason: 'too-deep' });
+  });
+
+  it('keeps a deep subtree that a prune path removes out of the count', () => {
+    const delta = engine({ resources: { configmaps: settings({ prunePaths: [parsePrunePath('spec')] }) } });
+    const outcome = delta.process(configmaps, { type: 'add', object: cm('pruned', 'default', { spec: nested(5_000, 'x') }) });
+    expect(outcome.kind).toBe('change');
   });
 });
