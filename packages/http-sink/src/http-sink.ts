@@ -8,6 +8,8 @@ import { answerExcerpt } from './answer-excerpt.js';
 import { classifyFailure, classifyResponse, isSuccess } from './classify.js';
 import type { HttpSinkOptions } from './options.js';
 import { resolveHttpSinkOptions } from './resolve-options.js';
+import { hideUrl } from './hide-url.js';
+import { proxyTarget } from './proxy-env.js';
 import { readCappedBody } from './response-body.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signBody } from './signing.js';
 import { checkConnection } from './startup-check.js';
@@ -42,7 +44,8 @@ export function createHttpSink(options: HttpSinkOptions): HttpSink {
   const resolved = resolveHttpSinkOptions(options);
   const { name, target, encoder, tokenFile, signingSecret, idempotencyKeyHeader, timeoutMs, successStatusCodes } = resolved;
   for (const warning of resolved.warnings) options.logger?.warn({ sink: name }, warning);
-  const agent = createAgent(resolved.url.protocol === 'https:' ? 'https:' : 'http:', resolved.tls);
+  const { proxy } = resolved;
+  const agent = createAgent(resolved.url.protocol === 'https:' ? 'https:' : 'http:', resolved.tls, proxy);
   const href = resolved.url.href;
 
   return {
@@ -52,7 +55,12 @@ export function createHttpSink(options: HttpSinkOptions): HttpSink {
 
     async start(ctx: SinkLifecycleContext): Promise<void> {
       for (const warning of resolved.warnings) ctx.logger.warn({ sink: name }, warning);
-      if (resolved.startupCheck === 'connect') await checkConnection(resolved.url, resolved.tls, target, timeoutMs, ctx);
+      if (proxy !== undefined) ctx.logger.info({ sink: name, proxy: proxyTarget(proxy) }, `sink ${name}: ${target} is reached through a proxy (HTTP(S)_PROXY)`);
+      if (resolved.startupCheck !== 'connect') return;
+      // Through a proxy, the path this process can check is the one to the proxy (the endpoint's certificate is
+      // checked by the first send).
+      if (proxy === undefined) await checkConnection(resolved.url, resolved.tls, target, timeoutMs, ctx);
+      else await checkConnection(proxy, { rejectUnauthorized: true }, `proxy ${proxyTarget(proxy)}`, timeoutMs, ctx);
     },
 
     async send(batch: Batch<Change>, ctx: SendContext): Promise<SendOutcome> {
@@ -81,7 +89,7 @@ export function createHttpSink(options: HttpSinkOptions): HttpSink {
         const excerpt = isSuccess(response.status, successStatusCodes) ? '' : answerExcerpt(text, batch.items);
         return classifyResponse({ status: response.status, retryAfter, body: excerpt }, successStatusCodes, target);
       } catch (error) {
-        return classifyFailure(error, target, timeout.aborted && !ctx.signal.aborted, timeoutMs);
+        return classifyFailure(hideUrl(error, href, target), target, timeout.aborted && !ctx.signal.aborted, timeoutMs);
       }
     },
 

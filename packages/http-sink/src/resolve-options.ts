@@ -5,6 +5,7 @@ import { createBodyEncoder } from './encode-body.js';
 import type { BodyEncoder } from './encode-body.js';
 import { readEnvVar } from './env-secret.js';
 import type { HttpCompression, HttpSinkOptions } from './options.js';
+import { proxyFor } from './proxy-env.js';
 import { resolveAuth } from './resolve-auth.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from './signing.js';
 import type { TokenFile } from './token-file.js';
@@ -48,6 +49,8 @@ export interface ResolvedHttpSink {
   readonly successStatusCodes: ReadonlySet<number> | undefined;
   readonly compression: HttpCompression;
   readonly tls: TlsMaterial;
+  /** The proxy from `HTTP(S)_PROXY`/`NO_PROXY` (see `proxyFor`); it may carry credentials: never log it. */
+  readonly proxy: URL | undefined;
   readonly startupCheck: 'connect' | 'none';
   /** Warnings to log at creation and at start(). */
   readonly warnings: readonly string[];
@@ -151,6 +154,7 @@ export function resolveHttpSinkOptions(options: HttpSinkOptions): ResolvedHttpSi
     successStatusCodes: successCodes(options.successStatusCodes),
     compression,
     tls: https ? readTlsMaterial(options.tls) : { rejectUnauthorized: true },
+    proxy: proxyFor(url, env),
     startupCheck,
     warnings,
   };

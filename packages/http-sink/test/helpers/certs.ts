@@ -1,4 +1,4 @@
-// Test PKI made with the openssl CLI in a temp dir: a CA, a server certificate for 127.0.0.1 signed by it, a
+// Test PKI made with the openssl CLI in a temp dir: a CA, a server certificate for 127.0.0.1 (and inventory.internal.test, a name only a test proxy resolves) signed by it, a
 // client certificate signed by it (for mTLS), and an unrelated CA (the "wrong CA").
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,7 +40,7 @@ export function createTestPki(): TestPki {
   const dir = mkdtempSync(join(tmpdir(), 'http-sink-pki-'));
   makeCa(dir, 'ca');
   makeCa(dir, 'other-ca');
-  makeLeaf(dir, 'server', 'ca', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+  makeLeaf(dir, 'server', 'ca', 'subjectAltName=IP:127.0.0.1,DNS:inventory.internal.test\nextendedKeyUsage=serverAuth\n');
   makeLeaf(dir, 'client', 'ca', 'extendedKeyUsage=clientAuth\n');
   const read = (file: string): Buffer => readFileSync(join(dir, file));
   return {
