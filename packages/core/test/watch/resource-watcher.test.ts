@@ -310,6 +310,18 @@ describe('createResourceWatcher against a fake apiserver', () => {
     expect(w.health().lastError?.kind).toBe('watchdog');
   });
 
+  it('a resync period of 30 days waits 30 days (a Node interval that long would replay the cache every millisecond)', async () => {
+    server.put('a', 'x');
+    const w = start({ resyncMs: 30 * 24 * 3600 * 1000 });
+    await w.start();
+    await waitFor(() => server.openWatches === 1, 'the watch');
+    // Some milliseconds of real time pass while a watched change makes its way here.
+    server.put('a', 'y');
+    await waitFor(() => events.some((e) => e.name === 'y'), 'the watched change');
+    await waitFor(() => server.openWatches === 1 && events.length >= 2, 'events so far');
+    expect(events.filter((e) => e.resync)).toEqual([]);
+  });
+
   it('relists on 410 and reports exactly what changed while disconnected', async () => {
     for (const n of ['gone', 'changed', 'same', 'recreated']) server.put('a', n);
     const w = start();
