@@ -536,7 +536,7 @@ describe('createResourceWatcher against a fake apiserver', () => {
     // One socket for the open watch at most; a leak would show up as hundreds.
     expect(fds() - before).toBeLessThanOrEqual(2);
     expect(await server.connections()).toBe(1);
-  });
+  }, 15_000); // 300 round trips: on a loaded machine this outlasts the 5 s default
 
   it('turns stale while watch attempts never get past the headers, though each attempt is "watching"', async () => {
     const w = start({ connectTimeoutMs: 30, staleAfterMs: 300 });
