@@ -1,0 +1,13 @@
+export { DEFAULT_MAX_RECORD_BYTES, DEFAULT_REQUEST_TIMEOUT_MS, createKafkaSink } from './kafka-sink.js';
+export type { KafkaSink } from './kafka-sink.js';
+export { encodeRecord, encodeWatchProxyItem } from './encode-record.js';
+export type { KafkaRecord } from './encode-record.js';
+export type {
+  KafkaPayloadFormat,
+  KafkaSaslMechanism,
+  KafkaSaslOptions,
+  KafkaSinkOptions,
+  KafkaTlsOptions,
+  KafkaTopicSettings,
+} from './options.js';
+export { RESOURCE_PLACEHOLDER, topicFor } from './topic-name.js';

@@ -1,0 +1,52 @@
+import { canonicalJson, quoteJsonString } from '@watch-proxy/core';
+import type { Change } from '@watch-proxy/core';
+
+/** Default subject template. */
+export const DEFAULT_SUBJECT = 'watch-proxy.{cluster}.{resource}.{event}';
+
+/** One item of the watch-proxy payload's `data` array: `{"asset_type_id":…,"data":…,"uniqueId":…,"event":…}`. */
+export function encodeWatchProxyItem(change: Change): string {
+  return (
+    `{"asset_type_id":${quoteJsonString(change.assetId)},"data":${canonicalJson(change.object)},` +
+    `"uniqueId":${quoteJsonString(change.uniqueId)},"event":${quoteJsonString(change.event)}}`
+  );
+}
+
+/** A value inside one subject token: NATS separates tokens with `.` and gives `*`, `>` and whitespace meaning. */
+export function subjectToken(value: string): string {
+  const token = value.replace(/[.*>\s]/g, '_');
+  return token === '' ? '_' : token;
+}
+
+/** The subject of a change: the template's `{cluster}`, `{resource}` and `{event}` replaced. */
+export function subjectFor(template: string, clusterName: string, change: Pick<Change, 'resource' | 'event'>): string {
+  return template
+    .split('{cluster}')
+    .join(subjectToken(clusterName))
+    .split('{resource}')
+    .join(subjectToken(change.resource))
+    .split('{event}')
+    .join(change.event);
+}
+
+/** The subject filter a stream needs to capture every subject of `template`: each placeholder as `*`. */
+export function subjectFilter(template: string): string {
+  return template.replace(/\{cluster\}|\{resource\}|\{event\}/g, '*');
+}
+
+/**
+ * The JetStream message id of a change: the same change (the same object version and event) gets the same id
+ * on every re-send, so the server drops a re-send after a restart within the stream's duplicate window. The
+ * object's resourceVersion tells versions apart (a state that comes back, A -> B -> A, is a new version); the
+ * content fingerprint stands in when pruning removed it.
+ */
+export function messageId(change: Change): string {
+  const metadata = (change.object as { metadata?: { resourceVersion?: unknown } }).metadata;
+  const version = typeof metadata?.resourceVersion === 'string' && metadata.resourceVersion !== '' ? `rv${metadata.resourceVersion}` : change.fingerprint;
+  return `${change.uniqueId}.${change.event}.${version}`;
+}
+
+/** The KV key of an object: its uniqueId, with characters KV keys do not allow as `_`. */
+export function kvKey(uniqueId: string): string {
+  return uniqueId.replace(/[^-/_=.a-zA-Z0-9]/g, '_');
+}

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { encodeWatchProxyPayload } from '@watch-proxy/core';
+import { contractChange } from '@watch-proxy/core/testing';
+import { createNatsSink, encodeWatchProxyItem, messageId, subjectFilter, subjectFor } from '../src/index.js';
+
+describe('nats-sink options', () => {
+  it.each([
+    [{ servers: [] }, /at least one URL/],
+    [{ servers: 'nats://h:4222', subject: 'a.*.b' }, /not a NATS subject/],
+    [{ servers: 'nats://h:4222', subject: 'a..b' }, /not a NATS subject/],
+    [{ servers: 'nats://h:4222', timeoutMs: -1 }, /timeoutMs must be a positive integer/],
+    [{ servers: 'nats://h:4222', user: 'u' }, /user and pass go together/],
+  ])('refuses %j', (options, message) => {
+    expect(() => createNatsSink(options)).toThrow(message);
+  });
+
+  it('subjects: one token per placeholder, dots in values replaced', () => {
+    const change = { resource: 'deployments.apps', event: 'update' as const };
+    expect(subjectFor('watch-proxy.{cluster}.{resource}.{event}', 'prod.eu', change)).toBe('watch-proxy.prod_eu.deployments_apps.update');
+    expect(subjectFilter('watch-proxy.{cluster}.{resource}.{event}')).toBe('watch-proxy.*.*.*');
+    expect(createNatsSink({ servers: 'nats://h:4222' }).subjectOf(change)).toBe('watch-proxy.default.deployments_apps.update');
+  });
+
+  it('the message id is stable for one object version and differs when the version changes', () => {
+    const a = contractChange('update', 'a', 1);
+    expect(messageId(a)).toBe(messageId(contractChange('update', 'a', 1)));
+    expect(messageId(a)).not.toBe(messageId(contractChange('update', 'a', 2)));
+    expect(messageId(a)).not.toBe(messageId(contractChange('delete', 'a', 1)));
+  });
+
+  it('the message is one item of the watch-proxy payload, byte for byte', () => {
+    const change = contractChange('add', 'x', 'ünï <&>');
+    expect(encodeWatchProxyItem(change)).toBe(encodeWatchProxyPayload([change], null).slice('{"data":['.length, -'],"meta":null}'.length));
+  });
+});
