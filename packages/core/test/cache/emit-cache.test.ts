@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deleteFromEntry, EmitCache } from '../../src/cache/emit-cache.js';
+import { deleteFromEntry, EmitCache, UNCONFIRMED_FINGERPRINT } from '../../src/cache/emit-cache.js';
 import { fingerprintOf } from '../../src/delta/canonical-json.js';
 import { deepFreeze } from '../../src/internal/deep-freeze.js';
 import type { Change, ChangeEvent } from '../../src/types.js';
@@ -73,5 +73,29 @@ describe('EmitCache', () => {
     const del = deleteFromEntry(v1.key, entry, 'restart', 42);
     expect(del).toEqual({ ...v1, event: 'delete', observedAt: 42, synthesized: 'restart' });
     expect(fingerprintOf(del.object)).toBe(v1.fingerprint);
+  });
+
+  it('merge (the cluster store next to the disk): adds what only the store knows, keeps agreement, makes disagreement unconfirmed', () => {
+    const disk = new EmitCache({ ttlMs: 0, now: () => 0 });
+    const v1 = change('add', '1');
+    const v2 = change('update', '2');
+    disk.recordDelivered(v2);
+    const store = new EmitCache({ ttlMs: 0, now: () => 0 });
+    store.recordDelivered(v1);
+    const [[key, stored]] = [...store.entries()] as [[string, NonNullable<ReturnType<EmitCache['get']>>]];
+    const version = disk.version;
+    disk.merge(key, stored);
+    // The sink holds v1 or v2: unconfirmed (sent again if present, deleted if gone), with the disk's newer state.
+    expect(disk.get(key)?.fingerprint).toBe(UNCONFIRMED_FINGERPRINT);
+    expect(JSON.parse(disk.get(key)?.state ?? '{}')).toEqual(v2.object);
+    expect(disk.isFresh(v2)).toBe(false);
+    expect(disk.version).toBeGreaterThan(version);
+    const empty = new EmitCache({ ttlMs: 0, now: () => 0 });
+    empty.merge(key, stored);
+    expect(empty.isFresh(v1)).toBe(true);
+    const same = new EmitCache({ ttlMs: 0, now: () => 0 });
+    same.recordDelivered(v1);
+    same.merge(key, stored);
+    expect(same.isFresh(v1)).toBe(true);
   });
 });
