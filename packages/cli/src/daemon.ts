@@ -72,6 +72,12 @@ export class Daemon {
   /** Pipelines being or already shut down on purpose: their start rejecting is expected, not a failure. */
   readonly #retired = new WeakSet<WatchProxy>();
   #stopping: Promise<ShutdownReport | undefined> | undefined;
+  /**
+   * Since when (epoch ms) each resource of the running config has been watched, across reloads: a reload swaps
+   * the pipeline but, as in the original (which kept the informers of kept resources), must not re-open
+   * `delayAddEventDuration` and discard the adds of objects created just after it.
+   */
+  #watchedSince = new Map<string, number>();
 
   constructor(options: DaemonOptions) {
     this.#o = options;
@@ -213,6 +219,7 @@ export class Daemon {
       gate: election?.gate,
       // Never under --dry-run: a dry run must not overwrite the real replicas' state.
       sharedCache: (dryRun ? undefined : this.#stateStoreFor(config)?.store) ?? election?.sharedCache,
+      watchedSince: this.#watchedSince,
     };
     if (runtime.stateDir !== undefined && !dryRun) adoptFormerStateFiles(runtime.stateDir, config.remoteEndpoints, this.#logger);
     return new WatchProxy(toWatchProxyOptions(config, runtime));
@@ -221,11 +228,15 @@ export class Daemon {
   #launch(config: WatchProxyConfig, proxy: WatchProxy | undefined, previous: WatchProxyConfig | undefined): void {
     if (proxy === undefined) {
       this.#running = { config, proxy: undefined };
+      this.#watchedSince = new Map();
       this.#o.onPipeline?.(undefined, config);
       this.#logger.warn({}, 'the config lists no resources: nothing is watched until it does');
       return;
     }
     this.#running = { config, proxy };
+    // Kept resources keep their first start; new ones start now; removed ones start afresh if they come back.
+    const now = Date.now();
+    this.#watchedSince = new Map(config.resources.map((r) => [r.name, this.#watchedSince.get(r.name) ?? now]));
     this.#o.onPipeline?.(proxy, config);
     this.#logger.info(
       { resources: config.resources.map((r) => r.name), endpoints: Object.keys(proxy.stats().sinks) },

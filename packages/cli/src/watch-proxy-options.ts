@@ -30,6 +30,8 @@ export interface RuntimeOptions {
   readonly gate?: DeliveryGate | undefined;
   /** `leaderElection`: where the leader shares its emit caches. */
   readonly sharedCache?: SharedCacheStore | undefined;
+  /** Since when (epoch ms) the process has been watching each resource, across reloads; see core's option. */
+  readonly watchedSince?: ReadonlyMap<string, number> | undefined;
 }
 
 /** Maps one `resources[]` entry; `forceReuploadDuration` is global in the file and per resource in core. */
@@ -108,6 +110,7 @@ export function toWatchProxyOptions(config: WatchProxyConfig, runtime: RuntimeOp
     clusterName: config.clusterName,
     ignoreNamespaces: config.ignoreNamespaces,
     delayAddEventMs: config.delayAddEventDurationMs,
+    watchedSince: runtime.watchedSince,
     emitIntervalMs: config.emitIntervalMs,
     emitBatchMaxObjects: config.emitBatchMaxObjects,
     emitBatchMaxBytes: config.emitBatchMaxBytes,

@@ -108,8 +108,18 @@ export interface WatchProxyOptions {
   readonly clusterName?: string | undefined;
   /** Namespaces whose objects, and the Namespace objects themselves, are never sent (exact names). Default: none. */
   readonly ignoreNamespaces?: readonly string[] | undefined;
-  /** For this long after a watch starts, `add` events are dropped (the original's `delayAddEventDuration`). Default: 0. */
+  /**
+   * For this long after a watch starts, ms, adds are dropped (the original's `delayAddEventDuration`): what a sink
+   * would receive as an add, not an object it already has (that is an update to it). Default: 0.
+   */
   readonly delayAddEventMs?: number | undefined;
+  /**
+   * Per resource name, since when (epoch ms) the host has been watching it: set when this WatchProxy replaces an
+   * earlier one (a config reload), so `delayAddEventMs` counts from the first watch start, not again from this
+   * one, and new objects' adds are not discarded after every reload. Default: none; a resource not listed counts
+   * from this start.
+   */
+  readonly watchedSince?: ReadonlyMap<string, number> | undefined;
   /**
    * Set (ms, 0 included): at most one batch per sink per interval; a sink that started none for that long sends
    * at once (0: batches back to back). Default (unset): adaptive. A change reaching an idle sink is sent at once;
@@ -170,6 +180,7 @@ export interface ResolvedOptions {
   readonly clusterName: string;
   readonly ignoreNamespaces: readonly string[];
   readonly delayAddEventMs: number;
+  readonly watchedSince: ReadonlyMap<string, number>;
   /** `'adaptive'` when `emitIntervalMs` was not given (see `ADAPTIVE_LINGER_MS`). */
   readonly emitIntervalMs: number | 'adaptive';
   readonly emitBatchMaxObjects: number;
@@ -295,6 +306,14 @@ export function resolveOptions(options: WatchProxyOptions): ResolvedOptions {
     fail('stateDir', 'must be a non-empty path', options.stateDir);
   }
   if (options.onError !== undefined && typeof options.onError !== 'function') fail('onError', 'must be a function');
+  const watchedSince = new Map<string, number>();
+  if (options.watchedSince !== undefined) {
+    if (!(options.watchedSince instanceof Map)) fail('watchedSince', 'must be a Map of resource name to epoch ms');
+    for (const [name, at] of options.watchedSince) {
+      if (typeof at !== 'number' || !Number.isFinite(at)) fail(`watchedSince[${JSON.stringify(name)}]`, 'must be a finite number of epoch ms', at);
+      watchedSince.set(name, at);
+    }
+  }
   const retry = options.retry ?? {};
   const initialMs = duration(retry.initialMs, 'retry.initialMs', 500, true);
 
@@ -334,6 +353,7 @@ export function resolveOptions(options: WatchProxyOptions): ResolvedOptions {
     sinks: Object.freeze(sinks.map((s) => Object.freeze({ ...s, namespaces: Object.freeze(s.namespaces), resourceTypes: Object.freeze(s.resourceTypes) }))),
     kubeConfig: options.kubeConfig,
     watchSource: options.watchSource,
+    watchedSince,
     logger: options.logger ?? silentLogger,
     onError: options.onError,
     gate,

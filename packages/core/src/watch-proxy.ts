@@ -302,7 +302,7 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
       const factory = this.#o.watchSource ?? kubeWatchSource(this.#o.kubeConfig as NonNullable<ResolvedOptions['kubeConfig']>);
       this.#source = factory(init);
       const startedAt = this.#o.now();
-      for (const r of this.#o.resources) this.#delta.markWatchStarted(r.name, startedAt);
+      for (const r of this.#o.resources) this.#delta.markWatchStarted(r.name, Math.min(startedAt, this.#o.watchedSince.get(r.name) ?? startedAt));
       await this.#source.start(this.#handlers());
       if (this.#stopping !== undefined) throw new ClosedError('shut down while starting');
       this.#state = 'running';

@@ -104,10 +104,11 @@ describe('filterEvents on every path', () => {
 
   it('[delete]: a watched delete also forgets the object, so a relist does not count it a second time', async () => {
     const source = new FakeSource({ configmaps: [cm('a'), cm('b')] });
-    const { proxy } = await run({ resources: [{ name: 'configmaps', filterEvents: ['delete'] }] }, source);
+    const { proxy, sink } = await run({ resources: [{ name: 'configmaps', filterEvents: ['delete'] }] }, source);
     source.remove('configmaps', cm('a'));
     source.relist('configmaps');
     await proxy.flush();
+    expect(sent(sink)).toEqual(['add:a', 'add:b']);
     expect(proxy.stats().dropped['filtered-event']).toBe(1);
     expect(sinkDrops(proxy)['filtered-event']).toBeUndefined();
     expect(proxy.stats().sinks['inventory']?.cached).toBe(1);
@@ -172,6 +173,33 @@ describe('delayAddEventDuration on every path', () => {
     const second = await run({ resources: ['configmaps'], delayAddEventMs: 60_000 }, new FakeSource({ configmaps: [cm('a', 2), cm('b'), cm('n')] }));
     expect(sent(second.sink)).toEqual(['update:a']);
     expect(sinkDrops(second.proxy)['add-delayed']).toBe(1);
+  });
+});
+
+describe('delayAddEventDuration across a reload', () => {
+  it('a pipeline replacing another counts the delay from the first watch start (watchedSince), so new adds are sent', async () => {
+    const options: Config = { resources: ['configmaps'], delayAddEventMs: 60_000 };
+    const first = await run(options, new FakeSource({ configmaps: [cm('a')] }));
+    expect(sent(first.sink)).toEqual([]);
+    await first.proxy.shutdown();
+    clock += 61_000;
+    // The reload: a new pipeline, the same resource watched since the first start.
+    const source = new FakeSource({ configmaps: [cm('a')] });
+    const second = await run({ ...options, watchedSince: new Map([['configmaps', 1_000_000]]) }, source);
+    source.add('configmaps', cm('new'));
+    await second.proxy.flush();
+    expect(sent(second.sink)).toEqual(['add:a', 'add:new']);
+  });
+
+  it('a resource new to the host still gets the whole delay', async () => {
+    const source = new FakeSource({ configmaps: [cm('a')] });
+    const { proxy, sink } = await run({ resources: ['configmaps'], delayAddEventMs: 60_000, watchedSince: new Map([['services', 0]]) }, source);
+    source.add('configmaps', cm('new'));
+    await proxy.flush();
+    expect(sent(sink)).toEqual([]);
+    expect(() => new WatchProxy({ resources: ['configmaps'], sinks: [new MemorySink()], watchSource: source.factory, watchedSince: new Map([['configmaps', Number.NaN]]) })).toThrow(
+      /watchedSince\["configmaps"\] must be a finite number of epoch ms/,
+    );
   });
 });
 

@@ -85,6 +85,11 @@ describe('toWatchProxyOptions', () => {
     expect(dry.map((s) => s.sink.name)).toEqual(['stdout']);
   });
 
+  it('passes since when each resource is watched (kept across reloads) through, for the add delay', () => {
+    const watchedSince = new Map([['pods', 1234]]);
+    expect(toWatchProxyOptions(load('resources: [{ name: pods }]\n'), { ...runtime, watchedSince }).watchedSince).toBe(watchedSince);
+  });
+
   it('passes the leader election gate and shared cache through', () => {
     const gate = { open: false, onChange: () => () => {} };
     const sharedCache = { load: () => Promise.resolve(new Map()), save: () => Promise.resolve() } as never;
