@@ -130,7 +130,11 @@ export interface WatchProxyOptions {
   readonly emitIntervalMs?: number | undefined;
   /** Most changes per batch. Default: 10 (the original's). A sink's `limits.maxItems` can lower it. */
   readonly emitBatchMaxObjects?: number | undefined;
-  /** Most estimated JSON bytes per batch (a single larger object still goes, alone). Default: 5 MiB. */
+  /**
+   * Most estimated JSON bytes per batch (a single larger object still goes, alone). Default: 512 KiB, half of
+   * nginx's default 1 MiB body limit, leaving room for the estimate's error (a sink that answers "too large" also
+   * makes its lane cut smaller batches).
+   */
   readonly emitBatchMaxBytes?: number | undefined;
   /** How long a delivered state suppresses re-sending it. Default: 0 (forever). */
   readonly emitCacheDurationMs?: number | undefined;
@@ -138,8 +142,16 @@ export interface WatchProxyOptions {
   readonly stateDir?: string | undefined;
   /** How often changed emit caches are written to `stateDir`. Default: 10 000 ms. */
   readonly persistIntervalMs?: number | undefined;
-  /** Each `send` attempt is aborted after this. Default: 10 000 ms. */
+  /**
+   * Each `send` attempt is aborted after this, or after a sink's own `timeoutMs` plus 1 s when that is longer.
+   * Default: 10 000 ms.
+   */
   readonly attemptTimeoutMs?: number | undefined;
+  /**
+   * How long a change a sink refused (`rejected`) stays owed before it is sent again; it also goes with its object's
+   * next change. Default: 300 000 ms (5 minutes).
+   */
+  readonly rejectedRetryIntervalMs?: number | undefined;
   /** After aborting an attempt, how long to wait for a sink that ignores its signal. Default: 5 000 ms. */
   readonly abortGraceMs?: number | undefined;
   /** Backoff of failed sends. Defaults: `initialMs` 500, `maxMs` 30 000, `maxRetryAfterMs` 300 000. */
@@ -189,6 +201,7 @@ export interface ResolvedOptions {
   readonly stateDir: string | undefined;
   readonly persistIntervalMs: number;
   readonly attemptTimeoutMs: number;
+  readonly rejectedRetryIntervalMs: number;
   readonly abortGraceMs: number;
   readonly retry: RetryPolicy;
   readonly shutdownTimeoutMs: number;
@@ -203,6 +216,13 @@ export interface ResolvedOptions {
 }
 
 const EVENTS: readonly ChangeEvent[] = ['add', 'update', 'delete'];
+
+/**
+ * Default `emitBatchMaxBytes`, bytes: 512 KiB, half of nginx's default `client_max_body_size` (1 MiB), so a default
+ * batch passes the most common reverse proxy in front of a receiver even where the size estimate is short (it
+ * counts JSON characters, not UTF-8 bytes, nor the payload wrapper).
+ */
+export const DEFAULT_EMIT_BATCH_MAX_BYTES = 512 * 1024;
 
 function fail(path: string, message: string, got?: unknown): never {
   const shown = got === undefined ? '' : ` (got ${typeof got === 'string' ? JSON.stringify(got) : String(got)})`;
@@ -325,11 +345,12 @@ export function resolveOptions(options: WatchProxyOptions): ResolvedOptions {
     delayAddEventMs: duration(options.delayAddEventMs, 'delayAddEventMs', 0),
     emitIntervalMs: options.emitIntervalMs === undefined ? ('adaptive' as const) : duration(options.emitIntervalMs, 'emitIntervalMs', 0),
     emitBatchMaxObjects: count(options.emitBatchMaxObjects, 'emitBatchMaxObjects', 10),
-    emitBatchMaxBytes: count(options.emitBatchMaxBytes, 'emitBatchMaxBytes', 5 * 1024 * 1024),
+    emitBatchMaxBytes: count(options.emitBatchMaxBytes, 'emitBatchMaxBytes', DEFAULT_EMIT_BATCH_MAX_BYTES),
     emitCacheDurationMs: duration(options.emitCacheDurationMs, 'emitCacheDurationMs', 0),
     stateDir: options.stateDir,
     persistIntervalMs: duration(options.persistIntervalMs, 'persistIntervalMs', 10_000, true),
     attemptTimeoutMs: duration(options.attemptTimeoutMs, 'attemptTimeoutMs', 10_000, true),
+    rejectedRetryIntervalMs: duration(options.rejectedRetryIntervalMs, 'rejectedRetryIntervalMs', 300_000, true),
     abortGraceMs: duration(options.abortGraceMs, 'abortGraceMs', 5_000),
     retry: {
       initialMs,

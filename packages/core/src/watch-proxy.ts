@@ -5,6 +5,7 @@ import { EmitCache } from './cache/emit-cache.js';
 import { DeltaEngine, isOwnState, type OwnStatePredicate } from './delta/delta-engine.js';
 import { objectKey } from './delta/object-key.js';
 import { MAX_OBJECT_DEPTH } from './delta/projection.js';
+import { DeadLetterFile, deadLetterFilePath } from './deliver/dead-letter-file.js';
 import { SinkLane, type Admission, type LaneStats } from './deliver/sink-lane.js';
 import { ClosedError, SinkStartError, StateError, WatchProxyError } from './errors.js';
 import { kubeWatchSource } from './internal/kube-source.js';
@@ -200,6 +201,18 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
         maxObjects: Math.min(o.emitBatchMaxObjects, sink.limits?.maxItems ?? Infinity),
         maxBytes: Math.min(o.emitBatchMaxBytes, sink.limits?.maxBytes ?? Infinity),
         attemptTimeoutMs: o.attemptTimeoutMs,
+        rejectedRetryMs: o.rejectedRetryIntervalMs,
+        deadLetter:
+          o.stateDir === undefined
+            ? undefined
+            : new DeadLetterFile({
+                path: deadLetterFilePath(o.stateDir, sink.name),
+                onError: (error) => {
+                  const wrapped = new StateError(`writing the dead-letter file of sink "${sink.name}" failed: ${error.message}`, { cause: error });
+                  this.#emit('sinkError', wrapped);
+                  this.#report(wrapped);
+                },
+              }),
         abortGraceMs: o.abortGraceMs,
         retry: o.retry,
         now: o.now,
@@ -340,11 +353,16 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
     return this.#drain(options.timeoutMs ?? Infinity);
   }
 
-  async #drain(timeoutMs: number): Promise<boolean> {
-    if (timeoutMs === Infinity) return Promise.all(this.#slots.map((slot) => slot.lane.flush())).then(() => true);
+  /**
+   * Waits until every lane is idle or `timeoutMs` passed. `keepInterval`: batches keep `emitIntervalMs` meanwhile
+   * (shutdown: what does not fit is re-derived from the persisted cache at the next start), else they go back to back.
+   */
+  async #drain(timeoutMs: number, keepInterval = false): Promise<boolean> {
+    const options = { keepInterval };
+    if (timeoutMs === Infinity) return Promise.all(this.#slots.map((slot) => slot.lane.flush(undefined, options))).then(() => true);
     // Aborted when the deadline wins, so the lanes stop flushing (skipping the interval) once nobody waits.
     const giveUp = new AbortController();
-    const all = Promise.all(this.#slots.map((slot) => slot.lane.flush(giveUp.signal))).then(() => true);
+    const all = Promise.all(this.#slots.map((slot) => slot.lane.flush(giveUp.signal, options))).then(() => true);
     let timer: LongTimer | undefined;
     const stopEarly = new Promise<boolean>((resolve) => {
       timer = setLongTimeout(() => resolve(false), timeoutMs).unref();
@@ -359,8 +377,9 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
   }
 
   /**
-   * Stops intake (watchers), drains queues for up to `timeoutMs` (default `shutdownTimeoutMs`), aborts what is
-   * left (counted as dropped: `shutdown`), writes the emit caches, and closes sinks in reverse order.
+   * Stops intake (watchers), drains queues for up to `timeoutMs` (default `shutdownTimeoutMs`) at the usual pace
+   * (one batch per `emitIntervalMs`), aborts what is left (counted as dropped: `shutdown`; with `stateDir` the next
+   * start re-sends it from the persisted cache), writes the emit caches, and closes sinks in reverse order.
    * Idempotent: every call gets the same promise. Never rejects.
    */
   shutdown(options: { readonly timeoutMs?: number } = {}): Promise<ShutdownReport> {
@@ -380,7 +399,9 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
     const stopped = this.#source?.stop().catch((e: unknown) => void errors.push(asError(e)));
     await this.#starting?.catch(() => {});
     await stopped;
-    const drained = this.#destroyed ? false : await this.#drain(timeoutMs);
+    // A rate-limited receiver relies on one batch per interval on the way out too; whatever does not fit in the
+    // grace period is not recorded as delivered, so the next start re-sends it (or reports its delete) from the cache.
+    const drained = this.#destroyed ? false : await this.#drain(timeoutMs, true);
     await Promise.all(this.#slots.map((slot) => slot.lane.close()));
     for (const slot of this.#slots) slot.writer?.stop();
     // The last shared save, only while still the holder (the writer checks); the next leader starts from it.

@@ -47,6 +47,8 @@ describe('WatchProxy under failing sinks', () => {
       watchSource: source.factory,
       emitIntervalMs: 1000,
       emitBatchMaxObjects: 50_000,
+      // the whole initial list in one batch, as the first assertion expects
+      emitBatchMaxBytes: 5 * 1024 * 1024,
       attemptTimeoutMs: 3000,
       retry: { initialMs: 200, maxMs: 4000 },
       clock: { now: Date.now, random },

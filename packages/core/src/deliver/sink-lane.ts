@@ -1,10 +1,13 @@
 import { deleteFromEntry, type EmitCache } from '../cache/emit-cache.js';
 import { SinkError, type WatchProxyError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { SendOutcome, Sink } from '../sink/sink.js';
+import { SINK_TIMEOUT_MARGIN_MS, type SendOutcome, type Sink } from '../sink/sink.js';
 import type { Batch, Change, DropReason } from '../types.js';
 import { batchIdOf } from './batch-id.js';
-import { CoalescingQueue } from './coalescing-queue.js';
+import { splitForBisection } from './bisect-plan.js';
+import { CoalescingQueue, estimateBytes } from './coalescing-queue.js';
+import type { DeadLetterLog } from './dead-letter-file.js';
+import { OwedItems } from './owed-items.js';
 import { backoffDelay, type RetryPolicy } from './retry-policy.js';
 import { setLongTimeout } from '../internal/long-timeout.js';
 
@@ -23,7 +26,10 @@ export interface SinkLaneOptions {
   readonly maxObjects: number;
   /** Most estimated JSON bytes per batch (a single larger change still goes, alone). */
   readonly maxBytes: number;
-  /** Each `send` attempt is aborted after this. */
+  /**
+   * Each `send` attempt is aborted after this, or after the sink's own `timeoutMs` plus `SINK_TIMEOUT_MARGIN_MS`
+   * when that is longer.
+   */
   readonly attemptTimeoutMs: number;
   /** After aborting, how long to wait for a sink that ignores its signal before moving on. */
   readonly abortGraceMs: number;
@@ -52,7 +58,21 @@ export interface SinkLaneOptions {
    * reject (a rejection counts as a failed attempt). Default: none.
    */
   readonly beforeSend?: ((batch: Batch) => Promise<void>) | undefined;
+  /**
+   * How long a change the sink refused stays owed before it is tried again (it also goes with the object's next
+   * change), ms. Default: `REJECTED_RETRY_MS`.
+   */
+  readonly rejectedRetryMs?: number | undefined;
+  /** Where refused changes are written for operators (the dead-letter file). Default: none (logged only). */
+  readonly deadLetter?: DeadLetterLog | undefined;
 }
+
+/**
+ * How long a refused change waits before it is tried again by default, ms (5 minutes): a receiver that refuses
+ * something usually needs a fix or a deploy, and trying every 5 minutes costs it little while bounding how long it
+ * stays out of sync once fixed.
+ */
+export const REJECTED_RETRY_MS = 300_000;
 
 /**
  * How often an active lane with work queued looks at a gate that reads closed again, ms. A gate can reopen without
@@ -93,8 +113,12 @@ export interface LaneStats {
   readonly batches: number;
   /** Failed attempts that were retried. */
   readonly retries: number;
-  /** Changes in batches the sink rejected. */
+  /** Changes the sink refused on their own or with the whole endpoint (each refusal counts; they stay owed). */
   readonly rejected: number;
+  /** Changes refused and owed: tried again every `rejectedRetryMs` and with their object's next change. */
+  readonly owed: number;
+  /** Dead-letter records written, and discarded by rotation or a failed write (zeros without a file). */
+  readonly deadLetters: { readonly written: number; readonly discarded: number };
   /** Changes not delivered to this sink, by reason. */
   readonly dropped: Readonly<Partial<Record<DropReason, number>>>;
 }
@@ -114,10 +138,24 @@ type Known = { readonly event: Change['event']; readonly uid: string; readonly s
 
 class Aborted extends Error {}
 
+/** The earlier of two optional delays, ms; undefined when neither is set. */
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  return b === undefined ? a : Math.min(a, b);
+}
+
+function sumBytes(changes: readonly Change[]): number {
+  let sum = 0;
+  for (const change of changes) sum += estimateBytes(change);
+  return sum;
+}
+
 /**
  * One sink's delivery lane: coalescing queue → batcher (emitInterval or adaptive, max objects/bytes) → driver (attempt
  * timeout with AbortSignal, retries with backoff and full jitter until delivered) → ack into the sink's emit
- * cache. Each sink has its own lane, so a slow or dead sink only ever delays itself. `offer` never blocks.
+ * cache. A refused batch is split (bisection; halving on "too large") until what the sink refuses on its own is
+ * found; that stays owed (dead-letter file, retried every `rejectedRetryMs` and with its next change) and the rest
+ * is delivered. Each sink has its own lane, so a slow or dead sink only ever delays itself. `offer` never blocks.
  */
 export class SinkLane {
   readonly #o: SinkLaneOptions;
@@ -141,9 +179,19 @@ export class SinkLane {
   #activity = new AbortController();
   /** Deletes seen while standby, by key and uid, oldest first. */
   readonly #handover = new Map<string, Change>();
+  /** Parts of a refused batch still to send, in order, ahead of the queue; their changes stay in `#flight`. */
+  #parts: Batch[] = [];
+  readonly #owed = new OwedItems();
+  /** `maxBytes`, lowered when the sink says a batch is too large. */
+  #maxBytes: number;
+  readonly #attemptTimeoutMs: number;
 
   constructor(options: SinkLaneOptions) {
     this.#o = options;
+    this.#maxBytes = options.maxBytes;
+    const own = options.sink.timeoutMs;
+    const fromSink = typeof own === 'number' && Number.isFinite(own) && own > 0 ? own + SINK_TIMEOUT_MARGIN_MS : 0;
+    this.#attemptTimeoutMs = Math.max(options.attemptTimeoutMs, fromSink);
   }
 
   get name(): string {
@@ -174,8 +222,10 @@ export class SinkLane {
     this.#active = active;
     if (!active) {
       this.#activity.abort(new Aborted('lane went standby'));
-      for (const change of this.#queue.drain()) if (change.event === 'delete') this.#remember(change);
+      // Owed changes are, like queued ones, not in the cache: the replay on activation re-creates them.
+      for (const change of [...this.#queue.drain(), ...this.#owed.drain()]) if (change.event === 'delete') this.#remember(change);
       for (const change of this.#flight.values()) if (change.event === 'delete') this.#remember(change);
+      this.#forgetParts();
     } else {
       this.#activity = new AbortController();
       this.#prune();
@@ -201,6 +251,8 @@ export class SinkLane {
       }
       return;
     }
+    // The object changed: what it still owes goes now, ahead of this change, and coalesces with it.
+    this.#releaseOwed(change.key);
     const known = this.#known(change.key);
     let next = change;
     if (change.event !== 'delete') {
@@ -244,9 +296,11 @@ export class SinkLane {
     for (const [key, entry] of this.#o.cache.entries()) if (entry.resource === resource) candidates.add(key);
     for (const key of this.#queue.keys()) if (this.#queue.last(key)?.resource === resource) candidates.add(key);
     for (const [key, change] of this.#flight) if (change.resource === resource) candidates.add(key);
+    for (const key of this.#owed.keys()) if (this.#owed.last(key)?.resource === resource) candidates.add(key);
     let sent = 0;
     for (const key of candidates) {
       if (present.has(key)) continue;
+      this.#releaseOwed(key);
       const known = this.#known(key);
       if (known === undefined || known.event === 'delete') continue;
       const found = this.#deleteOf(key, known, synthesized);
@@ -257,18 +311,20 @@ export class SinkLane {
   }
 
   /**
-   * Resolves once nothing is queued or in flight. Batches go back to back meanwhile (no interval wait).
-   * `signal` gives up waiting (it resolves then too): batches respect the interval again instead of skipping it
-   * until the lane happens to be idle.
+   * Resolves once nothing is queued or in flight (owed changes wait for their retry: they do not count). Batches
+   * go back to back meanwhile (no interval wait) unless `keepInterval`: a shutdown drain keeps the one batch per
+   * interval a rate-limited receiver relies on. `signal` gives up waiting (it resolves then too): batches respect
+   * the interval again instead of skipping it until the lane happens to be idle.
    */
-  flush(signal?: AbortSignal): Promise<void> {
+  flush(signal?: AbortSignal, options: { readonly keepInterval?: boolean } = {}): Promise<void> {
     if (this.#isIdle() || signal?.aborted === true) return Promise.resolve();
-    this.#flushing++;
+    const skip = options.keepInterval !== true;
+    if (skip) this.#flushing++;
     this.#kick();
     return new Promise<void>((resolve) => {
       const done = (): void => {
         signal?.removeEventListener('abort', giveUp);
-        this.#flushing--;
+        if (skip) this.#flushing--;
         resolve();
       };
       const giveUp = (): void => {
@@ -281,8 +337,9 @@ export class SinkLane {
   }
 
   /**
-   * Stops the lane: aborts an attempt in flight and any backoff, and counts what is left as dropped with
-   * reason `shutdown` (not recorded as delivered, so a restart with the same stateDir sends it again).
+   * Stops the lane: aborts an attempt in flight and any backoff, and counts what is left (queued, parts of a
+   * refused batch, owed) as dropped with reason `shutdown` (not recorded as delivered, so a restart with the same
+   * stateDir sends it again).
    */
   async close(): Promise<void> {
     if (!this.#closed) {
@@ -291,9 +348,11 @@ export class SinkLane {
       this.#kick();
     }
     await this.#loop;
-    const left = this.#queue.drain();
+    const parts = this.#forgetParts();
+    const left = [...parts, ...this.#queue.drain(), ...this.#owed.drain()];
     if (left.length > 0) this.#drop(left, 'shutdown');
     this.#settleIdle();
+    await this.#o.deadLetter?.settled();
   }
 
   stats(): LaneStats {
@@ -305,6 +364,8 @@ export class SinkLane {
       batches: this.#batches,
       retries: this.#retries,
       rejected: this.#rejected,
+      owed: this.#owed.size,
+      deadLetters: this.#o.deadLetter?.stats() ?? { written: 0, discarded: 0 },
       dropped: { ...this.#dropped },
     };
   }
@@ -405,7 +466,7 @@ export class SinkLane {
   }
 
   #isIdle(): boolean {
-    return this.#queue.size === 0 && this.#flight.size === 0;
+    return this.#queue.size === 0 && this.#flight.size === 0 && this.#parts.length === 0;
   }
 
   #settleIdle(): void {
@@ -416,39 +477,92 @@ export class SinkLane {
 
   async #run(): Promise<void> {
     while (!this.#closed) {
-      if (this.#queue.size === 0 || !this.#mayDeliver()) {
+      this.#releaseDueOwed();
+      const hasWork = this.#parts.length > 0 || this.#queue.size > 0;
+      if (!hasWork || !this.#mayDeliver()) {
+        if (this.#parts.length > 0) {
+          // The gate closed between the parts of a refused batch: they go back like any held-back batch.
+          this.#holdBack(this.#forgetParts(), false);
+        }
         if (this.#isIdle()) this.#settleIdle();
         // Nothing queued, or standby: an offer or setActive (the gate's transition) wakes the lane. Work queued
         // behind a gate that reads closed while we are still active: the gate may reopen without any transition
         // (a late renewal), so look again after a while instead of waiting for an offer that may never come.
         const stalled = this.#queue.size > 0 && this.#active;
-        await this.#pause(stalled ? (this.#o.gateRecheckMs ?? GATE_RECHECK_MS) : undefined);
+        await this.#pause(earliest(stalled ? (this.#o.gateRecheckMs ?? GATE_RECHECK_MS) : undefined, this.#untilOwedDue()));
         continue;
       }
       const wait = this.#waitBeforeBatch();
       if (wait > 0 && this.#flushing === 0) {
-        await this.#pause(wait);
+        await this.#pause(earliest(wait, this.#untilOwedDue()));
         continue;
       }
-      const { items, bytes } = this.#queue.take(this.#o.maxObjects, this.#o.maxBytes);
       this.#lastBatchAt = this.#o.now();
-      await this.#deliver({ id: batchIdOf(items), items: Object.freeze(items), bytes, createdAt: this.#lastBatchAt });
+      await this.#deliver(this.#parts.shift() ?? this.#cut());
     }
   }
 
-  /** How long the next batch must still wait, ms (0 or less: it may start now). */
+  /** Takes the next batch from the queue; its changes are in flight until they are acknowledged, owed or dropped. */
+  #cut(): Batch {
+    const { items, bytes } = this.#queue.take(this.#o.maxObjects, this.#maxBytes);
+    for (const change of items) this.#flight.set(change.key, change);
+    this.#batches++;
+    return { id: batchIdOf(items), items: Object.freeze(items), bytes, createdAt: this.#o.now() };
+  }
+
+  /** How long a batch must still wait, ms (0 or less: it may start now). */
   #waitBeforeBatch(): number {
     const interval = this.#o.emitIntervalMs;
     if (interval !== 'adaptive') return this.#lastBatchAt + interval - this.#o.now();
-    // Waiting cannot make a full batch bigger, only later.
-    if (this.#queue.hasFullBatch(this.#o.maxObjects, this.#o.maxBytes)) return 0;
+    // Waiting cannot make a full batch (or a part of a refused one) bigger, only later.
+    if (this.#parts.length > 0 || this.#queue.hasFullBatch(this.#o.maxObjects, this.#maxBytes)) return 0;
     return this.#lastBatchAt + ADAPTIVE_LINGER_MS - this.#o.now();
+  }
+
+  /** ms until the first owed change is due again; undefined when none is owed. */
+  #untilOwedDue(): number | undefined {
+    const at = this.#owed.nextDueAt();
+    return at === undefined ? undefined : at - this.#o.now();
+  }
+
+  /** Moves owed changes whose retry is due back into the queue. */
+  #releaseDueOwed(): void {
+    const due = this.#owed.takeDue(this.#o.now());
+    if (due.length === 0) return;
+    let changes = 0;
+    for (const chain of due) {
+      this.#requeueInFront(chain);
+      changes += chain.length;
+    }
+    this.#o.logger.info({ changes, owed: this.#owed.size }, 'trying refused changes again');
+  }
+
+  /** Moves what `key` owes back into the queue, ahead of anything queued for it since. */
+  #releaseOwed(key: string): void {
+    if (this.#owed.size === 0) return;
+    const chain = this.#owed.take(key);
+    if (chain.length > 0) this.#requeueInFront(chain);
+  }
+
+  /** Queues `changes` (one object's, oldest first) before whatever is queued for that object already. */
+  #requeueInFront(changes: readonly Change[]): void {
+    const first = changes[0];
+    if (first === undefined) return;
+    const newer = this.#queue.remove(first.key);
+    for (const change of changes) this.#enqueue(change);
+    for (const change of newer) this.#enqueue(change);
+  }
+
+  /** Removes the parts of a refused batch still to send, and their changes from `#flight`; returns those changes. */
+  #forgetParts(): Change[] {
+    const items = this.#parts.flatMap((part) => part.items);
+    this.#parts = [];
+    for (const change of items) if (this.#flight.get(change.key) === change) this.#flight.delete(change.key);
+    return items;
   }
 
   async #deliver(first: Batch): Promise<void> {
     let batch = first;
-    for (const change of batch.items) this.#flight.set(change.key, change);
-    this.#batches++;
     let attempt = 0;
     let failures = 0;
     try {
@@ -474,16 +588,7 @@ export class SinkLane {
           return;
         }
         if (outcome.status === 'rejected') {
-          this.#rejected += batch.items.length;
-          this.#o.hooks.error(
-            new SinkError('WP_ERR_SINK_REJECTED', `sink "${this.name}" rejected a batch of ${batch.items.length}: ${outcome.error.message}`, {
-              sink: this.name,
-              batchId: batch.id,
-              attempt,
-              retryable: false,
-            }, { cause: outcome.error }),
-          );
-          this.#drop(batch.items, 'rejected');
+          this.#refused(batch, outcome, attempt);
           return;
         }
         if (outcome.status === 'partial') {
@@ -504,7 +609,90 @@ export class SinkLane {
         await this.#sleep(delayMs);
       }
     } finally {
-      for (const change of first.items) if (this.#flight.get(change.key) === change) this.#flight.delete(change.key);
+      // Changes handed on to parts of a refused batch stay in flight until those parts are sent.
+      const handedOn = new Set(this.#parts.flatMap((part) => part.items));
+      for (const change of first.items) {
+        if (!handedOn.has(change) && this.#flight.get(change.key) === change) this.#flight.delete(change.key);
+      }
+    }
+  }
+
+  /**
+   * The sink refused `batch`. Unless the whole endpoint refuses data, a batch of several objects is split in two and
+   * both halves go next, in order (a "too large" answer also lowers the size of the batches cut from now on), so
+   * bisection finds what the sink refuses on its own and everything else is delivered. What is refused on its own,
+   * or by the endpoint, stays owed.
+   */
+  #refused(batch: Batch, outcome: Extract<SendOutcome, { status: 'rejected' }>, attempt: number): void {
+    const kind = outcome.kind ?? 'content';
+    const halves = kind === 'endpoint' ? undefined : splitForBisection(batch.items);
+    if (halves !== undefined) {
+      if (kind === 'too-large') this.#lowerMaxBytes(batch.bytes, outcome.code);
+      this.#o.logger.debug(
+        { batchId: batch.id, items: batch.items.length, code: outcome.code, kind },
+        'sink refused a batch; sending it in two parts to find what it refuses',
+      );
+      const now = this.#o.now();
+      const [a, b] = halves.map((items) => ({ id: batchIdOf(items), items: Object.freeze([...items]), bytes: sumBytes(items), createdAt: now }));
+      this.#parts.unshift(a as Batch, b as Batch);
+      return;
+    }
+    this.#owe(batch, outcome, attempt, kind);
+  }
+
+  /** After "too large": batches from now on are cut at about half the refused size (never raised again). */
+  #lowerMaxBytes(refusedBytes: number, code: number | string | undefined): void {
+    const next = Math.max(1, Math.floor(refusedBytes / 2));
+    if (next >= this.#maxBytes) return;
+    this.#maxBytes = next;
+    this.#o.logger.warn(
+      { refusedBytes, maxBytes: next, code },
+      'sink refused a batch as too large: cutting smaller batches from now on (set emitBatchMaxBytes below the receiver\'s body limit)',
+    );
+  }
+
+  /** Keeps refused changes owed: counted, logged by key (never content), written to the dead-letter file. */
+  #owe(batch: Batch, outcome: Extract<SendOutcome, { status: 'rejected' }>, attempt: number, kind: NonNullable<typeof outcome.kind>): void {
+    const items = batch.items;
+    this.#rejected += items.length;
+    const retryMs = this.#o.rejectedRetryMs ?? REJECTED_RETRY_MS;
+    const what = items.length === 1 ? `${items[0]?.key} (uid ${items[0]?.uid})` : `${items.length} changes (${items[0]?.key} first)`;
+    const answer = outcome.code === undefined ? '' : ` with ${outcome.code}`;
+    this.#o.hooks.error(
+      new SinkError(
+        'WP_ERR_SINK_REJECTED',
+        `sink "${this.name}" refused ${what}${answer}: ${outcome.error.message}; kept owed, tried again in ${Math.round(retryMs / 1000)} s or with its next change`,
+        { sink: this.name, batchId: batch.id, attempt, retryable: false },
+        { cause: outcome.error },
+      ),
+    );
+    const time = new Date(this.#o.now()).toISOString();
+    for (const change of items) {
+      this.#o.deadLetter?.record({
+        time,
+        endpoint: this.name,
+        key: change.key,
+        resource: change.resource,
+        namespace: change.namespace,
+        name: change.name,
+        uid: change.uid,
+        event: change.event,
+        kind,
+        ...(outcome.code === undefined ? {} : { code: outcome.code }),
+        reason: outcome.error.message,
+      });
+    }
+    for (const change of items) if (this.#flight.get(change.key) === change) this.#flight.delete(change.key);
+    const dueAt = this.#o.now() + retryMs;
+    const byKey = new Map<string, Change[]>();
+    for (const change of items) byKey.set(change.key, [...(byKey.get(change.key) ?? []), change]);
+    for (const [key, chain] of byKey) {
+      // The object changed while this was being sent: its newer state goes next, and carries this one along.
+      if (this.#queue.chain(key).length > 0) this.#requeueInFront(chain);
+      else {
+        const vanished = this.#owed.owe(chain, dueAt);
+        if (vanished.length > 0) this.#drop(vanished, 'coalesced');
+      }
     }
   }
 
@@ -553,7 +741,7 @@ export class SinkLane {
   async #attempt(batch: Batch, attempt: number): Promise<SendOutcome | undefined> {
     const controller = new AbortController();
     const lifecycle = this.#lifecycle.signal;
-    const deadline = this.#o.now() + this.#o.attemptTimeoutMs;
+    const deadline = this.#o.now() + this.#attemptTimeoutMs;
     const details = { sink: this.name, batchId: batch.id, attempt, retryable: true };
     let timedOut = false;
     const cleanups: (() => void)[] = [];
@@ -574,8 +762,8 @@ export class SinkLane {
     activity.addEventListener('abort', onClose, { once: true });
     const timer = setLongTimeout(() => {
       timedOut = true;
-      controller.abort(new Error(`attempt timed out after ${this.#o.attemptTimeoutMs} ms`));
-    }, this.#o.attemptTimeoutMs).unref();
+      controller.abort(new Error(`attempt timed out after ${this.#attemptTimeoutMs} ms`));
+    }, this.#attemptTimeoutMs).unref();
     const logger = this.#o.logger.child({ batchId: batch.id, attempt });
     try {
       const sent = Promise.resolve()
@@ -589,7 +777,7 @@ export class SinkLane {
       if (lifecycle.aborted || activity.aborted) return undefined;
       if (timedOut) {
         if (result === 'abandoned') logger.error({}, 'sink ignored its AbortSignal; moving on (see the sink contract)');
-        const error = new SinkError('WP_ERR_SINK_TIMEOUT', `sink "${this.name}" attempt ${attempt} timed out after ${this.#o.attemptTimeoutMs} ms`, details);
+        const error = new SinkError('WP_ERR_SINK_TIMEOUT', `sink "${this.name}" attempt ${attempt} timed out after ${this.#attemptTimeoutMs} ms`, details);
         this.#o.hooks.error(error);
         return { status: 'retryable', error };
       }

@@ -1,7 +1,11 @@
 import { fingerprintOf } from '../../src/delta/canonical-json.js';
 import { deepFreeze } from '../../src/internal/deep-freeze.js';
+import { EmitCache } from '../../src/cache/emit-cache.js';
+import { SinkLane, type LaneHooks, type SinkLaneOptions } from '../../src/deliver/sink-lane.js';
+import type { WatchProxyError } from '../../src/errors.js';
+import { silentLogger } from '../../src/logger.js';
 import type { SendContext, SendOutcome, Sink } from '../../src/sink/sink.js';
-import type { Batch, Change, ChangeEvent } from '../../src/types.js';
+import type { Batch, Change, ChangeEvent, DropReason } from '../../src/types.js';
 
 /** A frozen change of configmap `name` (uid `u-<name>` unless given) holding `value`. */
 export function change(event: ChangeEvent, name: string, value: unknown = 1, uid = `u-${name}`): Change {
@@ -69,3 +73,41 @@ export function untilAborted(signal: AbortSignal): Promise<never> {
     signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
   });
 }
+
+/** What a lane made of `makeLane` reported through its hooks. */
+export interface Recorded {
+  readonly drops: { reason: DropReason; items: string[] }[];
+  readonly retries: { attempt: number; delayMs: number }[];
+  readonly errors: WatchProxyError[];
+  readonly emitted: { items: string[]; attempts: number }[];
+}
+
+/** A started lane over `sink` (emitIntervalMs 1000, 10 objects, 1 MiB), with hooks recording into `rec`. */
+export function makeLane(sink: ScriptedSink, overrides: Partial<SinkLaneOptions> = {}): { lane: SinkLane; cache: EmitCache; rec: Recorded } {
+  const rec: Recorded = { drops: [], retries: [], errors: [], emitted: [] };
+  const hooks: LaneHooks = {
+    emitted: (_s, batch, attempts) => rec.emitted.push({ items: brief(batch.items), attempts }),
+    dropped: (_s, items: readonly Change[], reason) => rec.drops.push({ reason, items: brief(items) }),
+    retrying: (_s, info) => rec.retries.push({ attempt: info.attempt, delayMs: info.delayMs }),
+    error: (e) => rec.errors.push(e),
+  };
+  const cache = overrides.cache ?? new EmitCache({ ttlMs: 0, now: () => Date.now() });
+  const lane = new SinkLane({
+    sink,
+    cache,
+    logger: silentLogger,
+    emitIntervalMs: 1000,
+    maxObjects: 10,
+    maxBytes: 1 << 20,
+    attemptTimeoutMs: 5000,
+    abortGraceMs: 1000,
+    retry: { initialMs: 500, maxMs: 30_000, maxRetryAfterMs: 300_000 },
+    now: () => Date.now(),
+    random: () => 0.5,
+    hooks,
+    ...overrides,
+  });
+  lane.start();
+  return { lane, cache, rec };
+}
+

@@ -1,46 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { EmitCache } from '../../src/cache/emit-cache.js';
-import { ADAPTIVE_LINGER_MS, GATE_RECHECK_MS, SinkLane, type LaneHooks, type SinkLaneOptions } from '../../src/deliver/sink-lane.js';
-import type { WatchProxyError } from '../../src/errors.js';
-import { silentLogger } from '../../src/logger.js';
-import { delivered, partial, rejected, retryable } from '../../src/sink/sink.js';
-import type { Change, DropReason } from '../../src/types.js';
-import { brief, change, ScriptedSink, untilAborted } from './fixtures.js';
-
-interface Recorded {
-  readonly drops: { reason: DropReason; items: string[] }[];
-  readonly retries: { attempt: number; delayMs: number }[];
-  readonly errors: WatchProxyError[];
-  readonly emitted: { items: string[]; attempts: number }[];
-}
-
-function makeLane(sink: ScriptedSink, overrides: Partial<SinkLaneOptions> = {}): { lane: SinkLane; cache: EmitCache; rec: Recorded } {
-  const rec: Recorded = { drops: [], retries: [], errors: [], emitted: [] };
-  const hooks: LaneHooks = {
-    emitted: (_s, batch, attempts) => rec.emitted.push({ items: brief(batch.items), attempts }),
-    dropped: (_s, items: readonly Change[], reason) => rec.drops.push({ reason, items: brief(items) }),
-    retrying: (_s, info) => rec.retries.push({ attempt: info.attempt, delayMs: info.delayMs }),
-    error: (e) => rec.errors.push(e),
-  };
-  const cache = overrides.cache ?? new EmitCache({ ttlMs: 0, now: () => Date.now() });
-  const lane = new SinkLane({
-    sink,
-    cache,
-    logger: silentLogger,
-    emitIntervalMs: 1000,
-    maxObjects: 10,
-    maxBytes: 1 << 20,
-    attemptTimeoutMs: 5000,
-    abortGraceMs: 1000,
-    retry: { initialMs: 500, maxMs: 30_000, maxRetryAfterMs: 300_000 },
-    now: () => Date.now(),
-    random: () => 0.5,
-    hooks,
-    ...overrides,
-  });
-  lane.start();
-  return { lane, cache, rec };
-}
+import { ADAPTIVE_LINGER_MS, GATE_RECHECK_MS } from '../../src/deliver/sink-lane.js';
+import { delivered, partial, retryable } from '../../src/sink/sink.js';
+import { brief, change, makeLane, ScriptedSink, untilAborted } from './fixtures.js';
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 0 });
@@ -355,22 +316,6 @@ describe('SinkLane retries', () => {
     healthy = true;
     await vi.advanceTimersByTimeAsync(2000);
     expect(sink.sent().filter((_s, i, all) => all.indexOf(_s) === i)).toEqual(['add:a@0', 'update:a@1000']);
-  });
-
-  it('counts a rejected batch, does not record it, and moves on', async () => {
-    const sink = new ScriptedSink('strict', ({ batch }) =>
-      batch.items.some((c) => c.name === 'bad') ? rejected(new Error('400')) : delivered(),
-    );
-    const { lane, cache, rec } = makeLane(sink);
-    lane.offer(change('add', 'bad'));
-    await vi.advanceTimersByTimeAsync(0);
-    lane.offer(change('add', 'good'));
-    await vi.advanceTimersByTimeAsync(1000);
-    expect(sink.calls).toHaveLength(2);
-    expect(cache.get('configmaps|ns/bad')).toBeUndefined();
-    expect(cache.get('configmaps|ns/good')).toBeDefined();
-    expect(lane.stats()).toMatchObject({ rejected: 1, delivered: 1, dropped: { rejected: 1 } });
-    expect(rec.errors.map((e) => e.code)).toEqual(['WP_ERR_SINK_REJECTED']);
   });
 
   it('treats a throw as retryable', async () => {
