@@ -1,4 +1,4 @@
-import type { SendOutcome } from '@watch-proxy/core';
+import type { RejectionKind, SendOutcome } from '@watch-proxy/core';
 import { WatchProxyError, delivered, rejected, retryable } from '@watch-proxy/core';
 import { parseRetryAfter } from './retry-after.js';
 
@@ -18,7 +18,7 @@ export function isSuccess(status: number, successStatusCodes: ReadonlySet<number
 /**
  * Classifies a response for core: success statuses are delivered; 408, 429 and 5xx are retryable (after
  * `Retry-After` when given); everything else (3xx, other 4xx, a 2xx not in `successStatusCodes`) is rejected,
- * with the status and the start of the body in the error.
+ * with the status as `code`, its `rejectionKind`, and the status and the start of the body in the error.
  *
  * @param target - the URL without credentials, for messages.
  * @param now - current time, epoch ms, for `Retry-After` dates; injectable for tests. Default: `Date.now()`.
@@ -42,8 +42,29 @@ export function classifyResponse(
       ? ' (not in successStatusCodes)'
       : status >= 300 && status <= 399
         ? ' (redirects are not followed: point url at the final location)'
-        : '';
-  return rejected(new WatchProxyError('WP_ERR_SINK_REJECTED', `POST ${target} answered ${status}${why}${detail}`));
+        : status === 413
+          ? ' (the batch is too large: lower emitBatchMaxBytes below the receiver\'s body limit)'
+          : '';
+  const error = new WatchProxyError('WP_ERR_SINK_REJECTED', `POST ${target} answered ${status}${why}${detail}`);
+  return rejected(error, { kind: rejectionKind(status), code: status });
+}
+
+/**
+ * Statuses that say the endpoint refuses any request right now, whatever the batch holds: a redirect (not followed,
+ * so credentials never reach another origin), authentication and authorization, a wrong path or method. Core keeps
+ * the whole batch owed instead of bisecting it one object at a time.
+ */
+const ENDPOINT_REFUSALS = new Set([401, 403, 404, 405, 407, 410, 421]);
+
+/**
+ * How core should look for what a refused batch holds that the receiver refuses: 413 splits it until it fits,
+ * statuses about the endpoint (3xx, `ENDPOINT_REFUSALS`, a 2xx not in `successStatusCodes`) keep the whole batch
+ * owed, and any other status (400, 409, 415, 422...) bisects it to find the objects refused.
+ */
+export function rejectionKind(status: number): RejectionKind {
+  if (status === 413) return 'too-large';
+  if ((status >= 200 && status <= 399) || ENDPOINT_REFUSALS.has(status)) return 'endpoint';
+  return 'content';
 }
 
 // Codes OpenSSL/Node give certificate problems: turned into a message that says what to configure.

@@ -51,6 +51,8 @@ export function createHttpSink(options: HttpSinkOptions): HttpSink {
   return {
     name,
     target,
+    // Core's attempt timeout follows the endpoint's own, so a `timeout` above core's default is honoured.
+    timeoutMs,
     ...(options.limits === undefined ? {} : { limits: options.limits }),
 
     async start(ctx: SinkLifecycleContext): Promise<void> {
