@@ -116,6 +116,7 @@ export function toWatchProxyOptions(config: WatchProxyConfig, runtime: RuntimeOp
     emitBatchMaxBytes: config.emitBatchMaxBytes,
     emitCacheDurationMs: config.emitCacheDurationMs,
     stateDir: runtime.stateDir,
+    rejectedRetryIntervalMs: config.rejectedRetryIntervalMs,
     shutdownTimeoutMs: config.shutdownGracePeriodMs,
     gate: runtime.gate,
     sharedCache: runtime.sharedCache === undefined ? undefined : withFormerNames(runtime.sharedCache, config.remoteEndpoints),

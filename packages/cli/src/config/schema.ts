@@ -374,8 +374,11 @@ export const configFileSchema = z
       .meta({ description: 'Maximum objects per batch. 0 means the default, 10.' }),
     emitBatchMaxBytes: wholeNumber()
       .min(1)
-      .default(5_242_880)
-      .meta({ description: 'Maximum JSON bytes per batch (a larger single object is sent alone). Default 5242880 (5 MiB). New.' }),
+      .default(524_288)
+      .meta({
+        description:
+          'Maximum JSON bytes per batch (a larger single object is sent alone). Default 524288 (512 KiB: fits behind nginx\'s default 1 MiB body limit; an endpoint answering 413 also gets smaller batches from then on). New.',
+      }),
     emitCacheDuration: duration(
       'How long a delivered object is remembered so that an unchanged copy is not sent again, a Go duration. 0 (default) = forever. At most 365d.',
       { default: '0' },
@@ -387,6 +390,10 @@ export const configFileSchema = z
     delayAddEventDuration: duration(
       'For this long after each watch starts, add events are discarded (not deferred), a Go duration. 0 (default) = no delay. At most 365d.',
       { default: '0' },
+    ),
+    rejectedRetryInterval: duration(
+      'How long a change an endpoint refused (a 3xx, 413 or other 4xx answer) waits before it is sent again, a Go duration; it also goes with its object\'s next change. Default 5m, at most 24h. New.',
+      { default: '5m', positive: true, max: { ms: 24 * HOUR_MS, text: '24h', why: 'a refused change waiting longer than a day leaves the receiver out of sync for that long after it is fixed' } },
     ),
     shutdownGracePeriod: duration('How long shutdown may spend delivering pending changes, a Go duration, at most 24h. Default 10s. New.', {
       default: '10s',

@@ -94,6 +94,7 @@ export function toConfig(file: ConfigFile): WatchProxyConfig {
     emitCacheDurationMs: file.emitCacheDuration,
     forceReuploadDurationMs: file.forceReuploadDuration,
     delayAddEventDurationMs: file.delayAddEventDuration,
+    rejectedRetryIntervalMs: file.rejectedRetryInterval,
     shutdownGracePeriodMs: file.shutdownGracePeriod,
     deltaUpdates: file.deltaUpdates,
     stateDir: file.stateDir ?? null,

@@ -156,6 +156,8 @@ export interface WatchProxyConfig {
   readonly forceReuploadDurationMs: number;
   /** Add events are discarded for this long after each watch starts, in ms; 0 (default) = no delay. */
   readonly delayAddEventDurationMs: number;
+  /** How long a change an endpoint refused waits before it is sent again, in ms. Default 300000. */
+  readonly rejectedRetryIntervalMs: number;
   /** How long shutdown may spend draining pending sends, in ms. Default 10000. */
   readonly shutdownGracePeriodMs: number;
   /** The original's dead option, accepted and ignored: every event carries the whole object. Default `false`. */

@@ -32,6 +32,12 @@ export interface EndpointSnapshot {
   readonly inFlight: number;
   /** Entries in the endpoint's emit cache (objects it is known to have). */
   readonly cached: number;
+  /** Changes the endpoint refused that it is still owed (tried again on a slow schedule). Omit if unknown. */
+  readonly owed?: number;
+  /** Changes the endpoint refused, a total since the pipeline started (each refusal counts). Omit if unknown. */
+  readonly rejected?: number;
+  /** Dead-letter records discarded by rotation or a failed write, a total. Omit if unknown. */
+  readonly deadLetters?: { readonly discarded: number };
 }
 
 /**
@@ -204,6 +210,27 @@ export function createMetrics(options: MetricsOptions): WatchProxyMetrics {
     registers,
     collect: refresh,
   });
+  const owed = new Gauge({
+    name: 'watch_proxy_owed_objects',
+    help: 'Changes an endpoint refused (3xx, 413, other 4xx) that it is still owed: tried again every rejectedRetryInterval and with their next change.',
+    labelNames: ['endpoint'] as const,
+    registers,
+    collect: refresh,
+  });
+  const rejectedTotal = new Counter({
+    name: 'watch_proxy_objects_rejected_total',
+    help: 'Changes an endpoint refused on their own (after splitting the batch) or with the whole endpoint; each refusal counts. Listed in the dead-letter file.',
+    labelNames: ['endpoint'] as const,
+    registers,
+    collect: refresh,
+  });
+  const deadLettersDiscarded = new Counter({
+    name: 'watch_proxy_dead_letters_discarded_total',
+    help: 'Dead-letter records dropped, oldest first, when the bounded dead-letter file rotated (or lost to a failed write).',
+    labelNames: ['endpoint'] as const,
+    registers,
+    collect: refresh,
+  });
   const restarts = new Counter({
     name: 'watch_proxy_watch_restarts_total',
     help: 'Watch requests re-opened for a resource (server timeouts, disconnects, watchdogs).',
@@ -284,7 +311,9 @@ export function createMetrics(options: MetricsOptions): WatchProxyMetrics {
   // second still records every block of a second or more, and shorter ones in proportion to their length.
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: options.registry, eventLoopMonitoringPrecision: 1000 });
 
-  const snapshotGauges = [queueDepth, inFlight, cacheSize, sinceEvent, sinceBookmark, state, synced, objects];
+  const snapshotGauges = [queueDepth, inFlight, cacheSize, owed, sinceEvent, sinceBookmark, state, synced, objects];
+  const rejectedFeed = new CounterFeed(rejectedTotal);
+  const discardedFeed = new CounterFeed(deadLettersDiscarded);
   const receivedFeed = new CounterFeed(received);
   const restartFeed = new CounterFeed(restarts);
   const relistFeed = new CounterFeed(relists);
@@ -297,6 +326,9 @@ export function createMetrics(options: MetricsOptions): WatchProxyMetrics {
       queueDepth.set({ endpoint }, lane.queued);
       inFlight.set({ endpoint }, lane.inFlight);
       cacheSize.set({ endpoint }, lane.cached);
+      if (lane.owed !== undefined) owed.set({ endpoint }, lane.owed);
+      if (lane.rejected !== undefined) rejectedFeed.set({ endpoint }, lane.rejected);
+      if (lane.deadLetters !== undefined) discardedFeed.set({ endpoint }, lane.deadLetters.discarded);
     }
     for (const r of snapshot.resources) {
       const resource = r.resource;

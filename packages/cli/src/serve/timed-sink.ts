@@ -10,8 +10,8 @@ export interface SendObserver {
 /**
  * Wraps a sink so that every `send` attempt is timed and reported to `observer` under the sink's name (the
  * `endpoint` label): its duration in seconds, its outcome (a throw counts as `retryable`, as core treats it, and
- * is re-thrown unchanged), its objects and its attempt number. Everything else (`name`, `limits`, `start`,
- * `close`) is the wrapped sink's own, so the emit cache and the sink contract are unaffected. An observer that
+ * is re-thrown unchanged), its objects and its attempt number. Everything else (`name`, `limits`, `timeoutMs`,
+ * `start`, `close`) is the wrapped sink's own, so the emit cache and the sink contract are unaffected. An observer that
  * throws is ignored: metrics never change delivery.
  */
 export function timedSink<T>(sink: Sink<T>, observer: SendObserver, now: () => number = () => performance.now()): Sink<T> {
@@ -41,6 +41,7 @@ export function timedSink<T>(sink: Sink<T>, observer: SendObserver, now: () => n
   return Object.freeze({
     ...wrapped,
     ...(sink.limits === undefined ? {} : { limits: sink.limits }),
+    ...(sink.timeoutMs === undefined ? {} : { timeoutMs: sink.timeoutMs }),
     ...(sink.start === undefined ? {} : { start: sink.start.bind(sink) }),
     ...(sink.close === undefined ? {} : { close: sink.close.bind(sink) }),
   });

@@ -48,7 +48,8 @@ describe('the original example config', () => {
 
   it('applies the new keys\' defaults', () => {
     const { config } = load(originalExample, { env: originalEnv });
-    expect(config.emitBatchMaxBytes).toBe(5_242_880);
+    expect(config.emitBatchMaxBytes).toBe(524_288);
+    expect(config.rejectedRetryIntervalMs).toBe(300_000);
     expect(config.shutdownGracePeriodMs).toBe(10_000);
     expect(config.stateDir).toBeNull();
     const [first] = config.remoteEndpoints;
@@ -106,10 +107,11 @@ describe('normalization', () => {
       clusterName: 'c',
       emitIntervalMs: undefined,
       emitBatchMaxObjects: 10,
-      emitBatchMaxBytes: 5_242_880,
+      emitBatchMaxBytes: 524_288,
       emitCacheDurationMs: 0,
       forceReuploadDurationMs: 0,
       delayAddEventDurationMs: 0,
+      rejectedRetryIntervalMs: 300_000,
       shutdownGracePeriodMs: 10_000,
       deltaUpdates: false,
       stateDir: null,
