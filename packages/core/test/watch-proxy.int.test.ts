@@ -212,4 +212,49 @@ describe('WatchProxy against a real apiserver', () => {
       await rm(stateDir, { recursive: true, force: true });
     }
   });
+
+  it('with filterEvents [delete], a restart that finds objects gone or re-created sends no delete, only what changed', async () => {
+    const ns = `wp-filter-${suffix()}`;
+    const stateDir = await mkdtemp(join(tmpdir(), 'wp-int-state-'));
+    try {
+      await must('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+      const create = (name: string, v: string): Promise<unknown> =>
+        must('POST', `/api/v1/namespaces/${ns}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { v } });
+      for (let i = 0; i < 4; i++) await create(`cm-${i}`, `original-${i}`);
+      const run = (sink: MemorySink): WatchProxy =>
+        new WatchProxy({
+          kubeConfig: env.kubeConfig,
+          resources: [{ name: 'configmaps', filterEvents: ['delete'], pruneFields: ['metadata.resourceVersion', 'metadata.managedFields'] }],
+          sinks: [{ sink, namespaces: [ns] }],
+          emitIntervalMs: 50,
+          emitBatchMaxObjects: 100,
+          stateDir,
+        });
+
+      const first = new MemorySink({ name: 'inventory' });
+      const p1 = run(first);
+      await p1.start();
+      await first.waitFor((s) => s.view().size === 4, { timeoutMs: 30_000, what: '4 configmaps' });
+      await p1.shutdown();
+
+      // while stopped: cm-0 deleted, cm-1 changed, cm-2 deleted and created again (a new uid), cm-3 untouched
+      await must('DELETE', `/api/v1/namespaces/${ns}/configmaps/cm-0`);
+      const current = await must('GET', `/api/v1/namespaces/${ns}/configmaps/cm-1`);
+      await must('PUT', `/api/v1/namespaces/${ns}/configmaps/cm-1`, { ...current, data: { v: 'changed-1' } });
+      await must('DELETE', `/api/v1/namespaces/${ns}/configmaps/cm-2`);
+      await create('cm-2', 'again-2');
+
+      const second = new MemorySink({ name: 'inventory' });
+      const p2 = run(second);
+      await p2.start();
+      expect(await p2.flush({ timeoutMs: 30_000 })).toBe(true);
+      const sent = (c: Change): string => `${c.event}:${c.name}:${(c.object['data'] as { v: string }).v}`;
+      expect(second.changes.map(sent).sort()).toEqual(['add:cm-2:again-2', 'update:cm-1:changed-1']);
+      // Both deletes were decided and counted (cm-0 gone, cm-2's old incarnation), not sent.
+      expect(p2.stats().sinks['inventory']?.dropped['filtered-event']).toBe(2);
+      await p2.shutdown();
+    } finally {
+      await rm(stateDir, { recursive: true, force: true });
+    }
+  });
 });
