@@ -188,6 +188,12 @@ const FILTER_EVENTS = ['add', 'update', 'delete'] as const;
 /** `pods`, `plural.group`, `version/plural` (core group) or `group/version/plural`, lower-case as in URLs. */
 const RESOURCE_NAME = /^(?:(?:[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?v[0-9][a-z0-9]*\/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
+/**
+ * Most `resources` entries one config may list: 1,000, a few times the resource types of a large cluster with
+ * many CRDs. Each entry is a watch connection and an object store of its own; 10,000 took 2.4 GB.
+ */
+export const MAX_RESOURCES = 1000;
+
 const resourceSchema = z
   .strictObject({
     name: z
@@ -420,7 +426,13 @@ export const configFileSchema = z
       .array(endpointSchema)
       .default([])
       .meta({ description: 'Where payloads are POSTed. Empty: payloads are printed to stdout.' }),
-    resources: z.array(resourceSchema).default([]).meta({ description: 'The Kubernetes resources to watch.' }),
+    resources: z
+      .array(resourceSchema)
+      .max(MAX_RESOURCES, {
+        error: `must list at most ${String(MAX_RESOURCES)} resources: each is its own watch connection to the apiserver and its own object store; watch fewer, or split the list across several watch-proxy instances`,
+      })
+      .default([])
+      .meta({ description: `The Kubernetes resources to watch; at most ${String(MAX_RESOURCES)}.` }),
   })
   .meta({
     title: 'watch-proxy configuration',

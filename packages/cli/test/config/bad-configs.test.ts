@@ -287,6 +287,17 @@ describe('files that cannot be read', () => {
   });
 });
 
+describe('size of the resources list', () => {
+  // 10,000 entries took 2.4 GB, each with its own watch and discovery walk.
+  it('refuses more than 1,000 resources with the reason, and accepts 1,000', () => {
+    const list = (n: number): string => `resources:\n${Array.from({ length: n }, (_, i) => `- name: r${String(i)}s\n`).join('')}`;
+    expect(errorsOf(list(1001))).toEqual([
+      'bad.yaml:2:1 resources: must list at most 1000 resources: each is its own watch connection to the apiserver and its own object store; watch fewer, or split the list across several watch-proxy instances',
+    ]);
+    expect(parseConfig(list(1000), 'ok.yaml', { env }).ok).toBe(true);
+  });
+});
+
 describe('hostile YAML', () => {
   it('rejects an alias explosion without hanging or throwing', () => {
     const lines = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
