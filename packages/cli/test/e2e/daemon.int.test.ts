@@ -11,6 +11,7 @@ import { startCluster } from '@watch-proxy/test-cluster';
 import type { TestCluster } from '@watch-proxy/test-cluster';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { defaultEndpointName } from '../../src/config/to-config.js';
 import { DaemonRun, Receiver, parsePrometheusText, waitFor } from './harness.js';
 import type { ReceivedItem } from './harness.js';
 
@@ -235,7 +236,7 @@ describe('the daemon on a real apiserver', () => {
     const samples = await scrape(port);
     expect(sample(samples, 'watch_proxy_objects_processed_count')).toBeGreaterThan(0);
     expect(sample(samples, 'watch_proxy_payloads_sent_count')).toBeGreaterThan(0);
-    expect(sample(samples, 'watch_proxy_objects_emitted_total', { endpoint: echo1.url() })).toBeGreaterThan(0);
+    expect(sample(samples, 'watch_proxy_objects_emitted_total', { endpoint: defaultEndpointName(echo1.url()) })).toBeGreaterThan(0);
     expect(sample(samples, 'watch_proxy_resource_synced', { resource: 'nodes' })).toBe(1);
     expect(sample(samples, 'process_cpu_user_seconds_total')).toBeDefined();
     for (const path of ['/live', '/ready']) {

@@ -91,7 +91,7 @@ describe('project', () => {
     // Both encoders must have been exercised (integer-like keys make about half the objects unsortable).
     expect(keySorted).toBeGreaterThan(500);
     expect(keySorted).toBeLessThan(4_500);
-  });
+  }, 60_000);
 
   it('sorts keys, inserting uniqueId in its place, and notes integer-like keys', () => {
     const source = { status: {}, metadata: { uid: 'u', name: 'n', zone: 'z' }, kind: 'Pod', apiVersion: 'v1' };
