@@ -115,6 +115,7 @@ export function toWatchProxyOptions(config: WatchProxyConfig, runtime: RuntimeOp
     emitBatchMaxObjects: config.emitBatchMaxObjects,
     emitBatchMaxBytes: config.emitBatchMaxBytes,
     emitCacheDurationMs: config.emitCacheDurationMs,
+    cancelAddDelete: !config.originalContent,
     stateDir: runtime.stateDir,
     rejectedRetryIntervalMs: config.rejectedRetryIntervalMs,
     shutdownTimeoutMs: config.shutdownGracePeriodMs,

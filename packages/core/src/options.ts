@@ -138,6 +138,12 @@ export interface WatchProxyOptions {
   readonly emitBatchMaxBytes?: number | undefined;
   /** How long a delivered state suppresses re-sending it. Default: 0 (forever). */
   readonly emitCacheDurationMs?: number | undefined;
+  /**
+   * Whether an object's add and its delete, both still queued for a sink (created and deleted before it was
+   * sent), cancel out: the sink never needed either (counted as dropped, reason `coalesced`). False sends both,
+   * the add then the delete, as the original did. Default: true.
+   */
+  readonly cancelAddDelete?: boolean | undefined;
   /** Directory for the emit caches; unset keeps them in memory only (restarts re-send everything). */
   readonly stateDir?: string | undefined;
   /** How often changed emit caches are written to `stateDir`. Default: 10 000 ms. */
@@ -198,6 +204,7 @@ export interface ResolvedOptions {
   readonly emitBatchMaxObjects: number;
   readonly emitBatchMaxBytes: number;
   readonly emitCacheDurationMs: number;
+  readonly cancelAddDelete: boolean;
   readonly stateDir: string | undefined;
   readonly persistIntervalMs: number;
   readonly attemptTimeoutMs: number;
@@ -250,6 +257,12 @@ function strings(value: unknown, path: string): readonly string[] {
     if (typeof item !== 'string' || item === '') fail(`${path}[${i}]`, 'must be a non-empty string', item);
   });
   return [...(value as string[])];
+}
+
+function flag(value: unknown, path: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') fail(path, 'must be a boolean', value);
+  return value;
 }
 
 function isSink(value: unknown): value is Sink {
@@ -347,6 +360,7 @@ export function resolveOptions(options: WatchProxyOptions): ResolvedOptions {
     emitBatchMaxObjects: count(options.emitBatchMaxObjects, 'emitBatchMaxObjects', 10),
     emitBatchMaxBytes: count(options.emitBatchMaxBytes, 'emitBatchMaxBytes', DEFAULT_EMIT_BATCH_MAX_BYTES),
     emitCacheDurationMs: duration(options.emitCacheDurationMs, 'emitCacheDurationMs', 0),
+    cancelAddDelete: flag(options.cancelAddDelete, 'cancelAddDelete', true),
     stateDir: options.stateDir,
     persistIntervalMs: duration(options.persistIntervalMs, 'persistIntervalMs', 10_000, true),
     attemptTimeoutMs: duration(options.attemptTimeoutMs, 'attemptTimeoutMs', 10_000, true),

@@ -222,6 +222,7 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
         handoverWindowMs: o.handoverWindowMs,
         // Journalled before the send: a crash during it must not make the restarted daemon forget the object.
         beforeSend: persister === undefined ? undefined : (batch) => persister.intend(batch),
+        cancelAddDelete: o.cancelAddDelete,
       });
       // With a gate, every replica starts as a standby; the gate's first `true` activates.
       if (o.gate !== undefined) lane.setActive(false);

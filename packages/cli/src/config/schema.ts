@@ -41,6 +41,11 @@ function flag(description: string, defaultValue: boolean) {
     .meta({ description });
 }
 
+/** A boolean key without a default: unset (`undefined`) lets another key decide (`originalContent`). */
+function optionalFlag(description: string) {
+  return flag(description, false).unwrap().optional().meta({ description });
+}
+
 /** An integer (zod reports a string here as "expected number", which hides that fractions are wrong too). */
 function wholeNumber() {
   return z.int({
@@ -228,11 +233,10 @@ const resourceSchema = z
       .min(1, { error: 'must list at least one namespace (omit the key to watch all namespaces)' })
       .optional()
       .meta({ description: 'Watch only these namespaces (one watch each). Default: one cluster-wide watch. New.' }),
-    includeSecretData: flag(
-      'Send Secret data/stringData values and the kubectl last-applied-configuration annotation instead of redacting them. Default false. New.',
-      false,
+    includeSecretData: optionalFlag(
+      'Send Secret data/stringData values and the kubectl last-applied-configuration annotation instead of redacting them. Default false, or true with originalContent. New.',
     ),
-    includeManagedFields: flag('Keep metadata.managedFields (dropped by default). New.', false),
+    includeManagedFields: optionalFlag('Keep metadata.managedFields. Default false (dropped), or true with originalContent. New.'),
   })
   .meta({ description: 'One kind of Kubernetes object to watch and how to shape it.' });
 
@@ -407,6 +411,10 @@ export const configFileSchema = z
     }),
     deltaUpdates: flag(
       'Accepted for compatibility and ignored: it did nothing in the original either. Every event carries the whole object. Default false.',
+      false,
+    ),
+    originalContent: flag(
+      "Send what the original sent, for receivers written for it: the kubectl last-applied-configuration annotation and Secret data values unredacted, metadata.managedFields kept (a resource's own includeSecretData/includeManagedFields still wins), and an object created and deleted before it was sent delivered as its add then its delete instead of nothing. Default false. New.",
       false,
     ),
     stateDir: nonEmptyText('Folder where the emit cache is persisted across restarts. Default: not persisted. New.').optional(),

@@ -81,8 +81,8 @@ export function toConfig(file: ConfigFile): WatchProxyConfig {
       labelSelector: r.labelSelector ?? null,
       fieldSelector: r.fieldSelector ?? null,
       namespaces: r.namespaces ?? null,
-      includeSecretData: r.includeSecretData,
-      includeManagedFields: r.includeManagedFields,
+      includeSecretData: r.includeSecretData ?? file.originalContent,
+      includeManagedFields: r.includeManagedFields ?? file.originalContent,
     }),
   );
   return {
@@ -97,6 +97,7 @@ export function toConfig(file: ConfigFile): WatchProxyConfig {
     rejectedRetryIntervalMs: file.rejectedRetryInterval,
     shutdownGracePeriodMs: file.shutdownGracePeriod,
     deltaUpdates: file.deltaUpdates,
+    originalContent: file.originalContent,
     stateDir: file.stateDir ?? null,
     metadata: file.metadata ?? null,
     ignoreNamespaces: file.ignoreNamespaces,

@@ -100,9 +100,12 @@ export interface ResourceConfig {
   readonly fieldSelector: string | null;
   /** Watch only these namespaces (one watch each); `null` (default) = one cluster-wide watch. */
   readonly namespaces: readonly string[] | null;
-  /** Send Secret `data`/`stringData` values and the last-applied annotation instead of redacting them. Default `false`. */
+  /**
+   * Send Secret `data`/`stringData` values and the last-applied annotation instead of redacting them. Default
+   * `false`, or `true` with `originalContent`.
+   */
   readonly includeSecretData: boolean;
-  /** Keep `metadata.managedFields`. Default `false` (dropped). */
+  /** Keep `metadata.managedFields`. Default `false` (dropped), or `true` with `originalContent`. */
   readonly includeManagedFields: boolean;
 }
 
@@ -162,6 +165,12 @@ export interface WatchProxyConfig {
   readonly shutdownGracePeriodMs: number;
   /** The original's dead option, accepted and ignored: every event carries the whole object. Default `false`. */
   readonly deltaUpdates: boolean;
+  /**
+   * Send what the original sent: the last-applied annotation and Secret data kept, managedFields kept (each
+   * resource's own `includeSecretData`/`includeManagedFields` still wins), and an object created and deleted
+   * before it was sent reaches the receivers as its add and its delete instead of nothing. Default `false`.
+   */
+  readonly originalContent: boolean;
   /** Folder for the persisted emit cache; `null` (default) = kept in memory only. */
   readonly stateDir: string | null;
   /** Sent as the payload's `meta` (plus `cluster`); `null` when absent. */

@@ -114,6 +114,7 @@ describe('normalization', () => {
       rejectedRetryIntervalMs: 300_000,
       shutdownGracePeriodMs: 10_000,
       deltaUpdates: false,
+      originalContent: false,
       stateDir: null,
       metadata: null,
       ignoreNamespaces: [],

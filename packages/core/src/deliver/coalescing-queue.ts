@@ -31,12 +31,24 @@ function withEvent(change: Change, event: Change['event']): Change {
  *
  * A change with a different uid than the last pending one is appended after it (delete of the old
  * incarnation first, then the new one), so a delete never overtakes what it follows.
+ *
+ * With `cancelAddDelete: false` (the original's behaviour) a delete after a pending add is appended instead:
+ * the sink gets both.
  */
 export class CoalescingQueue {
   readonly #slots = new Map<string, Change[]>();
+  readonly #cancelAddDelete: boolean;
   #items = 0;
   /** `estimateBytes` of every pending change, kept up to date so asking whether a batch is full costs nothing. */
   #bytes = 0;
+
+  /**
+   * `cancelAddDelete`: whether a pending add and the delete of the same object cancel out (neither is sent).
+   * Default: true.
+   */
+  constructor(options: { readonly cancelAddDelete?: boolean | undefined } = {}) {
+    this.#cancelAddDelete = options.cancelAddDelete ?? true;
+  }
 
   /** Pending changes (not keys). */
   get size(): number {
@@ -80,7 +92,8 @@ export class CoalescingQueue {
       return [];
     }
     const last = slot[slot.length - 1] as Change;
-    if (last.uid !== change.uid || (last.event === 'delete' && change.event !== 'delete')) {
+    const keepBoth = change.event === 'delete' && last.event === 'add' && !this.#cancelAddDelete;
+    if (last.uid !== change.uid || (last.event === 'delete' && change.event !== 'delete') || keepBoth) {
       slot.push(change);
       this.#items++;
       this.#bytes += estimateBytes(change);

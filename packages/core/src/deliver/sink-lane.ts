@@ -65,6 +65,11 @@ export interface SinkLaneOptions {
   readonly rejectedRetryMs?: number | undefined;
   /** Where refused changes are written for operators (the dead-letter file). Default: none (logged only). */
   readonly deadLetter?: DeadLetterLog | undefined;
+  /**
+   * Whether an add and the delete of the same object, both still queued, cancel out (dropped as `coalesced`).
+   * False sends both, as the original did. Default: true.
+   */
+  readonly cancelAddDelete?: boolean | undefined;
 }
 
 /**
@@ -159,7 +164,7 @@ function sumBytes(changes: readonly Change[]): number {
  */
 export class SinkLane {
   readonly #o: SinkLaneOptions;
-  readonly #queue = new CoalescingQueue();
+  readonly #queue: CoalescingQueue;
   readonly #flight = new Map<string, Change>();
   readonly #lifecycle = new AbortController();
   readonly #dropped: Partial<Record<DropReason, number>> = {};
@@ -192,6 +197,7 @@ export class SinkLane {
     const own = options.sink.timeoutMs;
     const fromSink = typeof own === 'number' && Number.isFinite(own) && own > 0 ? own + SINK_TIMEOUT_MARGIN_MS : 0;
     this.#attemptTimeoutMs = Math.max(options.attemptTimeoutMs, fromSink);
+    this.#queue = new CoalescingQueue({ cancelAddDelete: options.cancelAddDelete });
   }
 
   get name(): string {
