@@ -8,8 +8,8 @@ import { Registry } from 'prom-client';
 
 import type { ListenerConfig, WatchProxyConfig } from './config/index.js';
 import { describeError } from './describe-error.js';
-import { bindWatchProxy, createMetrics, createOpsServer, livenessOf, probeInputOf, readinessOf, timedSink } from './serve/index.js';
-import type { OpsServer, ProbeResult, WatchProxyMetrics } from './serve/index.js';
+import { bindWatchProxy, createMetrics, createOpsServer, livenessOf, probeInputOf, readinessOf, startProbeFile, timedSink } from './serve/index.js';
+import type { OpsServer, ProbeFile, ProbeResult, WatchProxyMetrics } from './serve/index.js';
 import { version } from './version.js';
 
 /** Options of {@link createOps}. */
@@ -19,6 +19,13 @@ export interface OpsOptions {
   readonly staleAfterMs?: number | undefined;
   /** Interface the server binds. Default: all (kubelet and Prometheus connect from outside the pod). */
   readonly host?: string | undefined;
+  /**
+   * Keep the original's exec-probe file `<stateDir>/healthy` while live (when the config sets `stateDir`).
+   * Default: true; false under `--dry-run`, which never touches a real run's state folder.
+   */
+  readonly probeFile?: boolean | undefined;
+  /** How often the probe file is refreshed, ms. Default: `PROBE_FILE_INTERVAL_MS` (10 s, the original's). */
+  readonly probeFileIntervalMs?: number | undefined;
 }
 
 /** Metrics and probes of the running daemon. */
@@ -48,14 +55,26 @@ export function createOps(options: OpsOptions): Ops {
   let unbind: (() => void) | undefined;
   let server: OpsServer | undefined;
   let served: { metrics: ListenerConfig | null; liveness: ListenerConfig | null } | undefined;
+  let probeFile: ProbeFile | undefined;
+  let probeDir: string | null = null;
+  // Without a pipeline (no resources) there is nothing that could be stuck or unsynced.
+  const isLive = (): ProbeResult => (proxy === undefined ? OK : livenessOf(probeInputOf(proxy), { staleAfterMs: options.staleAfterMs }));
+
+  /** Follows `stateDir` across reloads: the file lives in the folder the config names now. */
+  const applyProbeFile = async (config: WatchProxyConfig): Promise<void> => {
+    const dir = options.probeFile === false ? null : config.stateDir;
+    if (dir === probeDir) return;
+    await probeFile?.stop();
+    probeDir = dir;
+    probeFile = dir === null ? undefined : startProbeFile({ dir, isLive, logger, intervalMs: options.probeFileIntervalMs });
+  };
 
   const open = async (config: WatchProxyConfig): Promise<void> => {
     server = await createOpsServer({
       metrics: config.prometheusMetrics,
       liveness: config.httpLiveness,
       registry: metrics.registry,
-      // Without a pipeline (no resources) there is nothing that could be stuck or unsynced.
-      isLive: () => (proxy === undefined ? OK : livenessOf(probeInputOf(proxy), { staleAfterMs: options.staleAfterMs })),
+      isLive,
       isReady: () => (proxy === undefined ? OK : readinessOf(probeInputOf(proxy))),
       logger,
       host: options.host,
@@ -78,6 +97,7 @@ export function createOps(options: OpsOptions): Ops {
     },
     wrapSink: (sink) => timedSink(sink, metrics),
     async apply(config) {
+      await applyProbeFile(config);
       if (served === undefined) return open(config);
       if (sameListener(served.metrics, config.prometheusMetrics) && sameListener(served.liveness, config.httpLiveness)) return;
       await server?.close();
@@ -92,6 +112,7 @@ export function createOps(options: OpsOptions): Ops {
     },
     async close() {
       unbind?.();
+      await probeFile?.stop();
       await server?.close();
     },
   };

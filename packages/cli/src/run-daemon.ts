@@ -104,7 +104,7 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
     'watch-proxy starting',
   );
 
-  const ops = createOps({ logger, staleAfterMs: options.livenessStaleAfterMs });
+  const ops = createOps({ logger, staleAfterMs: options.livenessStaleAfterMs, probeFile: !options.dryRun });
   try {
     await ops.apply(loaded.config);
   } catch (error) {

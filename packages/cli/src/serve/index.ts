@@ -13,6 +13,8 @@ export type {
 } from './metrics.js';
 export { livenessOf, readinessOf } from './probes.js';
 export type { LivenessOptions, ProbeInput, ProbeResult, ProbeWatcherHealth } from './probes.js';
+export { PROBE_FILE_INTERVAL_MS, PROBE_FILE_NAME, startProbeFile } from './probe-file.js';
+export type { ProbeFile, ProbeFileOptions } from './probe-file.js';
 export { timedSink } from './timed-sink.js';
 export type { SendObserver } from './timed-sink.js';
 export { bindWatchProxy, probeInputOf } from './bind-watch-proxy.js';
