@@ -4,48 +4,25 @@
  * down are reported deleted after the restart), and a pod replacement with `stateStore: {type: cluster}` (issue
  * 12: a new process with an empty state directory re-sends nothing and reports the deletes made meanwhile).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { startCluster } from '@watch-proxy/test-cluster';
-import type { TestCluster } from '@watch-proxy/test-cluster';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { DaemonRun, Receiver, waitFor } from './harness.js';
+import { useE2eFile, waitFor } from './harness.js';
+import type { DaemonRun, Receiver } from './harness.js';
 
 /** Per test: each starts two daemons; on a loaded 2-core machine they take several times longer. */
 const E2E_TIMEOUT_MS = 240_000;
 
-let cluster: TestCluster;
-const dir = mkdtempSync(join(tmpdir(), 'wp-crash-e2e-'));
-const receivers: Receiver[] = [];
-const daemons: DaemonRun[] = [];
-
-beforeAll(async () => {
-  cluster = await startCluster();
-});
-
-afterAll(async () => {
-  await Promise.all(daemons.map((d) => d.kill()));
-  await Promise.all(receivers.map((r) => r.close()));
-  await cluster?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function receiver(): Promise<Receiver> {
-  const r = await new Receiver().listen();
-  receivers.push(r);
-  return r;
-}
+const file = useE2eFile('wp-crash-e2e-');
+const { dir, receiver } = file;
 
 function daemon(config: string): DaemonRun {
-  const d = new DaemonRun(['-c', config, '--kubeconfig', cluster.kubeconfigPath]);
-  daemons.push(d);
-  return d;
+  return file.daemon(['-c', config, '--kubeconfig', file.cluster.kubeconfigPath]);
 }
 
-const must = (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> => cluster.requestOk(method, path, body);
+const must = (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> => file.cluster.requestOk(method, path, body);
 const createNamespace = (name: string): Promise<unknown> => must('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
 const createConfigMap = (ns: string, name: string, labels: Record<string, string> = {}): Promise<unknown> =>
   must('POST', `/api/v1/namespaces/${ns}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns, labels }, data: { k: name } });

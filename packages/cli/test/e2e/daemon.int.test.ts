@@ -2,17 +2,14 @@
  * The built daemon against a real apiserver and real loopback receivers (issue 6's "Checked by"): the original's
  * example config with a least-privilege token, a 403, metrics and probes, hot reload, and SIGTERM during a burst.
  */
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { startCluster } from '@watch-proxy/test-cluster';
-import type { TestCluster } from '@watch-proxy/test-cluster';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { defaultEndpointName } from '../../src/config/to-config.js';
-import { DaemonRun, Receiver, parsePrometheusText, waitFor } from './harness.js';
+import { parsePrometheusText, useE2eFile, waitFor } from './harness.js';
 import type { ReceivedItem } from './harness.js';
 
 /** Per test: each starts a few daemons; on a loaded 2-core CI machine they take several times longer. */
@@ -20,36 +17,13 @@ const E2E_TIMEOUT_MS = 240_000;
 
 const RBAC = fileURLToPath(new URL('../../../../examples/rbac.yaml', import.meta.url));
 
-let cluster: TestCluster;
-const dir = mkdtempSync(join(tmpdir(), 'wp-daemon-e2e-'));
-const receivers: Receiver[] = [];
-const daemons: DaemonRun[] = [];
+const file = useE2eFile('wp-daemon-e2e-');
+const { dir, receiver } = file;
+const daemon = file.daemon;
 
-beforeAll(async () => {
-  cluster = await startCluster();
-});
-
-afterAll(async () => {
-  await Promise.all(daemons.map((d) => d.kill()));
-  await Promise.all(receivers.map((r) => r.close()));
-  await cluster?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function receiver(options: { respond?: boolean } = {}): Promise<Receiver> {
-  const r = await new Receiver(options).listen();
-  receivers.push(r);
-  return r;
-}
-
-function daemon(args: readonly string[], env: Record<string, string> = {}): DaemonRun {
-  const d = new DaemonRun(args, env);
-  daemons.push(d);
-  return d;
-}
 
 const must = (method: string, path: string, body?: unknown, contentType?: string): Promise<Record<string, unknown>> =>
-  cluster.requestOk(method, path, body, contentType === undefined ? {} : { contentType });
+  file.cluster.requestOk(method, path, body, contentType === undefined ? {} : { contentType });
 
 const createNamespace = (name: string): Promise<unknown> => must('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
 const createService = (ns: string, name: string): Promise<Record<string, unknown>> =>
@@ -189,9 +163,9 @@ describe('the daemon on a real apiserver', () => {
     const echo2 = await receiver();
     await createNamespace('tanzu-watch-proxy');
     await createNamespace('watch-proxy');
-    const applied = await cluster.kubectl(['apply', '-f', RBAC]);
+    const applied = await file.cluster.kubectl(['apply', '-f', RBAC]);
     expect(applied.code, applied.stderr).toBe(0);
-    const { kubeconfigPath } = await cluster.mintToken({ namespace: 'watch-proxy', serviceAccount: 'watch-proxy', clusterRole: 'watch-proxy' });
+    const { kubeconfigPath } = await file.cluster.mintToken({ namespace: 'watch-proxy', serviceAccount: 'watch-proxy', clusterRole: 'watch-proxy' });
     const config = join(dir, 'original.yaml');
     writeFileSync(config, originalExampleConfig(echo1.url(), echo2.url()));
     // The Secrets' values end in a newline, as in the original's examples: it is stripped.
@@ -273,7 +247,7 @@ describe('the daemon on a real apiserver', () => {
     const config = join(dir, 'dry-run.yaml');
     replaceFile(config, originalExampleConfig(echo1.url(), echo2.url()));
     const env = { USERNAME1: 'u', PASSWORD1: 'p', USERNAME2: 'u', PASSWORD2: 'p' };
-    const d = daemon(['-c', config, '--kubeconfig', cluster.kubeconfigPath, '--dry-run'], env);
+    const d = daemon(['-c', config, '--kubeconfig', file.cluster.kubeconfigPath, '--dry-run'], env);
     await d.waitForLog('initial sync done');
     await createService(ns, 'dry-svc');
     await waitFor(() => d.stdout.includes('"name":"dry-svc"'), 'the Service on stdout');
@@ -301,7 +275,7 @@ describe('the daemon on a real apiserver', () => {
     const base = { namespace: ns, stateDir };
     replaceFile(config, smallConfig({ ...base, url: a.url(), resources: ['configmaps'] }));
     await createConfigMap(ns, 'cm1');
-    const d = daemon(['-c', config, '--kubeconfig', cluster.kubeconfigPath]);
+    const d = daemon(['-c', config, '--kubeconfig', file.cluster.kubeconfigPath]);
     await d.waitForLog('initial sync done', 1);
     await waitFor(() => a.about('cm1').length === 1, 'cm1 at A');
 
@@ -357,7 +331,7 @@ describe('the daemon on a real apiserver', () => {
     // A valid config whose endpoint fails to start (the apiserver's own TLS certificate, which no system root
     // trusts): the previous config is started again, and keeps delivering without re-sending.
     const good = smallConfig({ ...base, url: b.url(), resources: ['services'], stage: 'two' });
-    replaceFile(config, smallConfig({ ...base, url: `${cluster.server}/watch-proxy`, resources: ['services'], stage: 'two' }));
+    replaceFile(config, smallConfig({ ...base, url: `${file.cluster.server}/watch-proxy`, resources: ['services'], stage: 'two' }));
     await d.waitForLog('the reloaded config failed to start: restoring the previous config');
     await d.waitForLog('initial sync done', 7);
     replaceFile(config, good);
@@ -379,7 +353,7 @@ describe('the daemon on a real apiserver', () => {
     const config = join(dir, 'burst.yaml');
     // 5 objects per batch and one batch a second: 50 objects take about 10 s to send.
     replaceFile(config, smallConfig({ url: c.url(), resources: ['configmaps'], namespace: ns, stateDir, batch: 5 }));
-    const first = daemon(['-c', config, '--kubeconfig', cluster.kubeconfigPath]);
+    const first = daemon(['-c', config, '--kubeconfig', file.cluster.kubeconfigPath]);
     await first.waitForLog('initial sync done');
     const all = Array.from({ length: 50 }, (_, i) => `burst-${String(i)}`);
     const creating = Promise.all(all.map((name) => createConfigMap(ns, name)));
@@ -394,7 +368,7 @@ describe('the daemon on a real apiserver', () => {
     const afterFirst = c.items().length;
 
     // Restart on the same state folder: only what the first run never saw is sent; a sentinel proves it caught up.
-    const second = daemon(['-c', config, '--kubeconfig', cluster.kubeconfigPath]);
+    const second = daemon(['-c', config, '--kubeconfig', file.cluster.kubeconfigPath]);
     await second.waitForLog('initial sync done');
     await createConfigMap(ns, 'sentinel');
     await waitFor(() => c.about('sentinel').length === 1, 'the sentinel');
@@ -409,14 +383,14 @@ describe('the daemon on a real apiserver', () => {
     const down = await receiver();
     down.status = 503;
     replaceFile(config, smallConfig({ url: down.url(), resources: ['configmaps'], namespace: ns, stateDir, grace: '1s' }));
-    const fourth = daemon(['-c', config, '--kubeconfig', cluster.kubeconfigPath]);
+    const fourth = daemon(['-c', config, '--kubeconfig', file.cluster.kubeconfigPath]);
     await waitFor(() => down.requests.length > 0, 'a failed attempt at the down receiver');
     fourth.signal('SIGTERM');
     expect(await fourth.exited).toBe(1);
     expect(fourth.logged('pipeline stopped')[0]).toMatchObject({ drained: false });
     expect(fourth.logged('pipeline stopped')[0]!['undelivered']).toBeGreaterThan(0);
     down.status = 200;
-    const fifth = daemon(['-c', config, '--kubeconfig', cluster.kubeconfigPath]);
+    const fifth = daemon(['-c', config, '--kubeconfig', file.cluster.kubeconfigPath]);
     await waitFor(() => down.items().length === all.length + 1, 'every ConfigMap at the recovered receiver');
     expect(new Set(names(down.items()))).toEqual(new Set([...all, 'sentinel']));
     fifth.signal('SIGTERM');
@@ -426,7 +400,7 @@ describe('the daemon on a real apiserver', () => {
     // A receiver that never answers holds a batch in flight: the first SIGTERM waits (grace 30 s), the second exits now.
     const hung = await receiver({ respond: false });
     replaceFile(config, smallConfig({ url: hung.url(), resources: ['configmaps'], namespace: ns, stateDir }));
-    const third = daemon(['-c', config, '--kubeconfig', cluster.kubeconfigPath]);
+    const third = daemon(['-c', config, '--kubeconfig', file.cluster.kubeconfigPath]);
     await waitFor(() => hung.requests.length > 0, 'a request in flight to the hung receiver');
     third.signal('SIGTERM');
     await third.waitForLog('stopping: draining queues (send the signal again to exit at once)');
@@ -446,10 +420,10 @@ describe('the daemon on a real apiserver', () => {
     replaceFile(configA, smallConfig({ url: r.url(), resources: ['configmaps'], namespace: ns, stateDir: join(dir, 'ha-a'), extra }));
     replaceFile(configB, smallConfig({ url: r.url(), resources: ['configmaps'], namespace: ns, stateDir: join(dir, 'ha-b'), extra }));
     await createConfigMap(ns, 'before');
-    const a = daemon(['-c', configA, '--kubeconfig', cluster.kubeconfigPath], { HOSTNAME: 'replica-a' });
+    const a = daemon(['-c', configA, '--kubeconfig', file.cluster.kubeconfigPath], { HOSTNAME: 'replica-a' });
     await a.waitForLog('became the leader: delivering');
     await waitFor(() => r.about('before').length === 1, 'the first object from the leader');
-    const b = daemon(['-c', configB, '--kubeconfig', cluster.kubeconfigPath], { HOSTNAME: 'replica-b' });
+    const b = daemon(['-c', configB, '--kubeconfig', file.cluster.kubeconfigPath], { HOSTNAME: 'replica-b' });
     const portB = (await b.waitForLog('serving metrics and probes'))['metricsPort'] as number;
     await b.waitForLog('initial sync done');
     expect(sample(await scrape(portB), 'watch_proxy_leader')).toBe(0);
@@ -476,7 +450,7 @@ describe('the daemon on a real apiserver', () => {
   it('/live answers 503 once the watches have been down longer than --liveness-stale-after, and 200 after recovery', async () => {
     const config = join(dir, 'live.yaml');
     replaceFile(config, 'clusterName: live\nhttpLiveness:\n  port: 0\nresources:\n- name: namespaces\n');
-    const d = daemon(['-c', config, '--kubeconfig', cluster.kubeconfigPath, '--liveness-stale-after', '2s', '--dry-run']);
+    const d = daemon(['-c', config, '--kubeconfig', file.cluster.kubeconfigPath, '--liveness-stale-after', '2s', '--dry-run']);
     const port = (await d.waitForLog('serving metrics and probes'))['livenessPort'] as number;
     await d.waitForLog('initial sync done');
     const live = async (): Promise<[number, string]> => {
@@ -484,12 +458,12 @@ describe('the daemon on a real apiserver', () => {
       return [res.status, await res.text()];
     };
     expect(await live()).toEqual([200, 'OK\n']);
-    await cluster.stopApiserver();
+    await file.cluster.stopApiserver();
     try {
       await waitFor(async () => (await live())[0] === 503, '/live to fail while the apiserver is down', 60_000, 200);
       expect((await live())[1]).toMatch(/^Service Unavailable: no open watch for too long: namespaces/);
     } finally {
-      await cluster.startApiserver();
+      await file.cluster.startApiserver();
     }
     await waitFor(async () => (await live())[0] === 200, '/live to pass again after the apiserver is back', 90_000, 200);
     d.signal('SIGTERM');

@@ -4,6 +4,14 @@ import type { IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { startCluster } from '@watch-proxy/test-cluster';
+import type { TestCluster } from '@watch-proxy/test-cluster';
+import { afterAll, beforeAll } from 'vitest';
+
 import { spawnBin } from './run-bin.js';
 
 /** Polls `check` until it holds; fails naming `what` after `timeoutMs`. A deadline, not a timing assumption. */
@@ -159,4 +167,53 @@ export function parsePrometheusText(text: string): Map<string, number> {
     samples.set(match[1]!, Number(match[2]));
   }
   return samples;
+}
+
+/** What one end-to-end file shares: its own apiserver, a scratch folder, and the receivers and daemons it started. */
+export interface E2eFile {
+  /** The file's cluster (started in `beforeAll`). */
+  readonly cluster: TestCluster;
+  /** A scratch folder for configs and state, removed in `afterAll`. */
+  readonly dir: string;
+  /** A listening loopback receiver, closed in `afterAll`. */
+  readonly receiver: (options?: { respond?: boolean }) => Promise<Receiver>;
+  /** The bin started with `args` (and extra `env`), killed in `afterAll`. */
+  readonly daemon: (args: readonly string[], env?: Record<string, string>) => DaemonRun;
+}
+
+/**
+ * Registers the `beforeAll`/`afterAll` pair every daemon e2e file needs (a cluster of its own; every receiver
+ * and daemon it started torn down, its folder removed). `prefix` names the scratch folder.
+ */
+export function useE2eFile(prefix: string): E2eFile {
+  let cluster: TestCluster | undefined;
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const receivers: Receiver[] = [];
+  const daemons: DaemonRun[] = [];
+  beforeAll(async () => {
+    cluster = await startCluster();
+  });
+  afterAll(async () => {
+    await Promise.all(daemons.map((d) => d.kill()));
+    await Promise.all(receivers.map((r) => r.close()));
+    await cluster?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    get cluster(): TestCluster {
+      if (cluster === undefined) throw new Error('the cluster starts in beforeAll');
+      return cluster;
+    },
+    dir,
+    receiver: async (options = {}) => {
+      const r = await new Receiver(options).listen();
+      receivers.push(r);
+      return r;
+    },
+    daemon: (args, env = {}) => {
+      const d = new DaemonRun(args, env);
+      daemons.push(d);
+      return d;
+    },
+  };
 }

@@ -3,48 +3,22 @@
  * original's command line (glog flags) runs, the exec-probe file is kept, and `originalContent: true` sends what
  * the original sent.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { startCluster } from '@watch-proxy/test-cluster';
-import type { TestCluster } from '@watch-proxy/test-cluster';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { DaemonRun, Receiver, waitFor } from './harness.js';
+import { useE2eFile, waitFor } from './harness.js';
 
 /** Per test: a daemon start on a loaded 2-core machine takes several seconds. */
 const E2E_TIMEOUT_MS = 180_000;
 
-let cluster: TestCluster;
-const dir = mkdtempSync(join(tmpdir(), 'wp-dropin-e2e-'));
-const receivers: Receiver[] = [];
-const daemons: DaemonRun[] = [];
+const file = useE2eFile('wp-dropin-e2e-');
+const { dir, receiver } = file;
+const daemon = file.daemon;
 
-beforeAll(async () => {
-  cluster = await startCluster();
-});
 
-afterAll(async () => {
-  await Promise.all(daemons.map((d) => d.kill()));
-  await Promise.all(receivers.map((r) => r.close()));
-  await cluster?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function receiver(): Promise<Receiver> {
-  const r = await new Receiver().listen();
-  receivers.push(r);
-  return r;
-}
-
-function daemon(args: readonly string[]): DaemonRun {
-  const d = new DaemonRun(args);
-  daemons.push(d);
-  return d;
-}
-
-const must = (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> => cluster.requestOk(method, path, body);
+const must = (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> => file.cluster.requestOk(method, path, body);
 
 describe("the original's command line on a real apiserver", () => {
   it('-logtostderr -v 2 (the original README\'s args) runs and delivers; the other glog flags are noted', async () => {
@@ -53,7 +27,7 @@ describe("the original's command line on a real apiserver", () => {
     const echo = await receiver();
     const config = join(dir, 'flags.yaml');
     writeFileSync(config, `clusterName: c\nstateDir: ${join(dir, 'flags-state')}\nremoteEndpoints:\n- url: ${echo.url()}\nresources:\n- name: configmaps\n  namespaces: [${ns}]\n`);
-    const d = daemon(['-logtostderr', '-v', '2', '-c', config, '-kubeconfig', cluster.kubeconfigPath]);
+    const d = daemon(['-logtostderr', '-v', '2', '-c', config, '-kubeconfig', file.cluster.kubeconfigPath]);
     await d.waitForLog('initial sync done');
     // The original's exec probe (`cat /watch-proxy/healthy`), here under stateDir: present while live.
     const healthy = join(dir, 'flags-state', 'healthy');
@@ -79,7 +53,7 @@ describe("the original's command line on a real apiserver", () => {
       config,
       `clusterName: c\noriginalContent: true\nstateDir: ${join(dir, 'content-state')}\nremoteEndpoints:\n- url: ${echo.url()}\nresources:\n- name: secrets\n  namespaces: [${ns}]\n`,
     );
-    const d = daemon(['-c', config, '--kubeconfig', cluster.kubeconfigPath]);
+    const d = daemon(['-c', config, '--kubeconfig', file.cluster.kubeconfigPath]);
     await d.waitForLog('initial sync done');
     const applied = '{"apiVersion":"v1","kind":"Secret","stringData":{"password":"hunter2"}}';
     await must('POST', `/api/v1/namespaces/${ns}/secrets`, {
