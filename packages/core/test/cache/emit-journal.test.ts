@@ -6,10 +6,9 @@ import { cacheFilePath } from '../../src/cache/cache-file.js';
 import { CachePersister } from '../../src/cache/cache-persister.js';
 import { EmitCache, UNCONFIRMED_FINGERPRINT } from '../../src/cache/emit-cache.js';
 import { journalSegmentPath } from '../../src/cache/emit-journal.js';
-import { fingerprintOf } from '../../src/delta/canonical-json.js';
-import { deepFreeze } from '../../src/internal/deep-freeze.js';
 import { silentLogger } from '../../src/logger.js';
 import type { Batch, Change, ChangeEvent } from '../../src/types.js';
+import { change as fixtureChange } from '../deliver/fixtures.js';
 
 let dir: string;
 let stateDir: string;
@@ -22,21 +21,9 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** The deliver fixtures' change, argument order of this file: most of its changes are adds. */
 function change(name: string, value: number, event: ChangeEvent = 'add', uid = `u-${name}`): Change {
-  const object = deepFreeze({ metadata: { name, namespace: 'ns', uid }, data: { value } });
-  return Object.freeze({
-    key: `configmaps|ns/${name}`,
-    resource: 'configmaps',
-    event,
-    object,
-    uid,
-    namespace: 'ns',
-    name,
-    assetId: '',
-    uniqueId: `c-${uid}`,
-    fingerprint: fingerprintOf(object),
-    observedAt: 0,
-  });
+  return fixtureChange(event, name, value, uid);
 }
 
 function batch(...items: Change[]): Batch {
