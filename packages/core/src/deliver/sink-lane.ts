@@ -774,7 +774,12 @@ export class SinkLane {
     try {
       const sent = Promise.resolve()
         .then(() => this.#o.beforeSend?.(batch))
-        .then(() => this.#o.sink.send(batch, { signal: controller.signal, attempt, deadline, logger }))
+        .then(() => {
+          // The interval is a promise to the receiver, so it runs from the send itself: a slow hook before it
+          // (the journal's fsync) must not shorten the gap to the next send.
+          this.#lastBatchAt = this.#o.now();
+          return this.#o.sink.send(batch, { signal: controller.signal, attempt, deadline, logger });
+        })
         .then(
           (outcome) => ({ outcome }),
           (error: unknown) => ({ error }),

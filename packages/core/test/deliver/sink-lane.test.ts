@@ -500,4 +500,20 @@ describe('SinkLane beforeSend', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(order).toEqual(['before:add:a@1', 'send:add:a@1']);
   });
+
+  it('paces sends, not hooks: a slow beforeSend (a journal fsync) cannot bring two sends closer than emitInterval', async () => {
+    const sink = new ScriptedSink();
+    let hooks = 0;
+    const { lane } = makeLane(sink, {
+      maxObjects: 1,
+      emitIntervalMs: 100,
+      // The first hook takes 60 ms, the others none: the receiver must still see sends >= 100 ms apart.
+      beforeSend: () => (hooks++ === 0 ? new Promise<void>((resolve) => setTimeout(resolve, 60)) : Promise.resolve()),
+    });
+    for (const name of ['a', 'b', 'c']) lane.offer(change('add', name));
+    await vi.advanceTimersByTimeAsync(1000);
+    const at = sink.calls.map((c) => c.at);
+    expect(at).toHaveLength(3);
+    for (let i = 1; i < at.length; i++) expect((at[i] ?? 0) - (at[i - 1] ?? 0)).toBeGreaterThanOrEqual(100);
+  });
 });
