@@ -15,6 +15,7 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'wp-cache-'));
 });
 afterEach(async () => {
+  await Promise.allSettled(made.splice(0).map((p) => p.stop()));
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -48,8 +49,11 @@ function change(name: string, data: unknown): Change {
   };
 }
 
+/** Every persister a test made; closed after the test so no file handle is left to the garbage collector. */
+const made: CachePersister[] = [];
+
 function persister(cache: EmitCache, logger: Logger, errors: Error[] = []): CachePersister {
-  return new CachePersister({
+  const p = new CachePersister({
     stateDir: join(dir, 'state'),
     sinkName: 'http:inventory/1',
     cache,
@@ -58,6 +62,8 @@ function persister(cache: EmitCache, logger: Logger, errors: Error[] = []): Cach
     now: () => 5,
     onError: (e) => errors.push(e),
   });
+  made.push(p);
+  return p;
 }
 
 describe('emit cache persistence', () => {

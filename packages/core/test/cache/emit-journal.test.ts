@@ -12,12 +12,15 @@ import { change as fixtureChange } from '../deliver/fixtures.js';
 
 let dir: string;
 let stateDir: string;
+/** Every persister a test booted: "crashed" ones too, whose files must still be closed once the test is over. */
+const booted: CachePersister[] = [];
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'wp-journal-'));
   stateDir = join(dir, 'state');
 });
 afterEach(async () => {
   vi.restoreAllMocks();
+  await Promise.allSettled(booted.splice(0).map((p) => p.stop()));
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -34,6 +37,7 @@ function batch(...items: Change[]): Batch {
 async function boot(errors: Error[] = []): Promise<{ cache: EmitCache; persister: CachePersister; restored: boolean }> {
   const cache = new EmitCache({ ttlMs: 0, now: () => 1000 });
   const persister = new CachePersister({ stateDir, sinkName: 'sink', cache, logger: silentLogger, intervalMs: 3_600_000, now: () => 1000, onError: (e) => errors.push(e) });
+  booted.push(persister);
   const restored = await persister.load();
   return { cache, persister, restored };
 }
