@@ -43,7 +43,7 @@ export type { RouteFilter } from './route/route.js';
 export { adoptCacheFile } from './cache/adopt-cache-file.js';
 export { batchIdOf } from './deliver/batch-id.js';
 export type { RetryPolicy } from './deliver/retry-policy.js';
-export type { LaneStats } from './deliver/sink-lane.js';
+export type { LaneStats } from './deliver/lane-contract.js';
 export { canonicalJson, fingerprintOf } from './delta/canonical-json.js';
 export { LAST_APPLIED_ANNOTATION, REDACTED } from './delta/redact.js';
 export type { WatchedResource } from './options.js';

@@ -6,7 +6,9 @@ import { DeltaEngine, isOwnState, type OwnStatePredicate } from './delta/delta-e
 import { objectKey } from './delta/object-key.js';
 import { MAX_OBJECT_DEPTH } from './delta/projection.js';
 import { DeadLetterFile, deadLetterFilePath } from './deliver/dead-letter-file.js';
-import { SinkLane, type Admission, type LaneStats } from './deliver/sink-lane.js';
+import type { Admission } from './deliver/lane-backlog.js';
+import type { LaneStats } from './deliver/lane-contract.js';
+import { SinkLane } from './deliver/sink-lane.js';
 import { ClosedError, SinkStartError, StateError, WatchProxyError } from './errors.js';
 import { kubeWatchSource } from './internal/kube-source.js';
 import type { Logger } from './logger.js';

@@ -1,7 +1,8 @@
 import { fingerprintOf } from '../../src/delta/canonical-json.js';
 import { deepFreeze } from '../../src/internal/deep-freeze.js';
 import { EmitCache } from '../../src/cache/emit-cache.js';
-import { SinkLane, type LaneHooks, type SinkLaneOptions } from '../../src/deliver/sink-lane.js';
+import type { LaneHooks, SinkLaneOptions } from '../../src/deliver/lane-contract.js';
+import { SinkLane } from '../../src/deliver/sink-lane.js';
 import type { WatchProxyError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logger.js';
 import type { SendContext, SendOutcome, Sink } from '../../src/sink/sink.js';

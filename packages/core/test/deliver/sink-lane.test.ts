@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ADAPTIVE_LINGER_MS, GATE_RECHECK_MS } from '../../src/deliver/sink-lane.js';
+import { ADAPTIVE_LINGER_MS, GATE_RECHECK_MS } from '../../src/deliver/lane-contract.js';
 import { delivered, partial, retryable } from '../../src/sink/sink.js';
 import { brief, change, makeLane, ScriptedSink, untilAborted } from './fixtures.js';
 

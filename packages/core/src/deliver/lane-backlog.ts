@@ -1,0 +1,339 @@
+import { deleteFromEntry, type EmitCache } from '../cache/emit-cache.js';
+import type { Batch, Change, DropReason } from '../types.js';
+import { batchIdOf } from './batch-id.js';
+import { CoalescingQueue, estimateBytes } from './coalescing-queue.js';
+import { OwedItems } from './owed-items.js';
+
+/** The last state of an object its sink holds or is about to get, and where the lane found it. */
+interface Known {
+  readonly event: Change['event'];
+  readonly uid: string;
+  /** `queue`: waiting; `flight`: being sent; `cache`: delivered (the emit cache). */
+  readonly source: 'queue' | 'flight' | 'cache';
+}
+
+/**
+ * Decides whether this endpoint receives a change, judged on the event it would receive: after the lane's
+ * rewrites (a re-seen add is an update to an endpoint that has the object), and for the changes the lane makes up
+ * (missed deletes, the delete of a re-created name). Returns the change to queue (possibly reshaped to the
+ * current settings), a `DropReason` (not sent, counted), or `'unrouted'` (not this endpoint's: not sent, not
+ * counted). A refused delete also ends the endpoint's record of the object: it will never hear of it again.
+ */
+export type Admission = (change: Change) => Change | DropReason | 'unrouted';
+
+/** Settings of a `LaneBacklog`. */
+export interface LaneBacklogOptions {
+  /** The sink's emit cache: what the receiver is known to hold. Delivered changes are recorded in it. */
+  readonly cache: EmitCache;
+  /** Epoch ms: when the deletes the backlog makes up are observed. */
+  readonly now: () => number;
+  /** Whether a queued add and the delete of the same object cancel out (see `CoalescingQueue`). Default: true. */
+  readonly cancelAddDelete?: boolean | undefined;
+  /** Changes the backlog lets go of without sending them (`coalesced`, `unchanged`, refused by `Admission`). */
+  readonly dropped: (changes: readonly Change[], reason: DropReason) => void;
+  /** Called after every change queued: wakes the lane. */
+  readonly queued: () => void;
+}
+
+function sumBytes(changes: readonly Change[]): number {
+  let sum = 0;
+  for (const change of changes) sum += estimateBytes(change);
+  return sum;
+}
+
+/**
+ * What one lane still owes its sink, and the rules that keep it minimal: the coalescing queue, the changes in
+ * flight, the parts of a refused batch still to send (ahead of the queue; their changes stay in flight) and the
+ * changes the sink refused (owed, retried when due or with their object's next change). It decides what the sink
+ * gets of a change (`offer`) or of a complete list (`reconcile`), from what the receiver holds or is about to get
+ * (queue, flight, emit cache) and the endpoint's `Admission`. It never sends, waits or decides on timing: that is
+ * the lane's job.
+ */
+export class LaneBacklog {
+  readonly #o: LaneBacklogOptions;
+  readonly #queue: CoalescingQueue;
+  readonly #flight = new Map<string, Change>();
+  #parts: Batch[] = [];
+  readonly #owed = new OwedItems();
+
+  constructor(options: LaneBacklogOptions) {
+    this.#o = options;
+    this.#queue = new CoalescingQueue({ cancelAddDelete: options.cancelAddDelete });
+  }
+
+  /** Changes waiting (after coalescing). */
+  get queued(): number {
+    return this.#queue.size;
+  }
+
+  /** Objects in the batch being sent, and in the parts of a refused one still to send. */
+  get inFlight(): number {
+    return this.#flight.size;
+  }
+
+  /** Changes refused and owed. */
+  get owed(): number {
+    return this.#owed.size;
+  }
+
+  /** Whether a part of a refused batch waits to be sent. */
+  get hasParts(): boolean {
+    return this.#parts.length > 0;
+  }
+
+  /** Whether a batch can be started: queued changes or parts of a refused batch. */
+  get hasWork(): boolean {
+    return this.#parts.length > 0 || this.#queue.size > 0;
+  }
+
+  /** Nothing queued, in flight or left of a refused batch (owed changes do not count: they wait for their retry). */
+  get isIdle(): boolean {
+    return this.#queue.size === 0 && this.#flight.size === 0 && this.#parts.length === 0;
+  }
+
+  /** Whether the next batch is as big as it gets (a part of a refused batch, or a full one): waiting only delays it. */
+  isBatchReady(maxObjects: number, maxBytes: number): boolean {
+    return this.#parts.length > 0 || this.#queue.hasFullBatch(maxObjects, maxBytes);
+  }
+
+  /**
+   * Queues what `change` means for the sink, if anything: first what the object still owes (it goes now, ahead of
+   * this change), the delete of an old incarnation the receiver holds when the name was re-created, and the change
+   * itself as the event the receiver would get (an add of an object it has is an update), unless it already has
+   * exactly that (`unchanged`) or `admit` refuses it.
+   */
+  offer(change: Change, admit: Admission): void {
+    // The object changed: what it still owes goes now, ahead of this change, and coalesces with it.
+    this.#releaseOwed(change.key);
+    const known = this.#known(change.key);
+    let next = change;
+    if (change.event !== 'delete') {
+      if (known !== undefined && known.event !== 'delete' && known.uid !== change.uid) {
+        // Same name, new uid: the receiver holds (or is about to get) the old incarnation. Announce its
+        // delete first so it never keeps a ghost.
+        const old = this.#deleteOf(change.key, known, 'recreated');
+        const admitted = old === undefined ? undefined : this.admitted(old, admit);
+        if (admitted !== undefined) this.enqueue(admitted);
+      } else if (known !== undefined && known.source !== 'queue' && known.event !== 'delete') {
+        if (change.event === 'add') next = Object.freeze({ ...change, event: 'update' });
+      }
+      // Unchanged first: what the endpoint already has is counted as that, whatever its filters say.
+      if (this.#isUnchanged(next)) {
+        this.#o.dropped([next], 'unchanged');
+        return;
+      }
+    }
+    const admitted = this.admitted(next, admit);
+    if (admitted !== undefined) this.enqueue(admitted);
+  }
+
+  /**
+   * Queues, for every object of `resource` the sink holds or is about to get but `present` lacks, a delete carrying
+   * its last state (`synthesized` says why). Returns how many were queued (a pending add the sink never got just
+   * vanishes instead).
+   */
+  reconcile(resource: string, present: ReadonlySet<string>, synthesized: 'restart' | 'relist', admit: Admission): number {
+    let sent = 0;
+    for (const key of this.#keysOf(resource)) {
+      if (present.has(key)) continue;
+      this.#releaseOwed(key);
+      const known = this.#known(key);
+      if (known === undefined || known.event === 'delete') continue;
+      const found = this.#deleteOf(key, known, synthesized);
+      const del = found === undefined ? undefined : this.admitted(found, admit);
+      if (del !== undefined && this.enqueue(del)) sent++;
+    }
+    return sent;
+  }
+
+  /** What `admit` makes of a change: the change to queue, or undefined once a refusal is counted and acted on. */
+  admitted(change: Change, admit: Admission): Change | undefined {
+    const verdict = admit(change);
+    if (typeof verdict !== 'string') return verdict;
+    if (verdict !== 'unrouted') this.#o.dropped([change], verdict);
+    // Only forgets the incarnation the delete is for (the cache checks the uid).
+    if (change.event === 'delete') this.#o.cache.recordDelivered(change);
+    return undefined;
+  }
+
+  /** Queues a change; false when it cancelled out against a pending add the sink never got. */
+  enqueue(change: Change): boolean {
+    const vanished = this.#queue.offer(change);
+    if (vanished.length > 0) this.#o.dropped(vanished, 'coalesced');
+    this.#o.queued();
+    return !vanished.includes(change);
+  }
+
+  /** Moves owed changes whose retry is due at `now` (epoch ms) back into the queue; returns how many. */
+  releaseDueOwed(now: number): number {
+    const due = this.#owed.takeDue(now);
+    let changes = 0;
+    for (const chain of due) {
+      this.#requeueInFront(chain);
+      changes += chain.length;
+    }
+    return changes;
+  }
+
+  /** When the first owed change is due again, epoch ms; undefined when none is owed. */
+  nextOwedDueAt(): number | undefined {
+    return this.#owed.nextDueAt();
+  }
+
+  /** The first part of a refused batch still to send, if any (its changes are in flight already). */
+  takePart(): Batch | undefined {
+    return this.#parts.shift();
+  }
+
+  /**
+   * Cuts a batch from the queue of at most `maxObjects` changes and about `maxBytes`, created at `now` (epoch ms). Its
+   * changes are in flight until they are acknowledged, owed, held back or dropped.
+   */
+  cut(maxObjects: number, maxBytes: number, now: number): Batch {
+    const { items, bytes } = this.#queue.take(maxObjects, maxBytes);
+    for (const change of items) this.#flight.set(change.key, change);
+    return { id: batchIdOf(items), items: Object.freeze(items), bytes, createdAt: now };
+  }
+
+  /** Sends `halves` (of a refused batch) next, in order, ahead of the queue; their changes stay in flight. */
+  split(halves: readonly [readonly Change[], readonly Change[]], now: number): void {
+    const [a, b] = halves.map((items) => ({ id: batchIdOf(items), items: Object.freeze([...items]), bytes: sumBytes(items), createdAt: now }));
+    this.#parts.unshift(a as Batch, b as Batch);
+  }
+
+  /** Records `items` as delivered: in the emit cache, out of flight. */
+  ack(items: readonly Change[]): void {
+    for (const change of items) {
+      this.#o.cache.recordDelivered(change);
+      if (this.#flight.get(change.key) === change) this.#flight.delete(change.key);
+    }
+  }
+
+  /**
+   * Keeps refused `items` owed from `dueAt` (epoch ms) on, out of flight. An object that changed while they were
+   * being sent has its newer state queued: they go back in front of it instead, and travel with it.
+   */
+  owe(items: readonly Change[], dueAt: number): void {
+    for (const change of items) if (this.#flight.get(change.key) === change) this.#flight.delete(change.key);
+    const byKey = new Map<string, Change[]>();
+    for (const change of items) byKey.set(change.key, [...(byKey.get(change.key) ?? []), change]);
+    for (const [key, chain] of byKey) {
+      // The object changed while this was being sent: its newer state goes next, and carries this one along.
+      if (this.#queue.chain(key).length > 0) this.#requeueInFront(chain);
+      else {
+        const vanished = this.#owed.owe(chain, dueAt);
+        if (vanished.length > 0) this.#o.dropped(vanished, 'coalesced');
+      }
+    }
+  }
+
+  /**
+   * Puts a batch the gate stopped back in order, ahead of what was queued for the same objects since. Once
+   * `attempted`, a send may have landed although no answer came, so its adds go back as updates: as an add, a later
+   * delete of the object would cancel out against it ("never got it") and the receiver would keep the object forever.
+   */
+  holdBack(items: readonly Change[], attempted: boolean): void {
+    const newer = new Map<string, readonly Change[]>();
+    for (const change of items) if (!newer.has(change.key)) newer.set(change.key, this.#queue.remove(change.key));
+    for (const change of items) this.enqueue(attempted && change.event === 'add' ? Object.freeze({ ...change, event: 'update' }) : change);
+    for (const changes of newer.values()) for (const change of changes) this.enqueue(change);
+  }
+
+  /** After the batch `first` ended: its changes leave flight, except those handed on to parts of a refused batch. */
+  settle(first: Batch): void {
+    const handedOn = new Set(this.#parts.flatMap((part) => part.items));
+    for (const change of first.items) {
+      if (!handedOn.has(change) && this.#flight.get(change.key) === change) this.#flight.delete(change.key);
+    }
+  }
+
+  /** Removes the parts of a refused batch still to send, and their changes from flight; returns those changes. */
+  forgetParts(): Change[] {
+    const items = this.#parts.flatMap((part) => part.items);
+    this.#parts = [];
+    for (const change of items) if (this.#flight.get(change.key) === change) this.#flight.delete(change.key);
+    return items;
+  }
+
+  /**
+   * Going standby: empties the queue, the owed changes and the parts of a refused batch, and returns them with the
+   * changes in flight (which stay there until their attempt ends), so the lane can keep their deletes.
+   */
+  standDown(): Change[] {
+    const left = [...this.#queue.drain(), ...this.#owed.drain(), ...this.#flight.values()];
+    this.forgetParts();
+    return left;
+  }
+
+  /** Closing: empties the parts of a refused batch, the queue and the owed changes; returns their changes. */
+  drain(): Change[] {
+    const parts = this.forgetParts();
+    return [...parts, ...this.#queue.drain(), ...this.#owed.drain()];
+  }
+
+  /** What the sink holds or is about to get for `key`: the newest of queue, flight, cache. */
+  #known(key: string): Known | undefined {
+    const queued = this.#queue.last(key);
+    if (queued !== undefined) return { event: queued.event, uid: queued.uid, source: 'queue' };
+    const flying = this.#flight.get(key);
+    if (flying !== undefined) return { event: flying.event, uid: flying.uid, source: 'flight' };
+    const cached = this.#o.cache.get(key);
+    if (cached !== undefined) return { event: 'update', uid: cached.uid, source: 'cache' };
+    return undefined;
+  }
+
+  /** The delete of what `known` describes, carrying its last state, observed now. */
+  #deleteOf(key: string, known: Known, synthesized: NonNullable<Change['synthesized']>): Change | undefined {
+    const now = this.#o.now();
+    const last = known.source === 'queue' ? this.#queue.last(key) : known.source === 'flight' ? this.#flight.get(key) : undefined;
+    if (last !== undefined) return Object.freeze({ ...last, event: 'delete', observedAt: now, synthesized });
+    const entry = this.#o.cache.get(key);
+    return entry === undefined ? undefined : deleteFromEntry(key, entry, synthesized, now);
+  }
+
+  /**
+   * Whether the sink already has (or is getting) exactly `change`. A queued update of the same incarnation that
+   * `change` makes unnecessary (the object is back to what the sink has) is dropped as `unchanged` here.
+   */
+  #isUnchanged(change: Change): boolean {
+    const chain = this.#queue.chain(change.key);
+    const flying = this.#flight.get(change.key);
+    if (flying !== undefined) {
+      if (chain.length > 0) return false;
+      return flying.event !== 'delete' && flying.uid === change.uid && flying.fingerprint === change.fingerprint;
+    }
+    if (!this.#o.cache.isFresh(change)) return false;
+    // Back to what the sink already has: a pending update of the same incarnation is no longer needed.
+    if (chain.length === 1 && chain[0]?.uid === change.uid && chain[0].event !== 'delete') {
+      this.#o.dropped(this.#queue.remove(change.key), 'unchanged');
+      return true;
+    }
+    return chain.length === 0;
+  }
+
+  /** Keys of `resource` the sink holds, or has queued, in flight or owed: what a complete list must account for. */
+  #keysOf(resource: string): Set<string> {
+    const keys = new Set<string>();
+    for (const [key, entry] of this.#o.cache.entries()) if (entry.resource === resource) keys.add(key);
+    for (const key of this.#queue.keys()) if (this.#queue.last(key)?.resource === resource) keys.add(key);
+    for (const [key, change] of this.#flight) if (change.resource === resource) keys.add(key);
+    for (const key of this.#owed.keys()) if (this.#owed.last(key)?.resource === resource) keys.add(key);
+    return keys;
+  }
+
+  /** Moves what `key` owes back into the queue, ahead of anything queued for it since. */
+  #releaseOwed(key: string): void {
+    if (this.#owed.size === 0) return;
+    const chain = this.#owed.take(key);
+    if (chain.length > 0) this.#requeueInFront(chain);
+  }
+
+  /** Queues `changes` (one object's, oldest first) before whatever is queued for that object already. */
+  #requeueInFront(changes: readonly Change[]): void {
+    const first = changes[0];
+    if (first === undefined) return;
+    const newer = this.#queue.remove(first.key);
+    for (const change of changes) this.enqueue(change);
+    for (const change of newer) this.enqueue(change);
+  }
+}
