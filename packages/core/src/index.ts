@@ -10,7 +10,8 @@ export { buildMeta, encodeWatchProxyPayload, wrapVroPayload } from './payload/wa
 export type { WatchEvent, WatchHandlers, ResolvedResource } from './watch/watch-event.js';
 export type { ResourceWatcher, ResourceWatcherOptions, WatcherHealth } from './watch/resource-watcher.js';
 export { createResourceWatcher } from './watch/resource-watcher.js';
-export type { ReflectorTiming, ScopeHealth, WatchErrorInfo, WatcherState } from './watch/reflector.js';
+export type { ReflectorTiming } from './watch/reflector-options.js';
+export type { ScopeHealth, WatchErrorInfo, WatcherState } from './watch/scope-health.js';
 export type { BackoffOptions } from './watch/backoff.js';
 export type { FailureKind, WatchdogKind } from './watch/kube-api-error.js';
 export { WatchError } from './watch/kube-api-error.js';

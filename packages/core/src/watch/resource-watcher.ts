@@ -9,8 +9,10 @@ import type { WatchError } from './kube-api-error.js';
 import { KubeTransport } from './kube-transport.js';
 import { ObjectStore } from './object-store.js';
 import { Reflector } from './reflector.js';
+import type { ReflectorTiming } from './reflector-options.js';
 import { planRecovery } from './recovery-plan.js';
-import type { ReflectorTiming, ScopeHealth, WatchErrorInfo, WatcherState } from './reflector.js';
+import { toErrorInfo } from './scope-health.js';
+import type { ScopeHealth, WatchErrorInfo, WatcherState } from './scope-health.js';
 import type { ResolvedResource, WatchEvent, WatchHandlers } from './watch-event.js';
 import { setLongInterval, setLongTimeout } from '../internal/long-timeout.js';
 import type { LongTimer } from '../internal/long-timeout.js';
@@ -65,6 +67,12 @@ export interface ResourceWatcherOptions extends ReflectorTiming {
    * on its own; this is for reporting. Exceptions it throws are ignored.
    */
   readonly onError?: ((error: WatchError, resource: string) => void) | undefined;
+  /**
+   * Time and randomness, for deterministic tests: `now` (epoch ms) stamps health and paces the backoff, `random`
+   * in [0, 1) draws each watch's `timeoutSeconds` and the backoff jitter (unless `backoff.random` is given).
+   * Timers are the global ones (fake timers drive them). Defaults: `Date.now`, `Math.random`.
+   */
+  readonly clock?: { readonly now?: (() => number) | undefined; readonly random?: (() => number) | undefined } | undefined;
 }
 
 /** Health of one resource's watcher, for readiness (`synced`), liveness (`stale`) and metrics. Times are epoch ms. */
@@ -149,6 +157,8 @@ class KubeResourceWatcher implements ResourceWatcher {
   readonly #store = new ObjectStore();
   readonly #logger: Logger;
   readonly #staleAfterMs: number;
+  readonly #now: () => number;
+  readonly #random: () => number;
   #resource: ResolvedResource | undefined;
   #reflectors: Reflector[] = [];
   #started: Promise<void> | undefined;
@@ -175,6 +185,8 @@ class KubeResourceWatcher implements ResourceWatcher {
     }
     this.#logger = (options.logger ?? silentLogger).child({ resource: this.name });
     this.#staleAfterMs = options.staleAfterMs ?? 300_000;
+    this.#now = options.clock?.now ?? Date.now;
+    this.#random = options.clock?.random ?? Math.random;
   }
 
   get resource(): ResolvedResource | undefined {
@@ -232,7 +244,7 @@ class KubeResourceWatcher implements ResourceWatcher {
 
   health(): WatcherHealth {
     const scopes = this.#reflectors.map((r) => r.health());
-    const now = Date.now();
+    const now = this.#now();
     const max = (pick: (s: ScopeHealth) => number | undefined): number | undefined =>
       scopes.reduce<number | undefined>((m, s) => {
         const v = pick(s);
@@ -277,8 +289,8 @@ class KubeResourceWatcher implements ResourceWatcher {
 
   /** Resolves the configured name, retrying (degraded while it is not served) until it resolves or we stop. */
   async #resolveLoop(): Promise<void> {
-    const backoff = new Backoff(this.#options.backoff);
-    this.#resolveSince = Date.now();
+    const backoff = new Backoff({ random: this.#random, ...this.#options.backoff });
+    this.#resolveSince = this.#now();
     this.#resolveState = 'syncing';
     while (!this.#stopped) {
       try {
@@ -293,15 +305,9 @@ class KubeResourceWatcher implements ResourceWatcher {
         if (this.#stopped) return;
         const error = toWatchError(err, `discovery of ${this.name}`);
         const degraded = planRecovery(error.kind, 0).wait === 'degraded';
-        const delay = backoff.next(Date.now(), { degraded, minMs: error.retryAfterMs });
+        const delay = backoff.next(this.#now(), { degraded, minMs: error.retryAfterMs });
         this.#resolveState = degraded ? 'degraded' : 'backoff';
-        this.#resolveError = {
-          kind: error.kind,
-          code: error.code,
-          ...(error.status === undefined ? {} : { status: error.status }),
-          message: error.message,
-          at: Date.now(),
-        };
+        this.#resolveError = toErrorInfo(error, this.#now());
         this.#logger.warn({ kind: error.kind, err: error.message, retryInMs: delay }, 'resource not resolved yet');
         this.#reportError(error);
         this.#checkSettled();
@@ -354,6 +360,8 @@ class KubeResourceWatcher implements ResourceWatcher {
           streamingList: o.streamingList === true,
           dropManagedFields: o.dropManagedFields === true,
           timing: o,
+          now: this.#now,
+          random: this.#random,
           logger: namespace === undefined ? this.#logger : this.#logger.child({ namespace }),
           emit: (event) => this.#emit(event),
           onListItem: this.#options.handlers.onListItem === undefined ? undefined : (object) => this.#onListItem(object),
