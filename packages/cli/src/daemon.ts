@@ -6,7 +6,7 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { WatchProxy } from '@watch-proxy/core';
-import type { Logger, SharedCacheUsage, ShutdownReport, Sink, WatchProxyError } from '@watch-proxy/core';
+import type { Logger, SharedCacheUsage, ShutdownReport, Sink, WatchdogBounds, WatchProxyError } from '@watch-proxy/core';
 
 import type { ConfigEnv, WatchProxyConfig } from './config/index.js';
 import { describeError } from './describe-error.js';
@@ -30,6 +30,8 @@ export interface DaemonOptions {
   readonly env?: ConfigEnv | undefined;
   /** Where the stdout sink prints. Default `process.stdout`. */
   readonly stdout?: NodeJS.WritableStream | undefined;
+  /** The watchers' watchdog bounds, for every pipeline (reloads included). Default: core's. */
+  readonly watchdogs?: WatchdogBounds | undefined;
   /** Wraps each sink (metrics timing). */
   readonly wrapSink?: ((sink: Sink) => Sink) | undefined;
   /** Called with each new pipeline before it starts (bind metrics here), and with `undefined` when none runs. */
@@ -220,6 +222,7 @@ export class Daemon {
       // Never under --dry-run: a dry run must not overwrite the real replicas' state.
       sharedCache: (dryRun ? undefined : this.#stateStoreFor(config)?.store) ?? election?.sharedCache,
       watchedSince: this.#watchedSince,
+      watchdogs: this.#o.watchdogs,
     };
     if (runtime.stateDir !== undefined && !dryRun) adoptFormerStateFiles(runtime.stateDir, config.remoteEndpoints, this.#logger);
     return new WatchProxy(toWatchProxyOptions(config, runtime));

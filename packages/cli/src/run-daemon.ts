@@ -3,7 +3,7 @@
  * and stop on SIGTERM/SIGINT. Resolves to the exit code: 0 clean stop, 1 runtime failure (start failed, or the
  * shutdown left changes undelivered), 2 bad input (config, flags, credentials).
  */
-import type { Logger, ShutdownReport, WatchProxyError } from '@watch-proxy/core';
+import type { Logger, ShutdownReport, WatchdogBounds, WatchProxyError } from '@watch-proxy/core';
 
 import { formatDiagnostic, loadConfigFile } from './config/index.js';
 import type { ConfigEnv, WatchProxyConfig } from './config/index.js';
@@ -23,6 +23,7 @@ import { handleSignals } from './signals.js';
 import { checkStartup } from './startup-check.js';
 import { UsageError } from './usage-error.js';
 import { version } from './version.js';
+import { watchdogsFromEnv } from './watchdog-env.js';
 
 /** Options of {@link runDaemon}: the parsed flags. */
 export interface RunDaemonOptions {
@@ -87,8 +88,10 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
     return 2;
   }
   let kube: ReturnType<typeof loadKubeConfig>;
+  let watchdogs: WatchdogBounds | undefined;
   try {
     kube = loadKubeConfig(options.kubeconfig, env as NodeJS.ProcessEnv);
+    watchdogs = watchdogsFromEnv(env);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     stderr.write(`watch-proxy: ${error.message}\n`);
@@ -128,6 +131,7 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
     logger,
     dryRun: options.dryRun,
     env,
+    watchdogs,
     onError: (error) => reportError(logger, error),
     wrapSink: (sink) => ops.wrapSink(sink),
     onPipeline: (proxy) => ops.bind(proxy),

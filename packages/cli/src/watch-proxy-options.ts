@@ -3,7 +3,7 @@
  * reaches the pipeline passes through here, so a new config key has one place to be wired.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { DeliveryGate, Logger, ResourceOptions, SharedCacheStore, Sink, SinkOptions, WatchProxyError, WatchProxyOptions } from '@watch-proxy/core';
+import type { DeliveryGate, Logger, ResourceOptions, SharedCacheStore, Sink, SinkOptions, WatchdogBounds, WatchProxyError, WatchProxyOptions } from '@watch-proxy/core';
 import { createHttpSink } from '@watch-proxy/http-sink';
 
 import { resolveEndpointSecrets } from './config/index.js';
@@ -32,6 +32,8 @@ export interface RuntimeOptions {
   readonly sharedCache?: SharedCacheStore | undefined;
   /** Since when (epoch ms) the process has been watching each resource, across reloads; see core's option. */
   readonly watchedSince?: ReadonlyMap<string, number> | undefined;
+  /** The watchers' watchdog bounds (`WATCH_PROXY_TEST_WATCHDOGS`, for tests). Default: core's. */
+  readonly watchdogs?: WatchdogBounds | undefined;
 }
 
 /** Maps one `resources[]` entry; `forceReuploadDuration` is global in the file and per resource in core. */
@@ -119,6 +121,7 @@ export function toWatchProxyOptions(config: WatchProxyConfig, runtime: RuntimeOp
     stateDir: runtime.stateDir,
     rejectedRetryIntervalMs: config.rejectedRetryIntervalMs,
     shutdownTimeoutMs: config.shutdownGracePeriodMs,
+    watchdogs: runtime.watchdogs,
     gate: runtime.gate,
     sharedCache: runtime.sharedCache === undefined ? undefined : withFormerNames(runtime.sharedCache, config.remoteEndpoints),
     logger: runtime.logger,

@@ -11,6 +11,7 @@ export type { WatchEvent, WatchHandlers, ResolvedResource } from './watch/watch-
 export type { ResourceWatcher, ResourceWatcherOptions, WatcherHealth } from './watch/resource-watcher.js';
 export { createResourceWatcher } from './watch/resource-watcher.js';
 export type { ReflectorTiming } from './watch/reflector-options.js';
+export type { WatchdogBounds } from './watch/request-guard.js';
 export type { ScopeHealth, WatchErrorInfo, WatcherState } from './watch/scope-health.js';
 export type { BackoffOptions } from './watch/backoff.js';
 export type { FailureKind, WatchdogKind } from './watch/kube-api-error.js';

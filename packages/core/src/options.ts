@@ -10,6 +10,8 @@ import { silentLogger, type Logger } from './logger.js';
 import type { RouteFilter } from './route/route.js';
 import type { Sink } from './sink/sink.js';
 import type { ChangeEvent, KubeObject } from './types.js';
+import { DEFAULT_WATCHDOG_BOUNDS } from './watch/request-guard.js';
+import type { ResolvedWatchdogBounds, WatchdogBounds } from './watch/request-guard.js';
 import type { WatcherHealth } from './watch/resource-watcher.js';
 import type { ResolvedResource, WatchHandlers } from './watch/watch-event.js';
 
@@ -185,7 +187,16 @@ export interface WatchProxyOptions {
    * + two retry periods. Default: 60 000 ms.
    */
   readonly handoverWindowMs?: number | undefined;
-  /** Time and randomness, for deterministic tests. Defaults: `Date.now`, `Math.random`. */
+  /**
+   * Bounds of the default watch source's watchdogs, ms each: `connectTimeoutMs` (response headers, default
+   * 30 000), `listPageTimeoutMs` (one list page, default 60 000), `idleTimeoutMs` (a watch stream without an event
+   * or bookmark, default 150 000), `deadlineGraceMs` (a watch open past its server timeout, default 60 000). A
+   * request a watchdog aborts is retried like a network failure. The defaults suit every apiserver (bookmarks
+   * come about once a minute); shorter bounds notice a dead or frozen apiserver sooner at the cost of reconnects
+   * on quiet streams. Ignored with `watchSource`.
+   */
+  readonly watchdogs?: WatchdogBounds | undefined;
+  /** Time and randomness (the default watch source's too), for deterministic tests. Defaults: `Date.now`, `Math.random`. */
   readonly clock?: { readonly now?: (() => number) | undefined; readonly random?: (() => number) | undefined } | undefined;
 }
 
@@ -218,6 +229,7 @@ export interface ResolvedOptions {
   readonly sharedCache: SharedCacheStore | undefined;
   readonly sharedCacheIntervalMs: number;
   readonly handoverWindowMs: number;
+  readonly watchdogs: ResolvedWatchdogBounds;
   readonly now: () => number;
   readonly random: () => number;
 }
@@ -347,6 +359,9 @@ export function resolveOptions(options: WatchProxyOptions): ResolvedOptions {
       watchedSince.set(name, at);
     }
   }
+  const watchdogs = options.watchdogs ?? {};
+  if (typeof watchdogs !== 'object' || watchdogs === null) fail('watchdogs', 'must be an object of durations in ms', watchdogs);
+  const watchdog = (key: keyof WatchdogBounds): number => duration(watchdogs[key], `watchdogs.${key}`, DEFAULT_WATCHDOG_BOUNDS[key], true);
   const retry = options.retry ?? {};
   const initialMs = duration(retry.initialMs, 'retry.initialMs', 500, true);
 
@@ -374,6 +389,12 @@ export function resolveOptions(options: WatchProxyOptions): ResolvedOptions {
     shutdownTimeoutMs: duration(options.shutdownTimeoutMs, 'shutdownTimeoutMs', 10_000),
     sharedCacheIntervalMs: duration(options.sharedCacheIntervalMs, 'sharedCacheIntervalMs', 2_000, true),
     handoverWindowMs: duration(options.handoverWindowMs, 'handoverWindowMs', 60_000),
+    watchdogs: {
+      connectTimeoutMs: watchdog('connectTimeoutMs'),
+      listPageTimeoutMs: watchdog('listPageTimeoutMs'),
+      idleTimeoutMs: watchdog('idleTimeoutMs'),
+      deadlineGraceMs: watchdog('deadlineGraceMs'),
+    },
   });
   const gate = options.gate;
   if (gate !== undefined && (typeof gate !== 'object' || gate === null || typeof gate.onChange !== 'function')) {

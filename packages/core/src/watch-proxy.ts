@@ -315,7 +315,8 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
           this.#report(error);
         },
       };
-      const factory = this.#o.watchSource ?? kubeWatchSource(this.#o.kubeConfig as NonNullable<ResolvedOptions['kubeConfig']>);
+      const tuning = { watchdogs: this.#o.watchdogs, clock: { now: this.#o.now, random: this.#o.random } };
+      const factory = this.#o.watchSource ?? kubeWatchSource(this.#o.kubeConfig as NonNullable<ResolvedOptions['kubeConfig']>, tuning);
       this.#source = factory(init);
       const startedAt = this.#o.now();
       for (const r of this.#o.resources) this.#delta.markWatchStarted(r.name, Math.min(startedAt, this.#o.watchedSince.get(r.name) ?? startedAt));

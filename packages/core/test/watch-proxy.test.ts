@@ -58,6 +58,9 @@ describe('WatchProxy options', () => {
     ['an unknown event', { resources: [{ name: 'pods', filterEvents: ['added' as never] }] }, /filterEvents\[0\] must be add, update or delete \(got "added"\)/],
     ['a bad prune path', { resources: [{ name: 'pods', pruneFields: ['a..b'] }] }, /pruneFields\[0\] "a\.\.b" has an empty segment/],
     ['no cluster access', { watchSource: undefined }, /kubeConfig is required unless watchSource is given/],
+    ['a zero watchdog bound', { watchdogs: { idleTimeoutMs: 0 } }, /options\.watchdogs\.idleTimeoutMs must be a positive number of milliseconds \(got 0\)/],
+    ['a non-numeric watchdog bound', { watchdogs: { connectTimeoutMs: '30s' } }, /options\.watchdogs\.connectTimeoutMs must be a positive number of milliseconds \(got "30s"\)/],
+    ['watchdogs that are not an object', { watchdogs: 5 }, /options\.watchdogs must be an object of durations in ms \(got 5\)/],
   ])('rejects %s with a clear InvalidArgumentError', (_label, patch, message) => {
     const attempt = (): WatchProxy => new WatchProxy({ ...base, ...patch } as WatchProxyOptions);
     expect(attempt).toThrow(InvalidArgumentError);

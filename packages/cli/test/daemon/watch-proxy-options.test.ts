@@ -90,6 +90,12 @@ describe('toWatchProxyOptions', () => {
     expect(toWatchProxyOptions(load('resources: [{ name: pods }]\n'), { ...runtime, watchedSince }).watchedSince).toBe(watchedSince);
   });
 
+  it('passes the watchdog bounds (WATCH_PROXY_TEST_WATCHDOGS) through, and leaves them to core without it', () => {
+    const watchdogs = { idleTimeoutMs: 2_000 };
+    expect(toWatchProxyOptions(load('resources: [{ name: pods }]\n'), { ...runtime, watchdogs }).watchdogs).toBe(watchdogs);
+    expect(toWatchProxyOptions(load('resources: [{ name: pods }]\n'), runtime).watchdogs).toBeUndefined();
+  });
+
   it('passes the leader election gate and shared cache through', () => {
     const gate = { open: false, onChange: () => () => {} };
     const sharedCache = { load: () => Promise.resolve(new Map()), save: () => Promise.resolve() } as never;

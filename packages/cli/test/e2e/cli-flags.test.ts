@@ -178,6 +178,18 @@ describe('the watch-proxy command line', { timeout: 60_000 }, () => {
     expect(stderr).toContain('no Kubernetes credentials found');
   });
 
+  it('a malformed WATCH_PROXY_TEST_WATCHDOGS is a usage error: exit 2 before anything starts', async () => {
+    const kubeconfig = join(dir, 'kubeconfig-watchdogs');
+    writeFileSync(
+      kubeconfig,
+      'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n',
+    );
+    const { code, stderr } = await runBin(['-c', good, '--kubeconfig', kubeconfig], { WATCH_PROXY_TEST_WATCHDOGS: '{"idleTimeoutMs":-1}' });
+    expect(code).toBe(2);
+    expect(stderr).toContain('watch-proxy: WATCH_PROXY_TEST_WATCHDOGS: idleTimeoutMs must be a positive number of milliseconds (got -1)');
+    expectNoStack(stderr);
+  });
+
   it('with no resources it idles until SIGTERM (it does not exit on its own), then exits 0', async () => {
     const empty = join(dir, 'empty.yaml');
     writeFileSync(empty, 'clusterName: idle\n');

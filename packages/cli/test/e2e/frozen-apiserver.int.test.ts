@@ -1,6 +1,7 @@
 // A frozen apiserver keeps its sockets open and answers nothing: no error ever reaches the daemon. Only the
-// watcher's idle watchdog (150 s of silence from the moment the watch opened) notices, so this file has its own
-// cluster and runs beside the others rather than holding up the shared daemon tests for minutes.
+// watcher's idle watchdog (150 s of silence from the moment the watch opened, by default) notices. The daemon here
+// runs with short watchdog bounds (WATCH_PROXY_TEST_WATCHDOGS) so that this takes seconds, not minutes; the path
+// is the same. The file has its own cluster, since freezing it would stall any test sharing it.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,11 @@ import { startCluster, type TestCluster } from '@watch-proxy/test-cluster';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import { DaemonRun, parsePrometheusText, waitFor } from './harness.js';
+
+// Longer than the daemon needs from its first watch to the checks before the freeze (the stream is quiet: no
+// bookmark is due for a minute), short enough that the frozen apiserver is noticed within seconds.
+const IDLE_TIMEOUT_MS = 10_000;
+const CONNECT_TIMEOUT_MS = 2_000;
 
 let cluster: TestCluster;
 let dir: string;
@@ -34,7 +40,9 @@ it('/live turns 503 while the apiserver is frozen past the bound, and 200 again 
     'clusterName: frozen\nprometheusMetrics:\n  port: 0\nhttpLiveness:\n  port: 0\nresources:\n- name: namespaces\n',
   );
   // No endpoint: payloads go to stdout, which a daemon prints only when told to (--dry-run).
-  daemon = new DaemonRun(['-c', config, '--kubeconfig', cluster.kubeconfigPath, '--liveness-stale-after', '2s', '--dry-run']);
+  daemon = new DaemonRun(['-c', config, '--kubeconfig', cluster.kubeconfigPath, '--liveness-stale-after', '2s', '--dry-run'], {
+    WATCH_PROXY_TEST_WATCHDOGS: JSON.stringify({ idleTimeoutMs: IDLE_TIMEOUT_MS, connectTimeoutMs: CONNECT_TIMEOUT_MS }),
+  });
   const port = (await daemon.waitForLog('serving metrics and probes'))['livenessPort'] as number;
   await daemon.waitForLog('initial sync done');
   const get = async (path: string): Promise<[number, string]> => {
@@ -50,11 +58,14 @@ it('/live turns 503 while the apiserver is frozen past the bound, and 200 again 
 
   cluster.freezeApiserver();
   try {
-    // 150 s idle watchdog, then reconnects that hang until the connect watchdog, then the 2 s bound.
+    // The idle watchdog, then reconnects that hang until the connect watchdog, then the 2 s bound.
     await waitFor(async () => (await get('/live'))[0] === 503, '/live to fail while the apiserver is frozen', 240_000, 1000);
     expect((await get('/live'))[1]).toMatch(/^Service Unavailable: no open watch for too long: namespaces/);
     // The series operators are told to watch: the silent stream and the hung reconnects are counted.
     expect(await watchdogAborts()).toBeGreaterThanOrEqual(1);
+    // It was the idle watchdog with the bound the daemon was given that closed the silent stream.
+    const idle = daemon.logged('idle watchdog aborted the request; retrying');
+    expect(idle.map((line) => line['err'])).toContain(`watch stream silent (${String(IDLE_TIMEOUT_MS)} ms)`);
   } finally {
     cluster.thawApiserver();
   }

@@ -1,10 +1,17 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { WatchSource, WatchSourceFactory } from '../options.js';
-import { createResourceWatcher, type ResourceWatcher } from '../watch/resource-watcher.js';
+import type { WatchdogBounds } from '../watch/request-guard.js';
+import { createResourceWatcher, type ResourceWatcher, type ResourceWatcherOptions } from '../watch/resource-watcher.js';
 import type { WatchHandlers } from '../watch/watch-event.js';
 
+/** What every watcher of the default source shares besides the cluster: its watchdog bounds and its clock. */
+export interface KubeSourceTuning {
+  readonly watchdogs?: WatchdogBounds | undefined;
+  readonly clock?: ResourceWatcherOptions['clock'];
+}
+
 /** The default watch stage: one reliable reflector per configured resource, through `kubeConfig`. */
-export function kubeWatchSource(kubeConfig: KubeConfig): WatchSourceFactory {
+export function kubeWatchSource(kubeConfig: KubeConfig, tuning: KubeSourceTuning = {}): WatchSourceFactory {
   return (init): WatchSource => {
     let watchers: ResourceWatcher[] = [];
     let stopped = false;
@@ -22,6 +29,8 @@ export function kubeWatchSource(kubeConfig: KubeConfig): WatchSourceFactory {
             ...(resource.labelSelector === undefined ? {} : { labelSelector: resource.labelSelector }),
             ...(resource.fieldSelector === undefined ? {} : { fieldSelector: resource.fieldSelector }),
             ...(resource.namespaces === undefined ? {} : { namespaces: resource.namespaces }),
+            ...tuning.watchdogs,
+            clock: tuning.clock,
             logger: init.logger,
             onError: (error, name) => init.onError(error, name),
           }),

@@ -30,6 +30,28 @@ function describeEvent(e: WatchEvent): Recorded {
 // Short timeouts keep the tests fast; the logic does not depend on the values.
 const fast = { backoff: { baseMs: 5, capMs: 20, degradedCapMs: 50 }, connectTimeoutMs: 2_000, watchTimeoutSeconds: [30, 30] as const };
 
+// The watchdog tests run on fake timers: a bound fires when the test moves the clock past it, never by waiting.
+// setImmediate stays real, so sockets and waitFor's polling keep running.
+const FAKE_TIMERS = { toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] } as Parameters<typeof vi.useFakeTimers>[0];
+
+/**
+ * Waits (real time, with a deadline) for `check`, moving the fake clock over each backoff delay the watcher sleeps.
+ * Only while it sleeps: then no request is in flight, so no watchdog can fire early.
+ */
+async function waitThroughBackoff(w: ResourceWatcher, check: () => boolean, what: string): Promise<void> {
+  await waitForAsync(
+    async () => {
+      if (check()) return true;
+      const due = w.health().scopes.find((s) => s.nextAttemptAt !== undefined)?.nextAttemptAt;
+      if (due !== undefined) await vi.advanceTimersByTimeAsync(Math.max(1, due - Date.now()));
+      return check();
+    },
+    what,
+    5_000,
+    5,
+  );
+}
+
 describe('createResourceWatcher against a fake apiserver', () => {
   let server: FakeApiserver;
   let watcher: ResourceWatcher | undefined;
@@ -131,10 +153,17 @@ describe('createResourceWatcher against a fake apiserver', () => {
   });
 
   it('a page that fails drops the page requested early and lists again from the start; stop() leaves no connection', async () => {
+    vi.useFakeTimers(FAKE_TIMERS);
     for (const name of ['cm-0', 'cm-1', 'cm-2']) server.put('a', name);
     firstPageInHalves(() => {}); // the rest never comes: the list watchdog fires
     const w = start({ pageSize: 2, listPageTimeoutMs: 300 });
-    await w.start();
+    const started = w.start();
+    await waitFor(() => server.requests.some((r) => r.url.searchParams.has('continue')), 'the early request');
+    await vi.advanceTimersByTimeAsync(299);
+    expect(w.health().scopes[0]!.watchdogAborts.list).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
+    await waitThroughBackoff(w, () => w.health().synced, 'the list again');
+    await started;
     expect(w.health().scopes[0]!.watchdogAborts.list).toBe(1);
     // Page 1 stalled, page 2 (requested early) dropped, then a whole new list of two pages.
     expect(server.requests.filter((r) => r.kind === 'list').map((r) => r.url.searchParams.has('continue'))).toEqual([false, true, false, true]);
@@ -257,14 +286,65 @@ describe('createResourceWatcher against a fake apiserver', () => {
   });
 
   it('aborts a watch that hangs before its headers (connect watchdog) and resumes', async () => {
+    vi.useFakeTimers(FAKE_TIMERS);
     server.fault((_req, _res, url) => url.searchParams.get('watch') === '1'); // never answers
     const w = start({ connectTimeoutMs: 100 });
     await w.start();
+    await waitFor(() => watches().length === 1, 'the hanging watch');
+    await vi.advanceTimersByTimeAsync(99);
+    expect(w.health().scopes[0]!.watchdogAborts.connect).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
     // The server counts the watch as open before the client has its headers: wait for the client's side too.
-    await waitFor(() => server.openWatches === 1 && w.health().state === 'watching', 'a second watch, established');
+    await waitThroughBackoff(w, () => server.openWatches === 1 && w.health().state === 'watching', 'a second watch, established');
     expect(w.health().scopes[0]!.watchdogAborts.connect).toBe(1);
     server.put('a', 'after');
     await waitFor(() => events.length === 1, 'the event');
+  });
+
+  it('aborts a watch still open past its timeoutSeconds plus deadlineGraceMs (deadline watchdog) and re-watches', async () => {
+    vi.useFakeTimers(FAKE_TIMERS);
+    server.put('a', 'x');
+    const w = start({ watchTimeoutSeconds: [1, 1], deadlineGraceMs: 500 });
+    await w.start();
+    // The fake apiserver ignores timeoutSeconds: the stream stays open until the watcher gives up on it.
+    await waitFor(() => w.health().state === 'watching', 'the watch established');
+    const deadlineAborts = (): number => w.health().scopes[0]!.watchdogAborts.deadline;
+    await vi.advanceTimersByTimeAsync(1_499);
+    expect(deadlineAborts()).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
+    await waitFor(() => deadlineAborts() === 1, 'the deadline watchdog');
+    expect(w.health().lastError?.message).toMatch(/watch outlived its timeoutSeconds \(1500 ms\)/);
+    await waitThroughBackoff(w, () => watches().length === 2 && w.health().state === 'watching', 'the re-watch');
+    expect(watches()[1]!.url.searchParams.get('resourceVersion')).toBe(watches()[0]!.url.searchParams.get('resourceVersion'));
+    expect(lists()).toBe(1);
+  });
+
+  it('takes time and randomness from its clock option: the timeoutSeconds draw and every health timestamp', async () => {
+    let now = 1_000_000;
+    const draws = [0, 0.999];
+    const w = start({ watchTimeoutSeconds: [30, 90], clock: { now: () => now, random: () => draws.shift() ?? 0.5 } });
+    await w.start();
+    await waitFor(() => server.openWatches === 1, 'the watch');
+    expect(watches()[0]!.url.searchParams.get('timeoutSeconds')).toBe('30');
+    expect(w.health()).toMatchObject({ lastListAt: 1_000_000 });
+    expect(w.health().scopes[0]!.lastList).toMatchObject({ durationMs: 0 });
+    now = 2_000_000;
+    server.put('a', 'x');
+    await waitFor(() => events.length === 1, 'the event');
+    expect(w.health().lastEventAt).toBe(2_000_000);
+    server.endWatches();
+    await waitFor(() => watches().length === 2, 'the re-watch');
+    expect(watches()[1]!.url.searchParams.get('timeoutSeconds')).toBe('90');
+  });
+
+  it('draws its backoff jitter from the clock option unless backoff.random is given', async () => {
+    server.deny = { code: 503 };
+    const w = start({ backoff: { baseMs: 1_000, capMs: 60_000 }, clock: { now: () => 5_000, random: () => 0.5 } });
+    void w.start();
+    await waitFor(() => w.health().scopes[0]!.nextAttemptAt !== undefined, 'the first failure');
+    // random 0.5 makes the jitter factor exactly 1: the first delay is baseMs.
+    expect(w.health().scopes[0]!.nextAttemptAt).toBe(6_000);
+    expect(w.health().lastError).toMatchObject({ kind: 'server', at: 5_000 });
   });
 
   it('aborts a list page that stalls mid-body (list watchdog) and lists again', async () => {
@@ -275,21 +355,32 @@ describe('createResourceWatcher against a fake apiserver', () => {
       res.write('{"kind":"ConfigMapList","metadata":{"resourceVersion":"1"},"items":[{"metadata":'); // then nothing
       return true;
     });
+    vi.useFakeTimers(FAKE_TIMERS);
     const w = start({ listPageTimeoutMs: 150 });
-    await w.start();
+    const started = w.start();
+    await waitFor(() => lists() === 1, 'the list request');
+    await vi.advanceTimersByTimeAsync(150);
+    await waitThroughBackoff(w, () => w.health().synced, 'the second list');
+    await started;
     expect(w.health().scopes[0]!.watchdogAborts.list).toBe(1);
     expect(lists()).toBe(2);
     expect([...w.cache.keys()]).toEqual(['a/x']);
   });
 
   it('aborts a stream silent past idleTimeoutMs once bookmarks were seen, resuming from the bookmark', async () => {
+    vi.useFakeTimers(FAKE_TIMERS);
     const w = start({ idleTimeoutMs: 150 });
     await w.start();
     await waitFor(() => server.openWatches === 1, 'the watch');
     server.put('b', 'unrelated', {}, { silent: true }); // moves the resourceVersion without an event
     server.bookmark();
+    // The silence bound restarts with the chunk that carried the bookmark.
+    await waitFor(() => w.health().lastBookmarkAt !== undefined, 'the bookmark');
+    await vi.advanceTimersByTimeAsync(149);
+    expect(w.health().scopes[0]!.watchdogAborts.idle).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
     await waitFor(() => w.health().scopes[0]!.watchdogAborts.idle === 1, 'the idle watchdog');
-    await waitFor(() => watches().length === 2, 'the re-watch');
+    await waitThroughBackoff(w, () => watches().length === 2, 'the re-watch');
     expect(watches()[1]!.url.searchParams.get('resourceVersion')).toBe(server.resourceVersion);
     expect(lists()).toBe(1);
     expect(w.health().lastBookmarkAt).toBeTypeOf('number');
@@ -298,12 +389,16 @@ describe('createResourceWatcher against a fake apiserver', () => {
   it('aborts a stream silent from the moment it opens (no bookmark ever), reports it, and re-watches without a relist', async () => {
     server.put('a', 'x');
     const errors: string[] = [];
+    vi.useFakeTimers(FAKE_TIMERS);
     const w = start({ idleTimeoutMs: 150, onError: (e) => errors.push(`${e.kind}/${e.watchdog ?? ''}`) });
     await w.start();
     await waitFor(() => server.openWatches === 1, 'the watch');
     const rv = watches()[0]!.url.searchParams.get('resourceVersion');
+    // The silence bound runs from the moment the headers arrived (the stream is established).
+    await waitFor(() => w.health().state === 'watching', 'the watch established');
+    await vi.advanceTimersByTimeAsync(150);
     await waitFor(() => w.health().scopes[0]!.watchdogAborts.idle === 1, 'the idle watchdog on a stream that never sent a bookmark');
-    await waitFor(() => watches().length === 2, 'the re-watch');
+    await waitThroughBackoff(w, () => watches().length === 2, 'the re-watch');
     expect(watches()[1]!.url.searchParams.get('resourceVersion')).toBe(rv);
     expect(lists()).toBe(1);
     expect(errors[0]).toBe('watchdog/idle');
@@ -481,14 +576,17 @@ describe('createResourceWatcher against a fake apiserver', () => {
   });
 
   it('turns stale when no watch has been open for staleAfterMs, and fresh again once it is', async () => {
+    vi.useFakeTimers(FAKE_TIMERS);
     server.deny = { code: 503 };
     const w = start({ staleAfterMs: 100 });
     void w.start();
     await waitFor(() => w.health().failures >= 1, 'a failure');
     expect(w.health().synced).toBe(false);
+    expect(w.health().stale).toBe(false);
+    await vi.advanceTimersByTimeAsync(101);
     await waitFor(() => w.health().stale, 'stale');
     server.deny = undefined;
-    await waitFor(() => server.openWatches === 1 && !w.health().stale, 'an established watch');
+    await waitThroughBackoff(w, () => server.openWatches === 1 && !w.health().stale, 'an established watch');
     expect(w.health()).toMatchObject({ state: 'watching', synced: true });
   });
 
@@ -530,7 +628,8 @@ describe('createResourceWatcher against a fake apiserver', () => {
       await waitFor(() => server.openWatches === 1, 'the watch');
       server.endWatches();
     }
-    await waitFor(() => server.openWatches === 1, 'the last watch');
+    // The server counts a watch as open before the watcher has its headers (and counts the reconnect).
+    await waitFor(() => server.openWatches === 1 && w.health().reconnects >= 300, 'the last watch');
     expect(w.health().reconnects).toBeGreaterThanOrEqual(300);
     expect(w.health().failures).toBe(0);
     // One socket for the open watch at most; a leak would show up as hundreds.
@@ -539,16 +638,29 @@ describe('createResourceWatcher against a fake apiserver', () => {
   }, 15_000); // 300 round trips: on a loaded machine this outlasts the 5 s default
 
   it('turns stale while watch attempts never get past the headers, though each attempt is "watching"', async () => {
+    vi.useFakeTimers(FAKE_TIMERS);
     const w = start({ connectTimeoutMs: 30, staleAfterMs: 300 });
     await w.start();
     await waitFor(() => server.openWatches === 1, 'the watch');
     expect(w.health().stale).toBe(false);
     server.fault((_req, _res, url) => url.searchParams.get('watch') === '1', false); // hang every watch
+    const before = watches().length;
     server.endWatches();
-    await waitFor(() => w.health().scopes[0]!.watchdogAborts.connect >= 2, 'repeated connect timeouts');
+    // Each attempt hangs at the server until its connect watchdog fires; the watcher backs off and tries again.
+    let n = 0;
+    while (!w.health().stale) {
+      n++;
+      await waitThroughBackoff(w, () => watches().length === before + n, `hung attempt ${String(n)}`);
+      await vi.advanceTimersByTimeAsync(30);
+      await waitFor(() => w.health().scopes[0]!.watchdogAborts.connect === n, `connect watchdog ${String(n)}`);
+    }
+    expect(w.health().scopes[0]!.watchdogAborts.connect).toBeGreaterThanOrEqual(2);
     await waitFor(() => w.health().stale, 'stale', 5_000);
+    // The attempt after the last timeout hangs too; once the server answers again, the one after it gets through.
+    await waitThroughBackoff(w, () => watches().length === before + n + 1, 'the next hung attempt');
     server.faults.length = 0;
-    await waitFor(() => server.openWatches === 1 && !w.health().stale, 'fresh again', 5_000);
+    await vi.advanceTimersByTimeAsync(30);
+    await waitThroughBackoff(w, () => server.openWatches === 1 && !w.health().stale, 'fresh again');
   });
 
   it('streamingList: lists and watches on one stream (sendInitialEvents), with no list request', async () => {
@@ -680,7 +792,9 @@ describe('createResourceWatcher against a fake apiserver', () => {
     await waitFor(() => events.length === 1, 'the event');
     server.endWatches();
     // The old stream may still count as open for a moment: wait for the second request itself.
-    await waitFor(() => watches().length === 2 && server.openWatches === 1 && w.health().state === 'watching', 'the re-watch');
+    // The state stays 'watching' across a routine reconnect: the reconnect counts once the new stream's headers arrived.
+    await waitFor(() => watches().length === 2 && server.openWatches === 1 && w.health().reconnects === 1, 'the re-watch');
+    expect(w.health().state).toBe('watching');
     expect(watches()[1]!.url.searchParams.get('resourceVersion')).toBe(server.resourceVersion);
     expect(w.health()).toMatchObject({ reconnects: 1, failures: 0, relists: 0 });
   });
