@@ -57,6 +57,7 @@ export { KubeLeaseLock } from './leader/lease-lock.js';
 export type { KubeJsonRequest } from './leader/kube-json-client.js';
 export { KubeJsonClient, KubeRequestError } from './leader/kube-json-client.js';
 export type { SharedCacheStore, SharedCacheUsage } from './cache/cluster-store.js';
+export { IntentLogFullError } from './cache/cluster-store.js';
 export type { EmitCacheEntry } from './cache/emit-cache.js';
 export type { ConfigMapCacheStoreOptions } from './cache/cluster-store-configmaps.js';
 export { ConfigMapCacheStore } from './cache/cluster-store-configmaps.js';

@@ -179,6 +179,8 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
     this.#slots = o.sinks.map(({ sink, namespaces, resourceTypes }) => {
       const cache = new EmitCache({ ttlMs: o.emitCacheDurationMs, now: o.now });
       const logger = o.logger.child({ sink: sink.name });
+      // Set once the lane exists (the writer's fence reads the lane, the lane's beforeSend calls the writer).
+      let writer: ClusterStoreWriter | undefined = undefined;
       const persister =
         o.stateDir === undefined
           ? undefined
@@ -222,14 +224,20 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
         hooks,
         mayDeliver: o.gate === undefined ? undefined : () => o.gate?.open === true,
         handoverWindowMs: o.handoverWindowMs,
-        // Journalled before the send: a crash during it must not make the restarted daemon forget the object.
-        beforeSend: persister === undefined ? undefined : (batch) => persister.intend(batch),
+        // Journalled (and, with a cluster store, recorded there) before the send: a crash during it must not make the
+        // restarted daemon forget the object.
+        beforeSend:
+          persister === undefined && o.sharedCache === undefined
+            ? undefined
+            : async (batch) => {
+                await Promise.all([persister?.intend(batch), writer?.intend(batch)]);
+              },
         cancelAddDelete: o.cancelAddDelete,
       });
       // With a gate, every replica starts as a standby; the gate's first `true` activates.
       if (o.gate !== undefined) lane.setActive(false);
       const gate = o.gate;
-      const writer =
+      writer =
         o.sharedCache === undefined
           ? undefined
           : new ClusterStoreWriter({
@@ -238,9 +246,18 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
               cache,
               intervalMs: o.sharedCacheIntervalMs,
               mayWrite: () => lane.active && (gate === undefined || gate.open),
+              now: o.now,
               logger,
               onError: (error) => {
                 const wrapped = new StateError(`saving the shared emit cache of sink "${sink.name}" failed: ${error.message}`, { cause: error });
+                this.#emit('sinkError', wrapped);
+                this.#report(wrapped);
+              },
+              onIntentError: (error) => {
+                const wrapped = new StateError(
+                  `recording what is about to be sent to sink "${sink.name}" in the cluster state store failed (sent anyway; a crash before the next save may miss deletes): ${error.message}`,
+                  { cause: error },
+                );
                 this.#emit('sinkError', wrapped);
                 this.#report(wrapped);
               },

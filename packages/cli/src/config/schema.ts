@@ -281,14 +281,14 @@ const stateStoreSchema = z
       .default('disk')
       .meta({
         description:
-          'Where the emit cache outlives the pod. "disk" (default): stateDir only, lost with an emptyDir when the pod is replaced. "cluster": also in fixed ConfigMaps <name>-emit-cache-0..7 in the daemon\'s namespace, saved every 2s, so a replacement pod with an empty stateDir re-sends nothing and reports the deletes made meanwhile. leaderElection always uses the cluster store. New.',
+          'Where the emit cache outlives the pod. "disk" (default): stateDir only, lost with an emptyDir when the pod is replaced. "cluster": also in fixed ConfigMaps <name>-emit-cache-0..7 in the daemon\'s namespace, saved every 2s, and <name>-emit-cache-intents, written before sending an object the store does not know yet (a kill -9 misses no delete), so a replacement pod with an empty stateDir re-sends nothing and reports the deletes made meanwhile. leaderElection always uses the cluster store. New.',
       }),
     name: z
       .string()
       .max(230)
       .regex(OBJECT_NAME, { error: 'must be a Kubernetes object name (lower-case letters, digits, "-" and ".")' })
       .optional()
-      .meta({ description: 'Prefix of the store\'s ConfigMap names (<name>-emit-cache-<n>). Default: leaderElection.leaseName, else "watch-proxy". New.' }),
+      .meta({ description: 'Prefix of the store\'s ConfigMap names (<name>-emit-cache-<n>, <name>-emit-cache-intents). Default: leaderElection.leaseName, else "watch-proxy". New.' }),
     namespace: nonEmptyText(
       "Namespace of the store's ConfigMaps. Default: leaderElection.namespace, else the daemon's own namespace (the service account's, in a pod). New.",
     ).optional(),

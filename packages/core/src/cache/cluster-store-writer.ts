@@ -1,6 +1,8 @@
+import { canonicalJson } from '../delta/canonical-json.js';
 import type { Logger } from '../logger.js';
-import type { EmitCache } from './emit-cache.js';
-import type { SharedCacheStore } from './cluster-store.js';
+import type { Batch } from '../types.js';
+import { IntentLogFullError, type SharedCacheStore } from './cluster-store.js';
+import type { EmitCache, EmitCacheEntry } from './emit-cache.js';
 import { SaveLoop } from './save-loop.js';
 
 /** Settings of one writer. */
@@ -13,20 +15,30 @@ export interface ClusterStoreWriterOptions {
   /** True while this replica may write (the leader). */
   readonly mayWrite: () => boolean;
   readonly onError: (error: Error) => void;
+  /** Called when recording a send ahead of it failed (the send goes on, not crash-safe). Default: `onError`. */
+  readonly onIntentError?: ((error: Error) => void) | undefined;
+  /** Epoch ms, for the intents' order when the log is short of room. Default: `Date.now`. */
+  readonly now?: (() => number) | undefined;
   /** Where a store that ran out of room is reported (a warning when it starts, and when it changes). Default: nowhere. */
   readonly logger?: Logger | undefined;
 }
 
 /**
  * Saves one sink's emit cache to the shared store while this replica leads: on a timer, only when the cache
- * changed, never two saves at once. Started on activation, stopped on standing down.
+ * changed, never two saves at once. Started on activation, stopped on standing down. Between saves, `intend`
+ * records ahead of each send the objects the store does not hold yet (when the store can: `SharedCacheStore.intend`).
  */
 export class ClusterStoreWriter {
+  readonly #o: ClusterStoreWriterOptions;
   readonly #loop: SaveLoop;
   #short = '';
+  #intentFailed = false;
 
   constructor(options: ClusterStoreWriterOptions) {
+    this.#o = options;
     const { store, sinkName, cache, mayWrite } = options;
+    // A delivered delete ends what an intent was for: the receiver no longer has that incarnation.
+    if (store.settle !== undefined) cache.onRecorded((change, entry) => entry === undefined && store.settle?.(sinkName, change.key, change.uid));
     this.#loop = new SaveLoop({
       cache,
       intervalMs: options.intervalMs,
@@ -72,5 +84,41 @@ export class ClusterStoreWriter {
   /** Saves now if the cache changed since the last save and this replica may write. Never rejects. */
   save(): Promise<void> {
     return this.#loop.save();
+  }
+
+  /**
+   * Before `batch` is sent: records its adds and updates of objects the store does not hold yet (with the state
+   * their delete needs), and resolves once that is stored; nothing to record costs no write. A log that is full
+   * (a long burst of new objects since the last save) is made room in by saving now. Never rejects: a failure is
+   * reported (once until it works again) and the send goes on.
+   */
+  async intend(batch: Batch): Promise<void> {
+    const { store, sinkName, mayWrite } = this.#o;
+    if (store.intend === undefined || !mayWrite()) return;
+    const now = this.#o.now?.() ?? Date.now();
+    const entries: [string, EmitCacheEntry][] = [];
+    for (const c of batch.items) {
+      if (c.event === 'delete') continue;
+      const entry = { fingerprint: c.fingerprint, resource: c.resource, uid: c.uid, namespace: c.namespace, name: c.name, assetId: c.assetId, uniqueId: c.uniqueId, deliveredAt: now };
+      // The canonical text is memoized per frozen object (the fingerprint computed it): no re-encoding.
+      entries.push([c.key, { ...entry, state: canonicalJson(c.object) }]);
+    }
+    if (entries.length === 0) return;
+    try {
+      try {
+        await store.intend(sinkName, entries, mayWrite);
+      } catch (error) {
+        if (!(error instanceof IntentLogFullError)) throw error;
+        // What was delivered since the last save leaves the log once the shards hold it.
+        await this.#loop.save();
+        await store.intend(sinkName, [], mayWrite);
+      }
+      this.#intentFailed = false;
+    } catch (error) {
+      if (this.#intentFailed) return;
+      this.#intentFailed = true;
+      const report = this.#o.onIntentError ?? this.#o.onError;
+      report(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 }

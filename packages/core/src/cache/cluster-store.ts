@@ -25,8 +25,33 @@ export interface SharedCacheStore {
    * room is not a failure: what did not fit shows in `usage()`.
    */
   save(sink: string, entries: Iterable<readonly [string, EmitCacheEntry]>, mayWrite: () => boolean): Promise<void>;
+  /**
+   * Write-ahead of a send (optional): records that `entries` (objects about to be sent, each with the state a
+   * delete needs) may reach `sink`'s receiver, and resolves once that is stored. Only entries the stored state does
+   * not already hold with the same uid cost anything: when there are none, it resolves without a write. `load` then
+   * returns them (as unconfirmed entries) until a `save` holds them or `settle` drops them. Rejects on failures.
+   * Without it, an object first sent after the last `save` is unknown to the next process (its delete is missed).
+   */
+  intend?(sink: string, entries: readonly (readonly [string, EmitCacheEntry])[], mayWrite: () => boolean): Promise<void>;
+  /** The delete of `key`'s incarnation `uid` was delivered: its intent is no longer needed (dropped at the next write). */
+  settle?(sink: string, key: string, uid: string): void;
   /** True for a Kubernetes object that is the store's own state (never sent as a change). Default: none is. */
   owns?(namespace: string, name: string): boolean;
   /** What did not fit, per sink, as of each sink's last save. Default: everything always fits. */
   usage?(): readonly SharedCacheUsage[];
+}
+
+/**
+ * What `SharedCacheStore.intend` rejects with when even the intents without their object states do not fit: what
+ * fit was written (newest first), the rest is not crash-safe until a save holds it. The writer saves, then tries again.
+ */
+export class IntentLogFullError extends Error {
+  /** Intents that were not written. */
+  readonly notStored: number;
+
+  constructor(notStored: number) {
+    super(`the intent log is full: ${String(notStored)} objects about to be sent are not recorded (a crash now could miss their deletes)`);
+    this.name = 'IntentLogFullError';
+    this.notStored = notStored;
+  }
 }

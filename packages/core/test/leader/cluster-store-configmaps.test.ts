@@ -1,30 +1,8 @@
-import { KubeConfig } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { ConfigMapCacheStore } from '../../src/cache/cluster-store-configmaps.js';
+import { IntentLogFullError } from '../../src/cache/cluster-store.js';
 import type { EmitCacheEntry } from '../../src/cache/emit-cache.js';
-import { KubeJsonClient, KubeRequestError, type KubeJsonRequest } from '../../src/leader/kube-json-client.js';
-
-/** ConfigMaps in memory behind the client's request(): GET/POST/PUT by path, as the apiserver answers them. */
-class FakeApi extends KubeJsonClient {
-  readonly objects = new Map<string, { binaryData: Record<string, string>; metadata: { labels: Record<string, string>; annotations: Record<string, string> } }>();
-  readonly calls: string[] = [];
-
-  constructor() {
-    super(new KubeConfig());
-  }
-
-  override async request<T>(req: KubeJsonRequest): Promise<T> {
-    this.calls.push(`${req.method} ${req.path}`);
-    const body = req.body as { metadata: { name: string } } | undefined;
-    const path = req.method === 'POST' ? `${req.path}/${body?.metadata.name ?? ''}` : req.path;
-    if (req.method === 'GET' || req.method === 'PUT') {
-      if (!this.objects.has(path)) throw new KubeRequestError(404, 'not found');
-      if (req.method === 'GET') return this.objects.get(path) as T;
-    }
-    this.objects.set(path, req.body as never);
-    return req.body as T;
-  }
-}
+import { FakeConfigMapApi as FakeApi } from './fake-configmap-api.js';
 
 function entry(name: string, state = `{"n":"${name}"}`): [string, EmitCacheEntry] {
   return [`configmaps|ns/${name}`, { fingerprint: `f-${state}`, resource: 'configmaps', uid: `u-${name}`, namespace: 'ns', name, assetId: '', uniqueId: `-u-${name}`, deliveredAt: 5, state }];
@@ -145,14 +123,108 @@ describe('ConfigMapCacheStore', () => {
     expect(await new ConfigMapCacheStore({ client: api, namespace: 'wp', shards: 2 }).load('b')).toEqual(new Map(forB));
   });
 
-  it('owns only its own ConfigMaps: its namespace and shard names', () => {
+  it('owns only its own ConfigMaps: its namespace, shard names and intent log', () => {
     const store = new ConfigMapCacheStore({ client: new FakeApi(), namespace: 'wp', name: 'lease', shards: 8 });
     expect(store.owns('wp', 'lease-emit-cache-0')).toBe(true);
     expect(store.owns('wp', 'lease-emit-cache-7')).toBe(true);
+    expect(store.owns('wp', 'lease-emit-cache-intents')).toBe(true);
+    expect(store.owns('other', 'lease-emit-cache-intents')).toBe(false);
+    expect(store.configMapNames()).toEqual([...store.shardNames(), 'lease-emit-cache-intents']);
     expect(store.owns('wp', 'lease-emit-cache-8')).toBe(false);
     expect(store.owns('wp', 'lease-emit-cache-01')).toBe(false);
     expect(store.owns('other', 'lease-emit-cache-0')).toBe(false);
     expect(store.owns('wp', 'lease')).toBe(false);
     expect(store.owns('wp', 'watch-proxy-emit-cache-0')).toBe(false);
+  });
+
+  describe('intent log', () => {
+    const INTENTS = '/api/v1/namespaces/wp/configmaps/watch-proxy-emit-cache-intents';
+    const unconfirmed = ([key, e]: [string, EmitCacheEntry]): [string, EmitCacheEntry] => [key, { ...e, fingerprint: '' }];
+
+    it('costs one write per call that carries an object the shards do not hold, none for known ones or repeats', async () => {
+      const api = new FakeApi();
+      const store = new ConfigMapCacheStore({ client: api, namespace: 'wp', shards: 4 });
+      const known = Array.from({ length: 10 }, (_v, i) => entry(`k${i}`));
+      await store.load('sink');
+      await store.save('sink', known, () => true);
+      // Updates of objects the shards hold (same uid, any state): nothing to record.
+      await store.intend('sink', known.map(([key, e]) => [key, { ...e, fingerprint: 'new', state: '{"v":2}' }]), () => true);
+      expect(api.writes.get(INTENTS)).toBeUndefined();
+      // A batch with two new objects among known ones: one write.
+      const fresh = [entry('n0'), entry('n1')];
+      await store.intend('sink', [...known.slice(0, 3), ...fresh], () => true);
+      expect(api.writes.get(INTENTS)).toBe(1);
+      // The same objects again (a retry, or their next update before a save): nothing more.
+      await store.intend('sink', fresh, () => true);
+      expect(api.writes.get(INTENTS)).toBe(1);
+      // A new incarnation of a known name is new.
+      const [k0key, k0] = known[0] as [string, EmitCacheEntry];
+      await store.intend('sink', [[k0key, { ...k0, uid: 'u-k0-again' }]], () => true);
+      expect(api.writes.get(INTENTS)).toBe(2);
+      // Not the leader: nothing is written.
+      await store.intend('sink', [entry('n2')], () => false);
+      expect(api.writes.get(INTENTS)).toBe(2);
+    });
+
+    it('a process started after a crash loads the intents the shards do not hold, unconfirmed, with their state', async () => {
+      const api = new FakeApi();
+      const store = new ConfigMapCacheStore({ client: api, namespace: 'wp', shards: 2 });
+      const known = [entry('a'), entry('b')];
+      await store.load('sink');
+      await store.save('sink', known, () => true);
+      const fresh = [entry('c', '{"metadata":{"name":"c"},"data":{"k":"c"}}'), entry('d')];
+      await store.intend('sink', fresh, () => true);
+      // Another endpoint's intents share the ConfigMap and survive.
+      await store.intend('other', [entry('e')], () => true);
+      const next = new ConfigMapCacheStore({ client: api, namespace: 'wp', shards: 2 });
+      expect(await next.load('sink')).toEqual(new Map([...known, ...fresh.map(unconfirmed)]));
+      expect(await next.load('other')).toEqual(new Map([entry('e')].map(unconfirmed)));
+      // Only intents: still a stored state (the receiver may hold those objects).
+      const onlyIntents = new FakeApi();
+      const first = new ConfigMapCacheStore({ client: onlyIntents, namespace: 'wp', shards: 2 });
+      await first.intend('sink', [entry('x')], () => true);
+      expect(await new ConfigMapCacheStore({ client: onlyIntents, namespace: 'wp', shards: 2 }).load('sink')).toEqual(new Map([entry('x')].map(unconfirmed)));
+    });
+
+    it('a save drops what the shards now hold, a delivered delete what it was for, and the log ends empty', async () => {
+      const api = new FakeApi();
+      const store = new ConfigMapCacheStore({ client: api, namespace: 'wp', shards: 2 });
+      await store.load('sink');
+      const [a, b, c] = [entry('a'), entry('b'), entry('c')];
+      await store.intend('sink', [a, b, c], () => true);
+      expect(api.writes.get(INTENTS)).toBe(1);
+      // "a" delivered and saved; "b" delivered and deleted again (its delete delivered); "c" still in flight.
+      store.settle('sink', b[0], b[1].uid);
+      await store.save('sink', [a], () => true);
+      expect(api.writes.get(INTENTS)).toBe(2);
+      expect(await new ConfigMapCacheStore({ client: api, namespace: 'wp', shards: 2 }).load('sink')).toEqual(new Map([a, unconfirmed(c)]));
+      await store.save('sink', [a, c], () => true);
+      expect(api.writes.get(INTENTS)).toBe(3);
+      expect(api.objects.get(INTENTS)?.binaryData).toEqual({});
+      // Nothing left to drop: a save writes no intent log.
+      await store.save('sink', [c], () => true);
+      expect(api.writes.get(INTENTS)).toBe(3);
+    });
+
+    it('a log short of room keeps intents without their states, then says what it could not record', async () => {
+      const api = new FakeApi();
+      // The intent log is one ConfigMap, the shards are 8 of the same size: they hold what it cannot.
+      const store = new ConfigMapCacheStore({ client: api, namespace: 'wp', shards: 8, maxShardBytes: 1200 });
+      const random = (n: number): string => Array.from({ length: n }, () => Math.random().toString(36).slice(2)).join('');
+      const big = entry('big', JSON.stringify({ blob: random(200) }));
+      await store.intend('sink', [big], () => true);
+      const loaded = await new ConfigMapCacheStore({ client: api, namespace: 'wp', shards: 8 }).load('sink');
+      expect(JSON.parse(loaded?.get(big[0])?.state ?? '{}')).toEqual({ metadata: { name: 'big', namespace: 'ns', uid: 'u-big' } });
+      const many = Array.from({ length: 100 }, (_v, i) => entry(`m${i}-${random(1)}`));
+      await expect(store.intend('sink', many, () => true)).rejects.toThrow(IntentLogFullError);
+      // What fit is written; once a save holds the rest, the log has room again.
+      await store.save('sink', many, () => true);
+      expect(store.usage()).toEqual([{ sink: 'sink', entries: 100, withoutState: 0, notStored: 0 }]);
+      await expect(store.intend('sink', [], () => true)).resolves.toBeUndefined();
+      const after = await new ConfigMapCacheStore({ client: api, namespace: 'wp', shards: 8 }).load('sink');
+      expect(after?.size).toBe(101);
+      expect(after?.get(big[0])?.fingerprint).toBe('');
+      expect([...many].every(([key, e]) => after?.get(key)?.fingerprint === e.fingerprint)).toBe(true);
+    });
   });
 });

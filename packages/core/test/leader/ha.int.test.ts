@@ -225,6 +225,9 @@ describe('high availability against a real apiserver', () => {
       await store.save('receiver', [['configmaps|n/x', entry]], () => true);
       await store.save('receiver', [['configmaps|n/x', { ...entry, fingerprint: 'g' }]], () => true);
       expect(await store.load('receiver')).toEqual(new Map([['configmaps|n/x', { ...entry, fingerprint: 'g' }]]));
+      // The intent log, written before a send of an object the shards do not hold, is one of the Role's names too.
+      await store.intend('receiver', [['configmaps|n/y', { ...entry, uid: 'v', name: 'y' }]], () => true);
+      expect((await store.load('receiver'))?.get('configmaps|n/y')).toEqual({ ...entry, uid: 'v', name: 'y', fingerprint: '' });
       // Only the store's own ConfigMaps: not any other of its namespace (its own hot-reloaded config, say).
       const config = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'watch-proxy-config', namespace: home }, data: { 'config.yaml': 'x' } };
       await client.request({ method: 'POST', path: `/api/v1/namespaces/${home}/configmaps`, body: config, timeoutMs: 10_000 });
