@@ -1,7 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
-import type { KubeObject, ResourceRef } from '../types.js';
+import type { KubeObject } from '../types.js';
 import { Backoff } from './backoff.js';
 import { resolveResource } from './discovery.js';
 import { toWatchError } from './kube-api-error.js';
@@ -12,7 +12,9 @@ import { Reflector } from './reflector.js';
 import type { ReflectorTiming } from './reflector-options.js';
 import { planRecovery } from './recovery-plan.js';
 import { toErrorInfo } from './scope-health.js';
-import type { ScopeHealth, WatchErrorInfo, WatcherState } from './scope-health.js';
+import type { WatchErrorInfo, WatcherState } from './scope-health.js';
+import { combineHealth } from './watcher-health.js';
+import type { WatcherHealth } from './watcher-health.js';
 import type { ResolvedResource, WatchEvent, WatchHandlers } from './watch-event.js';
 import { setLongInterval, setLongTimeout } from '../internal/long-timeout.js';
 import type { LongTimer } from '../internal/long-timeout.js';
@@ -75,38 +77,7 @@ export interface ResourceWatcherOptions extends ReflectorTiming {
   readonly clock?: { readonly now?: (() => number) | undefined; readonly random?: (() => number) | undefined } | undefined;
 }
 
-/** Health of one resource's watcher, for readiness (`synced`), liveness (`stale`) and metrics. Times are epoch ms. */
-export interface WatcherHealth {
-  /** The configured name. */
-  readonly resource: string;
-  /** Where discovery resolved it; undefined until it has. */
-  readonly ref: ResourceRef | undefined;
-  /** The worst state of its scopes (`degraded` > `backoff` > `syncing` > `watching`), or the resolution state. */
-  readonly state: WatcherState;
-  /** True once every scope finished its first complete list (readiness). Stays true. */
-  readonly synced: boolean;
-  /** True when some scope has had no open watch for `staleAfterMs` (liveness). False when idle or stopped. */
-  readonly stale: boolean;
-  /** The current resourceVersion of a single (cluster-wide) scope; undefined with several namespaces. */
-  readonly resourceVersion: string | undefined;
-  readonly lastEventAt: number | undefined;
-  readonly lastBookmarkAt: number | undefined;
-  readonly lastListAt: number | undefined;
-  /** Sums over scopes. */
-  readonly relists: number;
-  readonly reconnects: number;
-  readonly failures: number;
-  /** The maximum over scopes. */
-  readonly consecutiveFailures: number;
-  /** Exceptions thrown by handlers (isolated: logged and counted, never fatal). */
-  readonly handlerErrors: number;
-  /** Objects in the cache. */
-  readonly objects: number;
-  /** The most recent error of any scope (or of discovery), cleared by a successful list. */
-  readonly lastError: WatchErrorInfo | undefined;
-  /** One entry per list+watch loop: per namespace, or a single cluster-wide one. */
-  readonly scopes: readonly ScopeHealth[];
-}
+export type { WatcherHealth } from './watcher-health.js';
 
 /** A reliable list+watch of one resource kind. Create with `createResourceWatcher`. */
 export interface ResourceWatcher {
@@ -138,8 +109,6 @@ export interface ResourceWatcher {
   /** Relists every scope now and reports differences (what `reconcileMs` does on a timer). */
   relist(): void;
 }
-
-const STATE_RANK: Readonly<Record<WatcherState, number>> = { stopped: 6, degraded: 5, backoff: 4, syncing: 3, watching: 2, idle: 1 };
 
 /**
  * Creates a watcher for one resource kind (built-in or CRD, namespaced or cluster-scoped). Nothing happens until
@@ -243,48 +212,19 @@ class KubeResourceWatcher implements ResourceWatcher {
   }
 
   health(): WatcherHealth {
-    const scopes = this.#reflectors.map((r) => r.health());
-    const now = this.#now();
-    const max = (pick: (s: ScopeHealth) => number | undefined): number | undefined =>
-      scopes.reduce<number | undefined>((m, s) => {
-        const v = pick(s);
-        return v === undefined ? m : m === undefined ? v : Math.max(m, v);
-      }, undefined);
-    const sum = (pick: (s: ScopeHealth) => number): number => scopes.reduce((n, s) => n + pick(s), 0);
-    let state: WatcherState;
-    let lastError: WatchErrorInfo | undefined;
-    let stale: boolean;
-    if (this.#stopped) {
-      state = 'stopped';
-      stale = false;
-    } else if (scopes.length === 0) {
-      state = this.#resolveState;
-      lastError = this.#resolveError;
-      stale = this.#resolveSince !== undefined && now - this.#resolveSince > this.#staleAfterMs;
-    } else {
-      state = scopes.reduce<WatcherState>((w, s) => (STATE_RANK[s.state] > STATE_RANK[w] ? s.state : w), 'idle');
-      stale = scopes.some((s) => s.notWatchingSince !== undefined && now - s.notWatchingSince > this.#staleAfterMs);
-    }
-    for (const s of scopes) if (s.lastError !== undefined && (lastError === undefined || s.lastError.at > lastError.at)) lastError = s.lastError;
-    return {
+    return combineHealth({
       resource: this.name,
       ref: this.#resource?.ref,
-      state,
-      synced: scopes.length > 0 && scopes.every((s) => s.synced),
-      stale,
-      resourceVersion: scopes.length === 1 ? scopes[0]!.resourceVersion : undefined,
-      lastEventAt: max((s) => s.lastEventAt),
-      lastBookmarkAt: max((s) => s.lastBookmarkAt),
-      lastListAt: max((s) => s.lastListAt),
-      relists: sum((s) => s.relists),
-      reconnects: sum((s) => s.reconnects),
-      failures: sum((s) => s.failures),
-      consecutiveFailures: max((s) => s.consecutiveFailures) ?? 0,
+      stopped: this.#stopped,
+      scopes: this.#reflectors.map((r) => r.health()),
+      resolveState: this.#resolveState,
+      resolveError: this.#resolveError,
+      resolveSince: this.#resolveSince,
+      staleAfterMs: this.#staleAfterMs,
+      now: this.#now(),
       handlerErrors: this.#handlerErrors,
       objects: this.#store.view.size,
-      lastError,
-      scopes,
-    };
+    });
   }
 
   /** Resolves the configured name, retrying (degraded while it is not served) until it resolves or we stop. */
