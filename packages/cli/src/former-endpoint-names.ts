@@ -6,10 +6,10 @@
 import type { Logger, SharedCacheStore } from '@watch-proxy/core';
 import { adoptCacheFile } from '@watch-proxy/core';
 
-import type { EndpointConfig } from './config/index.js';
+import type { RemoteEndpointConfig } from './config/index.js';
 
 /** Current name → former name, for the endpoints that have one. */
-function formerNames(endpoints: readonly EndpointConfig[]): ReadonlyMap<string, string> {
+function formerNames(endpoints: readonly RemoteEndpointConfig[]): ReadonlyMap<string, string> {
   return new Map(endpoints.flatMap((e) => (e.formerName === null ? [] : [[e.name, e.formerName] as const])));
 }
 
@@ -17,7 +17,7 @@ function formerNames(endpoints: readonly EndpointConfig[]): ReadonlyMap<string, 
  * Renames each default-named endpoint's emit cache file from its former name, when only the former one exists.
  * A failed rename is a warning (the endpoint then starts with an empty cache and re-sends), never a failure.
  */
-export function adoptFormerStateFiles(stateDir: string, endpoints: readonly EndpointConfig[], logger: Logger): void {
+export function adoptFormerStateFiles(stateDir: string, endpoints: readonly RemoteEndpointConfig[], logger: Logger): void {
   for (const [name, former] of formerNames(endpoints)) {
     try {
       if (adoptCacheFile(stateDir, former, name) !== undefined) {
@@ -36,7 +36,7 @@ export function adoptFormerStateFiles(stateDir: string, endpoints: readonly Endp
  * current name yet. Writes go to the current name only, so the first save completes the move. Everything else
  * is the store's own (a proxy, so members added to the store later are passed through too).
  */
-export function withFormerNames(store: SharedCacheStore, endpoints: readonly EndpointConfig[]): SharedCacheStore {
+export function withFormerNames(store: SharedCacheStore, endpoints: readonly RemoteEndpointConfig[]): SharedCacheStore {
   const former = formerNames(endpoints);
   if (former.size === 0) return store;
   const load: SharedCacheStore['load'] = async (sink) => {

@@ -36,7 +36,7 @@ type Path = readonly (string | number)[];
 function endpointPath(message: string): { path: Path; message: string } {
   const header = /^headers(?:\.|: the value of |: ')([^\s':]+)'?:? ?(.*)$/s.exec(message);
   if (header !== null) return { path: ['headers', header[1]!], message: message.replace(/^headers[.:] ?/, '') };
-  const option = /^(url|tls\.(?:caFile|certFile|keyFile)|tls|bearerTokenFile|usernameVar|passwordVar|bearerTokenVar|signingSecretVar|timeoutMs|successStatusCodes|compression|format|type): (.*)$/s.exec(message);
+  const option = /^(url|tls\.(?:caFile|certFile|keyFile)|tls|bearerTokenFile|usernameVar|passwordVar|bearerTokenVar|signingSecretVar|sasl\.(?:usernameVar|passwordVar|passwordFile)|tokenVar|timeoutMs|successStatusCodes|compression|format|type): (.*)$/s.exec(message);
   if (option === null) return { path: [], message };
   const key = option[1]!;
   const path = key === 'timeoutMs' ? ['timeout'] : key.split('.');

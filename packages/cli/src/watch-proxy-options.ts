@@ -6,8 +6,9 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { DeliveryGate, Logger, ResourceOptions, SharedCacheStore, Sink, SinkOptions, WatchdogBounds, WatchProxyError, WatchProxyOptions } from '@watch-proxy/core';
 import { createHttpSink } from '@watch-proxy/http-sink';
 
+import { createKafkaEndpointSink, createNatsEndpointSink } from './broker-sinks.js';
 import { resolveEndpointSecrets } from './config/index.js';
-import type { ConfigEnv, EndpointConfig, ResourceConfig, WatchProxyConfig } from './config/index.js';
+import type { ConfigEnv, RemoteEndpointConfig, ResourceConfig, WatchProxyConfig } from './config/index.js';
 import { withFormerNames } from './former-endpoint-names.js';
 import { createStdoutSink } from './stdout-sink.js';
 
@@ -58,11 +59,14 @@ export function toResourceOptions(resource: ResourceConfig, config: WatchProxyCo
  * unset or an option is rejected by the sink. `checkStartup` calls it too, so `validate` refuses what this refuses.
  */
 export function createEndpointSink(
-  endpoint: EndpointConfig,
+  endpoint: RemoteEndpointConfig,
   config: WatchProxyConfig,
   runtime: Pick<RuntimeOptions, 'env' | 'logger'>,
 ): Sink {
   const env = runtime.env ?? process.env;
+  const context = { env, clusterName: config.clusterName, logger: runtime.logger };
+  if (endpoint.type === 'kafka') return createKafkaEndpointSink(endpoint, context);
+  if (endpoint.type === 'nats') return createNatsEndpointSink(endpoint, context);
   const { headers } = resolveEndpointSecrets(endpoint, env);
   return createHttpSink({
     name: endpoint.name,

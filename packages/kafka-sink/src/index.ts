@@ -10,4 +10,4 @@ export type {
   KafkaTlsOptions,
   KafkaTopicSettings,
 } from './options.js';
-export { RESOURCE_PLACEHOLDER, topicFor } from './topic-name.js';
+export { RESOURCE_PLACEHOLDER, topicFor, topicTemplateProblem } from './topic-name.js';

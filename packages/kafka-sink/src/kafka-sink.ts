@@ -161,6 +161,8 @@ export function createKafkaSink(options: KafkaSinkOptions): KafkaSink {
     name,
     target,
     topicOf: (resource) => topicFor(options.topic, resource),
+    // Core's attempt timeout grows to this (plus a margin), so the client's own timeout classifies a slow broker.
+    timeoutMs: requestTimeoutMs,
     ...(options.limits === undefined ? {} : { limits: options.limits }),
 
     async start(ctx: SinkLifecycleContext): Promise<void> {

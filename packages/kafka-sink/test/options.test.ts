@@ -18,6 +18,11 @@ describe('kafka-sink options', () => {
     expect(createKafkaSink({ brokers: ['h:9092'], topic: 'k8s.{resource}' }).name).toBe('kafka:k8s.{resource}');
   });
 
+  it('tells core its request timeout, so core waits that long for an attempt before aborting it', () => {
+    expect(createKafkaSink({ brokers: ['h:9092'], topic: 't' }).timeoutMs).toBe(10_000);
+    expect(createKafkaSink({ brokers: ['h:9092'], topic: 't', requestTimeoutMs: 45_000 }).timeoutMs).toBe(45_000);
+  });
+
   it('makes a legal topic per resource', () => {
     expect(topicFor('k8s.{resource}', 'deployments.apps')).toBe('k8s.deployments.apps');
     expect(topicFor('k8s.{resource}', 'weird/name')).toBe('k8s.weird_name');

@@ -12,6 +12,17 @@ export function encodeWatchProxyItem(change: Change): string {
   );
 }
 
+/**
+ * Why `template` cannot be a subject template, or undefined when it can: a NATS subject has no whitespace, no
+ * empty tokens and, for publishing, no wildcards (`*`, `>`).
+ */
+export function subjectTemplateProblem(template: string): string | undefined {
+  if (template === '' || /\s|\.\.|^\.|\.$/.test(template) || /[*>]/.test(template)) {
+    return `subject "${template}" is not a NATS subject (no spaces, empty tokens or wildcards)`;
+  }
+  return undefined;
+}
+
 /** A value inside one subject token: NATS separates tokens with `.` and gives `*`, `>` and whitespace meaning. */
 export function subjectToken(value: string): string {
   const token = value.replace(/[.*>\s]/g, '_');

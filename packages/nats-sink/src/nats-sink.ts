@@ -6,7 +6,7 @@ import { connect } from '@nats-io/transport-node';
 import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node';
 import { WatchProxyError, delivered, partial, rejected, retryable } from '@watch-proxy/core';
 import type { Batch, Change, SendContext, SendOutcome, Sink, SinkLifecycleContext } from '@watch-proxy/core';
-import { DEFAULT_SUBJECT, encodeWatchProxyItem, kvKey, messageId, subjectFilter, subjectFor } from './encode-message.js';
+import { DEFAULT_SUBJECT, encodeWatchProxyItem, kvKey, messageId, subjectFilter, subjectFor, subjectTemplateProblem } from './encode-message.js';
 import type { NatsSinkOptions } from './options.js';
 
 /** Default of `timeoutMs`. */
@@ -45,9 +45,8 @@ export function createNatsSink(options: NatsSinkOptions): NatsSink {
   const servers = typeof options.servers === 'string' ? [options.servers] : [...options.servers];
   if (servers.length === 0 || servers.some((server) => server === '')) throw configError('servers must list at least one URL');
   const template = options.subject ?? DEFAULT_SUBJECT;
-  if (template === '' || /\s|\.\.|^\.|\.$/.test(template) || /[*>]/.test(template)) {
-    throw configError(`subject "${template}" is not a NATS subject (no spaces, empty tokens or wildcards)`);
-  }
+  const subjectProblem = subjectTemplateProblem(template);
+  if (subjectProblem !== undefined) throw configError(subjectProblem);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw configError(`timeoutMs must be a positive integer, got ${String(timeoutMs)}`);
   if ((options.user === undefined) !== (options.pass === undefined)) throw configError('user and pass go together');
@@ -123,6 +122,8 @@ export function createNatsSink(options: NatsSinkOptions): NatsSink {
     name,
     target,
     subjectOf: (change) => subjectFor(template, clusterName, change),
+    // Core's attempt timeout grows to this (plus a margin), so an acknowledgement timing out is classified here.
+    timeoutMs,
     ...(options.limits === undefined ? {} : { limits: options.limits }),
 
     async start(ctx: SinkLifecycleContext): Promise<void> {

@@ -14,6 +14,11 @@ describe('nats-sink options', () => {
     expect(() => createNatsSink(options)).toThrow(message);
   });
 
+  it('tells core its timeout, so core waits that long for an attempt before aborting it', () => {
+    expect(createNatsSink({ servers: 'nats://h:4222' }).timeoutMs).toBe(10_000);
+    expect(createNatsSink({ servers: 'nats://h:4222', timeoutMs: 45_000 }).timeoutMs).toBe(45_000);
+  });
+
   it('subjects: one token per placeholder, dots in values replaced', () => {
     const change = { resource: 'deployments.apps', event: 'update' as const };
     expect(subjectFor('watch-proxy.{cluster}.{resource}.{event}', 'prod.eu', change)).toBe('watch-proxy.prod_eu.deployments_apps.update');

@@ -2,6 +2,7 @@
  * Rules that span several keys, run once the file has the right shape (what the file names outside itself is
  * checked by `check-environment.ts`). Each finding carries a key path; the loader turns it into `file:line:col`.
  */
+import { checkBrokerEndpoint } from './check-broker-endpoint.js';
 import { envTemplateReferences } from './env-template.js';
 import type { ConfigFile } from './schema.js';
 import type { ConfigSeverity } from './types.js';
@@ -62,6 +63,13 @@ export function checkConfig(file: ConfigFile): ConfigFinding[] {
       if (first === undefined) endpointNames.set(endpoint.name, i);
       else error(at('name'), `duplicate endpoint name "${endpoint.name}" (also remoteEndpoints.${String(first)})`);
     }
+    endpoint.resourceTypes.forEach((type, j) => {
+      if (!plurals.has(resourcePlural(type))) warn(at('resourceTypes', j), `"${type}" matches none of the configured resources, so it routes nothing`);
+    });
+    if (endpoint.type === 'kafka' || endpoint.type === 'nats') {
+      for (const finding of checkBrokerEndpoint(endpoint)) findings.push({ ...finding, path: at(...finding.path) });
+      return;
+    }
 
     const basic = endpoint.usernameVar !== undefined;
     if (endpoint.bearerTokenVar !== undefined && endpoint.bearerTokenFile !== undefined) {
@@ -95,9 +103,6 @@ export function checkConfig(file: ConfigFile): ConfigFinding[] {
       error(at('format'), 'vro endpoints always use the watch-proxy format');
     }
     if (endpoint.region !== undefined) warn(at('region'), 'is only used by sqs endpoints, which are not supported; ignored');
-    endpoint.resourceTypes.forEach((type, j) => {
-      if (!plurals.has(resourcePlural(type))) warn(at('resourceTypes', j), `"${type}" matches none of the configured resources, so it routes nothing`);
-    });
   });
 
   const metrics = file.prometheusMetrics;

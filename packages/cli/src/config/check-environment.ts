@@ -12,7 +12,8 @@ import { envTemplateReferences } from './env-template.js';
 import type { ConfigEnv } from './types.js';
 
 const ENV_VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const ENV_KEYS = ['usernameVar', 'passwordVar', 'bearerTokenVar', 'signingSecretVar'] as const;
+// `tokenVar` is a nats endpoint's; the others are http's (usernameVar/passwordVar also nats').
+const ENV_KEYS = ['usernameVar', 'passwordVar', 'bearerTokenVar', 'signingSecretVar', 'tokenVar'] as const;
 
 /**
  * Why the sink could not read `path` (a regular file within `maxBytes`), or undefined when it can. Opens it
@@ -33,7 +34,7 @@ function record(value: unknown): Record<string, unknown> | undefined {
 }
 
 /**
- * Env vars and files named by `remoteEndpoints[]` that are missing. Values that are not well-formed names
+ * Env vars and files named by `remoteEndpoints[]` (of any type) that are missing. Values that are not well-formed names
  * are skipped (the schema reports them), so a value pasted where a name belongs is never echoed.
  */
 export function checkEnvironment(input: unknown, env: ConfigEnv): ConfigFinding[] {
@@ -61,6 +62,11 @@ export function checkEnvironment(input: unknown, env: ConfigEnv): ConfigFinding[
       if (refs?.ok === true) for (const name of refs.names) requireEnv(['headers', header], name);
     }
     requireFile(['bearerTokenFile'], endpoint['bearerTokenFile'], MAX_TOKEN_FILE_BYTES);
+    // A kafka endpoint's SASL credentials.
+    const sasl = record(endpoint['sasl']);
+    requireEnv(['sasl', 'usernameVar'], sasl?.['usernameVar']);
+    requireEnv(['sasl', 'passwordVar'], sasl?.['passwordVar']);
+    requireFile(['sasl', 'passwordFile'], sasl?.['passwordFile'], MAX_TOKEN_FILE_BYTES);
     const tls = record(endpoint['tls']);
     for (const key of ['caFile', 'certFile', 'keyFile']) requireFile(['tls', key], tls?.[key], MAX_TLS_FILE_BYTES);
   });

@@ -28,6 +28,16 @@ export type {
   LoadConfigResult,
   MetadataScalar,
   MetadataValue,
+  RemoteEndpointConfig,
   ResourceConfig,
   WatchProxyConfig,
 } from './types.js';
+export type {
+  KafkaEndpointConfig,
+  KafkaSaslConfig,
+  KafkaSaslMechanism,
+  KafkaTlsConfig,
+  KafkaTopicSettingsConfig,
+  NatsEndpointConfig,
+  NatsTlsConfig,
+} from './broker-endpoint-config.js';

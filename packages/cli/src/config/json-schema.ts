@@ -32,13 +32,16 @@ export function configJsonSchemaText(): string {
 
 /**
  * The keys the schema allows in the mapping at `path` (list indexes included, e.g. `['remoteEndpoints', 0]`),
- * for "did you mean" hints. Empty when the path leads nowhere known.
+ * for "did you mean" hints. With `data` (the file's parsed content), alternatives that do not fit the value at
+ * each step are left out: an endpoint of `type: kafka` gets the kafka keys, not http's. Empty when the path leads
+ * nowhere known.
  */
-export function knownKeysAt(path: readonly (string | number)[]): readonly string[] {
+export function knownKeysAt(path: readonly (string | number)[], data?: unknown): readonly string[] {
   let nodes: JsonSchema[] = [configJsonSchema()];
+  let value = data;
   for (const segment of path) {
     const next: JsonSchema[] = [];
-    for (const node of nodes.flatMap(alternatives)) {
+    for (const node of nodes.flatMap((n) => alternatives(n, value))) {
       if (typeof segment === 'number') {
         const items = node['items'];
         if (isSchema(items)) next.push(items);
@@ -49,15 +52,29 @@ export function knownKeysAt(path: readonly (string | number)[]): readonly string
       }
     }
     nodes = next;
+    value = typeof value === 'object' && value !== null ? (value as Record<string | number, unknown>)[segment] : undefined;
   }
-  return [...new Set(nodes.flatMap(alternatives).flatMap((n) => (isSchema(n['properties']) ? Object.keys(n['properties']) : [])))];
+  return [...new Set(nodes.flatMap((n) => alternatives(n, value)).flatMap((n) => (isSchema(n['properties']) ? Object.keys(n['properties']) : [])))];
 }
 
 function isSchema(value: unknown): value is JsonSchema {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function alternatives(node: JsonSchema): JsonSchema[] {
+/** Whether `node` can describe `value` by its `type` key (an endpoint's kind); true when either says nothing. */
+function fitsType(node: JsonSchema, value: unknown): boolean {
+  const props = node['properties'];
+  const declared = isSchema(props) ? props['type'] : undefined;
+  if (!isSchema(declared) || typeof value !== 'object' || value === null || Array.isArray(value)) return true;
+  const type = (value as { type?: unknown }).type;
+  if (type === undefined) return declared['default'] !== undefined;
+  if ('const' in declared) return declared['const'] === type;
+  return Array.isArray(declared['enum']) ? declared['enum'].includes(type) : true;
+}
+
+function alternatives(node: JsonSchema, value?: unknown): JsonSchema[] {
   const options = [node['anyOf'], node['oneOf'], node['allOf']].flatMap((list) => (Array.isArray(list) ? list.filter(isSchema) : []));
-  return [node, ...options.flatMap(alternatives)];
+  const fitting = options.filter((option) => fitsType(option, value));
+  // An unknown type fits no alternative: offer them all rather than nothing.
+  return [node, ...(fitting.length > 0 ? fitting : options).flatMap((option) => alternatives(option, value))];
 }

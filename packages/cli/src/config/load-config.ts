@@ -6,6 +6,7 @@
 import { readBoundedFile } from '@watch-proxy/http-sink';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Document } from 'yaml';
+import { ZodError } from 'zod';
 import type { z } from 'zod';
 
 import { checkConfig } from './check-config.js';
@@ -14,7 +15,7 @@ import { deepFreeze } from './deep-freeze.js';
 import { didYouMean, isNearMiss } from './did-you-mean.js';
 import { issueMessage } from './issue-message.js';
 import { knownKeysAt } from './json-schema.js';
-import { configFileSchema } from './schema.js';
+import { configFileSchema, httpEndpointSchema } from './schema.js';
 import { toConfig } from './to-config.js';
 import type { ConfigDiagnostic, ConfigSeverity, LoadConfigOptions, LoadConfigResult } from './types.js';
 import { applyYamlV2Typing, YAML_1_1_OPTIONS } from './yaml-1-1.js';
@@ -98,6 +99,26 @@ function yamlMessage(message: string): string {
   return first.replace(/ at line \d+, column \d+:?$/, '').replace(/:$/, '');
 }
 
+const PARSE_OPTIONS = { error: (issue: z.core.$ZodRawIssue) => issueMessage(issue) };
+
+/**
+ * Parses the file's data with the schema. An endpoint whose `type` is none of the known ones fails at `type`
+ * alone (no type, no keys to check against); it is checked as an http endpoint (the original's only kind), so
+ * its other problems are reported in the same round and a misspelt key still gets its "did you mean".
+ */
+function parseFile(input: unknown): ReturnType<typeof configFileSchema.safeParse> {
+  const result = configFileSchema.safeParse(input, PARSE_OPTIONS);
+  if (result.success) return result;
+  const issues = result.error.issues.flatMap((issue): z.core.$ZodIssue[] => {
+    const [list, index, key] = issue.path;
+    if (issue.code !== 'invalid_union' || issue.path.length !== 3 || list !== 'remoteEndpoints' || key !== 'type' || typeof index !== 'number') return [issue];
+    const endpoint = (input as { remoteEndpoints: unknown[] }).remoteEndpoints[index];
+    const asHttp = httpEndpointSchema.safeParse(endpoint, PARSE_OPTIONS);
+    return asHttp.success ? [issue] : asHttp.error.issues.map((inner) => ({ ...inner, path: [list, index, ...inner.path] }));
+  });
+  return { success: false, error: new ZodError(issues) } as ReturnType<typeof configFileSchema.safeParse>;
+}
+
 /**
  * Loads config text. `file` is only used in diagnostics. Unknown keys are warnings with a did-you-mean
  * suggestion (errors when `options.strict`, and always when they are a near-miss of a known key, see
@@ -163,14 +184,13 @@ export function parseConfig(text: string, file: string, options: LoadConfigOptio
   const input = stripNulls(raw, []) as Record<string, unknown>;
   // Top-level `x-...` keys are the operator's own (typically anchors for `<<` merges), as in docker compose.
   for (const key of Object.keys(input)) if (key.startsWith('x-')) delete input[key];
-  const parseOptions = { error: (issue: z.core.$ZodRawIssue) => issueMessage(issue) };
-  let result = configFileSchema.safeParse(input, parseOptions);
+  let result = parseFile(input);
   const unknownKeys = result.success ? [] : result.error.issues.filter((issue) => issue.code === 'unrecognized_keys');
   if (unknownKeys.length > 0) {
     for (const issue of unknownKeys) {
       for (const key of issue.keys) {
         const path = [...(issue.path as (string | number)[]), key];
-        const suggestion = didYouMean(key, knownKeysAt(issue.path as (string | number)[]));
+        const suggestion = didYouMean(key, knownKeysAt(issue.path as (string | number)[], input));
         const hint = suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`;
         const { line, column } = position(path, 'key');
         // A near-miss of a known key is an error even when lenient: the setting it was meant to be is missing.
@@ -180,7 +200,7 @@ export function parseConfig(text: string, file: string, options: LoadConfigOptio
       }
     }
     // Parse again without them, so that in lenient mode a file whose only problems are unknown keys loads.
-    result = configFileSchema.safeParse(input, parseOptions);
+    result = parseFile(input);
   }
   if (!result.success) {
     for (const issue of result.error.issues) {

@@ -6,144 +6,13 @@
  */
 import { z } from 'zod';
 
+import { didYouMean } from './did-you-mean.js';
 import { describeValue } from './issue-message.js';
-import { parseGoDuration } from './parse-go-duration.js';
+import { kafkaEndpointSchema } from './kafka-endpoint-schema.js';
+import { natsEndpointSchema } from './nats-endpoint-schema.js';
+import { HOUR_MS, duration, endpointRouting, envVarName, flag, nonEmptyText, optionalFlag, scalarToString, stringList, text, wholeNumber } from './schema-fields.js';
 
-/** Go duration syntax plus `d`, as a JSON Schema pattern so editors flag `30` or `5 min` while typing. */
-export const GO_DURATION_PATTERN = '^[+]?(0|(([0-9]+(\\.[0-9]*)?|\\.[0-9]+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h|d))+)$';
-
-const DURATION_HINT = 'expected a Go duration such as "300ms", "1h30m" or "7d"';
-
-/**
- * yaml.v2 put any scalar into a string field as its text (`port: 9595`, `clusterName: 2024`), so numbers and
- * booleans written where the original expected a string keep working.
- */
-function scalarToString(value: unknown): unknown {
-  return typeof value === 'number' || typeof value === 'boolean' ? String(value) : value;
-}
-
-// YAML 1.1 booleans, which yaml.v2 accepted in the original's bool fields; YAML 1.2 reads them as strings.
-const YAML11_BOOLEANS: ReadonlyMap<string, boolean> = new Map(
-  ['y', 'yes', 'true', 'on'].map((w): [string, boolean] => [w, true]).concat(['n', 'no', 'false', 'off'].map((w): [string, boolean] => [w, false])),
-);
-
-/** A boolean key; `yes`/`no`/`on`/`off` are still accepted (written the YAML 1.1 way, as the original read them). */
-function flag(description: string, defaultValue: boolean) {
-  return z
-    .preprocess((value) => {
-      if (typeof value !== 'string') return value;
-      const word = value.trim();
-      // Only the exact spellings YAML 1.1 allowed: lower, Capitalized or UPPER.
-      if (word !== word.toLowerCase() && word !== word.toUpperCase() && word !== word[0]?.toUpperCase() + word.slice(1).toLowerCase()) return value;
-      return YAML11_BOOLEANS.get(word.toLowerCase()) ?? value;
-    }, z.boolean())
-    .default(defaultValue)
-    .meta({ description });
-}
-
-/** A boolean key without a default: unset (`undefined`) lets another key decide (`originalContent`). */
-function optionalFlag(description: string) {
-  return flag(description, false).unwrap().optional().meta({ description });
-}
-
-/** An integer (zod reports a string here as "expected number", which hides that fractions are wrong too). */
-function wholeNumber() {
-  return z.int({
-    error: (issue) => (issue.code === 'invalid_type' && issue.input !== undefined ? `expected a whole number, got ${describeValue(issue.input)}` : undefined),
-  });
-}
-
-/** A string key that also accepts a YAML number or boolean as its text, like the original. */
-function text(description: string) {
-  return z.preprocess(scalarToString, z.string()).meta({ description });
-}
-
-/** A string that must not be empty. */
-function nonEmptyText(description: string) {
-  return z
-    .preprocess(scalarToString, z.string().min(1))
-    .meta({ description });
-}
-
-function stringList(description: string, itemDescription: string) {
-  return z.array(nonEmptyText(itemDescription)).meta({ description });
-}
-
-const ENV_VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** The name of an environment variable (not its value). */
-function envVarName(description: string) {
-  return z
-    .string()
-    .regex(ENV_VAR_NAME, { error: 'must be an environment variable name (letters, digits and _, not starting with a digit)' })
-    .meta({ description });
-}
-
-type DurationOptions = {
-  /** The value used when the key is absent, in the file's syntax. */
-  readonly default: string | number;
-  /** Whether a plain number means seconds (only `emitInterval`, an int of seconds in the original). */
-  readonly numberIsSeconds?: boolean;
-  /** Whether 0 is rejected (a timeout of 0 would fail every request). */
-  readonly positive?: boolean;
-  /** The largest value that makes sense, and why; default `DEFAULT_MAX_DURATION`. */
-  readonly max?: DurationBound;
-};
-
-/** An upper bound of a duration key: `ms`, written as `text` in the file's syntax, and why it is there. */
-type DurationBound = { readonly ms: number; readonly text: string; readonly why: string };
-
-const HOUR_MS = 3_600_000;
-/**
- * Every duration key is bounded: a value of years is a typo (`30000h` for `30s`), and a timer in Node cannot
- * hold more than 24.8 days on its own (core chains timers, so correct values past that still work).
- */
-const DEFAULT_MAX_DURATION: DurationBound = { ms: 365 * 24 * HOUR_MS, text: '365d', why: 'a longer period is almost certainly a mistake' };
-
-/**
- * A duration key: a Go duration string (`1h30m`, `300ms`, `7d`) or `0`, normalized to milliseconds.
- * Negative durations are rejected: the original treated them as 0 or "never", which nobody meant.
- */
-function duration(description: string, options: DurationOptions) {
-  return z
-    .union([z.string(), z.number()], { error: `expected a duration string, ${DURATION_HINT}` })
-    .transform((value, ctx) => {
-      let ms: number;
-      if (typeof value === 'number') {
-        if (options.numberIsSeconds === true) {
-          ms = value * 1000;
-        } else if (value === 0) {
-          ms = 0;
-        } else {
-          ctx.addIssue({ code: 'custom', message: `missing unit in duration "${String(value)}"; ${DURATION_HINT}` });
-          return z.NEVER;
-        }
-      } else {
-        const parsed = parseGoDuration(value.trim());
-        if (!parsed.ok) {
-          ctx.addIssue({ code: 'custom', message: `${parsed.message}; ${DURATION_HINT}` });
-          return z.NEVER;
-        }
-        ms = parsed.milliseconds;
-      }
-      if (!Number.isFinite(ms) || ms < 0) {
-        ctx.addIssue({ code: 'custom', message: 'must not be negative' });
-        return z.NEVER;
-      }
-      if (options.positive === true && ms === 0) {
-        ctx.addIssue({ code: 'custom', message: 'must be greater than 0' });
-        return z.NEVER;
-      }
-      const max = options.max ?? DEFAULT_MAX_DURATION;
-      if (ms > max.ms) {
-        ctx.addIssue({ code: 'custom', message: `must be at most ${max.text}: ${max.why}` });
-        return z.NEVER;
-      }
-      return ms;
-    })
-    .prefault(options.default)
-    .meta({ description, pattern: GO_DURATION_PATTERN });
-}
+export { GO_DURATION_PATTERN } from './schema-fields.js';
 
 /**
  * A TCP port written as a number or a numeric string (the original's field was a string); `""` disables the
@@ -313,14 +182,12 @@ const endpointSchema = z
       'Unique name of this endpoint in logs, metrics and the emit cache. Default: the host and a short hash of the URL (never its path, query or credentials). New.',
     ).optional(),
     type: z
-      .enum(['http', 'vro'], {
-        error: (issue) =>
-          issue.input === 'sqs'
-            ? 'sqs endpoints are out of scope and not supported; use an http endpoint (for example an HTTP-to-SQS bridge)'
-            : undefined,
-      })
+      .enum(['http', 'vro'], { error: (issue) => (issue.code === 'invalid_value' ? endpointTypeMessage(issue.input) : undefined) })
       .default('http')
-      .meta({ description: 'Endpoint protocol: "http" (POST JSON) or "vro" (vRealize Orchestrator). Default http. The original\'s "sqs" is not supported.' }),
+      .meta({
+        description:
+          'Endpoint protocol: "http" (POST JSON), "vro" (vRealize Orchestrator), "kafka" or "nats" (see their own keys). Default http. The original\'s "sqs" is not supported.',
+      }),
     url: z
       .url({ protocol: /^https?$/, error: (issue) => (issue.input === undefined ? undefined : 'must be an absolute http:// or https:// URL') })
       .meta({ description: 'The URL payloads are POSTed to.' }),
@@ -357,17 +224,36 @@ const endpointSchema = z
       .enum(['watch-proxy', 'cloudevents'])
       .default('watch-proxy')
       .meta({ description: 'Body format: "watch-proxy" (the original payload) or "cloudevents" (a CloudEvents 1.0 batch). Default watch-proxy. New.' }),
-    namespaces: stringList(
-      'Only objects in these namespaces are sent to this endpoint (exact match; a Namespace object matches its own name). Default: all.',
-      'A namespace name.',
-    ).default([]),
-    resourceTypes: stringList(
-      'Only objects of these resources are sent to this endpoint: as named in resources[].name, by plural ("services") or as "plural.group" ("deployments.apps"). Default: all.',
-      'A resource name.',
-    ).default([]),
+    ...endpointRouting,
     region: text('The original\'s AWS region for sqs endpoints; accepted and ignored.').optional(),
   })
   .meta({ description: 'One receiver of payloads.' });
+
+const ENDPOINT_TYPES = ['http', 'vro', 'kafka', 'nats'];
+
+/** Why `type` is not an endpoint type: "must be one of ..., got ..." with a suggestion, or the sqs explanation. */
+function endpointTypeMessage(type: unknown): string {
+  if (type === 'sqs') return 'sqs endpoints are out of scope and not supported; use an http endpoint (for example an HTTP-to-SQS bridge)';
+  const expected = `must be one of ${ENDPOINT_TYPES.map((t) => JSON.stringify(t)).join(', ')}`;
+  if (typeof type !== 'string') return `${expected}, got ${describeValue(type)}`;
+  const suggestion = didYouMean(type, ENDPOINT_TYPES);
+  return `${expected}, got ${JSON.stringify(type)}${suggestion === undefined ? '' : ` (did you mean ${JSON.stringify(suggestion)}?)`}`;
+}
+
+/** An http or vro endpoint (`type` absent means http, as in the original). Also checks entries of an unknown type. */
+export const httpEndpointSchema = endpointSchema;
+
+/**
+ * One `remoteEndpoints[]` entry, chosen by `type` (absent: http), so each type's keys are checked against that
+ * type only. An unknown type fails here at `type` alone; the loader then checks the entry as an http endpoint, so
+ * its other problems are reported too.
+ */
+const remoteEndpointSchema = z.preprocess(
+  (value) => (typeof value === 'object' && value !== null && !Array.isArray(value) && !('type' in value) ? { ...value, type: 'http' } : value),
+  z.discriminatedUnion('type', [endpointSchema, kafkaEndpointSchema, natsEndpointSchema], {
+    error: (issue) => (issue.code === 'invalid_union' ? endpointTypeMessage((issue.input as { type?: unknown } | undefined)?.type) : undefined),
+  }),
+);
 
 /** The config file schema. Its output is turned into a `WatchProxyConfig` by `toConfig`. */
 export const configFileSchema = z
@@ -431,9 +317,9 @@ export const configFileSchema = z
     prometheusMetrics: listener('Prometheus metrics server.', 'metrics', '/metrics'),
     httpLiveness: listener('HTTP liveness probe server (/ready is served next to it).', 'liveness', '/live'),
     remoteEndpoints: z
-      .array(endpointSchema)
+      .array(remoteEndpointSchema)
       .default([])
-      .meta({ description: 'Where payloads are POSTed. Empty: payloads are printed to stdout.' }),
+      .meta({ description: 'Where changes are delivered: HTTP receivers, Kafka topics, NATS JetStream. Empty: payloads are printed to stdout (with --dry-run).' }),
     resources: z
       .array(resourceSchema)
       .max(MAX_RESOURCES, {

@@ -1,7 +1,8 @@
 /** Turns the parsed file into the normalized `WatchProxyConfig`: the one explicit mapping from YAML keys to options. */
 import { createHash } from 'node:crypto';
 import type { ConfigFile } from './schema.js';
-import type { EndpointConfig, ListenerConfig, ResourceConfig, WatchProxyConfig } from './types.js';
+import { defaultKafkaEndpointName, defaultNatsEndpointName, toKafkaEndpoint, toNatsEndpoint } from './broker-endpoint-config.js';
+import type { EndpointConfig, ListenerConfig, RemoteEndpointConfig, ResourceConfig, WatchProxyConfig } from './types.js';
 
 /** The original's default for `emitBatchMaxObjects`, whose 0 means "use the default". */
 const DEFAULT_EMIT_BATCH_MAX_OBJECTS = 10;
@@ -42,11 +43,13 @@ export function toConfig(file: ConfigFile): WatchProxyConfig {
   // The former names are given out in the same order and with the same suffixes as before, so each endpoint
   // finds the state it had.
   const usedFormer = new Set(explicit);
-  const remoteEndpoints = file.remoteEndpoints.map((e): EndpointConfig => {
+  const remoteEndpoints = file.remoteEndpoints.map((e): RemoteEndpointConfig => {
+    if (e.type === 'kafka') return toKafkaEndpoint(e, e.name ?? unique(defaultKafkaEndpointName(e), used));
+    if (e.type === 'nats') return toNatsEndpoint(e, e.name ?? unique(defaultNatsEndpointName(e), used));
     // Stable across reordering (unlike `http:0`), so reloads keep each endpoint's emit cache.
     const name = e.name ?? unique(defaultEndpointName(e.url), used);
     const formerName = e.name === undefined ? unique(formerDefaultName(e.url), usedFormer) : null;
-    return {
+    const http: EndpointConfig = {
       name,
       formerName,
       type: e.type,
@@ -71,6 +74,7 @@ export function toConfig(file: ConfigFile): WatchProxyConfig {
       resourceTypes: e.resourceTypes,
       region: e.region ?? null,
     };
+    return http;
   });
   const resources = file.resources.map(
     (r): ResourceConfig => ({

@@ -3,9 +3,10 @@
  * optional value either present or `null`. Produced only by the loader, deep-frozen, and free of secrets (the
  * values of the environment variables it names are read on demand with `resolveEndpointSecrets`).
  */
+import type { KafkaEndpointConfig, NatsEndpointConfig } from './broker-endpoint-config.js';
 import type { ConfigFinding } from './check-config.js';
 
-/** Endpoint protocols. The original's `sqs` is rejected at load time (out of scope). */
+/** HTTP endpoint protocols. The original's `sqs` is rejected at load time (out of scope). */
 export type EndpointType = 'http' | 'vro';
 
 /** Body formats of an `http` endpoint: the original's bytes, or a batch of CloudEvents 1.0. */
@@ -35,7 +36,7 @@ export interface EndpointTlsConfig {
   readonly insecureSkipVerify: boolean;
 }
 
-/** One `remoteEndpoints[]` entry. */
+/** One `remoteEndpoints[]` entry of `type: http` or `vro` (an HTTP receiver). */
 export interface EndpointConfig {
   /**
    * Unique, stable name (logs, metrics, the per-endpoint emit cache). Default: the host and a short hash of the
@@ -83,6 +84,9 @@ export interface EndpointConfig {
   /** The original's sqs-only AWS region; accepted for compatibility, unused. */
   readonly region: string | null;
 }
+
+/** One `remoteEndpoints[]` entry, told apart by `type`: an HTTP receiver, a Kafka topic, or NATS JetStream. */
+export type RemoteEndpointConfig = EndpointConfig | KafkaEndpointConfig | NatsEndpointConfig;
 
 /** One `resources[]` entry: what to watch and how to shape its objects. */
 export interface ResourceConfig {
@@ -177,8 +181,8 @@ export interface WatchProxyConfig {
   readonly metadata: Readonly<Record<string, MetadataValue>> | null;
   /** Changes of objects in these namespaces (and of the Namespace objects themselves) are dropped. */
   readonly ignoreNamespaces: readonly string[];
-  /** Where payloads go; empty = the daemon prints them to stdout. */
-  readonly remoteEndpoints: readonly EndpointConfig[];
+  /** Where changes go; empty = the daemon prints them to stdout. */
+  readonly remoteEndpoints: readonly RemoteEndpointConfig[];
   /** What to watch; empty = nothing. */
   readonly resources: readonly ResourceConfig[];
   /** Leader election for 2+ replicas; `null` when `leaderElection.enabled` is not true (every replica delivers). */

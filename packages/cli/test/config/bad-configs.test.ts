@@ -117,7 +117,7 @@ const cases: readonly (readonly [string, string, readonly string[]])[] = [
   [
     'a misspelt endpoint type',
     'remoteEndpoints:\n- type: htp\n  url: http://x/\n',
-    ['bad.yaml:2:9 remoteEndpoints.0.type: must be one of "http", "vro", got "htp" (did you mean "http"?)'],
+    ['bad.yaml:2:9 remoteEndpoints.0.type: must be one of "http", "vro", "kafka", "nats", got "htp" (did you mean "http"?)'],
   ],
   [
     'nested metadata',

@@ -43,15 +43,24 @@ describe('the committed JSON Schema', () => {
       expect(top).toContain(key);
     }
     expect(knownKeysAt(['remoteEndpoints', 0])).toEqual(expect.arrayContaining(['type', 'url', 'usernameVar', 'passwordVar', 'namespaces', 'resourceTypes', 'region', 'headers', 'tls', 'format']));
-    expect(knownKeysAt(['remoteEndpoints', 0, 'tls'])).toEqual(['caFile', 'certFile', 'keyFile', 'insecureSkipVerify']);
+    const file = { remoteEndpoints: [{ url: 'http://x/' }, { type: 'kafka' }, { type: 'nats' }] };
+    expect(knownKeysAt(['remoteEndpoints', 0, 'tls'], file)).toEqual(['caFile', 'certFile', 'keyFile', 'insecureSkipVerify']);
+    expect(knownKeysAt(['remoteEndpoints', 1, 'tls'], file)).toEqual(['caFile', 'certFile', 'keyFile', 'insecureSkipVerify', 'serverName']);
+    expect(knownKeysAt(['remoteEndpoints', 1], file)).toEqual(expect.arrayContaining(['brokers', 'topic', 'sasl', 'createTopics']));
+    expect(knownKeysAt(['remoteEndpoints', 1], file)).not.toContain('url');
+    expect(knownKeysAt(['remoteEndpoints', 2], file)).toEqual(expect.arrayContaining(['url', 'subject', 'kvBucket', 'stream']));
     expect(knownKeysAt(['resources', 3])).toEqual(expect.arrayContaining(['name', 'assetId', 'pruneFields', 'filterEvents', 'labelSelector']));
     expect(knownKeysAt(['nope'])).toEqual([]);
   });
 
   it('keeps defaulted keys optional and does not offer sqs', () => {
-    const schema = configJsonSchema() as { required?: unknown; properties: { remoteEndpoints: { items: { required: string[]; properties: { type: { enum: string[] } } } } } };
+    type Item = { required: string[]; properties: { type: { enum?: string[]; const?: string } } };
+    const schema = configJsonSchema() as { required?: unknown; properties: { remoteEndpoints: { items: { oneOf: Item[] } } } };
     expect(schema.required).toBeUndefined();
-    expect(schema.properties.remoteEndpoints.items.required).toEqual(['url']);
-    expect(schema.properties.remoteEndpoints.items.properties.type.enum).toEqual(['http', 'vro']);
+    const [http, kafka, nats] = schema.properties.remoteEndpoints.items.oneOf;
+    expect(http?.required).toEqual(['url']);
+    expect(http?.properties.type.enum).toEqual(['http', 'vro']);
+    expect([kafka?.properties.type.const, kafka?.required]).toEqual(['kafka', ['type', 'brokers', 'topic']]);
+    expect([nats?.properties.type.const, nats?.required]).toEqual(['nats', ['type', 'url']]);
   });
 });

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { formatDiagnostic, parseConfig } from '../../src/config/load-config.js';
 import { resolveEndpointSecrets } from '../../src/config/resolve-secrets.js';
 import type { LoadConfigOptions, WatchProxyConfig } from '../../src/config/types.js';
+import { httpEndpoints } from './http-endpoints.js';
 
 // The original's examples/watch-proxy-config.yaml, data."config.yaml", verbatim (spec section 2.5).
 const originalExample = readFileSync(new URL('./fixtures/original-example.yaml', import.meta.url), 'utf8');
@@ -34,7 +35,7 @@ describe('the original example config', () => {
       prometheusMetrics: { port: 9595, path: '/metrics' },
       httpLiveness: { port: 8080, path: '/live' },
     });
-    expect(config.remoteEndpoints.map((e) => [e.name, e.type, e.url, e.usernameVar, e.passwordVar, e.namespaces, e.resourceTypes])).toEqual([
+    expect(httpEndpoints(config).map((e) => [e.name, e.type, e.url, e.usernameVar, e.passwordVar, e.namespaces, e.resourceTypes])).toEqual([
       ['echo1-4931923c', 'http', 'http://echo1/watch-proxy', 'USERNAME1', 'PASSWORD1', ['tanzu-watch-proxy'], ['services']],
       ['echo2-84690a0c', 'http', 'http://echo2/watch-proxy', 'USERNAME2', 'PASSWORD2', [], []],
     ]);
@@ -52,7 +53,7 @@ describe('the original example config', () => {
     expect(config.rejectedRetryIntervalMs).toBe(300_000);
     expect(config.shutdownGracePeriodMs).toBe(10_000);
     expect(config.stateDir).toBeNull();
-    const [first] = config.remoteEndpoints;
+    const [first] = httpEndpoints(config);
     expect(first).toMatchObject({
       format: 'watch-proxy',
       timeoutMs: 5000,
@@ -87,7 +88,7 @@ describe('the original example config', () => {
 
   it('resolves credentials on demand, stripping one trailing newline', () => {
     const { config } = load(originalExample, { env: originalEnv });
-    const [first] = config.remoteEndpoints;
+    const [first] = httpEndpoints(config);
     if (first === undefined) throw new Error('no endpoint');
     expect(resolveEndpointSecrets(first, originalEnv)).toEqual({
       username: 'user1',
@@ -230,7 +231,7 @@ describe('normalization', () => {
     expect(warnings).toEqual(['config.yaml:12:29 remoteEndpoints.0.tls.insecureSkipVerify: warning: TLS certificate verification is disabled for this endpoint']);
     expect(config.stateDir).toBe('/var/lib/watch-proxy');
     expect(config.emitBatchMaxBytes).toBe(65_536);
-    const [endpoint] = config.remoteEndpoints;
+    const [endpoint] = httpEndpoints(config);
     expect(endpoint).toMatchObject({
       name: 'cmdb',
       bearerTokenVar: 'TOKEN',
@@ -337,7 +338,7 @@ describe('YAML features', () => {
     ].join('\n');
     const { config, warnings } = load(text, { strict: true });
     expect(warnings).toEqual([]);
-    expect(config.remoteEndpoints.map((e) => [e.url, e.timeoutMs, e.headers])).toEqual([
+    expect(httpEndpoints(config).map((e) => [e.url, e.timeoutMs, e.headers])).toEqual([
       ['http://a/', 2000, { 'X-Team': 'infra' }],
       ['http://b/', 2000, { 'X-Team': 'infra' }],
     ]);
@@ -359,7 +360,7 @@ describe('docs/configuration.md', () => {
     // Its files (CA, token) exist only in the Deployment it describes.
     const { config, warnings } = load(yaml ?? '', { env, strict: true, checkEnvironment: false });
     expect(warnings).toEqual([]);
-    expect(config.remoteEndpoints.map((e) => [e.name, e.timeoutMs, e.compression, e.format])).toEqual([
+    expect(httpEndpoints(config).map((e) => [e.name, e.timeoutMs, e.compression, e.format])).toEqual([
       ['cmdb', 10_000, 'gzip', 'watch-proxy'],
       ['inventory', 10_000, 'gzip', 'cloudevents'],
     ]);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { formatDiagnostic, parseConfig } from '../../src/config/load-config.js';
 import type { WatchProxyConfig } from '../../src/config/types.js';
+import { httpEndpoints } from './http-endpoints.js';
 
 function load(text: string, env: Record<string, string> = {}): WatchProxyConfig {
   const result = parseConfig(text, 'config.yaml', { env, strict: true });
@@ -82,8 +83,8 @@ describe('YAML 1.1 as the original read it', () => {
     );
     expect(config.clusterName).toBe('0755');
     expect(config.stateDir).toBe('1e3');
-    expect(config.remoteEndpoints[0]?.usernameVar).toBe('yes');
-    expect(config.remoteEndpoints[0]?.headers).toEqual({ 'X-Flag': 'on', 'X-Mode': '0755' });
+    expect(httpEndpoints(config)[0]?.usernameVar).toBe('yes');
+    expect(httpEndpoints(config)[0]?.headers).toEqual({ 'X-Flag': 'on', 'X-Mode': '0755' });
     expect(config.resources[0]?.assetId).toBe('no');
     expect(config.resources[0]?.pruneFields).toEqual(['on', '0x10']);
   });

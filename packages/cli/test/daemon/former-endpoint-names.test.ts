@@ -9,13 +9,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/index.js';
 import type { EndpointConfig } from '../../src/config/index.js';
 import { adoptFormerStateFiles, withFormerNames } from '../../src/former-endpoint-names.js';
+import { httpEndpoints } from '../config/http-endpoints.js';
 
 const URL_WITH_TOKEN = 'https://hooks.example/services/T0KEN';
 
 function endpoints(): readonly EndpointConfig[] {
   const result = parseConfig(`remoteEndpoints:\n- url: ${URL_WITH_TOKEN}\n- url: http://mine/\n  name: mine\nresources: [{name: configmaps}]\n`, 'c.yaml', { env: {} });
   if (!result.ok) throw new Error(JSON.stringify(result.errors));
-  return result.config.remoteEndpoints;
+  return httpEndpoints(result.config);
 }
 
 function cm(name: string, value = 1): KubeObject {

@@ -41,6 +41,25 @@ describe('the daemon\'s start-up checks, located in the file', () => {
     expect(lines.join('\n')).not.toContain('Injected');
   });
 
+  it('kafka and nats endpoints: their sinks are built (no broker contacted), empty credentials named where they are', async () => {
+    const kafka = '- {type: kafka, brokers: ["127.0.0.1:1"], topic: t, tls: true, sasl: {mechanism: PLAIN, usernameVar: K_USER, passwordVar: K_PASS}}\n';
+    const nats = '- {type: nats, url: "nats://127.0.0.1:1", tokenVar: N_TOKEN}\n';
+    expect(await errorsOf(`remoteEndpoints:\n${kafka}${nats}${resources}`, { env: { K_USER: 'u', K_PASS: 'p', N_TOKEN: 't' } })).toEqual([]);
+    const lines = await errorsOf(`remoteEndpoints:\n${kafka}${nats}${resources}`, { env: { K_USER: 'u', K_PASS: '\n', N_TOKEN: '' } });
+    expect(lines).toEqual([
+      'config.yaml:2:123 remoteEndpoints.0.sasl.passwordVar: environment variable K_PASS is empty',
+      'config.yaml:3:53 remoteEndpoints.1.tokenVar: environment variable N_TOKEN is empty',
+    ]);
+  });
+
+  it('a kafka SASL password file that is a directory', async () => {
+    const lines = await errorsOf(
+      `remoteEndpoints:\n- {type: kafka, brokers: ["127.0.0.1:1"], topic: t, tls: true, sasl: {mechanism: PLAIN, usernameVar: K_USER, passwordFile: ${dir}}}\n${resources}`,
+      { env: { K_USER: 'u' } },
+    );
+    expect(lines).toEqual([`config.yaml:2:124 remoteEndpoints.0.sasl.passwordFile: file ${JSON.stringify(dir)}: is a directory, not a file`]);
+  });
+
   it('a stateDir that is a file, or under one', async () => {
     const file = join(dir, 'not-a-dir');
     writeFileSync(file, 'x');

@@ -7,6 +7,7 @@ import { parseAllDocuments } from 'yaml';
 
 import { knownKeysAt } from '../../src/config/json-schema.js';
 import { formatDiagnostic, parseConfig } from '../../src/config/load-config.js';
+import { httpEndpoints } from '../config/http-endpoints.js';
 
 // The examples/ manifests must agree with each other: the probes and ports with the config, the env vars with
 // the Secrets and the config's *Var keys, the ClusterRole with the configured resources. kubectl's server-side
@@ -49,7 +50,7 @@ function loaded() {
 // examples/config-full.yaml sets every key. It names env vars (the Secrets' ones and documented placeholders)
 // and files (placeholders too), which loading checks: the test supplies them.
 const fullText = at(only('config-full.yaml', 'ConfigMap'), 'data', 'config.yaml') as string;
-const FULL_PLACEHOLDER_VARS = ['INVENTORY_API_KEY', 'INVENTORY_SIGNING_SECRET', 'VRO_TOKEN'];
+const FULL_PLACEHOLDER_VARS = ['INVENTORY_API_KEY', 'INVENTORY_SIGNING_SECRET', 'VRO_TOKEN', 'KAFKA_USERNAME', 'KAFKA_PASSWORD', 'NATS_USER', 'NATS_PASSWORD', 'NATS_TOKEN'];
 
 function loadedFull() {
   // The files it names are absolute placeholder paths: point them at real files for the load.
@@ -57,7 +58,7 @@ function loadedFull() {
   try {
     let text = fullText;
     const raw = parseAllDocuments(fullText)[0]?.toJS() as { remoteEndpoints: Doc[] };
-    const files = raw.remoteEndpoints.flatMap((e) => [e['bearerTokenFile'], ...Object.values((e['tls'] as Doc | undefined) ?? {})]);
+    const files = raw.remoteEndpoints.flatMap((e) => [e['bearerTokenFile'], (e['sasl'] as Doc | undefined)?.['passwordFile'], ...Object.values(typeof e['tls'] === 'object' ? (e['tls'] as Doc) : {})]);
     files.filter((f): f is string => typeof f === 'string').forEach((file, i) => {
       const local = join(dir, String(i));
       writeFileSync(local, 'x');
@@ -93,7 +94,9 @@ describe('examples/', () => {
       ...missing(['prometheusMetrics'], keysIn([raw['prometheusMetrics']])),
       ...missing(['httpLiveness'], keysIn([raw['httpLiveness']])),
       ...missing(['remoteEndpoints', 0], keysIn(endpoints)),
-      ...missing(['remoteEndpoints', 0, 'tls'], keysIn(endpoints.map((e) => e['tls']))),
+      ...missing(['remoteEndpoints', 0, 'tls'], keysIn(endpoints.map((e) => e['tls']).filter((tls) => typeof tls === 'object'))),
+      ...missing(['remoteEndpoints', 0, 'sasl'], keysIn(endpoints.map((e) => e['sasl']))),
+      ...missing(['remoteEndpoints', 0, 'topicSettings'], keysIn(endpoints.map((e) => e['topicSettings']))),
       ...missing(['resources', 0], keysIn(raw['resources'] as Doc[])),
     ]).toEqual(['remoteEndpoints.0.region']);
     expect(fullText).toMatch(/^\s*# .*\n\s*# .*region: /m);
@@ -140,7 +143,7 @@ describe('examples/', () => {
 
   it('deployment.yaml takes every env var the config names from a Secret of secrets.yaml', () => {
     const config = loaded().config;
-    const named = config.remoteEndpoints.flatMap((e) => [e.usernameVar, e.passwordVar]).filter((v): v is string => v !== null);
+    const named = httpEndpoints(config).flatMap((e) => [e.usernameVar, e.passwordVar]).filter((v): v is string => v !== null);
     expect([...envNames].sort()).toEqual([...named].sort());
     const secrets = new Map(docs('secrets.yaml').map((s) => [at(s, 'metadata', 'name'), Object.keys(at(s, 'stringData') as object)]));
     for (const e of at(container, 'env') as { name: string; valueFrom: { secretKeyRef: { name: string; key: string } } }[]) {
@@ -158,7 +161,7 @@ describe('examples/', () => {
   });
 
   it('echo.yaml serves the hosts the config sends to', () => {
-    const hosts = loaded().config.remoteEndpoints.map((e) => new URL(e.url).host).sort();
+    const hosts = httpEndpoints(loaded().config).map((e) => new URL(e.url).host).sort();
     const services = docs('echo.yaml').filter((d) => d['kind'] === 'Service');
     expect(services.map((s) => at(s, 'metadata', 'name')).sort()).toEqual(hosts);
     for (const s of services) expect(at(s, 'spec', 'ports', 0, 'port')).toBe(80);

@@ -1,0 +1,127 @@
+/**
+ * Builds the sinks of `type: kafka` and `type: nats` endpoints: credentials are read here, from the env vars and
+ * files the config names, and handed to the sink only (never to the config, which is logged and diffed). Errors
+ * start with the option they are about (`sasl.passwordFile: ...`), so `validate` can point at its line; they name
+ * a variable or a file, never a value.
+ */
+import { resolve } from 'node:path';
+
+import type { Logger } from '@watch-proxy/core';
+import { MAX_TLS_FILE_BYTES, MAX_TOKEN_FILE_BYTES, readBoundedFileSync } from '@watch-proxy/http-sink';
+import { createKafkaSink } from '@watch-proxy/kafka-sink';
+import type { KafkaSink, KafkaTlsOptions } from '@watch-proxy/kafka-sink';
+import { createNatsSink } from '@watch-proxy/nats-sink';
+import type { NatsSink, NatsTlsOptions } from '@watch-proxy/nats-sink';
+
+import { readEnvSecret } from './config/index.js';
+import type { ConfigEnv, KafkaEndpointConfig, NatsEndpointConfig } from './config/index.js';
+
+/** What a broker sink needs besides its endpoint: where credentials are read, the cluster's name, the logger. */
+export interface BrokerSinkContext {
+  readonly env: ConfigEnv;
+  readonly clusterName: string;
+  readonly logger: Logger;
+}
+
+/** An env var's value (one trailing newline stripped); throws `<option>: ...` naming it when unset or empty. */
+function envValue(env: ConfigEnv, option: string, name: string): string {
+  const value = readEnvSecret(env, name);
+  if (value === undefined) throw new Error(`${option}: environment variable ${name} is not set`);
+  if (value === '') throw new Error(`${option}: environment variable ${name} is empty`);
+  return value;
+}
+
+/** A bounded regular file as text; throws `<option>: <path>: <why>`. Relative paths are cwd-relative. */
+function fileText(option: string, path: string, maxBytes: number): string {
+  try {
+    return readBoundedFileSync(resolve(path), maxBytes).toString('utf8');
+  } catch (error) {
+    const reason = (error as { reason?: unknown }).reason;
+    throw new Error(`${option}: file ${JSON.stringify(path)}: ${typeof reason === 'string' ? reason : 'cannot read file'}`, { cause: error });
+  }
+}
+
+function pem(option: string, path: string | null): string | undefined {
+  return path === null ? undefined : fileText(option, path, MAX_TLS_FILE_BYTES);
+}
+
+function kafkaTls(tls: KafkaEndpointConfig['tls']): boolean | KafkaTlsOptions {
+  if (tls === null) return false;
+  const ca = pem('tls.caFile', tls.caFile);
+  const cert = pem('tls.certFile', tls.certFile);
+  const key = pem('tls.keyFile', tls.keyFile);
+  return {
+    ...(ca === undefined ? {} : { ca }),
+    ...(cert === undefined ? {} : { cert }),
+    ...(key === undefined ? {} : { key }),
+    rejectUnauthorized: !tls.insecureSkipVerify,
+    ...(tls.serverName === null ? {} : { servername: tls.serverName }),
+  };
+}
+
+/** The Kafka sink of one endpoint. Throws for an unset credential variable, an unreadable file or a refused option. */
+export function createKafkaEndpointSink(endpoint: KafkaEndpointConfig, context: BrokerSinkContext): KafkaSink {
+  const sasl = endpoint.sasl;
+  return createKafkaSink({
+    name: endpoint.name,
+    brokers: endpoint.brokers,
+    topic: endpoint.topic,
+    format: endpoint.format,
+    clusterName: context.clusterName,
+    createTopics: endpoint.createTopics,
+    topicSettings: {
+      ...(endpoint.topicSettings.partitions === null ? {} : { partitions: endpoint.topicSettings.partitions }),
+      ...(endpoint.topicSettings.replicationFactor === null ? {} : { replicationFactor: endpoint.topicSettings.replicationFactor }),
+      ...(endpoint.topicSettings.config === null ? {} : { config: endpoint.topicSettings.config }),
+    },
+    clientId: endpoint.clientId,
+    tls: kafkaTls(endpoint.tls),
+    ...(sasl === null
+      ? {}
+      : {
+          sasl: {
+            mechanism: sasl.mechanism,
+            username: envValue(context.env, 'sasl.usernameVar', sasl.usernameVar),
+            password:
+              sasl.passwordFile !== null
+                ? fileText('sasl.passwordFile', sasl.passwordFile, MAX_TOKEN_FILE_BYTES).replace(/\r?\n$/, '')
+                : envValue(context.env, 'sasl.passwordVar', sasl.passwordVar ?? ''),
+          },
+        }),
+    requestTimeoutMs: endpoint.timeoutMs,
+    maxRecordBytes: endpoint.maxRecordBytes,
+    logger: context.logger,
+  });
+}
+
+function natsTls(tls: NatsEndpointConfig['tls']): boolean | NatsTlsOptions | undefined {
+  if (tls === null) return undefined;
+  const ca = pem('tls.caFile', tls.caFile);
+  const cert = pem('tls.certFile', tls.certFile);
+  const key = pem('tls.keyFile', tls.keyFile);
+  return ca === undefined && cert === undefined && key === undefined
+    ? true
+    : { ...(ca === undefined ? {} : { ca }), ...(cert === undefined ? {} : { cert }), ...(key === undefined ? {} : { key }) };
+}
+
+/** The NATS sink of one endpoint. Throws for an unset credential variable, an unreadable file or a refused option. */
+export function createNatsEndpointSink(endpoint: NatsEndpointConfig, context: BrokerSinkContext): NatsSink {
+  const tls = natsTls(endpoint.tls);
+  return createNatsSink({
+    name: endpoint.name,
+    servers: endpoint.urls,
+    subject: endpoint.subject,
+    clusterName: context.clusterName,
+    stream: endpoint.stream,
+    createStream: endpoint.createStream,
+    ...(endpoint.kvBucket === null ? {} : { kvBucket: endpoint.kvBucket }),
+    createKvBucket: endpoint.createKvBucket,
+    ...(endpoint.usernameVar === null
+      ? {}
+      : { user: envValue(context.env, 'usernameVar', endpoint.usernameVar), pass: envValue(context.env, 'passwordVar', endpoint.passwordVar ?? '') }),
+    ...(endpoint.tokenVar === null ? {} : { token: envValue(context.env, 'tokenVar', endpoint.tokenVar) }),
+    ...(tls === undefined ? {} : { tls }),
+    timeoutMs: endpoint.timeoutMs,
+    logger: context.logger,
+  });
+}
