@@ -5,8 +5,12 @@ import { parsePrunePath } from './delta/prune.js';
 import type { RetryPolicy } from './deliver/retry-policy.js';
 import { InvalidArgumentError, type WatchProxyError } from './errors.js';
 import { deepFreeze } from './internal/deep-freeze.js';
+import type { ExpressionVariable } from './expression/cel-environment.js';
+import { ExpressionError, compileExpression, type ExpressionKind } from './expression/compile-expression.js';
+import { ExpressionRule } from './expression/expression-rule.js';
 import type { DeliveryGate } from './leader/delivery-gate.js';
 import { silentLogger, type Logger } from './logger.js';
+import type { EndpointRules } from './route/endpoint-expressions.js';
 import type { RouteFilter } from './route/route.js';
 import type { Sink } from './sink/sink.js';
 import type { ChangeEvent, KubeObject } from './types.js';
@@ -28,6 +32,13 @@ export interface ResourceOptions {
   readonly pruneFields?: readonly string[] | undefined;
   /** Events never sent for this resource. Default: none. */
   readonly filterEvents?: readonly ChangeEvent[] | undefined;
+  /**
+   * A CEL expression over `object` (as it goes on the wire: pruned and redacted) that decides which objects of
+   * this resource are reported at all, to every sink: an object that starts matching is sent, one that stops is
+   * deleted at every sink that holds it (with the state it last got). Compiled here: a syntax or type error
+   * throws `InvalidArgumentError` pointing into the expression. Default: every object.
+   */
+  readonly filter?: string | undefined;
   /** Send Secret `data`/`stringData` values and the last-applied annotation unredacted. Default: false. */
   readonly includeSecretData?: boolean | undefined;
   /** Send `metadata.managedFields`. Default: false (dropped). */
@@ -61,9 +72,28 @@ export interface WatchedResource {
   readonly includeManagedFields: boolean;
 }
 
-/** A sink plus its routing filters. */
+/** A sink plus its routing filters and expressions (CEL, compiled by the constructor). */
 export interface SinkOptions extends RouteFilter {
   readonly sink: Sink;
+  /**
+   * A CEL expression over `object` and `resource` (the resource's plural name) deciding which objects this sink
+   * holds: one that starts matching is sent (`add`, or `update` if the sink has it), one that stops matching is
+   * sent as a `delete` carrying the state the sink last got; relists and restarts keep that true. An evaluation
+   * error counts as not matching (drop reason `filter-error`). Default: every object.
+   */
+  readonly filter?: string | undefined;
+  /**
+   * A CEL expression over `object`, `oldObject` (the state last sent to this sink) and `resource` deciding whether
+   * an update is worth sending (`object.status.phase != oldObject.status.phase`); adds and deletes are not subject
+   * to it. With a `transform`, both are the transformed values. Default: every update.
+   */
+  readonly updateFilter?: string | undefined;
+  /**
+   * A CEL expression over `object` and `resource` giving a map, sent as the item's data instead of the object,
+   * with real JSON types (integers are numbers). The sink's deduplication works on it: a change outside the
+   * projection sends nothing. Default: the object.
+   */
+  readonly transform?: string | undefined;
 }
 
 /** Handed to a `WatchSourceFactory`. */
@@ -203,7 +233,12 @@ export interface WatchProxyOptions {
 /** Options after validation and defaults: frozen. */
 export interface ResolvedOptions {
   readonly resources: readonly (WatchedResource & { readonly settings: DeltaResourceSettings })[];
-  readonly sinks: readonly { readonly sink: Sink; readonly namespaces: readonly string[]; readonly resourceTypes: readonly string[] }[];
+  readonly sinks: readonly {
+    readonly sink: Sink;
+    readonly namespaces: readonly string[];
+    readonly resourceTypes: readonly string[];
+    readonly rules: EndpointRules;
+  }[];
   readonly kubeConfig: KubeConfig | undefined;
   readonly watchSource: WatchSourceFactory | undefined;
   readonly clusterName: string;
@@ -277,6 +312,34 @@ function flag(value: unknown, path: string, fallback: boolean): boolean {
   return value;
 }
 
+const VARIABLES: Readonly<Record<ExpressionKind, readonly ExpressionVariable[]>> = {
+  filter: ['object', 'resource'],
+  updateFilter: ['object', 'oldObject', 'resource'],
+  transform: ['object', 'resource'],
+};
+
+/**
+ * Compiles an optional CEL expression into a rule named `name` (logs and `stats().rules`), or throws
+ * `InvalidArgumentError` with the expression's line and column: `options.sinks[0].filter 1:20: Unexpected token`.
+ */
+function expression(
+  value: unknown,
+  path: string,
+  kind: ExpressionKind,
+  variables: readonly ExpressionVariable[],
+  name: string,
+  logger: Logger,
+): ExpressionRule | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') fail(path, 'must be a CEL expression (a string)', typeof value);
+  try {
+    return new ExpressionRule({ name, expression: compileExpression(value, kind, variables), logger });
+  } catch (error) {
+    if (!(error instanceof ExpressionError)) throw error;
+    throw new InvalidArgumentError(`WatchProxy options.${path} ${error.message}`, { cause: error });
+  }
+}
+
 function isSink(value: unknown): value is Sink {
   return typeof value === 'object' && value !== null && typeof (value as Sink).send === 'function';
 }
@@ -286,6 +349,8 @@ export function resolveOptions(options: WatchProxyOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) fail('', 'must be an object');
   if (!Array.isArray(options.resources) || options.resources.length === 0) fail('resources', 'must list at least one resource');
   if (!Array.isArray(options.sinks) || options.sinks.length === 0) fail('sinks', 'must list at least one sink');
+  const logger = options.logger ?? silentLogger;
+  const ruleLogger = logger.child({ component: 'expressions' });
 
   const resourceNames = new Set<string>();
   const resources = options.resources.map((entry, i) => {
@@ -315,6 +380,7 @@ export function resolveOptions(options: WatchProxyOptions): ResolvedOptions {
       filterEvents: new Set(filterEvents as ChangeEvent[]),
       includeSecretData: r.includeSecretData ?? false,
       includeManagedFields: r.includeManagedFields ?? false,
+      filter: expression(r.filter, `${at}.filter`, 'filter', ['object'], `resource/${r.name}/filter`, ruleLogger),
     };
     for (const selector of ['labelSelector', 'fieldSelector'] as const) {
       if (r[selector] !== undefined && typeof r[selector] !== 'string') fail(`${at}.${selector}`, 'must be a string', r[selector]);
@@ -339,7 +405,14 @@ export function resolveOptions(options: WatchProxyOptions): ResolvedOptions {
     if (typeof s.sink.name !== 'string' || s.sink.name === '') fail(`${at}.name`, 'must be a non-empty string', s.sink.name);
     if (sinkNames.has(s.sink.name)) fail(`${at}.name`, 'must be unique (it keys the emit cache)', s.sink.name);
     sinkNames.add(s.sink.name);
-    return { sink: s.sink, namespaces: strings(s.namespaces, `${at}.namespaces`), resourceTypes: strings(s.resourceTypes, `${at}.resourceTypes`) };
+    const rule = (kind: ExpressionKind): ExpressionRule | undefined =>
+      expression(s[kind], `${at}.${kind}`, kind, VARIABLES[kind], `sink/${s.sink.name}/${kind}`, ruleLogger);
+    return {
+      sink: s.sink,
+      namespaces: strings(s.namespaces, `${at}.namespaces`),
+      resourceTypes: strings(s.resourceTypes, `${at}.resourceTypes`),
+      rules: { filter: rule('filter'), updateFilter: rule('updateFilter'), transform: rule('transform') },
+    };
   });
 
   if (options.kubeConfig === undefined && options.watchSource === undefined) {
@@ -406,11 +479,13 @@ export function resolveOptions(options: WatchProxyOptions): ResolvedOptions {
   }
   return Object.freeze({
     ...plain,
-    sinks: Object.freeze(sinks.map((s) => Object.freeze({ ...s, namespaces: Object.freeze(s.namespaces), resourceTypes: Object.freeze(s.resourceTypes) }))),
+    sinks: Object.freeze(
+      sinks.map((s) => Object.freeze({ ...s, namespaces: Object.freeze(s.namespaces), resourceTypes: Object.freeze(s.resourceTypes), rules: Object.freeze(s.rules) })),
+    ),
     kubeConfig: options.kubeConfig,
     watchSource: options.watchSource,
     watchedSince,
-    logger: options.logger ?? silentLogger,
+    logger,
     onError: options.onError,
     gate,
     sharedCache: shared,

@@ -46,9 +46,10 @@ export interface Change {
   readonly observedAt: number;
   /**
    * Why a delete was synthesized rather than watched: `relist` (gone after a relist), `restart` (delivered
-   * before a restart, gone now), `recreated` (same name, new uid). Absent for ordinary watched changes.
+   * before a restart, gone now), `recreated` (same name, new uid), `unmatched` (the object no longer matches the
+   * endpoint's `filter`: it leaves the endpoint's set). Absent for ordinary watched changes.
    */
-  readonly synthesized?: 'relist' | 'restart' | 'recreated';
+  readonly synthesized?: 'relist' | 'restart' | 'recreated' | 'unmatched';
 }
 
 /** What a sink is handed in one `send` call. Items are in delivery order; per object, order is kept. */
@@ -74,7 +75,9 @@ export interface Batch<T = Change> {
  * state), `coalesced` (an add and its delete met in a queue before either was sent: the sink never needed
  * either), `rejected` (the sink answered `rejected`), `shutdown` (still pending when the shutdown deadline
  * passed; not recorded as delivered, so a restart with the same stateDir sends it again), `too-deep` (maps and
- * arrays nested deeper than 1,000 levels: every encoder would overflow the stack on it).
+ * arrays nested deeper than 1,000 levels: every encoder would overflow the stack on it), `filtered` (outside a
+ * `filter`, or an update an `updateFilter` found not worth sending, for an endpoint that does not hold the object
+ * or keeps its last state), `filter-error` (the same because an expression could not be evaluated on the object).
  */
 export type DropReason =
   | 'ignored-namespace'
@@ -86,4 +89,9 @@ export type DropReason =
   | 'coalesced'
   | 'rejected'
   | 'shutdown'
-  | 'too-deep';
+  | 'too-deep'
+  | 'filtered'
+  | 'filter-error';
+
+/** Why a change is outside an endpoint's set of objects: a filter said false, or could not be evaluated. */
+export type OutsideReason = Extract<DropReason, 'filtered' | 'filter-error'>;

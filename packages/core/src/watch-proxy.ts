@@ -9,10 +9,12 @@ import { DeadLetterFile, deadLetterFilePath } from './deliver/dead-letter-file.j
 import type { Admission } from './deliver/lane-backlog.js';
 import type { LaneStats } from './deliver/lane-contract.js';
 import { SinkLane } from './deliver/sink-lane.js';
+import type { RuleStats } from './expression/expression-rule.js';
 import { ClosedError, SinkStartError, StateError, WatchProxyError } from './errors.js';
 import { kubeWatchSource } from './internal/kube-source.js';
 import type { Logger } from './logger.js';
 import { resolveOptions, type ResolvedOptions, type WatchProxyOptions, type WatchSource } from './options.js';
+import { EndpointExpressions, type Judgement } from './route/endpoint-expressions.js';
 import { Route } from './route/route.js';
 import type { Sink } from './sink/sink.js';
 import type { Batch, Change, DropReason, KubeObject } from './types.js';
@@ -84,6 +86,11 @@ export interface WatchProxyStats {
   /** Resources whose first complete list was processed. */
   readonly synced: readonly string[];
   readonly sinks: Readonly<Record<string, LaneStats>>;
+  /**
+   * Every configured expression by name (`resource/<resource>/filter`, `sink/<sink>/filter|updateFilter|transform`):
+   * objects it let through, dropped, and failed on (counted as not matching).
+   */
+  readonly rules: Readonly<Record<string, RuleStats>>;
 }
 
 /** What `shutdown()` resolves to. */
@@ -102,6 +109,8 @@ export interface ShutdownReport {
 interface SinkSlot {
   readonly sink: Sink;
   readonly route: Route;
+  /** The sink's filter, updateFilter and transform; undefined when it has none. */
+  readonly expressions: EndpointExpressions | undefined;
   readonly lane: SinkLane;
   readonly cache: EmitCache;
   readonly persister: CachePersister | undefined;
@@ -130,6 +139,8 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
   readonly #delta: DeltaEngine;
   readonly #ownState: OwnStatePredicate | undefined;
   readonly #slots: readonly SinkSlot[];
+  /** Resources with a `filter`: their changes come and go from every sink's set. */
+  readonly #filteredResources: ReadonlySet<string>;
   readonly #dropped: Partial<Record<DropReason, number>> = {};
   readonly #synced = new Set<string>();
   #state: WatchProxyState = 'idle';
@@ -165,6 +176,7 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
       now: o.now,
       ownState: this.#ownState,
     });
+    this.#filteredResources = new Set(o.resources.filter((r) => r.settings.filter !== undefined).map((r) => r.name));
     const hooks = {
       emitted: (sink: string, batch: Batch, attempts: number) => this.#emit('emitted', { sink, batch, attempts }),
       dropped: (sink: string, changes: readonly Change[], reason: DropReason) => {
@@ -176,7 +188,7 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
         this.#report(error);
       },
     };
-    this.#slots = o.sinks.map(({ sink, namespaces, resourceTypes }) => {
+    this.#slots = o.sinks.map(({ sink, namespaces, resourceTypes, rules }) => {
       const cache = new EmitCache({ ttlMs: o.emitCacheDurationMs, now: o.now });
       const logger = o.logger.child({ sink: sink.name });
       // Set once the lane exists (the writer's fence reads the lane, the lane's beforeSend calls the writer).
@@ -262,7 +274,9 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
                 this.#report(wrapped);
               },
             });
-      return { sink, route: new Route({ namespaces, resourceTypes }), lane, cache, persister, writer, restored: false };
+      const expressions =
+        rules.filter === undefined && rules.updateFilter === undefined && rules.transform === undefined ? undefined : new EndpointExpressions(rules);
+      return { sink, route: new Route({ namespaces, resourceTypes }), expressions, lane, cache, persister, writer, restored: false };
     });
   }
 
@@ -541,11 +555,18 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
    * since the object was delivered (a reload or restart), so none of this can be assumed from the cache.
    */
   #admission(slot: SinkSlot, resource: ResolvedResource): Admission {
+    const expressions = slot.expressions;
     return (change) => {
       if (!slot.route.matches(change, resource)) return 'unrouted';
       const refused = this.#delta.admit(resource, change);
       if (refused !== undefined) return refused;
-      return change.event === 'delete' && change.synthesized !== undefined ? this.#delta.reshape(resource, change) : change;
+      if (change.event === 'update' && expressions?.judgesUpdates === true) {
+        const unwanted = expressions.admitUpdate(change, slot.lane.lastState(change.key), resource);
+        if (unwanted !== undefined) return unwanted;
+      }
+      // A transformed state is the sink's own data, not an object to prune and redact.
+      if (change.event !== 'delete' || change.synthesized === undefined || expressions?.transforms === true) return change;
+      return this.#delta.reshape(resource, change);
     };
   }
 
@@ -574,7 +595,17 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
       dropped: { ...this.#dropped },
       synced: [...this.#synced],
       sinks,
+      rules: this.#ruleStats(),
     };
+  }
+
+  #ruleStats(): Record<string, RuleStats> {
+    const rules: Record<string, RuleStats> = {};
+    for (const { settings } of this.#o.resources) if (settings.filter !== undefined) rules[settings.filter.name] = settings.filter.stats();
+    for (const { rules: own } of this.#o.sinks) {
+      for (const rule of [own.filter, own.updateFilter, own.transform]) if (rule !== undefined) rules[rule.name] = rule.stats();
+    }
+    return rules;
   }
 
   #report$(drained: boolean, errors: readonly Error[], durationMs: number): ShutdownReport {
@@ -618,8 +649,17 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
         return;
       }
       this.#changes++;
-      this.#emit('change', outcome.change);
-      for (const slot of this.#slots) if (slot.route.matches(outcome.change, resource)) slot.lane.offer(outcome.change, this.#admission(slot, resource));
+      const { change, inSet } = outcome;
+      this.#emit('change', change);
+      const resourceFiltered = this.#filteredResources.has(resource.name);
+      for (const slot of this.#slots) {
+        if (!slot.route.matches(change, resource)) continue;
+        const admit = this.#admission(slot, resource);
+        const judged: Judgement =
+          slot.expressions !== undefined ? slot.expressions.judge(change, resource, inSet) : inSet === true ? { kind: 'offer', change } : { kind: 'withdraw', reason: inSet };
+        if (judged.kind === 'withdraw') slot.lane.withdraw(change, judged.reason, admit);
+        else slot.lane.offer(judged.change, admit, { entersSet: resourceFiltered || slot.expressions?.filters === true });
+      }
     } catch (error) {
       // Should be impossible (every stage is total), but a watcher callback must never see an exception.
       this.#report(new WatchProxyError('WP_ERR_INVALID_ARG', `processing an event of ${resource.name} failed`, { cause: error }));

@@ -1,5 +1,5 @@
 import { deleteFromEntry, type EmitCache } from '../cache/emit-cache.js';
-import type { Batch, Change, DropReason } from '../types.js';
+import type { Batch, Change, DropReason, KubeObject, OutsideReason } from '../types.js';
 import { batchIdOf } from './batch-id.js';
 import { CoalescingQueue, estimateBytes } from './coalescing-queue.js';
 import { OwedItems } from './owed-items.js';
@@ -20,6 +20,16 @@ interface Known {
  * counted). A refused delete also ends the endpoint's record of the object: it will never hear of it again.
  */
 export type Admission = (change: Change) => Change | DropReason | 'unrouted';
+
+/** How `offer` treats a change. */
+export interface OfferOptions {
+  /**
+   * The change is in a filtered set (a resource or sink `filter` applies): an update of an object this sink does
+   * not hold is sent as an add, since for this sink the object just entered the set. Default: false (sent as the
+   * update it is, as the original did).
+   */
+  readonly entersSet?: boolean | undefined;
+}
 
 /** Settings of a `LaneBacklog`. */
 export interface LaneBacklogOptions {
@@ -102,7 +112,7 @@ export class LaneBacklog {
    * itself as the event the receiver would get (an add of an object it has is an update), unless it already has
    * exactly that (`unchanged`) or `admit` refuses it.
    */
-  offer(change: Change, admit: Admission): void {
+  offer(change: Change, admit: Admission, options: OfferOptions = {}): void {
     // The object changed: what it still owes goes now, ahead of this change, and coalesces with it.
     this.#releaseOwed(change.key);
     const known = this.#known(change.key);
@@ -116,6 +126,9 @@ export class LaneBacklog {
         if (admitted !== undefined) this.enqueue(admitted);
       } else if (known !== undefined && known.source !== 'queue' && known.event !== 'delete') {
         if (change.event === 'add') next = Object.freeze({ ...change, event: 'update' });
+      } else if (options.entersSet === true && change.event === 'update' && (known === undefined || known.event === 'delete')) {
+        // The object just entered a filtered set: for this sink it is new.
+        next = Object.freeze({ ...change, event: 'add' });
       }
       // Unchanged first: what the endpoint already has is counted as that, whatever its filters say.
       if (this.#isUnchanged(next)) {
@@ -125,6 +138,36 @@ export class LaneBacklog {
     }
     const admitted = this.admitted(next, admit);
     if (admitted !== undefined) this.enqueue(admitted);
+  }
+
+  /**
+   * The object of `change` is outside the sink's set (a `filter` no longer matches it, or cannot be evaluated): if
+   * the sink holds it or is about to get it, queues a delete carrying the last state it was sent (a pending add it
+   * never got just vanishes); otherwise nothing is sent, counted as dropped for `reason`.
+   */
+  withdraw(change: Change, reason: OutsideReason, admit: Admission): void {
+    this.#releaseOwed(change.key);
+    const known = this.#known(change.key);
+    const del = known === undefined || known.event === 'delete' ? undefined : this.#deleteOf(change.key, known, 'unmatched');
+    if (del === undefined) {
+      this.#o.dropped([change], reason);
+      return;
+    }
+    const admitted = this.admitted(del, admit);
+    if (admitted !== undefined) this.enqueue(admitted);
+  }
+
+  /**
+   * The last state the sink was sent or is about to be sent of the object named `key` (queued, in flight, or
+   * delivered), or undefined when it holds none: what an `updateFilter` compares an update with.
+   */
+  lastState(key: string): KubeObject | undefined {
+    const queued = this.#queue.last(key);
+    if (queued !== undefined) return queued.event === 'delete' ? undefined : queued.object;
+    const flying = this.#flight.get(key);
+    if (flying !== undefined) return flying.event === 'delete' ? undefined : flying.object;
+    const state = this.#o.cache.get(key)?.state;
+    return state === undefined ? undefined : (JSON.parse(state) as KubeObject);
   }
 
   /**

@@ -1,9 +1,9 @@
 import { deleteFromEntry } from '../cache/emit-cache.js';
 import { setLongTimeout } from '../internal/long-timeout.js';
-import type { Batch, Change, DropReason } from '../types.js';
+import type { Batch, Change, DropReason, KubeObject, OutsideReason } from '../types.js';
 import { batchIdOf } from './batch-id.js';
 import { HandoverBuffer } from './handover-buffer.js';
-import { LaneBacklog, type Admission } from './lane-backlog.js';
+import { LaneBacklog, type Admission, type OfferOptions } from './lane-backlog.js';
 import { ADAPTIVE_LINGER_MS, GATE_RECHECK_MS, type LaneStats, type SinkLaneOptions } from './lane-contract.js';
 import { planOutcome } from './outcome-plan.js';
 import { RefusalHandler } from './refusal-handler.js';
@@ -131,7 +131,7 @@ export class SinkLane {
    * Queues a change for this sink. Cheap and synchronous; decides here whether the sink needs it at all, and
    * `admit` whether it may have it as the event it would receive (default: everything).
    */
-  offer(change: Change, admit: Admission = ADMIT_ALL): void {
+  offer(change: Change, admit: Admission = ADMIT_ALL, options: OfferOptions = {}): void {
     if (this.#closed) {
       this.#drop([change], 'shutdown');
       return;
@@ -143,7 +143,27 @@ export class SinkLane {
       }
       return;
     }
-    this.#backlog.offer(change, admit);
+    this.#backlog.offer(change, admit, options);
+  }
+
+  /**
+   * The object of `change` is outside this sink's set (a `filter` no longer matches it, or cannot be evaluated): a
+   * sink that holds it gets a delete carrying the last state it was sent; otherwise nothing is sent, counted as
+   * dropped for `reason`.
+   */
+  withdraw(change: Change, reason: OutsideReason, admit: Admission = ADMIT_ALL): void {
+    if (this.#closed) {
+      this.#drop([change], 'shutdown');
+      return;
+    }
+    // A standby holds nothing: activation replays every object against the loaded cache, which withdraws again.
+    if (!this.#active) return;
+    this.#backlog.withdraw(change, reason, admit);
+  }
+
+  /** The last state this sink was sent or is about to be sent of the object named `key` (see `updateFilter`). */
+  lastState(key: string): KubeObject | undefined {
+    return this.#backlog.lastState(key);
   }
 
   /**

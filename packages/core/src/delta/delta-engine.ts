@@ -1,5 +1,6 @@
 import { encodeCanonicalJson, encodeKeySortedJson } from '../payload/canonical-json.js';
-import type { Change, ChangeEvent, DropReason, KubeObject } from '../types.js';
+import type { ExpressionRule } from '../expression/expression-rule.js';
+import type { Change, ChangeEvent, DropReason, KubeObject, OutsideReason } from '../types.js';
 import type { ResolvedResource, WatchEvent } from '../watch/watch-event.js';
 import { fingerprintOfCanonical } from './canonical-json.js';
 import { objectKey } from './object-key.js';
@@ -12,6 +13,11 @@ export interface DeltaResourceSettings extends RedactionOptions {
   readonly assetId: string;
   readonly prunePaths: readonly PrunePath[];
   readonly filterEvents: ReadonlySet<ChangeEvent>;
+  /**
+   * Which objects of the resource are reported (`resources[].filter`), over `object` as it goes on the wire.
+   * Default: all.
+   */
+  readonly filter?: ExpressionRule | undefined;
 }
 
 /** Settings of the whole engine. */
@@ -36,7 +42,11 @@ export type OwnStatePredicate = (namespace: string, name: string) => boolean;
 
 /** What the engine made of one watch event. */
 export type DeltaOutcome =
-  | { readonly kind: 'change'; readonly change: Change }
+  /**
+   * `inSet`: whether the object matches the resource's `filter` (true without one), or why not. An object outside
+   * is still a change: an endpoint that holds it must hear that it left.
+   */
+  | { readonly kind: 'change'; readonly change: Change; readonly inSet: true | OutsideReason }
   | { readonly kind: 'dropped'; readonly reason: DropReason; readonly key: string };
 
 interface Prepared {
@@ -69,6 +79,13 @@ export function isOwnState(resource: ResolvedResource, object: KubeObject, owns:
   if (owns === undefined || resource.ref.group !== '' || resource.ref.resource !== 'configmaps') return false;
   const metadata = record(object['metadata']);
   return owns(text(metadata?.['namespace']), text(metadata?.['name']));
+}
+
+/** Whether `object` matches a resource's filter (always without one), or why not. */
+function inSet(filter: ExpressionRule | undefined, object: KubeObject, key: string): true | OutsideReason {
+  if (filter === undefined) return true;
+  const verdict = filter.verdict({ object }, key);
+  return verdict === true ? true : verdict === 'error' ? 'filter-error' : 'filtered';
 }
 
 function text(value: unknown): string {
@@ -150,7 +167,7 @@ export class DeltaEngine {
       observedAt: this.#settings.now(),
       ...(event.synthesized === undefined ? {} : { synthesized: event.synthesized }),
     };
-    return { kind: 'change', change: Object.freeze(change) };
+    return { kind: 'change', change: Object.freeze(change), inSet: inSet(settings.filter, object, key) };
   }
 
   /**
