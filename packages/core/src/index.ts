@@ -46,7 +46,7 @@ export { adoptCacheFile } from './cache/adopt-cache-file.js';
 export { batchIdOf } from './deliver/batch-id.js';
 export type { RetryPolicy } from './deliver/retry-policy.js';
 export type { LaneStats } from './deliver/lane-contract.js';
-export { canonicalJson, fingerprintOf } from './delta/canonical-json.js';
+export { canonicalJson, fingerprintOf } from './payload/canonical-json.js';
 export { LAST_APPLIED_ANNOTATION, REDACTED } from './delta/redact.js';
 export type { WatchedResource } from './options.js';
 export type { DeliveryGate } from './leader/delivery-gate.js';

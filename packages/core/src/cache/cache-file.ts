@@ -4,7 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { canonicalJson } from '../delta/canonical-json.js';
+import { canonicalJson } from '../payload/canonical-json.js';
 import type { EmitCacheEntry } from './emit-cache.js';
 
 const FORMAT = 'watch-proxy-emit-cache';

@@ -1,4 +1,4 @@
-import { canonicalJson } from '../delta/canonical-json.js';
+import { canonicalJson } from '../payload/canonical-json.js';
 import type { Logger } from '../logger.js';
 import type { Batch } from '../types.js';
 import { IntentLogFullError, type SharedCacheStore } from './cluster-store.js';

@@ -1,4 +1,4 @@
-import { canonicalJson } from '../delta/canonical-json.js';
+import { canonicalJson } from '../payload/canonical-json.js';
 import { deepFreeze } from '../internal/deep-freeze.js';
 import type { Change, KubeObject } from '../types.js';
 

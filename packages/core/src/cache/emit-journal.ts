@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { canonicalJson } from '../delta/canonical-json.js';
+import { canonicalJson } from '../payload/canonical-json.js';
 import type { Batch, Change } from '../types.js';
 import { AppendLog } from './append-log.js';
 import { UNCONFIRMED_FINGERPRINT, type EmitCache, type EmitCacheEntry } from './emit-cache.js';

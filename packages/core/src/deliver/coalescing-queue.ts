@@ -1,4 +1,4 @@
-import { canonicalJson } from '../delta/canonical-json.js';
+import { canonicalJson } from '../payload/canonical-json.js';
 import type { Change } from '../types.js';
 
 /** Rough wire size of one change: its object's JSON plus the wrapper fields. */

@@ -1,8 +1,7 @@
-import { encodeCanonicalJson, encodeKeySortedJson } from '../payload/canonical-json.js';
+import { encodeCanonicalJson, encodeKeySortedJson, fingerprintOfCanonical } from '../payload/canonical-json.js';
 import type { ExpressionRule } from '../expression/expression-rule.js';
 import type { Change, ChangeEvent, DropReason, KubeObject, OutsideReason } from '../types.js';
 import type { ResolvedResource, WatchEvent } from '../watch/watch-event.js';
-import { fingerprintOfCanonical } from './canonical-json.js';
 import { objectKey } from './object-key.js';
 import { ObjectTooDeepError, compileProjection, project, type Projection } from './projection.js';
 import type { PrunePath } from './prune.js';

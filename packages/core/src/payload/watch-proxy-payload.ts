@@ -1,6 +1,5 @@
-import { canonicalJson } from '../delta/canonical-json.js';
 import type { Change } from '../types.js';
-import { encodeCanonicalJson, quoteJsonString } from './canonical-json.js';
+import { canonicalJson, encodeCanonicalJson, quoteJsonString } from './canonical-json.js';
 
 // Each object is written as core's canonicalJson: the same bytes as encodeCanonicalJson (Go's key order and
 // escaping), memoized per frozen object. The delta engine memoizes it for every change it makes (the fingerprint

@@ -1,4 +1,4 @@
-import { fingerprintOf } from '../delta/canonical-json.js';
+import { fingerprintOf } from '../payload/canonical-json.js';
 import type { ExpressionRule } from '../expression/expression-rule.js';
 import { deepFreeze } from '../internal/deep-freeze.js';
 import type { Change, KubeObject, OutsideReason } from '../types.js';

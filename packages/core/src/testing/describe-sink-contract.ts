@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fingerprintOf } from '../delta/canonical-json.js';
+import { fingerprintOf } from '../payload/canonical-json.js';
 import { deepFreeze } from '../internal/deep-freeze.js';
 import { silentLogger } from '../logger.js';
 import type { SendContext, SendOutcome, Sink, SinkLifecycleContext } from '../sink/sink.js';

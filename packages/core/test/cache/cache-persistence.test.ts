@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cacheFilePath, readCacheFile } from '../../src/cache/cache-file.js';
 import { CachePersister } from '../../src/cache/cache-persister.js';
 import { EmitCache } from '../../src/cache/emit-cache.js';
-import { fingerprintOf } from '../../src/delta/canonical-json.js';
+import { fingerprintOf } from '../../src/payload/canonical-json.js';
 import { deepFreeze } from '../../src/internal/deep-freeze.js';
 import type { Logger } from '../../src/logger.js';
 import type { Change } from '../../src/types.js';

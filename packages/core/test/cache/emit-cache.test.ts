@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deleteFromEntry, EmitCache, UNCONFIRMED_FINGERPRINT } from '../../src/cache/emit-cache.js';
-import { fingerprintOf } from '../../src/delta/canonical-json.js';
+import { fingerprintOf } from '../../src/payload/canonical-json.js';
 import { deepFreeze } from '../../src/internal/deep-freeze.js';
 import type { Change, ChangeEvent } from '../../src/types.js';
 

@@ -1,4 +1,4 @@
-import { fingerprintOf } from '../../src/delta/canonical-json.js';
+import { fingerprintOf } from '../../src/payload/canonical-json.js';
 import { deepFreeze } from '../../src/internal/deep-freeze.js';
 import { EmitCache } from '../../src/cache/emit-cache.js';
 import type { LaneHooks, SinkLaneOptions } from '../../src/deliver/lane-contract.js';

@@ -4,8 +4,7 @@ import { parsePrunePath } from '../../src/delta/prune.js';
 import { LAST_APPLIED_ANNOTATION, REDACTED } from '../../src/delta/redact.js';
 import type { Change, ChangeEvent, KubeObject } from '../../src/types.js';
 import type { ResolvedResource } from '../../src/watch/watch-event.js';
-import { canonicalJson } from '../../src/delta/canonical-json.js';
-import { encodeCanonicalJson } from '../../src/payload/canonical-json.js';
+import { canonicalJson, encodeCanonicalJson } from '../../src/payload/canonical-json.js';
 
 const configmaps: ResolvedResource = {
   name: 'configmaps',

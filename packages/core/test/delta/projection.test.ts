@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, fingerprintOf } from '../../src/delta/canonical-json.js';
 import { DeltaEngine, type DeltaResourceSettings } from '../../src/delta/delta-engine.js';
 import { compileProjection, project } from '../../src/delta/projection.js';
 import { parsePrunePath, prune } from '../../src/delta/prune.js';
 import { LAST_APPLIED_ANNOTATION, redact, type RedactionOptions } from '../../src/delta/redact.js';
 import { cloneJson } from '../../src/internal/clone-json.js';
 import { deepFreeze } from '../../src/internal/deep-freeze.js';
-import { encodeCanonicalJson, encodeKeySortedJson } from '../../src/payload/canonical-json.js';
+import { canonicalJson, encodeCanonicalJson, encodeKeySortedJson, fingerprintOf } from '../../src/payload/canonical-json.js';
 import type { ChangeEvent, ResourceRef } from '../../src/types.js';
 import { randomJson, randomString, seededRandom } from '../payload/random-json.js';
 

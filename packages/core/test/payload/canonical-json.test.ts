@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeCanonicalJson, quoteJsonString } from '../../src/index.js';
+import { canonicalJson, fingerprintOf } from '../../src/payload/canonical-json.js';
 
 describe('quoteJsonString', () => {
   it.each([
@@ -56,5 +57,19 @@ describe('encodeCanonicalJson', () => {
   it('matches JSON.stringify on data without special characters, apart from key order', () => {
     const value = { spec: { replicas: 3, paused: false, template: { labels: { app: 'x' } } }, list: [1, 'two', null] };
     expect(JSON.parse(encodeCanonicalJson(value))).toEqual(value);
+  });
+});
+
+describe('canonicalJson', () => {
+  it('sorts keys at every depth and drops undefined members', () => {
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: undefined, x: null }], c: 'é' } })).toBe(
+      '{"a":{"c":"é","d":[3,{"x":null,"z":1}]},"b":1}',
+    );
+  });
+
+  it('gives equal fingerprints for equal data in any key order, different ones otherwise', () => {
+    expect(fingerprintOf({ a: 1, b: [1, 2] })).toBe(fingerprintOf({ b: [1, 2], a: 1 }));
+    expect(fingerprintOf({ a: 1, b: [1, 2] })).not.toBe(fingerprintOf({ a: 1, b: [2, 1] }));
+    expect(fingerprintOf({})).toMatch(/^[A-Za-z0-9_-]{27}$/);
   });
 });
