@@ -16,6 +16,7 @@ export type WatchProxyErrorCode =
   | 'WP_ERR_WATCH_FORBIDDEN'
   | 'WP_ERR_WATCH_GONE'
   | 'WP_ERR_WATCH_NOT_FOUND'
+  | 'WP_ERR_KUBE_REQUEST'
   | 'WP_ERR_STATE_CORRUPT'
   | 'WP_ERR_STATE_WRITE';
 

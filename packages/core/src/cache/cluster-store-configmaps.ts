@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
-import { KubeRequestError, type KubeJsonClient } from '../leader/kube-json-client.js';
+import { KubeRequestError, type KubeJsonClient } from '../kube/kube-json-client.js';
 import { IntentLogFullError, type SharedCacheStore, type SharedCacheUsage } from './cluster-store.js';
 import { UNCONFIRMED_FINGERPRINT, type EmitCacheEntry } from './emit-cache.js';
 

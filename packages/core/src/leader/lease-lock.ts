@@ -1,5 +1,5 @@
-import type { KubeJsonClient } from './kube-json-client.js';
-import { KubeRequestError } from './kube-json-client.js';
+import type { KubeJsonClient } from '../kube/kube-json-client.js';
+import { KubeRequestError } from '../kube/kube-json-client.js';
 
 /** What a Lease says about its holder (client-go's `LeaderElectionRecord`). Times are RFC 3339 (MicroTime). */
 export interface LeaderRecord {

@@ -1,7 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ResourceRef } from '../types.js';
-import { WatchError } from './kube-api-error.js';
-import { KubeTransport } from './kube-transport.js';
+import { WatchError } from '../kube/kube-api-error.js';
+import { KubeTransport } from '../kube/kube-transport.js';
 import type { ResolvedResource } from './watch-event.js';
 import { setLongTimeout } from '../internal/long-timeout.js';
 

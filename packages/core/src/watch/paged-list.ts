@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from '../logger.js';
 import type { KubeObject } from '../types.js';
-import { WatchError } from './kube-api-error.js';
-import { ConnectionPool } from './kube-transport.js';
-import type { KubeTransport, Query } from './kube-transport.js';
+import { WatchError } from '../kube/kube-api-error.js';
+import { ConnectionPool } from '../kube/kube-transport.js';
+import type { KubeTransport, Query } from '../kube/kube-transport.js';
 import type { ListEnvelope } from './list-parser.js';
 import { LIST_HEAD_BYTES, ListPageReader, continueTokenAtHead } from './list-page-reader.js';
 import { CANCELLED, STOPPED } from './request-guard.js';

@@ -1,4 +1,4 @@
-import type { FailureKind } from './kube-api-error.js';
+import type { FailureKind } from '../kube/kube-api-error.js';
 
 /** What a reflector does after a failed list or watch. */
 export interface RecoveryPlan {

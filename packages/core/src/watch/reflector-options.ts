@@ -1,8 +1,8 @@
 import type { Logger } from '../logger.js';
 import type { KubeObject } from '../types.js';
 import type { BackoffOptions } from './backoff.js';
-import type { WatchError } from './kube-api-error.js';
-import type { KubeTransport } from './kube-transport.js';
+import type { WatchError } from '../kube/kube-api-error.js';
+import type { KubeTransport } from '../kube/kube-transport.js';
 import type { ObjectStore } from './object-store.js';
 import type { WatchdogBounds } from './request-guard.js';
 import type { ResolvedResource, WatchEvent } from './watch-event.js';

@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { KubeObject } from '../types.js';
 import { Backoff } from './backoff.js';
-import { WatchError, errorFromStatus, toWatchError } from './kube-api-error.js';
-import type { KubeStatus } from './kube-api-error.js';
-import type { Query } from './kube-transport.js';
+import { WatchError, errorFromStatus, toWatchError } from '../kube/kube-api-error.js';
+import type { KubeStatus } from '../kube/kube-api-error.js';
+import type { Query } from '../kube/kube-transport.js';
 import { planRecovery } from './recovery-plan.js';
 import { withoutManagedFields } from './managed-fields.js';
 import { resourceVersionOf } from './object-store.js';

@@ -1,5 +1,5 @@
-import { WatchError } from './kube-api-error.js';
-import type { WatchdogKind } from './kube-api-error.js';
+import { WatchError } from '../kube/kube-api-error.js';
+import type { WatchdogKind } from '../kube/kube-api-error.js';
 import { setLongTimeout } from '../internal/long-timeout.js';
 import type { LongTimer } from '../internal/long-timeout.js';
 

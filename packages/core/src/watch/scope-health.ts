@@ -1,4 +1,4 @@
-import type { WatchError, WatchdogKind } from './kube-api-error.js';
+import type { WatchError, WatchdogKind } from '../kube/kube-api-error.js';
 
 /**
  * Where a watcher is:

@@ -1,5 +1,5 @@
 import type { KubeObject } from '../types.js';
-import { WatchError } from './kube-api-error.js';
+import { WatchError } from '../kube/kube-api-error.js';
 import { LineSplitter } from './line-splitter.js';
 
 /** One line of a watch stream, parsed: `type` as the server sent it (checked by the caller). */

@@ -1,5 +1,5 @@
 import { KubeConfig } from '@kubernetes/client-node';
-import { KubeJsonClient, KubeRequestError, type KubeJsonRequest } from '../../src/leader/kube-json-client.js';
+import { KubeJsonClient, KubeRequestError, type KubeJsonRequest } from '../../src/kube/kube-json-client.js';
 
 /** ConfigMaps in memory behind the client's request(): GET/POST/PUT by path, as the apiserver answers them. */
 export class FakeConfigMapApi extends KubeJsonClient {

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { uniqueId, useCluster } from '../watch/cluster-helpers.js';
 import { ConfigMapCacheStore } from '../../src/cache/cluster-store-configmaps.js';
-import { KubeJsonClient, KubeRequestError, type KubeJsonRequest } from '../../src/leader/kube-json-client.js';
+import { KubeJsonClient, KubeRequestError, type KubeJsonRequest } from '../../src/kube/kube-json-client.js';
 import { LeaseElector } from '../../src/leader/lease-elector.js';
 import { KubeLeaseLock } from '../../src/leader/lease-lock.js';
 import { MemorySink } from '../../src/testing/memory-sink.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Backoff } from '../../src/watch/backoff.js';
-import { kindForStatus, parseRetryAfter, toWatchError } from '../../src/watch/kube-api-error.js';
+import { kindForStatus, parseRetryAfter, toWatchError } from '../../src/kube/kube-api-error.js';
 
 describe('Backoff', () => {
   it('doubles from the base up to the cap, exactly with neutral jitter', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { FailureKind } from '../../src/watch/kube-api-error.js';
+import type { FailureKind } from '../../src/kube/kube-api-error.js';
 import { planRecovery } from '../../src/watch/recovery-plan.js';
 
 describe('planRecovery', () => {

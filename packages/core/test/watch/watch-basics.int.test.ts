@@ -6,7 +6,7 @@ import type { KubeObject } from '../../src/types.js';
 import { kubeWatchSource } from '../../src/internal/kube-source.js';
 import { silentLogger } from '../../src/logger.js';
 import { resolveResources } from '../../src/watch/discovery.js';
-import { WatchError } from '../../src/watch/kube-api-error.js';
+import { WatchError } from '../../src/kube/kube-api-error.js';
 import { createResourceWatcher } from '../../src/watch/resource-watcher.js';
 import type { ResourceWatcher } from '../../src/watch/resource-watcher.js';
 import type { WatchEvent } from '../../src/watch/watch-event.js';

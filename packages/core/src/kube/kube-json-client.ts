@@ -1,15 +1,19 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { WatchProxyError } from '../errors.js';
 import { setLongTimeout } from '../internal/long-timeout.js';
 
-/** A non-2xx answer of the apiserver: `status` is the HTTP status (404 missing, 409 conflict, ...). */
-export class KubeRequestError extends Error {
+/**
+ * A failed request of `KubeJsonClient` (`WP_ERR_KUBE_REQUEST`): `status` is the HTTP status of a non-2xx answer
+ * (404 missing, 409 conflict, ...), or 0 when there was no answer (network failure, timeout, no current cluster).
+ */
+export class KubeRequestError extends WatchProxyError {
+  /** HTTP status of the answer; 0 when none came. */
   readonly status: number;
 
   constructor(status: number, message: string) {
-    super(message);
-    this.name = 'KubeRequestError';
+    super('WP_ERR_KUBE_REQUEST', message);
     this.status = status;
   }
 }
@@ -30,7 +34,7 @@ const MAX_BODY = 4 * 1024 * 1024;
 /**
  * Get/create/update of small objects against the apiserver of a `KubeConfig`'s current context, over
  * `node:http(s)` with credentials from `applyToHTTPSOptions()` on every request (rotating tokens keep working).
- * Used by the lease lock and the cluster store; watches have their own transport.
+ * Used by the lease lock and the cluster store; lists and watches use `KubeTransport` beside it.
  */
 export class KubeJsonClient {
   readonly #kubeConfig: KubeConfig;
