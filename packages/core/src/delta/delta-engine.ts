@@ -1,3 +1,4 @@
+import { isOwnState, type OwnStatePredicate } from '../internal/own-state.js';
 import { encodeCanonicalJson, encodeKeySortedJson, fingerprintOfCanonical } from '../payload/canonical-json.js';
 import type { ExpressionRule } from '../expression/expression-rule.js';
 import type { Change, ChangeEvent, DropReason, KubeObject, OutsideReason } from '../types.js';
@@ -36,9 +37,6 @@ export interface DeltaEngineSettings {
   readonly ownState?: OwnStatePredicate | undefined;
 }
 
-/** Recognises the state store's own ConfigMaps by namespace and name. */
-export type OwnStatePredicate = (namespace: string, name: string) => boolean;
-
 /** What the engine made of one watch event. */
 export type DeltaOutcome =
   /**
@@ -66,18 +64,6 @@ function record(value: unknown): Record<string, unknown> | undefined {
   return value !== null && typeof value === 'object' && !Array.isArray(value)
     ? (value as Record<string, unknown>)
     : undefined;
-}
-
-/**
- * True for a ConfigMap of watch-proxy's own state store (its namespace and shard names, as `owns` says; a label
- * proves nothing, anyone can set it): its state, not the cluster's inventory, and never sent (drop reason
- * `own-state`). The daemon rewrites these after deliveries, so sending them would make every save a change to
- * send and save again. Without a store in use, nothing is own state.
- */
-export function isOwnState(resource: ResolvedResource, object: KubeObject, owns: OwnStatePredicate | undefined): boolean {
-  if (owns === undefined || resource.ref.group !== '' || resource.ref.resource !== 'configmaps') return false;
-  const metadata = record(object['metadata']);
-  return owns(text(metadata?.['namespace']), text(metadata?.['name']));
 }
 
 /** Whether `object` matches a resource's filter (always without one), or why not. */
