@@ -13,7 +13,7 @@
  *   node --import ./bench/micro/source-hooks.ts bench/micro/cel-expressions.ts [OBJECTS.json]
  */
 import { performance } from 'node:perf_hooks';
-import { fingerprintOf } from '../../packages/core/src/delta/canonical-json.ts';
+import { fingerprintOf } from '../../packages/core/src/payload/canonical-json.ts';
 import { DeltaEngine } from '../../packages/core/src/delta/delta-engine.ts';
 import { compileExpression } from '../../packages/core/src/expression/compile-expression.ts';
 import { ExpressionRule } from '../../packages/core/src/expression/expression-rule.ts';
