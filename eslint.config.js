@@ -1,6 +1,42 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// Core's import boundaries: a change flows watch -> delta -> route -> deliver -> cache, and a folder may import
+// only the folders listed here (besides its own files and the root leaves types.ts, errors.ts, logger.ts). A stage
+// sees the types of the stage that hands it data and drives only the stage after it; payload/, kube/, expression/
+// and internal/ are leaves any stage may use. Nothing inside a folder imports the composition root
+// (watch-proxy.ts, options.ts, index.ts). docs/architecture.md explains the table.
+const coreFolders = {
+  internal: [],
+  kube: ['internal'],
+  payload: ['internal'],
+  expression: ['internal'],
+  sink: ['payload', 'internal'],
+  watch: ['kube', 'internal'],
+  delta: ['watch', 'payload', 'expression', 'internal'],
+  route: ['watch', 'delta', 'payload', 'expression', 'internal'],
+  deliver: ['route', 'sink', 'cache', 'payload', 'internal'],
+  cache: ['payload', 'kube', 'internal'],
+  leader: ['kube', 'internal'],
+  testing: ['watch', 'delta', 'sink', 'payload', 'internal'],
+};
+const coreBoundaries = Object.entries(coreFolders).map(([folder, allowed]) => {
+  const forbidden = Object.keys(coreFolders).filter((other) => other !== folder && !allowed.includes(other));
+  const patterns = [
+    {
+      regex: `^\\.\\./(watch-proxy|options|index)\\.js$`,
+      message: `${folder}/ must not import the composition root (see coreFolders in eslint.config.js).`,
+    },
+  ];
+  if (forbidden.length > 0) {
+    patterns.push({
+      regex: `^\\.\\./(${forbidden.join('|')})/`,
+      message: `${folder}/ may import only ${allowed.join(', ') || 'the root leaves'}: the import runs against the flow (see coreFolders in eslint.config.js).`,
+    });
+  }
+  return { files: [`packages/core/src/${folder}/**/*.ts`], rules: { 'no-restricted-imports': ['error', { patterns }] } };
+});
+
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**', 'bench/results/**'] },
   js.configs.recommended,
@@ -22,6 +58,7 @@ export default tseslint.config(
       ],
     },
   },
+  ...coreBoundaries,
   {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },

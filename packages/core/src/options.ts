@@ -13,11 +13,10 @@ import { silentLogger, type Logger } from './logger.js';
 import type { EndpointRules } from './route/endpoint-expressions.js';
 import type { RouteFilter } from './route/route.js';
 import type { Sink } from './sink/sink.js';
-import type { ChangeEvent, KubeObject } from './types.js';
+import type { ChangeEvent } from './types.js';
 import { DEFAULT_WATCHDOG_BOUNDS } from './watch/request-guard.js';
 import type { ResolvedWatchdogBounds, WatchdogBounds } from './watch/request-guard.js';
-import type { WatcherHealth } from './watch/resource-watcher.js';
-import type { ResolvedResource, WatchHandlers } from './watch/watch-event.js';
+import type { WatchedResource, WatchSourceFactory } from './watch/watch-source.js';
 
 /** One resource kind to watch, and how its objects are turned into changes. */
 export interface ResourceOptions {
@@ -56,21 +55,7 @@ export interface ResourceOptions {
   readonly namespaces?: readonly string[] | undefined;
 }
 
-/** A resource as handed to the watch source. */
-export interface WatchedResource {
-  readonly name: string;
-  /** 0 = no resync. */
-  readonly resyncMs: number;
-  readonly labelSelector?: string;
-  readonly fieldSelector?: string;
-  /** Absent: cluster-wide. */
-  readonly namespaces?: readonly string[];
-  /**
-   * Whether changes carry `metadata.managedFields`. When false (the default) the delta engine leaves them out,
-   * so a source may drop them as objects arrive: they are ~1/3 of a typical object's size in memory.
-   */
-  readonly includeManagedFields: boolean;
-}
+export type { WatchedResource, WatchSource, WatchSourceFactory, WatchSourceInit } from './watch/watch-source.js';
 
 /** A sink plus its routing filters and expressions (CEL, compiled by the constructor). */
 export interface SinkOptions extends RouteFilter {
@@ -95,36 +80,6 @@ export interface SinkOptions extends RouteFilter {
    */
   readonly transform?: string | undefined;
 }
-
-/** Handed to a `WatchSourceFactory`. */
-export interface WatchSourceInit {
-  /** The validated resources, in configuration order. */
-  readonly resources: readonly WatchedResource[];
-  readonly logger: Logger;
-  /** Report a watch failure (the source keeps retrying on its own). */
-  readonly onError: (error: WatchProxyError, resource: string) => void;
-}
-
-/** Lists and watches the configured resources and feeds the pipeline through `handlers`. */
-export interface WatchSource {
-  /**
-   * Starts every watch. Resolves once each resource's first complete list was handed to `handlers` (or it
-   * cannot be watched right now and is being retried). Called once.
-   */
-  start(handlers: WatchHandlers): Promise<void>;
-  /** Stops every watch; no handler is called afterwards. May be called before `start()` settled. */
-  stop(): Promise<void>;
-  /** Per-resource health (readiness, staleness, errors) for probes and metrics. Optional. */
-  health?(): readonly WatcherHealth[];
-  /**
-   * The objects each resolved resource holds now, as last handed to `handlers`: what a standby replays when it
-   * becomes the leader. Optional; without it a new leader only sends what changes after it took over.
-   */
-  snapshot?(): readonly { readonly resource: ResolvedResource; readonly objects: readonly KubeObject[] }[];
-}
-
-/** Creates the watch stage. The default watches Kubernetes through `kubeConfig`; tests pass a `FakeSource`. */
-export type WatchSourceFactory = (init: WatchSourceInit) => WatchSource;
 
 /** Options of `new WatchProxy(options)`. Durations are milliseconds, sizes bytes. */
 export interface WatchProxyOptions {

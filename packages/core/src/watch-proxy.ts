@@ -11,7 +11,7 @@ import type { LaneStats } from './deliver/lane-contract.js';
 import { SinkLane } from './deliver/sink-lane.js';
 import type { RuleStats } from './expression/expression-rule.js';
 import { ClosedError, SinkStartError, StateError, WatchProxyError } from './errors.js';
-import { kubeWatchSource } from './internal/kube-source.js';
+import { kubeWatchSource } from './watch/kube-watch-source.js';
 import { isOwnState, type OwnStatePredicate } from './internal/own-state.js';
 import type { Logger } from './logger.js';
 import { resolveOptions, type ResolvedOptions, type WatchProxyOptions, type WatchSource } from './options.js';

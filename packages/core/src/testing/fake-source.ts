@@ -1,5 +1,5 @@
 import { objectKey } from '../delta/object-key.js';
-import type { WatchSource, WatchSourceInit } from '../options.js';
+import type { WatchSource, WatchSourceInit } from '../watch/watch-source.js';
 import type { KubeObject, ResourceRef } from '../types.js';
 import type { ResolvedResource, WatchEvent, WatchHandlers } from '../watch/watch-event.js';
 

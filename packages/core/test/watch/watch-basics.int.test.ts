@@ -3,7 +3,7 @@ import { startCluster } from '@watch-proxy/test-cluster';
 import type { TestCluster } from '@watch-proxy/test-cluster';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../../src/types.js';
-import { kubeWatchSource } from '../../src/internal/kube-source.js';
+import { kubeWatchSource } from '../../src/watch/kube-watch-source.js';
 import { silentLogger } from '../../src/logger.js';
 import { resolveResources } from '../../src/watch/discovery.js';
 import { WatchError } from '../../src/kube/kube-api-error.js';

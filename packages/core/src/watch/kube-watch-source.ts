@@ -1,8 +1,8 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { WatchSource, WatchSourceFactory } from '../options.js';
-import type { WatchdogBounds } from '../watch/request-guard.js';
-import { createResourceWatcher, type ResourceWatcher, type ResourceWatcherOptions } from '../watch/resource-watcher.js';
-import type { WatchHandlers } from '../watch/watch-event.js';
+import type { WatchSource, WatchSourceFactory } from './watch-source.js';
+import type { WatchdogBounds } from './request-guard.js';
+import { createResourceWatcher, type ResourceWatcher, type ResourceWatcherOptions } from './resource-watcher.js';
+import type { WatchHandlers } from './watch-event.js';
 
 /** What every watcher of the default source shares besides the cluster: its watchdog bounds and its clock. */
 export interface KubeSourceTuning {
