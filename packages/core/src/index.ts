@@ -32,7 +32,7 @@ export type {
   WatchProxyEvents,
   WatchProxyState,
   WatchProxyStats,
-} from './watch-proxy.js';
+} from './watch-proxy-types.js';
 export type {
   ResourceOptions,
   SinkOptions,

@@ -1,129 +1,23 @@
 import { EventEmitter } from 'eventemitter3';
-import { CachePersister } from './cache/cache-persister.js';
-import { ClusterStoreWriter } from './cache/cluster-store-writer.js';
-import { EmitCache } from './cache/emit-cache.js';
 import { DeltaEngine } from './delta/delta-engine.js';
-import { objectKey } from './delta/object-key.js';
+import { presentKeys } from './delta/present-keys.js';
 import { MAX_OBJECT_DEPTH } from './delta/projection.js';
-import { DeadLetterFile, deadLetterFilePath } from './deliver/dead-letter-file.js';
-import type { Admission } from './deliver/lane-backlog.js';
 import type { LaneStats } from './deliver/lane-contract.js';
-import { SinkLane } from './deliver/sink-lane.js';
+import { createSinkSlot, restoreSinkSlot, type SinkSlot } from './deliver/sink-slot.js';
 import type { RuleStats } from './expression/expression-rule.js';
-import { ClosedError, SinkStartError, StateError, WatchProxyError } from './errors.js';
+import { ClosedError, SinkStartError, type StateError, WatchProxyError } from './errors.js';
+import { asError } from './internal/as-error.js';
 import { kubeWatchSource } from './watch/kube-watch-source.js';
-import { isOwnState, type OwnStatePredicate } from './internal/own-state.js';
+import type { OwnStatePredicate } from './internal/own-state.js';
+import { setLongTimeout, type LongTimer } from './internal/long-timeout.js';
+import { LeaderActivation } from './leader-activation.js';
 import type { Logger } from './logger.js';
 import { resolveOptions, type ResolvedOptions, type WatchProxyOptions, type WatchSource } from './options.js';
-import { EndpointExpressions, type Judgement } from './route/endpoint-expressions.js';
-import { Route } from './route/route.js';
-import type { Sink } from './sink/sink.js';
+import { dispatchChange, sinkAdmission } from './sink-dispatch.js';
 import type { Batch, Change, DropReason, KubeObject } from './types.js';
 import type { WatcherHealth } from './watch/resource-watcher.js';
 import type { ResolvedResource, WatchEvent, WatchHandlers } from './watch/watch-event.js';
-import { setLongTimeout } from './internal/long-timeout.js';
-import type { LongTimer } from './internal/long-timeout.js';
-
-/** Lifecycle states; see `WatchProxy`. */
-export type WatchProxyState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
-
-/** A batch a sink confirmed. */
-export interface EmittedInfo {
-  readonly sink: string;
-  readonly batch: Batch;
-  /** 1 when the first attempt succeeded. */
-  readonly attempts: number;
-}
-
-/** Changes that were not (or will never be) delivered, and why. `sink` is undefined for pipeline-wide drops. */
-export interface DroppedInfo {
-  readonly sink: string | undefined;
-  readonly reason: DropReason;
-  readonly keys: readonly string[];
-}
-
-/** A failed attempt that will be retried after `delayMs`. */
-export interface RetryInfo {
-  readonly sink: string;
-  readonly batchId: string;
-  readonly attempt: number;
-  readonly delayMs: number;
-  readonly error: Error;
-}
-
-/** A complete list of one resource was processed. `deletes` counts missed deletes found, over all sinks. */
-export interface SyncedInfo {
-  readonly resource: string;
-  readonly objects: number;
-  readonly deletes: number;
-}
-
-/** The events of a `WatchProxy`, typed. Listeners that throw are isolated and reported through `onError`. */
-export interface WatchProxyEvents {
-  /**
-   * A change left the delta engine (before routing, and before each sink decides whether an add is an update to
-   * it and so whether `filterEvents` or the add delay drops it). High volume.
-   */
-  change: [change: Change];
-  emitted: [info: EmittedInfo];
-  dropped: [info: DroppedInfo];
-  retrying: [info: RetryInfo];
-  synced: [info: SyncedInfo];
-  /** A watch failed; the watcher retries by itself. */
-  watchError: [error: WatchProxyError, resource: string];
-  /** A send failed (`SinkError`), or the emit cache could not be written (`StateError`). */
-  sinkError: [error: WatchProxyError];
-}
-
-/** A snapshot for metrics. Counters are monotonic since construction. */
-export interface WatchProxyStats {
-  readonly state: WatchProxyState;
-  /** Watch events received, over all resources. */
-  readonly received: number;
-  /** Changes that left the delta engine. */
-  readonly changes: number;
-  /** Pipeline-wide drops (before routing), by reason. Per-sink drops are in `sinks`. */
-  readonly dropped: Readonly<Partial<Record<DropReason, number>>>;
-  /** Resources whose first complete list was processed. */
-  readonly synced: readonly string[];
-  readonly sinks: Readonly<Record<string, LaneStats>>;
-  /**
-   * Every configured expression by name (`resource/<resource>/filter`, `sink/<sink>/filter|updateFilter|transform`):
-   * objects it let through, dropped, and failed on (counted as not matching).
-   */
-  readonly rules: Readonly<Record<string, RuleStats>>;
-}
-
-/** What `shutdown()` resolves to. */
-export interface ShutdownReport {
-  /** True when every queue drained before the deadline. */
-  readonly drained: boolean;
-  /** Changes delivered over the proxy's life, all sinks. */
-  readonly delivered: number;
-  /** Changes dropped over the proxy's life, pipeline-wide and per sink, by reason. */
-  readonly dropped: Readonly<Partial<Record<DropReason, number>>>;
-  /** Failures while stopping (a sink's close, the last cache write). */
-  readonly errors: readonly Error[];
-  readonly durationMs: number;
-}
-
-interface SinkSlot {
-  readonly sink: Sink;
-  readonly route: Route;
-  /** The sink's filter, updateFilter and transform; undefined when it has none. */
-  readonly expressions: EndpointExpressions | undefined;
-  readonly lane: SinkLane;
-  readonly cache: EmitCache;
-  readonly persister: CachePersister | undefined;
-  /** Saves the cache to the shared store while this replica leads (`sharedCache`). */
-  readonly writer: ClusterStoreWriter | undefined;
-  /** Whether a persisted cache was loaded: the first sync then reports deletes as `restart`. */
-  restored: boolean;
-}
-
-function asError(value: unknown): Error {
-  return value instanceof Error ? value : new Error(String(value));
-}
+import type { RetryInfo, ShutdownReport, WatchProxyEvents, WatchProxyState, WatchProxyStats } from './watch-proxy-types.js';
 
 /**
  * Watches Kubernetes resources and delivers every add, update and delete to sinks:
@@ -157,10 +51,8 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
   #destroyed = false;
   /** Set when a failed start already closed the sinks: shutdown must not close them twice. */
   #sinksClosed = false;
-  /** Bumped on every gate transition: an activation still loading the shared cache gives up when it moved. */
-  #gateEpoch = 0;
-  #activating: Promise<void> | undefined;
-  #unsubscribeGate: (() => void) | undefined;
+  /** Follows the `gate`; undefined without one. */
+  readonly #leader: LeaderActivation | undefined;
 
   constructor(options: WatchProxyOptions) {
     super();
@@ -184,101 +76,25 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
         this.#emit('dropped', { sink, reason, keys: changes.map((c) => c.key) });
       },
       retrying: (sink: string, info: Omit<RetryInfo, 'sink'>) => this.#emit('retrying', { sink, ...info }),
-      error: (error: WatchProxyError) => {
-        this.#emit('sinkError', error);
-        this.#report(error);
-      },
+      error: (error: WatchProxyError) => this.#sinkError(error),
     };
-    this.#slots = o.sinks.map(({ sink, namespaces, resourceTypes, rules }) => {
-      const cache = new EmitCache({ ttlMs: o.emitCacheDurationMs, now: o.now });
-      const logger = o.logger.child({ sink: sink.name });
-      // Set once the lane exists (the writer's fence reads the lane, the lane's beforeSend calls the writer).
-      let writer: ClusterStoreWriter | undefined = undefined;
-      const persister =
-        o.stateDir === undefined
-          ? undefined
-          : new CachePersister({
-              stateDir: o.stateDir,
-              sinkName: sink.name,
-              cache,
-              logger,
-              intervalMs: o.persistIntervalMs,
-              now: o.now,
-              onError: (error) => {
-                const wrapped = new StateError(`writing the emit cache of sink "${sink.name}" failed: ${error.message}`, { cause: error });
-                this.#emit('sinkError', wrapped);
-                this.#report(wrapped);
-              },
-            });
-      const lane = new SinkLane({
-        sink,
-        cache,
-        logger,
-        emitIntervalMs: o.emitIntervalMs,
-        maxObjects: Math.min(o.emitBatchMaxObjects, sink.limits?.maxItems ?? Infinity),
-        maxBytes: Math.min(o.emitBatchMaxBytes, sink.limits?.maxBytes ?? Infinity),
-        attemptTimeoutMs: o.attemptTimeoutMs,
-        rejectedRetryMs: o.rejectedRetryIntervalMs,
-        deadLetter:
-          o.stateDir === undefined
-            ? undefined
-            : new DeadLetterFile({
-                path: deadLetterFilePath(o.stateDir, sink.name),
-                onError: (error) => {
-                  const wrapped = new StateError(`writing the dead-letter file of sink "${sink.name}" failed: ${error.message}`, { cause: error });
-                  this.#emit('sinkError', wrapped);
-                  this.#report(wrapped);
-                },
-              }),
-        abortGraceMs: o.abortGraceMs,
-        retry: o.retry,
-        now: o.now,
-        random: o.random,
-        hooks,
-        mayDeliver: o.gate === undefined ? undefined : () => o.gate?.open === true,
-        handoverWindowMs: o.handoverWindowMs,
-        // Journalled (and, with a cluster store, recorded there) before the send: a crash during it must not make the
-        // restarted daemon forget the object.
-        beforeSend:
-          persister === undefined && o.sharedCache === undefined
-            ? undefined
-            : async (batch) => {
-                await Promise.all([persister?.intend(batch), writer?.intend(batch)]);
-              },
-        cancelAddDelete: o.cancelAddDelete,
-      });
-      // With a gate, every replica starts as a standby; the gate's first `true` activates.
-      if (o.gate !== undefined) lane.setActive(false);
-      const gate = o.gate;
-      writer =
-        o.sharedCache === undefined
-          ? undefined
-          : new ClusterStoreWriter({
-              store: o.sharedCache,
-              sinkName: sink.name,
-              cache,
-              intervalMs: o.sharedCacheIntervalMs,
-              mayWrite: () => lane.active && (gate === undefined || gate.open),
-              now: o.now,
-              logger,
-              onError: (error) => {
-                const wrapped = new StateError(`saving the shared emit cache of sink "${sink.name}" failed: ${error.message}`, { cause: error });
-                this.#emit('sinkError', wrapped);
-                this.#report(wrapped);
-              },
-              onIntentError: (error) => {
-                const wrapped = new StateError(
-                  `recording what is about to be sent to sink "${sink.name}" in the cluster state store failed (sent anyway; a crash before the next save may miss deletes): ${error.message}`,
-                  { cause: error },
-                );
-                this.#emit('sinkError', wrapped);
-                this.#report(wrapped);
-              },
-            });
-      const expressions =
-        rules.filter === undefined && rules.updateFilter === undefined && rules.transform === undefined ? undefined : new EndpointExpressions(rules);
-      return { sink, route: new Route({ namespaces, resourceTypes }), expressions, lane, cache, persister, writer, restored: false };
-    });
+    const onStateError = (error: StateError): void => this.#sinkError(error);
+    this.#slots = o.sinks.map((endpoint) => createSinkSlot(endpoint, o, { hooks, onStateError }));
+    this.#leader =
+      o.gate === undefined
+        ? undefined
+        : new LeaderActivation({
+            gate: o.gate,
+            sharedCache: o.sharedCache,
+            slots: this.#slots,
+            logger: this.#logger,
+            stopping: () => this.#stopping !== undefined,
+            snapshot: () => this.#source?.snapshot?.(),
+            replay: (resource, object) => this.#onEvent(resource, { type: 'update', object, resync: true }),
+            reconcile: (resource, objects) => this.#reconcile(resource, objects, () => 'restart'),
+            onStateError,
+            report: (error) => this.#report(error),
+          });
   }
 
   /** Where the proxy is in its lifecycle. */
@@ -303,24 +119,8 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
     const started: SinkSlot[] = [];
     try {
       await Promise.all(
-        this.#slots.map(async (slot) => {
-          if (slot.persister !== undefined) slot.restored = await slot.persister.load();
-          // Without leader election, the cluster store is this replica's own state: what a replacement pod (an
-          // empty state directory) starts from. Merged with the disk's, which a restarted container still has.
-          if (this.#o.sharedCache !== undefined && this.#o.gate === undefined) {
-            const stored = await this.#o.sharedCache.load(slot.sink.name).catch((error: unknown) => {
-              const wrapped = new StateError(`loading the cluster state of sink "${slot.sink.name}" failed: ${asError(error).message}`, { cause: error });
-              this.#emit('sinkError', wrapped);
-              this.#report(wrapped);
-              return undefined;
-            });
-            if (stored !== undefined) {
-              for (const [key, entry] of stored) slot.cache.merge(key, entry);
-              slot.restored = true;
-              this.#logger.info({ sink: slot.sink.name, entries: stored.size }, 'emit cache loaded from the cluster state store');
-            }
-          }
-        }),
+        // Without leader election, the cluster store is this replica's own state (see restoreSinkSlot).
+        this.#slots.map((slot) => restoreSinkSlot(slot, this.#o.gate === undefined ? this.#o.sharedCache : undefined, this.#logger, (error) => this.#sinkError(error))),
       );
       const results = await Promise.allSettled(
         this.#slots.map(async (slot) => {
@@ -356,14 +156,8 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
       if (this.#stopping !== undefined) throw new ClosedError('shut down while starting');
       this.#state = 'running';
       this.#logger.info({ resources: this.#o.resources.length, sinks: this.#slots.length }, 'watch-proxy running');
-      const gate = this.#o.gate;
-      if (gate !== undefined) {
-        this.#unsubscribeGate = gate.onChange((open) => this.#onGate(open));
-        if (gate.open) {
-          // start() resolves with delivery taken over, so a leader is active from its first event on.
-          this.#onGate(true);
-          await this.#activating;
-        }
+      if (this.#leader !== undefined) {
+        await this.#leader.start();
       } else if (this.#o.sharedCache !== undefined) {
         for (const slot of this.#slots) slot.writer?.start();
       }
@@ -430,8 +224,7 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
     // Stop intake first. While still starting, this is also what lets start() finish: a watch source's start
     // resolves once stopped, and sinks see their start signal abort.
     this.#startAbort.abort(new ClosedError('shut down while starting'));
-    this.#unsubscribeGate?.();
-    await this.#activating;
+    await this.#leader?.stop();
     const stopped = this.#source?.stop().catch((e: unknown) => void errors.push(asError(e)));
     await this.#starting?.catch(() => {});
     await stopped;
@@ -487,102 +280,12 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
     return this.#slots.every((slot) => slot.lane.active);
   }
 
-  /** Gate transitions. Standing down is synchronous: every attempt in flight is aborted before this returns. */
-  #onGate(open: boolean): void {
-    this.#gateEpoch++;
-    if (this.#stopping !== undefined) return;
-    if (!open) {
-      for (const slot of this.#slots) {
-        slot.writer?.stop();
-        slot.lane.setActive(false);
-      }
-      this.#logger.info({}, 'standby: delivering nothing, watches kept warm');
-      return;
-    }
-    const epoch = this.#gateEpoch;
-    const previous = this.#activating ?? Promise.resolve();
-    this.#activating = previous.then(() => this.#activate(epoch)).catch((error: unknown) => {
-      this.#report(new WatchProxyError('WP_ERR_INVALID_ARG', 'taking over delivery failed', { cause: error }));
-    });
-  }
-
-  /**
-   * Takes over delivery: loads what the receivers hold from the shared cache (when there is one), then
-   * resumes the lanes (which queue the deletes remembered while standby), replays every current object (only
-   * what differs from the loaded cache is queued) and reconciles (cached objects that are gone are deleted).
-   */
-  async #activate(epoch: number): Promise<void> {
-    const shared = this.#o.sharedCache;
-    const loaded = await Promise.all(
-      this.#slots.map(async (slot) => {
-        if (shared === undefined) return undefined;
-        try {
-          return await shared.load(slot.sink.name);
-        } catch (error) {
-          const wrapped = new StateError(`loading the shared emit cache of sink "${slot.sink.name}" failed: ${(error as Error).message}`, { cause: error });
-          this.#emit('sinkError', wrapped);
-          this.#report(wrapped);
-          return undefined;
-        }
-      }),
-    );
-    if (epoch !== this.#gateEpoch || this.#stopping !== undefined || this.#o.gate?.open === false) return;
-    this.#slots.forEach((slot, i) => {
-      const entries = loaded[i];
-      if (entries === undefined) return;
-      slot.cache.clear();
-      for (const [key, entry] of entries) slot.cache.restore(key, entry);
-    });
-    for (const slot of this.#slots) slot.lane.setActive(true);
-    const snapshot = this.#source?.snapshot?.();
+  /** Reconciles every slot against a complete list of `resource`; returns the deletes queued. */
+  #reconcile(resource: ResolvedResource, objects: readonly KubeObject[], reason: (slot: SinkSlot) => 'relist' | 'restart'): number {
+    const present = presentKeys(resource, objects, this.#ownState);
     let deletes = 0;
-    if (snapshot === undefined) {
-      this.#logger.warn({}, 'the watch source cannot replay its objects: only changes from now on are sent');
-    } else {
-      for (const { resource, objects } of snapshot) {
-        for (const object of objects) this.#onEvent(resource, { type: 'update', object, resync: true });
-        const present = this.#presentKeys(resource, objects);
-        for (const slot of this.#slots) deletes += slot.lane.reconcile(resource.name, present, 'restart', this.#admission(slot, resource));
-      }
-    }
-    for (const slot of this.#slots) slot.writer?.start();
-    this.#logger.info({ sharedCache: shared !== undefined, deletes }, 'leader: delivering what the receivers miss');
-  }
-
-  /**
-   * What `slot`'s endpoint may receive of `resource`, decided on the event it would receive (see `Admission`):
-   * its route, then `ignoreNamespaces`, `filterEvents` and the add delay; a delete the lane built from the
-   * endpoint's emit cache is shaped by today's `pruneFields` and redaction. The configuration may have changed
-   * since the object was delivered (a reload or restart), so none of this can be assumed from the cache.
-   */
-  #admission(slot: SinkSlot, resource: ResolvedResource): Admission {
-    const expressions = slot.expressions;
-    return (change) => {
-      if (!slot.route.matches(change, resource)) return 'unrouted';
-      const refused = this.#delta.admit(resource, change);
-      if (refused !== undefined) return refused;
-      if (change.event === 'update' && expressions?.judgesUpdates === true) {
-        const unwanted = expressions.admitUpdate(change, slot.lane.lastState(change.key), resource);
-        if (unwanted !== undefined) return unwanted;
-      }
-      // A transformed state is the sink's own data, not an object to prune and redact.
-      if (change.event !== 'delete' || change.synthesized === undefined || expressions?.transforms === true) return change;
-      return this.#delta.reshape(resource, change);
-    };
-  }
-
-  #presentKeys(resource: ResolvedResource, objects: readonly KubeObject[]): Set<string> {
-    const present = new Set<string>();
-    for (const object of objects) {
-      // Never sent, so not present for a receiver either: one that got a cache shard before they were filtered
-      // (an upgrade) gets its delete instead of keeping a copy that no longer changes.
-      if (isOwnState(resource, object, this.#ownState)) continue;
-      const metadata = object['metadata'] as { name?: unknown; namespace?: unknown } | undefined;
-      const name = typeof metadata?.name === 'string' ? metadata.name : '';
-      const namespace = typeof metadata?.namespace === 'string' ? metadata.namespace : '';
-      present.add(objectKey(resource.name, namespace, name));
-    }
-    return present;
+    for (const slot of this.#slots) deletes += slot.lane.reconcile(resource.name, present, reason(slot), sinkAdmission(slot, resource, this.#delta));
+    return deletes;
   }
 
   /** A cheap snapshot of counters and queue depths. */
@@ -652,15 +355,7 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
       this.#changes++;
       const { change, inSet } = outcome;
       this.#emit('change', change);
-      const resourceFiltered = this.#filteredResources.has(resource.name);
-      for (const slot of this.#slots) {
-        if (!slot.route.matches(change, resource)) continue;
-        const admit = this.#admission(slot, resource);
-        const judged: Judgement =
-          slot.expressions !== undefined ? slot.expressions.judge(change, resource, inSet) : inSet === true ? { kind: 'offer', change } : { kind: 'withdraw', reason: inSet };
-        if (judged.kind === 'withdraw') slot.lane.withdraw(change, judged.reason, admit);
-        else slot.lane.offer(judged.change, admit, { entersSet: resourceFiltered || slot.expressions?.filters === true });
-      }
+      dispatchChange(this.#slots, resource, change, inSet, this.#filteredResources.has(resource.name), this.#delta);
     } catch (error) {
       // Should be impossible (every stage is total), but a watcher callback must never see an exception.
       this.#report(new WatchProxyError('WP_ERR_INVALID_ARG', `processing an event of ${resource.name} failed`, { cause: error }));
@@ -670,12 +365,8 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
   #onSynced(resource: ResolvedResource, objects: readonly KubeObject[]): void {
     if (this.#stopping !== undefined) return;
     try {
-      const present = this.#presentKeys(resource, objects);
       const first = !this.#synced.has(resource.name);
-      let deletes = 0;
-      for (const slot of this.#slots) {
-        deletes += slot.lane.reconcile(resource.name, present, first && slot.restored ? 'restart' : 'relist', this.#admission(slot, resource));
-      }
+      const deletes = this.#reconcile(resource, objects, (slot) => (first && slot.restored ? 'restart' : 'relist'));
       this.#synced.add(resource.name);
       if (deletes > 0) this.#logger.info({ resource: resource.name, deletes }, 'sending deletes missed while not watching');
       this.#emit('synced', { resource: resource.name, objects: objects.length, deletes });
@@ -691,6 +382,12 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
     } catch (error) {
       this.#report(new WatchProxyError('WP_ERR_INVALID_ARG', `a "${event}" listener threw`, { cause: error }));
     }
+  }
+
+  /** A send, close or state failure of a sink: the `sinkError` event, then `onError`. */
+  #sinkError(error: WatchProxyError): void {
+    this.#emit('sinkError', error);
+    this.#report(error);
   }
 
   #report(error: WatchProxyError): void {
