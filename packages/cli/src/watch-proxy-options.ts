@@ -50,6 +50,18 @@ export function toResourceOptions(resource: ResourceConfig, config: WatchProxyCo
     labelSelector: resource.labelSelector ?? undefined,
     fieldSelector: resource.fieldSelector ?? undefined,
     namespaces: resource.namespaces ?? undefined,
+    filter: resource.filter ?? undefined,
+  };
+}
+
+/** What an endpoint's entry says about which objects reach it and in what form: routing and CEL rules. */
+export function endpointSelection(endpoint: RemoteEndpointConfig): Omit<SinkOptions, 'sink'> {
+  return {
+    namespaces: endpoint.namespaces,
+    resourceTypes: endpoint.resourceTypes,
+    filter: endpoint.filter ?? undefined,
+    updateFilter: endpoint.updateFilter ?? undefined,
+    transform: endpoint.transform ?? undefined,
   };
 }
 
@@ -99,8 +111,7 @@ export function toSinkOptions(config: WatchProxyConfig, runtime: RuntimeOptions)
   }
   return config.remoteEndpoints.map((endpoint) => ({
     sink: wrap(createEndpointSink(endpoint, config, runtime)),
-    namespaces: endpoint.namespaces,
-    resourceTypes: endpoint.resourceTypes,
+    ...endpointSelection(endpoint),
   }));
 }
 

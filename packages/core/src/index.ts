@@ -62,3 +62,8 @@ export type { EmitCacheEntry } from './cache/emit-cache.js';
 export type { ConfigMapCacheStoreOptions } from './cache/cluster-store-configmaps.js';
 export { ConfigMapCacheStore } from './cache/cluster-store-configmaps.js';
 export { longTimeoutSignal } from './internal/long-timeout.js';
+export type { CompiledExpression, ExpressionKind, ExpressionScope } from './expression/compile-expression.js';
+export { ExpressionError, compileExpression, expressionVariables } from './expression/compile-expression.js';
+export type { ExpressionVariable } from './expression/cel-environment.js';
+export type { RuleStats } from './expression/expression-rule.js';
+export { MAX_EXPRESSION_LENGTH } from './expression/expression-limits.js';

@@ -6,7 +6,7 @@ import type { RetryPolicy } from './deliver/retry-policy.js';
 import { InvalidArgumentError, type WatchProxyError } from './errors.js';
 import { deepFreeze } from './internal/deep-freeze.js';
 import type { ExpressionVariable } from './expression/cel-environment.js';
-import { ExpressionError, compileExpression, type ExpressionKind } from './expression/compile-expression.js';
+import { ExpressionError, compileExpression, expressionVariables, type ExpressionKind } from './expression/compile-expression.js';
 import { ExpressionRule } from './expression/expression-rule.js';
 import type { DeliveryGate } from './leader/delivery-gate.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -267,12 +267,6 @@ function flag(value: unknown, path: string, fallback: boolean): boolean {
   return value;
 }
 
-const VARIABLES: Readonly<Record<ExpressionKind, readonly ExpressionVariable[]>> = {
-  filter: ['object', 'resource'],
-  updateFilter: ['object', 'oldObject', 'resource'],
-  transform: ['object', 'resource'],
-};
-
 /**
  * Compiles an optional CEL expression into a rule named `name` (logs and `stats().rules`), or throws
  * `InvalidArgumentError` with the expression's line and column: `options.sinks[0].filter 1:20: Unexpected token`.
@@ -335,7 +329,7 @@ export function resolveOptions(options: WatchProxyOptions): ResolvedOptions {
       filterEvents: new Set(filterEvents as ChangeEvent[]),
       includeSecretData: r.includeSecretData ?? false,
       includeManagedFields: r.includeManagedFields ?? false,
-      filter: expression(r.filter, `${at}.filter`, 'filter', ['object'], `resource/${r.name}/filter`, ruleLogger),
+      filter: expression(r.filter, `${at}.filter`, 'filter', expressionVariables('filter', 'resource'), `resource/${r.name}/filter`, ruleLogger),
     };
     for (const selector of ['labelSelector', 'fieldSelector'] as const) {
       if (r[selector] !== undefined && typeof r[selector] !== 'string') fail(`${at}.${selector}`, 'must be a string', r[selector]);
@@ -361,7 +355,7 @@ export function resolveOptions(options: WatchProxyOptions): ResolvedOptions {
     if (sinkNames.has(s.sink.name)) fail(`${at}.name`, 'must be unique (it keys the emit cache)', s.sink.name);
     sinkNames.add(s.sink.name);
     const rule = (kind: ExpressionKind): ExpressionRule | undefined =>
-      expression(s[kind], `${at}.${kind}`, kind, VARIABLES[kind], `sink/${s.sink.name}/${kind}`, ruleLogger);
+      expression(s[kind], `${at}.${kind}`, kind, expressionVariables(kind, 'endpoint'), `sink/${s.sink.name}/${kind}`, ruleLogger);
     return {
       sink: s.sink,
       namespaces: strings(s.namespaces, `${at}.namespaces`),

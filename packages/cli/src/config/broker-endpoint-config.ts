@@ -2,6 +2,8 @@
  * The normalized `type: kafka` and `type: nats` endpoints: every default applied, every optional value present or
  * `null`, durations in milliseconds, and credentials only named (env vars, files), like HTTP endpoints.
  */
+import { toEndpointRules } from './endpoint-rules-config.js';
+import type { EndpointRulesConfig } from './endpoint-rules-config.js';
 import type { KafkaEndpointFile } from './kafka-endpoint-schema.js';
 import { subjectTemplate } from './nats-endpoint-schema.js';
 import type { NatsEndpointFile } from './nats-endpoint-schema.js';
@@ -43,7 +45,7 @@ export interface KafkaTopicSettingsConfig {
 }
 
 /** One `remoteEndpoints[]` entry of `type: kafka`. */
-export interface KafkaEndpointConfig {
+export interface KafkaEndpointConfig extends EndpointRulesConfig {
   /** Unique, stable name (logs, metrics, emit cache). Default `kafka:<topic>`, suffixed `#2`... when taken. */
   readonly name: string;
   /** Always `null`: broker endpoints never had another default name. */
@@ -85,7 +87,7 @@ export interface NatsTlsConfig {
 }
 
 /** One `remoteEndpoints[]` entry of `type: nats`. */
-export interface NatsEndpointConfig {
+export interface NatsEndpointConfig extends EndpointRulesConfig {
   /** Unique, stable name (logs, metrics, emit cache). Default `nats:<subject>`, suffixed `#2`... when taken. */
   readonly name: string;
   /** Always `null`: broker endpoints never had another default name. */
@@ -171,6 +173,7 @@ export function toKafkaEndpoint(file: KafkaEndpointFile, name: string): KafkaEnd
     maxRecordBytes: file.maxRecordBytes,
     namespaces: file.namespaces,
     resourceTypes: file.resourceTypes,
+    ...toEndpointRules(file),
   };
 }
 
@@ -202,5 +205,6 @@ export function toNatsEndpoint(file: NatsEndpointFile, name: string): NatsEndpoi
     timeoutMs: file.timeout,
     namespaces: file.namespaces,
     resourceTypes: file.resourceTypes,
+    ...toEndpointRules(file),
   };
 }

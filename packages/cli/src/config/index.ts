@@ -11,6 +11,7 @@ export { runValidate } from './validate-command.js';
 export type { ConfigFinding } from './check-config.js';
 export type { TextSink, ValidateCommandOptions } from './validate-command.js';
 export type { EndpointSecrets } from './resolve-secrets.js';
+export type { EndpointRulesConfig } from './endpoint-rules-config.js';
 export type {
   ConfigDiagnostic,
   ConfigEnv,

@@ -11,6 +11,7 @@ import type { z } from 'zod';
 
 import { checkConfig } from './check-config.js';
 import { checkEnvironment } from './check-environment.js';
+import { checkExpressions } from './check-expressions.js';
 import { deepFreeze } from './deep-freeze.js';
 import { didYouMean, isNearMiss } from './did-you-mean.js';
 import { issueMessage } from './issue-message.js';
@@ -19,7 +20,7 @@ import { configFileSchema, httpEndpointSchema } from './schema.js';
 import { toConfig } from './to-config.js';
 import type { ConfigDiagnostic, ConfigSeverity, LoadConfigOptions, LoadConfigResult } from './types.js';
 import { applyYamlV2Typing, YAML_1_1_OPTIONS } from './yaml-1-1.js';
-import { positionOf } from './yaml-positions.js';
+import { positionInValue, positionOf } from './yaml-positions.js';
 import type { PositionTarget } from './yaml-positions.js';
 
 /** Where the daemon looks for its config when `-c` is not given (the original's fixed path). */
@@ -214,6 +215,11 @@ export function parseConfig(text: string, file: string, options: LoadConfigOptio
   for (const finding of findings) {
     const { line, column } = position(finding.path);
     add(finding.severity, line, column, finding.path, finding.message);
+  }
+  // Pointing into the expression: the line and column of the offending character inside the YAML scalar.
+  for (const finding of checkExpressions(input)) {
+    const { line, column } = positionInValue(doc, lineCounter, text, finding.path, finding.offset);
+    add('error', line, column, finding.path, finding.message);
   }
   if (!result.success || errors.length > 0) return done();
 

@@ -2,6 +2,7 @@
  * The field builders every part of the config file schema uses (main file and each endpoint type): strings that
  * accept YAML scalars as the original did, YAML 1.1 booleans, whole numbers, env var names and Go durations.
  */
+import { MAX_EXPRESSION_LENGTH } from '@watch-proxy/core';
 import { z } from 'zod';
 
 import { describeValue } from './issue-message.js';
@@ -148,6 +149,17 @@ export function duration(description: string, options: DurationOptions) {
 }
 
 /**
+ * A CEL expression (a YAML string; a number or boolean is taken as its text, so `filter: true` works). Only its
+ * shape is checked here: `check-expressions.ts` compiles it once the file parsed, to point into it.
+ */
+export function celExpression(description: string) {
+  return z
+    .preprocess(scalarToString, z.string().min(1).max(MAX_EXPRESSION_LENGTH))
+    .optional()
+    .meta({ description });
+}
+
+/**
  * The routing keys every endpoint type has: which namespaces and resources reach it. Both default to empty,
  * meaning all.
  */
@@ -160,4 +172,13 @@ export const endpointRouting = {
     'Only objects of these resources are sent to this endpoint: as named in resources[].name, by plural ("services") or as "plural.group" ("deployments.apps"). Default: all.',
     'A resource name.',
   ).default([]),
+  filter: celExpression(
+    'A CEL boolean over `object` (as sent: pruned, redacted) and `resource` (the resource\'s plural name) deciding which objects this endpoint holds: one that starts matching is sent as add, one that stops matching as a delete with the state this endpoint last got. An evaluation error counts as not matching. Default: every object. New.',
+  ),
+  updateFilter: celExpression(
+    'A CEL boolean over `object`, `oldObject` (the state last sent to this endpoint) and `resource` deciding whether an update is worth sending, e.g. `object.status.phase != oldObject.status.phase`. Adds and deletes are not subject to it. Default: every update. New.',
+  ),
+  transform: celExpression(
+    'A CEL expression over `object` and `resource` giving a map, sent as each item\'s data instead of the object (integers as JSON numbers). Deduplication works on it: a change outside the projection sends nothing. Default: the object. New.',
+  ),
 };

@@ -10,7 +10,7 @@ import { didYouMean } from './did-you-mean.js';
 import { describeValue } from './issue-message.js';
 import { kafkaEndpointSchema } from './kafka-endpoint-schema.js';
 import { natsEndpointSchema } from './nats-endpoint-schema.js';
-import { HOUR_MS, duration, endpointRouting, envVarName, flag, nonEmptyText, optionalFlag, scalarToString, stringList, text, wholeNumber } from './schema-fields.js';
+import { HOUR_MS, celExpression, duration, endpointRouting, envVarName, flag, nonEmptyText, optionalFlag, scalarToString, stringList, text, wholeNumber } from './schema-fields.js';
 
 export { GO_DURATION_PATTERN } from './schema-fields.js';
 
@@ -106,6 +106,9 @@ const resourceSchema = z
       'Send Secret data/stringData values and the kubectl last-applied-configuration annotation instead of redacting them. Default false, or true with originalContent. New.',
     ),
     includeManagedFields: optionalFlag('Keep metadata.managedFields. Default false (dropped), or true with originalContent. New.'),
+    filter: celExpression(
+      'A CEL boolean over `object` (as sent: pruned, redacted) deciding which objects of this resource are reported at all, to every endpoint, e.g. `object.spec.type == "LoadBalancer"`: one that starts matching is sent as add, one that stops matching is deleted at every endpoint that holds it. An evaluation error counts as not matching. Default: every object. New.',
+    ),
   })
   .meta({ description: 'One kind of Kubernetes object to watch and how to shape it.' });
 

@@ -1,6 +1,7 @@
 /** Turns the parsed file into the normalized `WatchProxyConfig`: the one explicit mapping from YAML keys to options. */
 import { createHash } from 'node:crypto';
 import type { ConfigFile } from './schema.js';
+import { toEndpointRules } from './endpoint-rules-config.js';
 import { defaultKafkaEndpointName, defaultNatsEndpointName, toKafkaEndpoint, toNatsEndpoint } from './broker-endpoint-config.js';
 import type { EndpointConfig, ListenerConfig, RemoteEndpointConfig, ResourceConfig, WatchProxyConfig } from './types.js';
 
@@ -73,6 +74,7 @@ export function toConfig(file: ConfigFile): WatchProxyConfig {
       namespaces: e.namespaces,
       resourceTypes: e.resourceTypes,
       region: e.region ?? null,
+      ...toEndpointRules(e),
     };
     return http;
   });
@@ -87,6 +89,7 @@ export function toConfig(file: ConfigFile): WatchProxyConfig {
       namespaces: r.namespaces ?? null,
       includeSecretData: r.includeSecretData ?? file.originalContent,
       includeManagedFields: r.includeManagedFields ?? file.originalContent,
+      filter: r.filter ?? null,
     }),
   );
   return {

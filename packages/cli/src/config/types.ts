@@ -5,6 +5,7 @@
  */
 import type { KafkaEndpointConfig, NatsEndpointConfig } from './broker-endpoint-config.js';
 import type { ConfigFinding } from './check-config.js';
+import type { EndpointRulesConfig } from './endpoint-rules-config.js';
 
 /** HTTP endpoint protocols. The original's `sqs` is rejected at load time (out of scope). */
 export type EndpointType = 'http' | 'vro';
@@ -37,7 +38,7 @@ export interface EndpointTlsConfig {
 }
 
 /** One `remoteEndpoints[]` entry of `type: http` or `vro` (an HTTP receiver). */
-export interface EndpointConfig {
+export interface EndpointConfig extends EndpointRulesConfig {
   /**
    * Unique, stable name (logs, metrics, the per-endpoint emit cache). Default: the host and a short hash of the
    * URL (`echo1-5d41402a`, see `defaultEndpointName`), never its path, query or credentials, suffixed `#2`,
@@ -111,6 +112,8 @@ export interface ResourceConfig {
   readonly includeSecretData: boolean;
   /** Keep `metadata.managedFields`. Default `false` (dropped), or `true` with `originalContent`. */
   readonly includeManagedFields: boolean;
+  /** CEL boolean over `object` deciding which objects are reported at all; `null` (default) = every object. */
+  readonly filter: string | null;
 }
 
 /** An HTTP listener (metrics or liveness). */

@@ -5,6 +5,9 @@
 import { isAlias, isMap, isScalar, isSeq } from 'yaml';
 import type { Document, LineCounter, Node, Pair, YAMLMap } from 'yaml';
 
+import { scalarSourceOffset } from './scalar-offset.js';
+import type { ScalarStyle } from './scalar-offset.js';
+
 /** A 1-based position in the source. */
 export interface SourcePosition {
   readonly line: number;
@@ -29,6 +32,36 @@ export function positionOf(
   path: readonly (string | number)[],
   target: PositionTarget = 'value',
 ): SourcePosition {
+  const { line, col } = lineCounter.linePos(locate(doc, path, target).offset);
+  return { line, column: col };
+}
+
+/**
+ * The position of the character at `valueOffset` inside the string value at `path` (a CEL expression's syntax
+ * error), through quotes, escapes and block scalars: where the operator sees that character. `text` is the
+ * document's source. Falls back to where the value starts when the path does not end at a string scalar.
+ */
+export function positionInValue(
+  doc: Document,
+  lineCounter: LineCounter,
+  text: string,
+  path: readonly (string | number)[],
+  valueOffset: number,
+): SourcePosition {
+  const found = locate(doc, path, 'value');
+  let node = found.node;
+  if (isAlias(node)) node = node.resolve(doc);
+  let offset = found.offset;
+  if (found.exact && isScalar(node) && Array.isArray(node.range)) {
+    const [start, end] = node.range;
+    offset = start + scalarSourceOffset(text.slice(start, end), (node.type ?? 'PLAIN') as ScalarStyle, valueOffset);
+  }
+  const { line, col } = lineCounter.linePos(offset);
+  return { line, column: col };
+}
+
+/** The offset to point at for `path`, the node found there, and whether the whole path was found. */
+function locate(doc: Document, path: readonly (string | number)[], target: PositionTarget): { offset: number; node: unknown; exact: boolean } {
   let node: unknown = doc.contents;
   let offset = offsetOf(node) ?? 0;
   for (let i = 0; i < path.length; i++) {
@@ -38,31 +71,26 @@ export function positionOf(
     let keyNode: unknown;
     if (isMap(node)) {
       const pair = findPair(doc, node, segment);
-      if (pair === undefined) break;
+      if (pair === undefined) return { offset, node, exact: false };
       keyNode = pair.key;
       next = pair.value;
     } else if (isSeq(node) && typeof segment === 'number') {
       next = node.items[segment];
     } else {
-      break;
+      return { offset, node, exact: false };
     }
     const last = i === path.length - 1;
     const keyOffset = offsetOf(keyNode);
-    if (last && target === 'key' && keyOffset !== undefined) {
-      offset = keyOffset;
-      break;
-    }
+    if (last && target === 'key' && keyOffset !== undefined) return { offset: keyOffset, node: keyNode, exact: true };
     const valueOffset = offsetOf(next);
     // `key:` with no value has an empty node that sits after the colon; the key is the better place.
     if (valueOffset === undefined || (isScalar(next) && next.value === null && keyOffset !== undefined)) {
-      if (keyOffset !== undefined) offset = keyOffset;
-      break;
+      return { offset: keyOffset ?? offset, node: next, exact: false };
     }
     offset = valueOffset;
     node = next;
   }
-  const { line, col } = lineCounter.linePos(offset);
-  return { line, column: col };
+  return { offset, node, exact: true };
 }
 
 /**

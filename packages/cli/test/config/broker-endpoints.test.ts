@@ -51,6 +51,9 @@ describe('kafka endpoints in the config file', () => {
         maxRecordBytes: 1_000_000,
         namespaces: [],
         resourceTypes: [],
+        filter: null,
+        updateFilter: null,
+        transform: null,
       },
     ]);
   });
@@ -165,6 +168,9 @@ describe('nats endpoints in the config file', () => {
         timeoutMs: 10_000,
         namespaces: [],
         resourceTypes: [],
+        filter: null,
+        updateFilter: null,
+        transform: null,
       },
     ]);
   });

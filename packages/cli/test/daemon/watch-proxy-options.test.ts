@@ -1,5 +1,6 @@
 import { KubeConfig } from '@kubernetes/client-node';
-import { silentLogger } from '@watch-proxy/core';
+import { WatchProxy, silentLogger } from '@watch-proxy/core';
+import { FakeSource } from '@watch-proxy/core/testing';
 import type { SinkOptions } from '@watch-proxy/core';
 import { describe, expect, it } from 'vitest';
 
@@ -76,6 +77,32 @@ describe('toWatchProxyOptions', () => {
       ['127.0.0.1:1-950c1a68', ['ns1'], ['services']],
       ['127.0.0.1:1-1c5d5dca', [], []],
     ]);
+  });
+
+  it('passes the CEL keys to core, which compiles them into its rules', () => {
+    const config = load(
+      [
+        'resources:',
+        '- name: services',
+        '  filter: object.spec.type == "LoadBalancer"',
+        'remoteEndpoints:',
+        '- url: http://127.0.0.1:1/a',
+        '  name: dns',
+        '  filter: resource == "services"',
+        '  updateFilter: object.status != oldObject.status',
+        '  transform: \'{"name": object.metadata.name}\'',
+        '- url: http://127.0.0.1:1/b',
+        '  name: all',
+        '',
+      ].join('\n'),
+    );
+    const options = toWatchProxyOptions(config, runtime);
+    expect(options.resources[0]).toMatchObject({ name: 'services', filter: 'object.spec.type == "LoadBalancer"' });
+    const sinks = options.sinks as SinkOptions[];
+    expect(sinks[0]).toMatchObject({ filter: 'resource == "services"', updateFilter: 'object.status != oldObject.status', transform: '{"name": object.metadata.name}' });
+    expect(sinks[1]).toMatchObject({ filter: undefined, updateFilter: undefined, transform: undefined });
+    const proxy = new WatchProxy({ ...options, kubeConfig: undefined, watchSource: new FakeSource().factory });
+    expect(Object.keys(proxy.stats().rules).sort()).toEqual(['resource/services/filter', 'sink/dns/filter', 'sink/dns/transform', 'sink/dns/updateFilter']);
   });
 
   it('prints to stdout when there are no endpoints, and under --dry-run instead of every endpoint', () => {

@@ -8,6 +8,24 @@ import { MAX_EXPRESSION_LENGTH, checkShape } from './expression-limits.js';
  */
 export type ExpressionKind = 'filter' | 'updateFilter' | 'transform';
 
+/** Where an expression is configured: on a resource (only `filter`) or on an endpoint (sink). */
+export type ExpressionScope = 'resource' | 'endpoint';
+
+const ENDPOINT_VARIABLES: Readonly<Record<ExpressionKind, readonly ExpressionVariable[]>> = {
+  filter: ['object', 'resource'],
+  updateFilter: ['object', 'oldObject', 'resource'],
+  transform: ['object', 'resource'],
+};
+
+/**
+ * The variables a `kind` expression sees where it is configured: a resource's `filter` sees `object` only (it is
+ * the resource's own rule); an endpoint's `filter` and `transform` also see `resource` (the plural name), its
+ * `updateFilter` also `oldObject`. The one table for the library and the CLI's config check.
+ */
+export function expressionVariables(kind: ExpressionKind, scope: ExpressionScope): readonly ExpressionVariable[] {
+  return scope === 'resource' ? ['object'] : ENDPOINT_VARIABLES[kind];
+}
+
 /**
  * An expression that does not compile: a syntax or type error, or a broken limit. `line` and `column` (1-based,
  * columns in UTF-16 code units as editors count them) point into the expression's own text, `offset` is the
