@@ -35,7 +35,7 @@ export function bindWatchProxy(metrics: WatchProxyMetrics, proxy: WatchProxy): (
   proxy.on('watchError', onWatchError);
   metrics.setSource(() => {
     const stats = proxy.stats();
-    return { resources: watchHealthOf(proxy), endpoints: stats.sinks, received: stats.received };
+    return { resources: watchHealthOf(proxy), endpoints: stats.sinks, received: stats.received, rules: stats.rules };
   });
   let bound = true;
   return () => {

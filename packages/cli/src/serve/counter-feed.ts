@@ -14,6 +14,11 @@ export class CounterFeed<L extends string> {
     this.#counter = counter;
   }
 
+  /** Forgets the totals seen: their owner was replaced, and the next totals are counted whole. */
+  restart(): void {
+    this.#last.clear();
+  }
+
   /** Records that the total for `labels` is now `total` (a non-negative number). Idempotent for equal totals. */
   set(labels: Readonly<Record<L, string>>, total: number): void {
     if (!Number.isFinite(total) || total < 0) return;

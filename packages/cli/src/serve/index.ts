@@ -1,12 +1,13 @@
 /** The daemon's operations endpoints: Prometheus metrics, liveness and readiness probes. */
 export { createOpsServer, OpsServerError } from './ops-server.js';
 export type { OpsAddress, OpsListener, OpsServer, OpsServerErrorCode, OpsServerOptions } from './ops-server.js';
-export { createMetrics } from './metrics.js';
+export { createMetrics, ruleLabels } from './metrics.js';
 export type {
   EndpointSnapshot,
   MetricsOptions,
   MetricsSnapshot,
   ResourceSnapshot,
+  RuleSnapshot,
   SendObservation,
   SendOutcomeLabel,
   WatchProxyMetrics,

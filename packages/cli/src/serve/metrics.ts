@@ -40,6 +40,32 @@ export interface EndpointSnapshot {
   readonly deadLetters?: { readonly discarded: number };
 }
 
+/** One CEL rule's counters at scrape time. `RuleStats` from `@watch-proxy/core` has this shape. */
+export interface RuleSnapshot {
+  /** Evaluations that let the object through, a total since the pipeline started. */
+  readonly matched: number;
+  /** Evaluations that gave false. */
+  readonly dropped: number;
+  /** Evaluations that failed (counted as not matching). */
+  readonly errors: number;
+}
+
+/**
+ * The labels of a rule named as core names it: `resource/<resource>/filter` or `sink/<endpoint>/<kind>` (a name
+ * may itself hold `/`: `apps/v1/deployments`). Undefined for a name of another shape.
+ */
+export function ruleLabels(name: string): { endpoint: string; resource: string; rule: string } | undefined {
+  const first = name.indexOf('/');
+  const last = name.lastIndexOf('/');
+  if (first < 0 || last <= first) return undefined;
+  const scope = name.slice(0, first);
+  const owner = name.slice(first + 1, last);
+  const rule = name.slice(last + 1);
+  if (scope === 'resource') return { endpoint: '', resource: owner, rule };
+  if (scope === 'sink') return { endpoint: owner, resource: '', rule };
+  return undefined;
+}
+
 /**
  * What the metrics read on every scrape. `{ resources: proxy.watchHealth(), endpoints: proxy.stats().sinks,
  * received: proxy.stats().received }` fits as is. Resources or endpoints missing from a snapshot lose their
@@ -51,6 +77,8 @@ export interface MetricsSnapshot {
   readonly endpoints: Readonly<Record<string, EndpointSnapshot>>;
   /** Watch events received over all resources, a total since the pipeline started. Omit if unknown. */
   readonly received?: number;
+  /** Each CEL rule's counters, keyed by core's rule name (`stats().rules`). Omit if unknown. */
+  readonly rules?: Readonly<Record<string, RuleSnapshot>>;
 }
 
 /** How one `send` attempt ended, as the `outcome` label: a sink's `SendOutcome` status; a throw is `retryable`. */
@@ -286,6 +314,28 @@ export function createMetrics(options: MetricsOptions): WatchProxyMetrics {
     registers,
     collect: refresh,
   });
+  const ruleLabelNames = ['endpoint', 'resource', 'rule'] as const;
+  const ruleMatched = new Counter({
+    name: 'watch_proxy_rule_matched_total',
+    help: 'Objects a CEL rule let through (a filter gave true, a transform gave a map), per rule: endpoint="" for a resource\'s filter, resource="" for an endpoint\'s; rule is filter, updateFilter or transform.',
+    labelNames: ruleLabelNames,
+    registers,
+    collect: refresh,
+  });
+  const ruleDropped = new Counter({
+    name: 'watch_proxy_rule_dropped_total',
+    help: 'Objects a CEL filter or updateFilter gave false for, per rule (labels as watch_proxy_rule_matched_total).',
+    labelNames: ruleLabelNames,
+    registers,
+    collect: refresh,
+  });
+  const ruleErrors = new Counter({
+    name: 'watch_proxy_rule_errors_total',
+    help: 'Evaluations of a CEL rule that failed on an object (a missing field without has(), a wrong type), counted as not matching (drop reason filter-error); each object key is logged once per rule.',
+    labelNames: ruleLabelNames,
+    registers,
+    collect: refresh,
+  });
   const reloads = new Counter({
     name: 'watch_proxy_config_reloads_total',
     help: 'Configuration reloads, per result (success, failure).',
@@ -317,6 +367,7 @@ export function createMetrics(options: MetricsOptions): WatchProxyMetrics {
   const receivedFeed = new CounterFeed(received);
   const restartFeed = new CounterFeed(restarts);
   const relistFeed = new CounterFeed(relists);
+  const ruleFeeds = { matched: new CounterFeed(ruleMatched), dropped: new CounterFeed(ruleDropped), errors: new CounterFeed(ruleErrors) };
 
   function observe(snapshot: MetricsSnapshot): void {
     const at = now();
@@ -342,6 +393,13 @@ export function createMetrics(options: MetricsOptions): WatchProxyMetrics {
       if (r.lastBookmarkAt !== undefined) sinceBookmark.set({ resource }, Math.max(0, (at - r.lastBookmarkAt) / 1000));
     }
     if (snapshot.received !== undefined) receivedFeed.set({}, snapshot.received);
+    for (const [name, stats] of Object.entries(snapshot.rules ?? {})) {
+      const labels = ruleLabels(name);
+      if (labels === undefined) continue;
+      ruleFeeds.matched.set(labels, stats.matched);
+      ruleFeeds.dropped.set(labels, stats.dropped);
+      ruleFeeds.errors.set(labels, stats.errors);
+    }
   }
 
   return {
@@ -350,6 +408,8 @@ export function createMetrics(options: MetricsOptions): WatchProxyMetrics {
       source = next;
       // Values of the previous source describe a pipeline that is gone; the next scrape reads the new one.
       for (const gauge of snapshotGauges) gauge.reset();
+      // A new pipeline's rule totals start at 0: counted from there, however they compare to the old ones.
+      for (const feed of Object.values(ruleFeeds)) feed.restart();
     },
     observe,
     countChange(resource, event) {
