@@ -66,7 +66,8 @@ export async function kafkaLaunch(home: string, dir: string, ports: readonly num
   if (!existsSync(join(data, 'meta.properties'))) {
     mkdirSync(data, { recursive: true });
     const clusterId = randomBytes(16).toString('base64url');
-    await run('java', [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties], { timeout: 120_000 });
+    // `--cluster-id=` keeps an id that starts with "-" (1 in 64 of them) from being read as an option.
+    await run('java', [...jvm, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', properties], { timeout: 120_000 });
   }
   return { command: 'java', args: [...jvm, 'kafka.Kafka', properties], readyLine: 'Kafka Server started', port: client! };
 }
