@@ -10,8 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
-import { WatchProxy, type WatchSource, type WatchHandlers, type ResolvedResource } from '@watch-proxy/core';
+import { WatchProxy, type Batch, type Change, type Sink, type WatchSource, type WatchHandlers, type ResolvedResource } from '@watch-proxy/core';
 import { createHttpSink } from '@watch-proxy/http-sink';
+import { createKafkaSink, encodeRecord } from '@watch-proxy/kafka-sink';
+import { createNatsSink, encodeWatchProxyItem, messageId } from '@watch-proxy/nats-sink';
+import { brokerFloor, type BrokerKind, type CapturedRecord } from './broker-floor.ts';
 import { REV_ANNOTATION } from './generators.ts';
 import { clock, processRss, sleep, waitUntil } from './stats.ts';
 
@@ -67,7 +70,7 @@ function parseOnly(lines: readonly string[]): number {
  * feeder stays less than one round ahead of deliveries, so no two events for one object meet in a queue and
  * coalesce: every event fed is an object POSTed.
  */
-async function throughput(args: { linesFile: string; events: number; batch: number; url: string }): Promise<unknown> {
+async function throughput(args: { linesFile: string; events: number; batch: number; url?: string; broker?: { kind: BrokerKind; address: string } }): Promise<unknown> {
   const captured = readFileSync(args.linesFile, 'utf8').split('\n').filter((l) => l !== '');
   const marker = `"${REV_ANNOTATION}":"r1"`;
   const rounds = Math.max(2, Math.ceil(args.events / captured.length));
@@ -85,7 +88,8 @@ async function throughput(args: { linesFile: string; events: number; batch: numb
     },
     stop: async () => {},
   };
-  const sink = createHttpSink({ url: args.url, name: 'receiver', clusterName: 'bench' });
+  const capture = { on: true, batches: [] as CapturedRecord[][] };
+  const sink = args.broker === undefined ? createHttpSink({ url: args.url!, name: 'receiver', clusterName: 'bench' }) : capturing(brokerSink(args.broker), args.broker.kind, capture);
   // A state directory, as every deployment has: the emit cache's persistence is part of the measured cost.
   const stateDir = mkdtempSync(join(tmpdir(), 'wp-bench-state-'));
   const wp = new WatchProxy({
@@ -121,6 +125,9 @@ async function throughput(args: { linesFile: string; events: number; batch: numb
   };
   // Round 0 warms up the JIT, sockets and the emit cache, untimed.
   await feed(replay.slice(0, window), 0);
+  capture.on = false;
+  const floorBatches = capture.batches;
+  const floorRecords = floorBatches.reduce((sum, b) => sum + b.length, 0);
   const timed = replay.slice(window);
   const started = clock();
   const cpuBefore = process.cpuUsage();
@@ -131,7 +138,11 @@ async function throughput(args: { linesFile: string; events: number; batch: numb
   await wp.shutdown();
   rmSync(stateDir, { recursive: true, force: true });
   const floorAfter = parseOnly(replay);
+  // Into a broker the floor is its own client sending the records the sink sent, as many as were timed.
+  const producerFloor =
+    args.broker === undefined ? undefined : await brokerFloor(args.broker.kind, args.broker.address, floorBatches, Math.max(1, Math.round(timed.length / floorRecords)));
   return {
+    producerFloorPerSecond: producerFloor,
     lineBytes: Math.round(bytes),
     distinctObjects: captured.length,
     events: timed.length,
@@ -142,6 +153,29 @@ async function throughput(args: { linesFile: string; events: number; batch: numb
     floorRuns: [floorBefore, floorAfter],
     batches: stats.sinks['receiver']?.batches,
     dropped: stats.dropped,
+  };
+}
+
+/** The broker scenario's sink: the topic/stream created on first use, as a first deployment would. */
+function brokerSink(broker: { kind: BrokerKind; address: string }): Sink<Change> {
+  return broker.kind === 'kafka'
+    ? createKafkaSink({ brokers: [broker.address], topic: 'bench-{resource}', createTopics: true, clusterName: 'bench', name: 'receiver' })
+    : createNatsSink({ servers: broker.address, subject: 'bench.{resource}.{event}', stream: 'BENCH', createStream: true, clusterName: 'bench', name: 'receiver' });
+}
+
+/** Wraps a broker sink to keep the records it sends while `into.on` (the warm-up round): the floor sends them again. */
+function capturing(sink: Sink<Change>, kind: BrokerKind, into: { on: boolean; batches: CapturedRecord[][] }): Sink<Change> {
+  const record = (change: Change): CapturedRecord => {
+    if (kind === 'nats') return { target: `bench.${change.resource}.${change.event}`, key: messageId(change), value: encodeWatchProxyItem(change) };
+    const r = encodeRecord(change, 'watch-proxy', 'bench');
+    return { target: `bench-${change.resource}`, key: change.uniqueId, value: r.value, headers: r.headers };
+  };
+  return {
+    ...sink,
+    send: (batch: Batch<Change>, ctx) => {
+      if (into.on) into.batches.push(batch.items.map(record));
+      return sink.send(batch, ctx);
+    },
   };
 }
 

@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { attachCluster, startCluster, type TestCluster } from '@watch-proxy/test-cluster';
 import { Api } from './api.ts';
 import { FULL, SMOKE, type Context, type Row } from './context.ts';
+import { brokers } from './scenarios/brokers.ts';
 import { idle } from './scenarios/idle.ts';
 import { latency, slowEndpoint } from './scenarios/latency.ts';
 import { memory } from './scenarios/memory.ts';
@@ -27,6 +28,7 @@ const SCENARIOS: Record<string, { readonly run: (ctx: Context) => Promise<void>;
   sync: { run: sync, cluster: true },
   memory: { run: memory, cluster: true },
   idle: { run: idle, cluster: true },
+  brokers: { run: brokers, cluster: true },
 };
 
 interface Args {

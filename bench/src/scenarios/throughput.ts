@@ -17,8 +17,8 @@ const NAMESPACE = 'bench-tp';
 const PODS = `/api/v1/namespaces/${NAMESPACE}/pods`;
 const REPLICA_SETS = `/apis/apps/v1/namespaces/${NAMESPACE}/replicasets`;
 
-/** One object in ten is a ReplicaSet, the rest Pods. */
-async function ensureObjects(ctx: Context, n: number): Promise<void> {
+/** One object in ten is a ReplicaSet, the rest Pods. Shared with the broker scenario. */
+export async function ensureObjects(ctx: Context, n: number): Promise<void> {
   await ctx.api.ensureNamespace(NAMESPACE);
   const rs = Math.ceil(n / 10);
   await ctx.api.createMany(PODS, 0, n - rs, (i) => pod(NAMESPACE, i));
@@ -26,7 +26,7 @@ async function ensureObjects(ctx: Context, n: number): Promise<void> {
 }
 
 /** Patches every object once while watching, and returns the MODIFIED lines exactly as the apiserver sent them. */
-async function recordLines(ctx: Context): Promise<{ lines: string[]; marker: string }> {
+export async function recordLines(ctx: Context): Promise<{ lines: string[]; marker: string }> {
   const marker = `"${REV_ANNOTATION}":"rec-${Date.now()}"`;
   const lines: string[] = [];
   const names: { path: string; name: string }[] = [];
