@@ -41,12 +41,12 @@ function fileText(option: string, path: string, maxBytes: number): string {
   }
 }
 
-function pem(option: string, path: string | null): string | undefined {
-  return path === null ? undefined : fileText(option, path, MAX_TLS_FILE_BYTES);
+function pem(option: string, path: string | undefined): string | undefined {
+  return path === undefined ? undefined : fileText(option, path, MAX_TLS_FILE_BYTES);
 }
 
 function kafkaTls(tls: KafkaEndpointConfig['tls']): boolean | KafkaTlsOptions {
-  if (tls === null) return false;
+  if (tls === undefined) return false;
   const ca = pem('tls.caFile', tls.caFile);
   const cert = pem('tls.certFile', tls.certFile);
   const key = pem('tls.keyFile', tls.keyFile);
@@ -55,13 +55,13 @@ function kafkaTls(tls: KafkaEndpointConfig['tls']): boolean | KafkaTlsOptions {
     ...(cert === undefined ? {} : { cert }),
     ...(key === undefined ? {} : { key }),
     rejectUnauthorized: !tls.insecureSkipVerify,
-    ...(tls.serverName === null ? {} : { servername: tls.serverName }),
+    ...(tls.serverName === undefined ? {} : { servername: tls.serverName }),
   };
 }
 
 /** The Kafka sink of one endpoint. Throws for an unset credential variable, an unreadable file or a refused option. */
 export function createKafkaEndpointSink(endpoint: KafkaEndpointConfig, context: BrokerSinkContext): KafkaSink {
-  const sasl = endpoint.sasl;
+  const { sasl, topicSettings } = endpoint;
   return createKafkaSink({
     name: endpoint.name,
     brokers: endpoint.brokers,
@@ -70,20 +70,20 @@ export function createKafkaEndpointSink(endpoint: KafkaEndpointConfig, context: 
     clusterName: context.clusterName,
     createTopics: endpoint.createTopics,
     topicSettings: {
-      ...(endpoint.topicSettings.partitions === null ? {} : { partitions: endpoint.topicSettings.partitions }),
-      ...(endpoint.topicSettings.replicationFactor === null ? {} : { replicationFactor: endpoint.topicSettings.replicationFactor }),
-      ...(endpoint.topicSettings.config === null ? {} : { config: endpoint.topicSettings.config }),
+      ...(topicSettings?.partitions === undefined ? {} : { partitions: topicSettings.partitions }),
+      ...(topicSettings?.replicationFactor === undefined ? {} : { replicationFactor: topicSettings.replicationFactor }),
+      ...(topicSettings?.config === undefined ? {} : { config: topicSettings.config }),
     },
     clientId: endpoint.clientId,
     tls: kafkaTls(endpoint.tls),
-    ...(sasl === null
+    ...(sasl === undefined
       ? {}
       : {
           sasl: {
             mechanism: sasl.mechanism,
             username: envValue(context.env, 'sasl.usernameVar', sasl.usernameVar),
             password:
-              sasl.passwordFile !== null
+              sasl.passwordFile !== undefined
                 ? fileText('sasl.passwordFile', sasl.passwordFile, MAX_TOKEN_FILE_BYTES).replace(/\r?\n$/, '')
                 : envValue(context.env, 'sasl.passwordVar', sasl.passwordVar ?? ''),
           },
@@ -95,7 +95,7 @@ export function createKafkaEndpointSink(endpoint: KafkaEndpointConfig, context: 
 }
 
 function natsTls(tls: NatsEndpointConfig['tls']): boolean | NatsTlsOptions | undefined {
-  if (tls === null) return undefined;
+  if (tls === undefined) return undefined;
   const ca = pem('tls.caFile', tls.caFile);
   const cert = pem('tls.certFile', tls.certFile);
   const key = pem('tls.keyFile', tls.keyFile);
@@ -114,12 +114,12 @@ export function createNatsEndpointSink(endpoint: NatsEndpointConfig, context: Br
     clusterName: context.clusterName,
     stream: endpoint.stream,
     createStream: endpoint.createStream,
-    ...(endpoint.kvBucket === null ? {} : { kvBucket: endpoint.kvBucket }),
+    ...(endpoint.kvBucket === undefined ? {} : { kvBucket: endpoint.kvBucket }),
     createKvBucket: endpoint.createKvBucket,
-    ...(endpoint.usernameVar === null
+    ...(endpoint.usernameVar === undefined
       ? {}
       : { user: envValue(context.env, 'usernameVar', endpoint.usernameVar), pass: envValue(context.env, 'passwordVar', endpoint.passwordVar ?? '') }),
-    ...(endpoint.tokenVar === null ? {} : { token: envValue(context.env, 'tokenVar', endpoint.tokenVar) }),
+    ...(endpoint.tokenVar === undefined ? {} : { token: envValue(context.env, 'tokenVar', endpoint.tokenVar) }),
     ...(tls === undefined ? {} : { tls }),
     timeoutMs: endpoint.timeoutMs,
     logger: context.logger,

@@ -173,7 +173,7 @@ export class Daemon {
    * did, none when it is off or under `--dry-run` (a dry run must not take the lease from the real replicas).
    */
   #electionFor(config: WatchProxyConfig, current: LeaderElection | undefined): LeaderElection | undefined {
-    if (config.leaderElection === null || this.#o.dryRun === true) return undefined;
+    if (config.leaderElection === undefined || this.#o.dryRun === true) return undefined;
     const create = this.#o.createElection ?? ((le) => createLeaderElection(le, this.#o.kubeConfig, this.#logger, this.#o.env));
     const next = create(config.leaderElection);
     return current !== undefined && current.key === next.key ? current : next;
@@ -191,7 +191,7 @@ export class Daemon {
 
   /** The cluster store `config` asks for (`stateStore: {type: cluster}`): the current one when its settings did not change. */
   #stateStoreFor(config: WatchProxyConfig): ClusterStateStore | undefined {
-    if (config.stateStore === null) return undefined;
+    if (config.stateStore === undefined) return undefined;
     const next = createClusterStateStore(config.stateStore, this.#o.kubeConfig, this.#o.env);
     if (this.#stateStore?.key !== next.key) this.#stateStore = next;
     return this.#stateStore;
@@ -201,7 +201,7 @@ export class Daemon {
   stateStoreUsage(): readonly SharedCacheUsage[] {
     const running = this.#running;
     if (running?.proxy === undefined) return [];
-    const store = running.config.stateStore !== null ? this.#stateStore?.store : this.#election?.sharedCache;
+    const store = running.config.stateStore !== undefined ? this.#stateStore?.store : this.#election?.sharedCache;
     return store?.usage?.() ?? [];
   }
 
@@ -211,7 +211,7 @@ export class Daemon {
     const dryRun = this.#o.dryRun ?? false;
     const runtime: RuntimeOptions = {
       kubeConfig: this.#o.kubeConfig,
-      stateDir: dryRun || config.stateDir === null ? this.#privateDir.path() : config.stateDir,
+      stateDir: dryRun || config.stateDir === undefined ? this.#privateDir.path() : config.stateDir,
       logger: this.#logger,
       onError: this.#o.onError,
       dryRun,

@@ -10,7 +10,7 @@ import type { RemoteEndpointConfig } from './config/index.js';
 
 /** Current name → former name, for the endpoints that have one. */
 function formerNames(endpoints: readonly RemoteEndpointConfig[]): ReadonlyMap<string, string> {
-  return new Map(endpoints.flatMap((e) => (e.formerName === null ? [] : [[e.name, e.formerName] as const])));
+  return new Map(endpoints.flatMap((e) => (e.formerName === undefined ? [] : [[e.name, e.formerName] as const])));
 }
 
 /**

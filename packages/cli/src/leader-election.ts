@@ -32,8 +32,8 @@ export interface LeaderElection {
  * Where the Lease (or the state store) lives: `configured`, else the daemon's own namespace: `POD_NAMESPACE`
  * (downward API), the pod's service account namespace, the kubeconfig context's, else `default`.
  */
-export function daemonNamespace(configured: string | null, kubeConfig: KubeConfig, env: ConfigEnv): string {
-  if (configured !== null) return configured;
+export function daemonNamespace(configured: string | undefined, kubeConfig: KubeConfig, env: ConfigEnv): string {
+  if (configured !== undefined) return configured;
   const fromEnv = env['POD_NAMESPACE']?.trim();
   if (fromEnv) return fromEnv;
   try {

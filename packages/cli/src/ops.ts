@@ -43,7 +43,7 @@ export interface Ops {
 
 const OK: ProbeResult = { ok: true, reason: '' };
 
-function sameListener(a: ListenerConfig | null, b: ListenerConfig | null): boolean {
+function sameListener(a: ListenerConfig | undefined, b: ListenerConfig | undefined): boolean {
   return a?.port === b?.port && a?.path === b?.path;
 }
 
@@ -54,19 +54,19 @@ export function createOps(options: OpsOptions): Ops {
   let proxy: WatchProxy | undefined;
   let unbind: (() => void) | undefined;
   let server: OpsServer | undefined;
-  let served: { metrics: ListenerConfig | null; liveness: ListenerConfig | null } | undefined;
+  let served: { metrics: ListenerConfig | undefined; liveness: ListenerConfig | undefined } | undefined;
   let probeFile: ProbeFile | undefined;
-  let probeDir: string | null = null;
+  let probeDir: string | undefined;
   // Without a pipeline (no resources) there is nothing that could be stuck or unsynced.
   const isLive = (): ProbeResult => (proxy === undefined ? OK : livenessOf(probeInputOf(proxy), { staleAfterMs: options.staleAfterMs }));
 
   /** Follows `stateDir` across reloads: the file lives in the folder the config names now. */
   const applyProbeFile = async (config: WatchProxyConfig): Promise<void> => {
-    const dir = options.probeFile === false ? null : config.stateDir;
+    const dir = options.probeFile === false ? undefined : config.stateDir;
     if (dir === probeDir) return;
     await probeFile?.stop();
     probeDir = dir;
-    probeFile = dir === null ? undefined : startProbeFile({ dir, isLive, logger, intervalMs: options.probeFileIntervalMs });
+    probeFile = dir === undefined ? undefined : startProbeFile({ dir, isLive, logger, intervalMs: options.probeFileIntervalMs });
   };
 
   const open = async (config: WatchProxyConfig): Promise<void> => {

@@ -117,7 +117,7 @@ export async function checkStartup(config: WatchProxyConfig, options: StartupChe
   }
   if (options.environment !== false) {
     findings.push(...(await checkSinks(config, options.env ?? process.env)));
-    if (!options.dryRun && config.stateDir !== null) {
+    if (!options.dryRun && config.stateDir !== undefined) {
       const problem = stateDirProblem(config.stateDir);
       if (problem !== undefined) error(['stateDir'], `${config.stateDir} ${problem}`);
     }

@@ -47,10 +47,10 @@ export function toResourceOptions(resource: ResourceConfig, config: WatchProxyCo
     includeSecretData: resource.includeSecretData,
     includeManagedFields: resource.includeManagedFields,
     resyncMs: config.forceReuploadDurationMs,
-    labelSelector: resource.labelSelector ?? undefined,
-    fieldSelector: resource.fieldSelector ?? undefined,
-    namespaces: resource.namespaces ?? undefined,
-    filter: resource.filter ?? undefined,
+    labelSelector: resource.labelSelector,
+    fieldSelector: resource.fieldSelector,
+    namespaces: resource.namespaces,
+    filter: resource.filter,
   };
 }
 
@@ -59,9 +59,9 @@ export function endpointSelection(endpoint: RemoteEndpointConfig): Omit<SinkOpti
   return {
     namespaces: endpoint.namespaces,
     resourceTypes: endpoint.resourceTypes,
-    filter: endpoint.filter ?? undefined,
-    updateFilter: endpoint.updateFilter ?? undefined,
-    transform: endpoint.transform ?? undefined,
+    filter: endpoint.filter,
+    updateFilter: endpoint.updateFilter,
+    transform: endpoint.transform,
   };
 }
 

@@ -6,11 +6,11 @@ export type HeaderValue = string | { readonly env: string };
 /** TLS settings for `https:` URLs (ignored, with a warning at `start()`, for `http:`). Files are read once, at creation. */
 export interface HttpSinkTlsOptions {
   /** PEM file of the CA(s) to trust for the server certificate, instead of Node's default roots. */
-  readonly caFile?: string | null;
+  readonly caFile?: string | null | undefined;
   /** PEM client certificate for mutual TLS. Needs `keyFile`. */
-  readonly certFile?: string | null;
+  readonly certFile?: string | null | undefined;
   /** PEM private key of `certFile`. */
-  readonly keyFile?: string | null;
+  readonly keyFile?: string | null | undefined;
   /**
    * Accept any server certificate. Disables the protection TLS exists for: for throwaway test setups only.
    * A warning is logged at `start()`. Default: false.
@@ -35,8 +35,8 @@ export type HttpPayloadFormat = 'watch-proxy' | 'cloudevents';
 export type HttpCompression = 'none' | 'gzip';
 
 /**
- * Options of {@link createHttpSink}. Only `url` is required. Optional settings also accept `null` for "unset", so
- * a parsed config can be passed through without rewriting its nulls.
+ * Options of {@link createHttpSink}. Only `url` is required. Optional settings also accept `null` or `undefined` for
+ * "unset", so a parsed config can be passed through as it is.
  */
 export interface HttpSinkOptions {
   /** The POST target, used verbatim. `http:` or `https:`. */
@@ -50,21 +50,21 @@ export interface HttpSinkOptions {
   /** The config's `clusterName`: `meta.cluster` and the CloudEvents `source`. Default: `''`. */
   readonly clusterName?: string;
   /** The config's top-level `metadata`, sent as `meta` (with `cluster` added). Default: none (`meta` is null). */
-  readonly metadata?: Readonly<Record<string, unknown>> | null;
+  readonly metadata?: Readonly<Record<string, unknown>> | null | undefined;
   /**
    * Name of the environment variable holding the basic-auth username. Read once at creation, one trailing
    * newline stripped; basic auth is sent only when the username is non-empty. A missing variable is an error.
    */
-  readonly usernameVar?: string | null;
+  readonly usernameVar?: string | null | undefined;
   /** Name of the environment variable holding the basic-auth password. Same rules as `usernameVar`. */
-  readonly passwordVar?: string | null;
+  readonly passwordVar?: string | null | undefined;
   /** Name of the environment variable holding a bearer token (`Authorization: Bearer …`). Read once. */
-  readonly bearerTokenVar?: string | null;
+  readonly bearerTokenVar?: string | null | undefined;
   /**
    * File holding a bearer token, re-read whenever it changes (rotated Kubernetes service-account or projected
    * tokens). One trailing newline stripped. Exclusive with `bearerTokenVar` and basic auth.
    */
-  readonly bearerTokenFile?: string | null;
+  readonly bearerTokenFile?: string | null | undefined;
   /** Extra request headers. They cannot replace the ones the sink owns (content, auth, signature headers). */
   readonly headers?: Readonly<Record<string, HeaderValue>>;
   readonly tls?: HttpSinkTlsOptions;
@@ -74,14 +74,14 @@ export interface HttpSinkOptions {
    * Statuses that count as delivered. Default: any 2xx. `[200]` reproduces the original, which treated every
    * other status (201, 202, 204 included) as a failure.
    */
-  readonly successStatusCodes?: readonly number[] | null;
+  readonly successStatusCodes?: readonly number[] | null | undefined;
   /** Default: `none`. */
   readonly compression?: HttpCompression;
   /**
    * Name of the environment variable holding the HMAC-SHA256 signing secret. When set, every request carries
    * `X-Watch-Proxy-Timestamp` and `X-Watch-Proxy-Signature` (recipe in docs/payload.md). Read once.
    */
-  readonly signingSecretVar?: string | null;
+  readonly signingSecretVar?: string | null | undefined;
   /** Header carrying the batch id, the same on every retry of a batch. Default: `Idempotency-Key`. */
   readonly idempotencyKeyHeader?: string;
   /**

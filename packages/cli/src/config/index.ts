@@ -11,34 +11,21 @@ export { runValidate } from './validate-command.js';
 export type { ConfigFinding } from './check-config.js';
 export type { TextSink, ValidateCommandOptions } from './validate-command.js';
 export type { EndpointSecrets } from './resolve-secrets.js';
-export type { EndpointRulesConfig } from './endpoint-rules-config.js';
 export type {
   ConfigDiagnostic,
   ConfigEnv,
   ConfigSeverity,
-  EndpointCompression,
   EndpointConfig,
-  EndpointFormat,
+  EndpointRulesConfig,
   EndpointTlsConfig,
-  EndpointType,
-  FilterEventName,
   LeaderElectionConfig,
   StateStoreConfig,
   ListenerConfig,
   LoadConfigOptions,
   LoadConfigResult,
-  MetadataScalar,
-  MetadataValue,
   RemoteEndpointConfig,
   ResourceConfig,
   WatchProxyConfig,
-} from './types.js';
-export type {
   KafkaEndpointConfig,
-  KafkaSaslConfig,
-  KafkaSaslMechanism,
-  KafkaTlsConfig,
-  KafkaTopicSettingsConfig,
   NatsEndpointConfig,
-  NatsTlsConfig,
-} from './broker-endpoint-config.js';
+} from './types.js';

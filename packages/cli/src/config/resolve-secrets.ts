@@ -19,8 +19,8 @@ export interface EndpointSecrets {
   readonly headers: Readonly<Record<string, string>>;
 }
 
-function read(env: ConfigEnv, name: string | null): string | null {
-  if (name === null) return null;
+function read(env: ConfigEnv, name: string | undefined): string | null {
+  if (name === undefined) return null;
   const value = readEnvSecret(env, name);
   if (value === undefined) throw new Error(`environment variable ${name} is not set`);
   return value;

@@ -1,12 +1,21 @@
-/** Turns the parsed file into the normalized `WatchProxyConfig`: the one explicit mapping from YAML keys to options. */
+/**
+ * Turns the parsed file into the normalized config the daemon runs on. Keys pass through as the schema outputs
+ * them (its types are the config's types, see `types.ts`); only what normalization changes is written here:
+ * durations renamed with their unit (`timeout` -> `timeoutMs`), default endpoint names, defaults that depend on
+ * other keys, and the original's 0-means-default. An absent optional value stays `undefined`, as in the schema's
+ * output and in core's options.
+ */
 import { createHash } from 'node:crypto';
-import type { ConfigFile } from './schema.js';
-import { toEndpointRules } from './endpoint-rules-config.js';
+
 import { defaultKafkaEndpointName, defaultNatsEndpointName, toKafkaEndpoint, toNatsEndpoint } from './broker-endpoint-config.js';
-import type { EndpointConfig, ListenerConfig, RemoteEndpointConfig, ResourceConfig, WatchProxyConfig } from './types.js';
+import type { ConfigFile } from './schema.js';
 
 /** The original's default for `emitBatchMaxObjects`, whose 0 means "use the default". */
 const DEFAULT_EMIT_BATCH_MAX_OBJECTS = 10;
+
+type EndpointFile = ConfigFile['remoteEndpoints'][number];
+type HttpEndpointFile = Extract<EndpointFile, { type: 'http' | 'vro' }>;
+type ListenerFile = NonNullable<ConfigFile['prometheusMetrics']>;
 
 /**
  * An endpoint's default name: its host (and port) and the first 8 hex digits of the SHA-256 of the whole URL, e.g.
@@ -33,101 +42,98 @@ function unique(base: string, used: Set<string>): string {
   return name;
 }
 
-function listenerConfig(value: ConfigFile['prometheusMetrics']): ListenerConfig | null {
-  return value?.port === undefined ? null : { port: value.port, path: value.path };
+/** A listener, or `undefined` when its port is unset (`""` or absent disables it). */
+function listenerConfig(value: ListenerFile | undefined): { port: number; path: string } | undefined {
+  return value?.port === undefined ? undefined : { port: value.port, path: value.path };
+}
+
+/**
+ * Normalizes a `type: http` or `vro` entry. `name` is its final (unique) name; `formerName` is, for a
+ * default-named endpoint, the name earlier versions gave it (persisted state under it is taken over once).
+ */
+function toHttpEndpoint(file: HttpEndpointFile, name: string, formerName: string | undefined) {
+  const { timeout, tls, ...keys } = file;
+  return {
+    ...keys,
+    name,
+    formerName,
+    /** Per-attempt request timeout in milliseconds. */
+    timeoutMs: timeout,
+    tls: tls ?? { insecureSkipVerify: false },
+  };
 }
 
 /** Normalizes a parsed (and checked) config file. Pure; the result is frozen by the loader. */
-export function toConfig(file: ConfigFile): WatchProxyConfig {
-  const explicit = file.remoteEndpoints.flatMap((e) => (e.name === undefined ? [] : [e.name]));
+export function toConfig(file: ConfigFile) {
+  const {
+    version: _version,
+    emitInterval,
+    emitBatchMaxObjects,
+    emitCacheDuration,
+    forceReuploadDuration,
+    delayAddEventDuration,
+    rejectedRetryInterval,
+    shutdownGracePeriod,
+    leaderElection: election,
+    stateStore: store,
+    prometheusMetrics,
+    httpLiveness,
+    remoteEndpoints: endpoints,
+    resources: resourceFiles,
+    ...keys
+  } = file;
+  const explicit = endpoints.flatMap((e) => (e.name === undefined ? [] : [e.name]));
   const used = new Set(explicit);
   // The former names are given out in the same order and with the same suffixes as before, so each endpoint
   // finds the state it had.
   const usedFormer = new Set(explicit);
-  const remoteEndpoints = file.remoteEndpoints.map((e): RemoteEndpointConfig => {
+  const remoteEndpoints = endpoints.map((e) => {
     if (e.type === 'kafka') return toKafkaEndpoint(e, e.name ?? unique(defaultKafkaEndpointName(e), used));
     if (e.type === 'nats') return toNatsEndpoint(e, e.name ?? unique(defaultNatsEndpointName(e), used));
     // Stable across reordering (unlike `http:0`), so reloads keep each endpoint's emit cache.
     const name = e.name ?? unique(defaultEndpointName(e.url), used);
-    const formerName = e.name === undefined ? unique(formerDefaultName(e.url), usedFormer) : null;
-    const http: EndpointConfig = {
-      name,
-      formerName,
-      type: e.type,
-      url: e.url,
-      format: e.format,
-      usernameVar: e.usernameVar ?? null,
-      passwordVar: e.passwordVar ?? null,
-      bearerTokenVar: e.bearerTokenVar ?? null,
-      bearerTokenFile: e.bearerTokenFile ?? null,
-      signingSecretVar: e.signingSecretVar ?? null,
-      headers: e.headers,
-      tls: {
-        caFile: e.tls?.caFile ?? null,
-        certFile: e.tls?.certFile ?? null,
-        keyFile: e.tls?.keyFile ?? null,
-        insecureSkipVerify: e.tls?.insecureSkipVerify ?? false,
-      },
-      timeoutMs: e.timeout,
-      successStatusCodes: e.successStatusCodes ?? null,
-      compression: e.compression,
-      namespaces: e.namespaces,
-      resourceTypes: e.resourceTypes,
-      region: e.region ?? null,
-      ...toEndpointRules(e),
-    };
-    return http;
+    return toHttpEndpoint(e, name, e.name === undefined ? unique(formerDefaultName(e.url), usedFormer) : undefined);
   });
-  const resources = file.resources.map(
-    (r): ResourceConfig => ({
-      name: r.name,
-      assetId: r.assetId,
-      pruneFields: r.pruneFields,
-      filterEvents: [...new Set(r.filterEvents)],
-      labelSelector: r.labelSelector ?? null,
-      fieldSelector: r.fieldSelector ?? null,
-      namespaces: r.namespaces ?? null,
-      includeSecretData: r.includeSecretData ?? file.originalContent,
-      includeManagedFields: r.includeManagedFields ?? file.originalContent,
-      filter: r.filter ?? null,
-    }),
-  );
+  const resources = resourceFiles.map((r) => ({
+    ...r,
+    filterEvents: [...new Set(r.filterEvents)],
+    includeSecretData: r.includeSecretData ?? file.originalContent,
+    includeManagedFields: r.includeManagedFields ?? file.originalContent,
+  }));
+  const elected = election?.enabled === true ? election : undefined;
   return {
-    clusterName: file.clusterName,
-    // 0 (also what an absent or empty key parses to) meant "the default" in the original: now the adaptive batching.
-    emitIntervalMs: file.emitInterval === 0 ? undefined : file.emitInterval,
-    emitBatchMaxObjects: file.emitBatchMaxObjects === 0 ? DEFAULT_EMIT_BATCH_MAX_OBJECTS : file.emitBatchMaxObjects,
-    emitBatchMaxBytes: file.emitBatchMaxBytes,
-    emitCacheDurationMs: file.emitCacheDuration,
-    forceReuploadDurationMs: file.forceReuploadDuration,
-    delayAddEventDurationMs: file.delayAddEventDuration,
-    rejectedRetryIntervalMs: file.rejectedRetryInterval,
-    shutdownGracePeriodMs: file.shutdownGracePeriod,
-    deltaUpdates: file.deltaUpdates,
-    originalContent: file.originalContent,
-    stateDir: file.stateDir ?? null,
-    metadata: file.metadata ?? null,
-    ignoreNamespaces: file.ignoreNamespaces,
+    ...keys,
+    /**
+     * At most one batch per endpoint per this many milliseconds. `undefined` (the key absent, empty or 0, which
+     * meant "the default" in the original): core's adaptive batching.
+     */
+    emitIntervalMs: emitInterval === 0 ? undefined : emitInterval,
+    /** At most this many objects per batch; the file's 0 means the original's default, 10. */
+    emitBatchMaxObjects: emitBatchMaxObjects === 0 ? DEFAULT_EMIT_BATCH_MAX_OBJECTS : emitBatchMaxObjects,
+    emitCacheDurationMs: emitCacheDuration,
+    forceReuploadDurationMs: forceReuploadDuration,
+    delayAddEventDurationMs: delayAddEventDuration,
+    rejectedRetryIntervalMs: rejectedRetryInterval,
+    shutdownGracePeriodMs: shutdownGracePeriod,
     remoteEndpoints,
     resources,
+    /** Leader election for 2+ replicas; `undefined` unless `leaderElection.enabled` (every replica delivers). */
     leaderElection:
-      file.leaderElection?.enabled === true
-        ? {
-            leaseName: file.leaderElection.leaseName,
-            namespace: file.leaderElection.namespace ?? null,
-            leaseDurationMs: file.leaderElection.leaseDuration,
-            renewDeadlineMs: file.leaderElection.renewDeadline,
-            retryPeriodMs: file.leaderElection.retryPeriod,
-          }
-        : null,
+      elected === undefined
+        ? undefined
+        : {
+            leaseName: elected.leaseName,
+            namespace: elected.namespace,
+            leaseDurationMs: elected.leaseDuration,
+            renewDeadlineMs: elected.renewDeadline,
+            retryPeriodMs: elected.retryPeriod,
+          },
+    /** The in-cluster store of the emit caches; `undefined` (default): disk only (with leaderElection, its own store). */
     stateStore:
-      file.stateStore?.type === 'cluster'
-        ? {
-            name: file.stateStore.name ?? (file.leaderElection?.enabled === true ? file.leaderElection.leaseName : 'watch-proxy'),
-            namespace: file.stateStore.namespace ?? (file.leaderElection?.enabled === true ? (file.leaderElection.namespace ?? null) : null),
-          }
-        : null,
-    prometheusMetrics: listenerConfig(file.prometheusMetrics),
-    httpLiveness: listenerConfig(file.httpLiveness),
+      store?.type === 'cluster'
+        ? { name: store.name ?? elected?.leaseName ?? 'watch-proxy', namespace: store.namespace ?? elected?.namespace }
+        : undefined,
+    prometheusMetrics: listenerConfig(prometheusMetrics),
+    httpLiveness: listenerConfig(httpLiveness),
   };
 }

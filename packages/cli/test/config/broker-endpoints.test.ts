@@ -37,23 +37,23 @@ describe('kafka endpoints in the config file', () => {
     expect(config.remoteEndpoints).toEqual([
       {
         name: 'kafka:k8s.{resource}',
-        formerName: null,
+        formerName: undefined,
         type: 'kafka',
         brokers: ['127.0.0.1:9092'],
         topic: 'k8s.{resource}',
         format: 'watch-proxy',
         createTopics: false,
-        topicSettings: { partitions: null, replicationFactor: null, config: null },
+        topicSettings: undefined,
         clientId: 'watch-proxy',
-        tls: null,
-        sasl: null,
+        tls: undefined,
+        sasl: undefined,
         timeoutMs: 10_000,
         maxRecordBytes: 1_000_000,
         namespaces: [],
         resourceTypes: [],
-        filter: null,
-        updateFilter: null,
-        transform: null,
+        filter: undefined,
+        updateFilter: undefined,
+        transform: undefined,
       },
     ]);
   });
@@ -86,19 +86,23 @@ describe('kafka endpoints in the config file', () => {
       createTopics: true,
       topicSettings: { partitions: 3, replicationFactor: 1, config: { 'retention.ms': '1000' } },
       clientId: 'me',
-      tls: { caFile: null, certFile: null, keyFile: null, insecureSkipVerify: false, serverName: 'kafka.local' },
-      sasl: { mechanism: 'SCRAM-SHA-256', usernameVar: 'KAFKA_USER', passwordVar: 'KAFKA_PASSWORD', passwordFile: null },
       timeoutMs: 30_000,
       maxRecordBytes: 2048,
       namespaces: ['prod'],
       resourceTypes: ['configmaps'],
     });
+    // toEqual, not toMatchObject: an unset key is absent (undefined), which toMatchObject does not accept.
+    const endpoint = config.remoteEndpoints[0];
+    expect(endpoint?.type === 'kafka' && [endpoint.tls, endpoint.sasl]).toEqual([
+      { caFile: undefined, certFile: undefined, keyFile: undefined, insecureSkipVerify: false, serverName: 'kafka.local' },
+      { mechanism: 'SCRAM-SHA-256', usernameVar: 'KAFKA_USER', passwordVar: 'KAFKA_PASSWORD', passwordFile: undefined },
+    ]);
     expect(JSON.stringify(config)).not.toContain('s3cr3t');
   });
 
   it('tls: true means TLS with the system roots', () => {
     const config = load('remoteEndpoints:\n- {type: kafka, brokers: ["k:9093"], topic: t, tls: true}\n');
-    expect(config.remoteEndpoints[0]).toMatchObject({ tls: { caFile: null, insecureSkipVerify: false, serverName: null } });
+    expect(config.remoteEndpoints[0]?.tls).toEqual({ caFile: undefined, insecureSkipVerify: false, serverName: undefined });
   });
 
   it('gives two endpoints on one topic distinct names', () => {
@@ -152,25 +156,25 @@ describe('nats endpoints in the config file', () => {
     expect(config.remoteEndpoints).toEqual([
       {
         name: 'nats:watch-proxy.{cluster}.{resource}.{event}',
-        formerName: null,
+        formerName: undefined,
         type: 'nats',
         urls: ['nats://127.0.0.1:4222'],
         subject: 'watch-proxy.{cluster}.{resource}.{event}',
         format: 'watch-proxy',
         stream: 'WATCH_PROXY',
         createStream: false,
-        kvBucket: null,
+        kvBucket: undefined,
         createKvBucket: false,
-        usernameVar: null,
-        passwordVar: null,
-        tokenVar: null,
-        tls: null,
+        usernameVar: undefined,
+        passwordVar: undefined,
+        tokenVar: undefined,
+        tls: undefined,
         timeoutMs: 10_000,
         namespaces: [],
         resourceTypes: [],
-        filter: null,
-        updateFilter: null,
-        transform: null,
+        filter: undefined,
+        updateFilter: undefined,
+        transform: undefined,
       },
     ]);
   });
@@ -190,8 +194,8 @@ describe('nats endpoints in the config file', () => {
       kvBucket: 'inventory',
       createKvBucket: true,
       tokenVar: 'NATS_TOKEN',
-      tls: { caFile: null, certFile: null, keyFile: null },
     });
+    expect(config.remoteEndpoints[0]?.tls).toEqual({ caFile: undefined, certFile: undefined, keyFile: undefined });
     expect(config.remoteEndpoints[1]).toMatchObject({ name: 't', subject: 'x.{resource}.{event}', stream: 'X', createStream: true });
     expect(JSON.stringify(config)).not.toContain('s3cr3t');
   });

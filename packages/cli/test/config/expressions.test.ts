@@ -6,7 +6,6 @@
 import { describe, expect, it } from 'vitest';
 
 import { formatDiagnostic, parseConfig } from '../../src/config/load-config.js';
-import type { EndpointConfig } from '../../src/config/types.js';
 
 /** Loads `text` as `c.yaml` and returns the formatted errors (the config must be rejected). */
 function errorsOf(text: string): string[] {
@@ -24,7 +23,7 @@ function charAt(text: string, diagnostic: string): string | undefined {
 const head = 'resources:\n- name: services\nremoteEndpoints:\n- url: http://receiver.example/hook\n';
 
 describe('CEL expressions in the config file', () => {
-  it('loads every key into the normalized config, absent ones as null', () => {
+  it('loads every key into the normalized config, absent ones as undefined', () => {
     const text = [
       'resources:',
       '- name: services',
@@ -44,11 +43,12 @@ describe('CEL expressions in the config file', () => {
     ].join('\n');
     const result = parseConfig(text, 'c.yaml', { checkEnvironment: false });
     if (!result.ok) throw new Error(result.errors.map(formatDiagnostic).join('\n'));
-    expect(result.config.resources.map((r) => r.filter)).toEqual(['object.spec.type == "LoadBalancer"', null]);
+    expect(result.config.resources.map((r) => r.filter)).toEqual(['object.spec.type == "LoadBalancer"', undefined]);
     const [first, second, nats] = result.config.remoteEndpoints;
     expect(first).toMatchObject({ filter: 'resource == "services"', updateFilter: 'object.status != oldObject.status', transform: '{"name": object.metadata.name}' });
-    expect(second as EndpointConfig).toMatchObject({ filter: null, updateFilter: null, transform: null });
-    expect(nats).toMatchObject({ type: 'nats', filter: 'true', updateFilter: null, transform: null });
+    expect([second?.filter, second?.updateFilter, second?.transform]).toEqual([undefined, undefined, undefined]);
+    expect(nats).toMatchObject({ type: 'nats', filter: 'true' });
+    expect([nats?.updateFilter, nats?.transform]).toEqual([undefined, undefined]);
   });
 
   it('plain scalar: the column of the offending character on the key\'s line', () => {

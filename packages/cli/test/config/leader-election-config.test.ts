@@ -9,7 +9,7 @@ describe('leaderElection config', () => {
   it('is off when absent or not enabled', () => {
     for (const text of ['clusterName: c\n', 'leaderElection:\n  leaseName: x\n']) {
       const result = parse(text);
-      expect(result.ok && result.config.leaderElection).toBe(null);
+      expect(result.ok && result.config.leaderElection).toBe(undefined);
     }
   });
 
@@ -17,7 +17,7 @@ describe('leaderElection config', () => {
     const result = parse('leaderElection:\n  enabled: true\n');
     expect(result.ok && result.config.leaderElection).toEqual({
       leaseName: 'watch-proxy',
-      namespace: null,
+      namespace: undefined,
       leaseDurationMs: 15_000,
       renewDeadlineMs: 10_000,
       retryPeriodMs: 2_000,

@@ -52,26 +52,26 @@ describe('the original example config', () => {
     expect(config.emitBatchMaxBytes).toBe(524_288);
     expect(config.rejectedRetryIntervalMs).toBe(300_000);
     expect(config.shutdownGracePeriodMs).toBe(10_000);
-    expect(config.stateDir).toBeNull();
+    expect(config.stateDir).toBeUndefined();
     const [first] = httpEndpoints(config);
     expect(first).toMatchObject({
       format: 'watch-proxy',
       timeoutMs: 5000,
-      successStatusCodes: null,
       compression: 'none',
       headers: {},
-      bearerTokenVar: null,
-      bearerTokenFile: null,
-      signingSecretVar: null,
-      tls: { caFile: null, certFile: null, keyFile: null, insecureSkipVerify: false },
+      tls: { insecureSkipVerify: false },
     });
-    expect(config.resources[0]).toMatchObject({
-      labelSelector: null,
-      fieldSelector: null,
-      namespaces: null,
-      includeSecretData: false,
-      includeManagedFields: false,
-    });
+    // Unset keys are absent (undefined), which toMatchObject does not accept: checked with toEqual.
+    expect([first?.successStatusCodes, first?.bearerTokenVar, first?.bearerTokenFile, first?.signingSecretVar, first?.tls]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      { caFile: undefined, certFile: undefined, keyFile: undefined, insecureSkipVerify: false },
+    ]);
+    expect(config.resources[0]).toMatchObject({ includeSecretData: false, includeManagedFields: false });
+    const resource = config.resources[0];
+    expect([resource?.labelSelector, resource?.fieldSelector, resource?.namespaces]).toEqual([undefined, undefined, undefined]);
   });
 
   it('fails when the credentials it names are missing, naming each variable', () => {
@@ -116,15 +116,15 @@ describe('normalization', () => {
       shutdownGracePeriodMs: 10_000,
       deltaUpdates: false,
       originalContent: false,
-      stateDir: null,
-      metadata: null,
+      stateDir: undefined,
+      metadata: undefined,
       ignoreNamespaces: [],
       remoteEndpoints: [],
       resources: [],
-      leaderElection: null,
-      stateStore: null,
-      prometheusMetrics: null,
-      httpLiveness: null,
+      leaderElection: undefined,
+      stateStore: undefined,
+      prometheusMetrics: undefined,
+      httpLiveness: undefined,
     });
     expect(warnings).toEqual(['config.yaml:1:1 resources: warning: no resources configured: nothing will be watched']);
   });
@@ -150,7 +150,7 @@ describe('normalization', () => {
 
   it('treats `key:` with no value as absent, as yaml.v2 did', () => {
     const { config } = load('clusterName:\nmetadata:\nremoteEndpoints:\nresources:\n- name: pods\n  assetId:\n');
-    expect([config.clusterName, config.metadata, config.remoteEndpoints, config.resources[0]?.assetId]).toEqual(['', null, [], '']);
+    expect([config.clusterName, config.metadata, config.remoteEndpoints, config.resources[0]?.assetId]).toEqual(['', undefined, [], '']);
   });
 
   it('keeps null, numbers, booleans and lists in metadata as written', () => {
@@ -165,7 +165,7 @@ describe('normalization', () => {
 
   it('disables a listener whose port is "" or unset', () => {
     const { config } = load('prometheusMetrics:\n  port: ""\nhttpLiveness:\n  path: /healthz\nresources: [{name: pods}]\n');
-    expect([config.prometheusMetrics, config.httpLiveness]).toEqual([null, null]);
+    expect([config.prometheusMetrics, config.httpLiveness]).toEqual([undefined, undefined]);
   });
 
   it('accepts YAML 1.1 booleans in boolean keys', () => {
@@ -191,7 +191,7 @@ describe('normalization', () => {
     expect(config.remoteEndpoints.map((e) => e.formerName)).toEqual([
       'https://r.example/hooks/T0KEN',
       'https://r.example/x',
-      null,
+      undefined,
       'https://r.example/x#2',
       'https://r.example/hooks/T0KEN#2',
     ]);

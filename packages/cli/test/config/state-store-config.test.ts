@@ -9,13 +9,13 @@ describe('stateStore config', () => {
   it('is disk only when absent or type disk', () => {
     for (const text of ['clusterName: c\n', 'stateStore:\n  type: disk\n', 'stateStore: {}\n']) {
       const result = parse(text);
-      expect(result.ok && result.config.stateStore).toBe(null);
+      expect(result.ok && result.config.stateStore).toBe(undefined);
     }
   });
 
   it('type cluster: ConfigMaps named after "watch-proxy" in the daemon\'s namespace by default', () => {
     const result = parse('stateStore:\n  type: cluster\n');
-    expect(result.ok && result.config.stateStore).toEqual({ name: 'watch-proxy', namespace: null });
+    expect(result.ok && result.config.stateStore).toEqual({ name: 'watch-proxy', namespace: undefined });
   });
 
   it("defaults to leaderElection's lease name and namespace, and takes its own", () => {
