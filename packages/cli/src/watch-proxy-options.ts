@@ -112,6 +112,8 @@ export function toSinkOptions(config: WatchProxyConfig, runtime: RuntimeOptions)
   return config.remoteEndpoints.map((endpoint) => ({
     sink: wrap(createEndpointSink(endpoint, config, runtime)),
     ...endpointSelection(endpoint),
+    // Only the HTTP sink writes patches; a broker endpoint always carries whole objects.
+    deltaUpdates: endpoint.type === 'http' || endpoint.type === 'vro' ? endpoint.deltaUpdates : false,
   }));
 }
 

@@ -1,10 +1,10 @@
-export type { Batch, Change, ChangeEvent, KubeObject, ResourceRef } from './types.js';
+export type { Batch, Change, ChangeEvent, DeltaForm, JsonPatchOperation, KubeObject, ResourceRef } from './types.js';
 export type { Logger } from './logger.js';
 export { silentLogger } from './logger.js';
 export type { WatchProxyErrorCode } from './errors.js';
 export { ClosedError, InvalidArgumentError, WatchProxyError } from './errors.js';
 export type { RejectionKind, SendContext, SendOutcome, Sink, SinkLifecycleContext } from './sink/sink.js';
-export { SINK_TIMEOUT_MARGIN_MS, delivered, partial, rejected, retryable } from './sink/sink.js';
+export { SINK_TIMEOUT_MARGIN_MS, delivered, partial, rejected, resend, retryable } from './sink/sink.js';
 export { encodeCanonicalJson, quoteJsonString } from './payload/canonical-json.js';
 export { buildMeta, encodeWatchProxyPayload, wrapVroPayload } from './payload/watch-proxy-payload.js';
 export type { WatchEvent, WatchHandlers, ResolvedResource } from './watch/watch-event.js';

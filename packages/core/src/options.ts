@@ -79,6 +79,12 @@ export interface SinkOptions extends RouteFilter {
    * projection sends nothing. Default: the object.
    */
   readonly transform?: string | undefined;
+  /**
+   * Whether this sink's updates go as RFC 6902 JSON Patches from the state last delivered to it (docs/payload.md,
+   * "deltaUpdates"); only sinks that encode `Change.delta` (the HTTP sink) send them. Default: the top-level
+   * `deltaUpdates`.
+   */
+  readonly deltaUpdates?: boolean | undefined;
 }
 
 /** Options of `new WatchProxy(options)`. Durations are milliseconds, sizes bytes. */
@@ -131,6 +137,12 @@ export interface WatchProxyOptions {
    * the add then the delete, as the original did. Default: true.
    */
   readonly cancelAddDelete?: boolean | undefined;
+  /**
+   * Whether updates go as RFC 6902 JSON Patches from the state last delivered to each sink, with the fingerprints
+   * of base and result, instead of the whole object (adds, deletes and the first send after a restart go whole).
+   * Each sink may override it. Default: false (today's bytes exactly).
+   */
+  readonly deltaUpdates?: boolean | undefined;
   /** Directory for the emit caches; unset keeps them in memory only (restarts re-send everything). */
   readonly stateDir?: string | undefined;
   /** How often changed emit caches are written to `stateDir`. Default: 10 000 ms. */
@@ -193,6 +205,7 @@ export interface ResolvedOptions {
     readonly namespaces: readonly string[];
     readonly resourceTypes: readonly string[];
     readonly rules: EndpointRules;
+    readonly deltaUpdates: boolean;
   }[];
   readonly kubeConfig: KubeConfig | undefined;
   readonly watchSource: WatchSourceFactory | undefined;
@@ -346,6 +359,7 @@ export function resolveOptions(options: WatchProxyOptions): ResolvedOptions {
     };
   });
 
+  const deltaUpdates = flag(options.deltaUpdates, 'deltaUpdates', false);
   const sinkNames = new Set<string>();
   const sinks = options.sinks.map((entry, i) => {
     const s: SinkOptions = isSink(entry) ? { sink: entry } : entry;
@@ -361,6 +375,7 @@ export function resolveOptions(options: WatchProxyOptions): ResolvedOptions {
       namespaces: strings(s.namespaces, `${at}.namespaces`),
       resourceTypes: strings(s.resourceTypes, `${at}.resourceTypes`),
       rules: { filter: rule('filter'), updateFilter: rule('updateFilter'), transform: rule('transform') },
+      deltaUpdates: flag(s.deltaUpdates, `${at}.deltaUpdates`, deltaUpdates),
     };
   });
 

@@ -50,7 +50,29 @@ export interface Change {
    * endpoint's `filter`: it leaves the endpoint's set). Absent for ordinary watched changes.
    */
   readonly synthesized?: 'relist' | 'restart' | 'recreated' | 'unmatched';
+  /**
+   * How the change goes on the wire to a sink with `deltaUpdates` (set by its lane when the batch is cut); absent
+   * without `deltaUpdates`, and then the wire carries exactly what it always did. `object` is always the whole
+   * state: sinks that cannot send a patch send it, and the emit cache records it.
+   */
+  readonly delta?: DeltaForm;
 }
+
+/** One RFC 6902 JSON Patch operation, as `deltaUpdates` sends them (only `add`, `remove` and `replace` are made). */
+export type JsonPatchOperation =
+  | { readonly op: 'add' | 'replace' | 'test'; readonly path: string; readonly value: unknown }
+  | { readonly op: 'remove'; readonly path: string }
+  | { readonly op: 'move' | 'copy'; readonly from: string; readonly path: string };
+
+/**
+ * How a change goes on the wire with `deltaUpdates` (docs/payload.md):
+ * - `full`: the whole object, with its `fingerprint`, so a receiver knows the base of later patches;
+ * - `patch`: an update as the JSON Patch from the state last delivered to that sink (fingerprint
+ *   `baseFingerprint`) to `object` (fingerprint `Change.fingerprint`), sent instead of the object.
+ */
+export type DeltaForm =
+  | { readonly form: 'full' }
+  | { readonly form: 'patch'; readonly patch: readonly JsonPatchOperation[]; readonly baseFingerprint: string };
 
 /** What a sink is handed in one `send` call. Items are in delivery order; per object, order is kept. */
 export interface Batch<T = Change> {

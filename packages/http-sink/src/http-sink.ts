@@ -10,7 +10,8 @@ import type { HttpSinkOptions } from './options.js';
 import { resolveHttpSinkOptions } from './resolve-options.js';
 import { hideUrl } from './hide-url.js';
 import { proxyTarget } from './proxy-env.js';
-import { readCappedBody } from './response-body.js';
+import { RESEND_STATUS, parseResendAnswer } from './resend-answer.js';
+import { DRAIN_LIMIT_BYTES, readCappedBody } from './response-body.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signBody } from './signing.js';
 import { checkConnection } from './startup-check.js';
 
@@ -34,7 +35,8 @@ export interface HttpSink extends Sink<Change> {
  * the endpoint: it rejects on a TLS trust failure and only warns when the endpoint is unreachable. Each `send` POSTs one batch and classifies the answer: success statuses (default: any 2xx) are
  * delivered; network errors, timeouts, 408, 429 and 5xx are retryable (honouring `Retry-After`); other statuses
  * are rejected with the status and a short excerpt of the answer (none when it repeats sent values: see
- * `answerExcerpt`). Core owns retries; the sink never retries by itself.
+ * `answerExcerpt`); a 409 resend answer (`{"resend":[uniqueIds]}`, see `parseResendAnswer`) sends those objects
+ * again whole. Core owns retries; the sink never retries by itself.
  * `close()` destroys the keep-alive connections.
  *
  * @throws WatchProxyError `WP_ERR_CONFIG_INVALID` for invalid options, a missing variable or unreadable file,
@@ -85,7 +87,11 @@ export function createHttpSink(options: HttpSinkOptions): HttpSink {
       if (signal.aborted) return classifyFailure(signal.reason, target, false, timeoutMs);
       try {
         const response = await fetch(href, { method: 'POST', body, headers, agent, signal, redirect: 'manual' });
-        const text = await readCappedBody(response.body);
+        // A resend answer lists uniqueIds: read all of it the drain limit allows, not only an excerpt's worth.
+        const resendAnswer = response.status === RESEND_STATUS;
+        const text = await readCappedBody(response.body, resendAnswer ? DRAIN_LIMIT_BYTES : undefined);
+        const resent = resendAnswer ? parseResendAnswer(text, batch.items, target) : undefined;
+        if (resent !== undefined) return resent;
         const retryAfter = response.headers.get('retry-after');
         // Only an excerpt that cannot carry object data goes into the outcome's error, hence into logs.
         const excerpt = isSuccess(response.status, successStatusCodes) ? '' : answerExcerpt(text, batch.items);

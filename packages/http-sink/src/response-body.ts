@@ -4,11 +4,12 @@ export const ERROR_BODY_BYTES = 1024;
 export const DRAIN_LIMIT_BYTES = 64 * 1024;
 
 /**
- * Reads a response body, keeping its first {@link ERROR_BODY_BYTES} as text. Bodies up to
+ * Reads a response body, keeping its first `keepBytes` (default {@link ERROR_BODY_BYTES}, at most
+ * {@link DRAIN_LIMIT_BYTES}) as text. Bodies up to
  * {@link DRAIN_LIMIT_BYTES} are drained so the socket goes back to the keep-alive pool; a larger body is cut off
  * by destroying the stream, which closes the connection instead of reading an unbounded answer.
  */
-export async function readCappedBody(body: NodeJS.ReadableStream | null): Promise<string> {
+export async function readCappedBody(body: NodeJS.ReadableStream | null, keepBytes = ERROR_BODY_BYTES): Promise<string> {
   if (body === null) return '';
   const kept: Buffer[] = [];
   let keptBytes = 0;
@@ -17,8 +18,8 @@ export async function readCappedBody(body: NodeJS.ReadableStream | null): Promis
     for await (const chunk of body as AsyncIterable<Buffer | string>) {
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       total += bytes.length;
-      if (keptBytes < ERROR_BODY_BYTES) {
-        const part = bytes.subarray(0, ERROR_BODY_BYTES - keptBytes);
+      if (keptBytes < keepBytes) {
+        const part = bytes.subarray(0, keepBytes - keptBytes);
         kept.push(part);
         keptBytes += part.length;
       }

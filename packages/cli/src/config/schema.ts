@@ -227,6 +227,7 @@ const endpointSchema = z
       .enum(['watch-proxy', 'cloudevents'])
       .default('watch-proxy')
       .meta({ description: 'Body format: "watch-proxy" (the original payload) or "cloudevents" (a CloudEvents 1.0 batch). Default watch-proxy. New.' }),
+    deltaUpdates: optionalFlag('This endpoint\'s deltaUpdates, overriding the top-level key. Default: the top-level deltaUpdates. New.'),
     ...endpointRouting,
     region: text('The original\'s AWS region for sqs endpoints; accepted and ignored.').optional(),
   })
@@ -299,7 +300,7 @@ export const configFileSchema = z
       max: { ms: 24 * HOUR_MS, text: '24h', why: 'a shutdown that may take longer than a day is a shutdown that hangs' },
     }),
     deltaUpdates: flag(
-      'Accepted for compatibility and ignored: it did nothing in the original either. Every event carries the whole object. Default false.',
+      'Send an update as an RFC 6902 JSON Patch from the state last delivered to the endpoint (with the fingerprints of base and result) instead of the whole object; adds, deletes and the first send after a restart carry the whole object. HTTP endpoints only; each may override it. Default false (the original ignored this key).',
       false,
     ),
     originalContent: flag(

@@ -51,12 +51,14 @@ function listenerConfig(value: ListenerFile | undefined): { port: number; path: 
  * Normalizes a `type: http` or `vro` entry. `name` is its final (unique) name; `formerName` is, for a
  * default-named endpoint, the name earlier versions gave it (persisted state under it is taken over once).
  */
-function toHttpEndpoint(file: HttpEndpointFile, name: string, formerName: string | undefined) {
+function toHttpEndpoint(file: HttpEndpointFile, name: string, formerName: string | undefined, deltaUpdates: boolean) {
   const { timeout, tls, ...keys } = file;
   return {
     ...keys,
     name,
     formerName,
+    /** Updates as JSON Patches from the state last delivered to this endpoint; default: the top-level key. */
+    deltaUpdates: file.deltaUpdates ?? deltaUpdates,
     /** Per-attempt request timeout in milliseconds. */
     timeoutMs: timeout,
     tls: tls ?? { insecureSkipVerify: false },
@@ -92,7 +94,7 @@ export function toConfig(file: ConfigFile) {
     if (e.type === 'nats') return toNatsEndpoint(e, e.name ?? unique(defaultNatsEndpointName(e), used));
     // Stable across reordering (unlike `http:0`), so reloads keep each endpoint's emit cache.
     const name = e.name ?? unique(defaultEndpointName(e.url), used);
-    return toHttpEndpoint(e, name, e.name === undefined ? unique(formerDefaultName(e.url), usedFormer) : undefined);
+    return toHttpEndpoint(e, name, e.name === undefined ? unique(formerDefaultName(e.url), usedFormer) : undefined, file.deltaUpdates);
   });
   const resources = resourceFiles.map((r) => ({
     ...r,

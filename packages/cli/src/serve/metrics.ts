@@ -82,7 +82,7 @@ export interface MetricsSnapshot {
 }
 
 /** How one `send` attempt ended, as the `outcome` label: a sink's `SendOutcome` status; a throw is `retryable`. */
-export type SendOutcomeLabel = 'delivered' | 'retryable' | 'rejected' | 'partial';
+export type SendOutcomeLabel = 'delivered' | 'retryable' | 'rejected' | 'partial' | 'resend';
 
 /** One finished `send` attempt, as `timedSink` reports it. */
 export interface SendObservation {
@@ -212,7 +212,7 @@ export function createMetrics(options: MetricsOptions): WatchProxyMetrics {
   });
   const sendDuration = new Histogram({
     name: 'watch_proxy_send_duration_seconds',
-    help: 'Duration of send attempts to an endpoint, per outcome (delivered, retryable, rejected, partial).',
+    help: 'Duration of send attempts to an endpoint, per outcome (delivered, retryable, rejected, partial, resend).',
     labelNames: ['endpoint', 'outcome'] as const,
     buckets: SEND_BUCKETS,
     registers,

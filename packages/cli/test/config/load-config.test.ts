@@ -173,6 +173,15 @@ describe('normalization', () => {
     expect([config.deltaUpdates, config.resources[0]?.includeSecretData, config.resources[0]?.includeManagedFields]).toEqual([true, true, false]);
   });
 
+  it('deltaUpdates: the top-level key is each HTTP endpoint\'s default, an endpoint\'s own key overrides it', () => {
+    const { config } = load(
+      'deltaUpdates: yes\nremoteEndpoints:\n- url: http://a/\n- url: http://b/\n  deltaUpdates: off\n- url: http://c/\n  deltaUpdates: true\nresources: [{name: pods}]\n',
+    );
+    expect(config.remoteEndpoints.map((e) => (e.type === 'http' ? e.deltaUpdates : undefined))).toEqual([true, false, true]);
+    const plain = load('remoteEndpoints:\n- url: http://a/\n- url: http://b/\n  deltaUpdates: true\nresources: [{name: pods}]\n').config;
+    expect(plain.remoteEndpoints.map((e) => (e.type === 'http' ? e.deltaUpdates : undefined))).toEqual([false, true]);
+  });
+
   it('names endpoints by host and a hash of the URL, never its path or query (webhook tokens), and disambiguates repeats', () => {
     const { config } = load(
       'remoteEndpoints:\n- url: https://r.example/hooks/T0KEN?sig=S1G\n- url: https://r.example/x\n- url: http://other/\n  name: mine\n- url: https://r.example/x\n- url: https://r.example/hooks/T0KEN?sig=S1G\n',

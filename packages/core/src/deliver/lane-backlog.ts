@@ -2,6 +2,7 @@ import { deleteFromEntry, type EmitCache } from '../cache/emit-cache.js';
 import type { Batch, Change, DropReason, KubeObject, OutsideReason } from '../types.js';
 import { batchIdOf } from './batch-id.js';
 import { CoalescingQueue, estimateBytes } from './coalescing-queue.js';
+import { DeltaShaper, FULL_FORM, withForm } from './delta-shaper.js';
 import { OwedItems } from './owed-items.js';
 
 /** The last state of an object its sink holds or is about to get, and where the lane found it. */
@@ -43,6 +44,8 @@ export interface LaneBacklogOptions {
   readonly dropped: (changes: readonly Change[], reason: DropReason) => void;
   /** Called after every change queued: wakes the lane. */
   readonly queued: () => void;
+  /** Whether updates go as JSON Patches from the state last delivered (see `DeltaShaper`). Default: false. */
+  readonly deltaUpdates?: boolean | undefined;
 }
 
 function sumBytes(changes: readonly Change[]): number {
@@ -65,10 +68,13 @@ export class LaneBacklog {
   readonly #flight = new Map<string, Change>();
   #parts: Batch[] = [];
   readonly #owed = new OwedItems();
+  /** With `deltaUpdates`: decides each item's wire form as a batch is cut. */
+  readonly #shaper: DeltaShaper | undefined;
 
   constructor(options: LaneBacklogOptions) {
     this.#o = options;
     this.#queue = new CoalescingQueue({ cancelAddDelete: options.cancelAddDelete });
+    this.#shaper = options.deltaUpdates === true ? new DeltaShaper(options.cache) : undefined;
   }
 
   /** Changes waiting (after coalescing). */
@@ -176,6 +182,9 @@ export class LaneBacklog {
    * vanishes instead).
    */
   reconcile(resource: string, present: ReadonlySet<string>, synthesized: 'restart' | 'relist', admit: Admission): number {
+    // After a relist, the next change of each object goes whole (deltaUpdates): a receiver that lost its state
+    // gets it back without asking.
+    this.#shaper?.forgetResource(resource);
     let sent = 0;
     for (const key of this.#keysOf(resource)) {
       if (present.has(key)) continue;
@@ -233,7 +242,9 @@ export class LaneBacklog {
    * changes are in flight until they are acknowledged, owed, held back or dropped.
    */
   cut(maxObjects: number, maxBytes: number, now: number): Batch {
-    const { items, bytes } = this.#queue.take(maxObjects, maxBytes);
+    const taken = this.#queue.take(maxObjects, maxBytes);
+    const items = this.#shaper?.shape(taken.items) ?? taken.items;
+    const bytes = taken.bytes;
     for (const change of items) this.#flight.set(change.key, change);
     return { id: batchIdOf(items), items: Object.freeze(items), bytes, createdAt: now };
   }
@@ -248,8 +259,22 @@ export class LaneBacklog {
   ack(items: readonly Change[]): void {
     for (const change of items) {
       this.#o.cache.recordDelivered(change);
+      this.#shaper?.delivered(change);
       if (this.#flight.get(change.key) === change) this.#flight.delete(change.key);
     }
+  }
+
+  /**
+   * The receiver lacks the base of `items` (a resend answer): they go again whole, created at `now` (epoch ms), as
+   * the next batch; their objects' next patches wait for a whole state delivered. They stay in flight as they are
+   * (the lane settles the batch it cut, whose changes these are, when it is done with them).
+   */
+  resendWhole(items: readonly Change[], now: number): Batch {
+    const whole = items.map((change) => {
+      this.#shaper?.forget(change.key);
+      return withForm(change, FULL_FORM);
+    });
+    return { id: batchIdOf(whole), items: Object.freeze(whole), bytes: sumBytes(whole), createdAt: now };
   }
 
   /**

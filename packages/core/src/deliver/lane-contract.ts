@@ -67,6 +67,11 @@ export interface SinkLaneOptions {
    * False sends both, as the original did. Default: true.
    */
   readonly cancelAddDelete?: boolean | undefined;
+  /**
+   * Whether an update goes as an RFC 6902 JSON Patch from the state last delivered to this sink (`Change.delta`;
+   * see `DeltaShaper` for when it goes whole anyway). Default: false (every change carries the whole object).
+   */
+  readonly deltaUpdates?: boolean | undefined;
 }
 
 /**

@@ -12,6 +12,11 @@ export type OutcomePlan =
   | ({ readonly step: 'split'; readonly halves: readonly [readonly Change[], readonly Change[]]; readonly lowerMaxBytes: boolean } & Refusal)
   /** Refused on its own (or by the whole endpoint): keep it owed. */
   | ({ readonly step: 'owe' } & Refusal)
+  /**
+   * The receiver lacks the base of the patches in `again`: record `done` as delivered, send `again` in full (at once
+   * for the patches; after a backoff when a whole object was named, which no missing base explains).
+   */
+  | { readonly step: 'resend'; readonly done: readonly Change[]; readonly again: readonly Change[]; readonly error: Error }
   /** Failed: try the same batch again after a backoff, not before `retryAfterMs` when the sink said so. */
   | { readonly step: 'retry'; readonly error: Error; readonly retryAfterMs: number | undefined };
 
@@ -30,7 +35,7 @@ const ACK: OutcomePlan = Object.freeze({ step: 'ack' });
  * The delivery policy, in one table: what an attempt's outcome means for the batch `items` it sent. A refusal is
  * about the content unless the sink says otherwise; a batch of several objects refused for its content or size is
  * bisected (see `splitForBisection`) until what the sink refuses on its own is found, which stays owed like
- * everything an endpoint refuses as a whole. Indexes of a `partial` outcome outside the batch are ignored.
+ * everything an endpoint refuses as a whole. Indexes of a `partial` or `resend` outcome outside the batch are ignored.
  */
 export function planOutcome(outcome: SendOutcome, items: readonly Change[]): OutcomePlan {
   switch (outcome.status) {
@@ -46,7 +51,7 @@ export function planOutcome(outcome: SendOutcome, items: readonly Change[]): Out
       return halves === undefined ? { step: 'owe', kind, code, error } : { step: 'split', halves, lowerMaxBytes: kind === 'too-large', kind, code, error };
     }
     case 'partial': {
-      const retry = new Set(outcome.retry.filter((i) => Number.isInteger(i) && i >= 0 && i < items.length));
+      const retry = indexesIn(outcome.retry, items);
       return {
         step: 'ack-part',
         done: items.filter((_c, i) => !retry.has(i)),
@@ -54,5 +59,19 @@ export function planOutcome(outcome: SendOutcome, items: readonly Change[]): Out
         error: outcome.error,
       };
     }
+    case 'resend': {
+      const resend = indexesIn(outcome.resend, items);
+      return {
+        step: 'resend',
+        done: items.filter((_c, i) => !resend.has(i)),
+        again: items.filter((_c, i) => resend.has(i)),
+        error: outcome.error,
+      };
+    }
   }
+}
+
+/** The valid indexes of `items` among `indexes`. */
+function indexesIn(indexes: readonly number[], items: readonly Change[]): Set<number> {
+  return new Set(indexes.filter((i) => Number.isInteger(i) && i >= 0 && i < items.length));
 }

@@ -59,6 +59,7 @@ export class SinkLane {
       cache: options.cache,
       now: options.now,
       cancelAddDelete: options.cancelAddDelete,
+      deltaUpdates: options.deltaUpdates,
       dropped: (changes, reason) => this.#drop(changes, reason),
       queued: () => this.#kick(),
     });
@@ -372,6 +373,18 @@ export class SinkLane {
             if (done.length > 0) this.#o.hooks.emitted(this.name, { ...batch, items: done }, attempt);
             if (again.length === 0) return;
             batch = { id: batchIdOf(again), items: Object.freeze(again), bytes: Math.round((batch.bytes * again.length) / batch.items.length), createdAt: this.#o.now() };
+            break;
+          }
+          case 'resend': {
+            const { done, again } = plan;
+            this.#ack(done);
+            if (done.length > 0) this.#o.hooks.emitted(this.name, { ...batch, items: done }, attempt);
+            if (again.length === 0) return;
+            // A missing base explains a patch, not a whole object: only then is it worth going again at once.
+            const patches = again.every((change) => change.delta?.form === 'patch');
+            batch = this.#backlog.resendWhole(again, this.#o.now());
+            this.#o.logger.info({ batchId: batch.id, changes: again.length }, 'receiver lacks the base of patches; sending those objects whole');
+            if (patches) continue;
             break;
           }
           case 'retry':

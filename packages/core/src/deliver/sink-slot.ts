@@ -17,6 +17,8 @@ import { SinkLane } from './sink-lane.js';
 export interface SinkEndpoint extends RouteFilter {
   readonly sink: Sink;
   readonly rules: EndpointRules;
+  /** Whether its updates go as JSON Patches from the state last delivered to it (`SinkLaneOptions.deltaUpdates`). */
+  readonly deltaUpdates?: boolean | undefined;
 }
 
 /** The proxy-wide settings a slot is built from (a subset of the resolved `WatchProxyOptions`). */
@@ -144,6 +146,7 @@ export function createSinkSlot(endpoint: SinkEndpoint, o: SinkSlotSettings, repo
             await Promise.all([persister?.intend(batch), writer?.intend(batch)]);
           },
     cancelAddDelete: o.cancelAddDelete,
+    deltaUpdates: endpoint.deltaUpdates,
   });
   // With a gate, every replica starts as a standby; the gate's first `true` activates.
   if (gate !== undefined) lane.setActive(false);

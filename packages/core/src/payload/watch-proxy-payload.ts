@@ -31,6 +31,10 @@ export function buildMeta(
  * `<` `>` `&` U+2028 U+2029. Each change's `object` is written as is: pruning and `metadata.uniqueId` injection
  * happened upstream. No trailing newline.
  *
+ * A change with a `delta` (a sink with `deltaUpdates`) also carries `"fingerprint"` after `event`, and a `patch`
+ * form carries its JSON Patch in `"patch"` instead of `"data"` and `"baseFingerprint"` before the fingerprint
+ * (docs/payload.md, "deltaUpdates"). Without `delta` the bytes are the original's.
+ *
  * A deep-frozen object's text is core's memoized `canonicalJson` (the pipeline's changes all have it), so it is
  * not serialized again; an unfrozen one is serialized in full.
  *
@@ -63,9 +67,16 @@ function payloadParts(items: readonly Change[], meta: Readonly<Record<string, un
   let before = '{"data":[';
   for (let i = 0; i < length; i++) {
     const item = items[i]!;
-    parts[2 * i] = `${before}{"asset_type_id":${quoteJsonString(item.assetId)},"data":`;
-    parts[2 * i + 1] = canonicalJson(item.object);
-    before = `,"uniqueId":${quoteJsonString(item.uniqueId)},"event":${quoteJsonString(item.event)}},`;
+    const delta = item.delta;
+    const patch = delta?.form === 'patch' ? delta : undefined;
+    parts[2 * i] = `${before}{"asset_type_id":${quoteJsonString(item.assetId)},${patch === undefined ? '"data"' : '"patch"'}:`;
+    parts[2 * i + 1] = canonicalJson(patch === undefined ? item.object : patch.patch);
+    // Without deltaUpdates (no `delta`) the entry ends as the original's did: byte for byte.
+    const fingerprints =
+      delta === undefined
+        ? ''
+        : `${patch === undefined ? '' : `,"baseFingerprint":${quoteJsonString(patch.baseFingerprint)}`},"fingerprint":${quoteJsonString(item.fingerprint)}`;
+    before = `,"uniqueId":${quoteJsonString(item.uniqueId)},"event":${quoteJsonString(item.event)}${fingerprints}},`;
   }
   parts[2 * length] = `${length === 0 ? before : before.slice(0, -1)}],"meta":${encodeCanonicalJson(meta)}}`;
   return parts;

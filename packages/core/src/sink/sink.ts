@@ -36,7 +36,9 @@ export type RejectionKind = 'content' | 'too-large' | 'endpoint';
  * `delivered` records the batch in the sink's emit cache; `retryable` retries with backoff (after at least
  * `retryAfterMs` when given); `rejected` isolates what was refused (see `RejectionKind`), delivers the rest, and
  * keeps the refused items owed: retried on a slow schedule and with their next change, never recorded as
- * delivered; `partial` treats the listed item indexes as retryable and the rest as delivered.
+ * delivered; `partial` treats the listed item indexes as retryable and the rest as delivered; `resend` (the
+ * receiver lacks the base of the listed items' patches, see `deltaUpdates`) sends the listed items again at once
+ * as whole objects and treats the rest as delivered.
  */
 export type SendOutcome =
   | { readonly status: 'delivered' }
@@ -49,7 +51,8 @@ export type SendOutcome =
       /** What the destination answered, for logs and the dead-letter file (an HTTP status: 413). No content. */
       readonly code?: number | string;
     }
-  | { readonly status: 'partial'; readonly retry: readonly number[]; readonly error: Error };
+  | { readonly status: 'partial'; readonly retry: readonly number[]; readonly error: Error }
+  | { readonly status: 'resend'; readonly resend: readonly number[]; readonly error: Error };
 
 /**
  * Where batches go. A sink encodes, transmits and classifies; core owns queueing, batching, retries,
@@ -111,4 +114,13 @@ export const SINK_TIMEOUT_MARGIN_MS = 1000;
 /** Some items failed transiently: `retry` lists their indexes in the batch; the others were delivered. */
 export function partial(retry: readonly number[], error: Error): SendOutcome {
   return { status: 'partial', retry, error };
+}
+
+/**
+ * The receiver could not apply the patches of the items at indexes `items` (it lacks their base state: it lost its
+ * state, or never got the full object): core sends those objects again at once in full; the other items were
+ * delivered. An index whose item was already sent in full is retried after a backoff instead, like `partial`.
+ */
+export function resend(items: readonly number[], error: Error): SendOutcome {
+  return { status: 'resend', resend: items, error };
 }
