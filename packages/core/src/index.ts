@@ -62,6 +62,7 @@ export type { EmitCacheEntry } from './cache/emit-cache.js';
 export type { ConfigMapCacheStoreOptions } from './cache/cluster-store-configmaps.js';
 export { ConfigMapCacheStore } from './cache/cluster-store-configmaps.js';
 export { longTimeoutSignal } from './internal/long-timeout.js';
+export { parseRetryAfter } from './internal/retry-after.js';
 export type { CompiledExpression, ExpressionKind, ExpressionScope } from './expression/compile-expression.js';
 export { ExpressionError, compileExpression, expressionVariables } from './expression/compile-expression.js';
 export type { ExpressionVariable } from './expression/cel-environment.js';

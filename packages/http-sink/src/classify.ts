@@ -1,6 +1,5 @@
 import type { RejectionKind, SendOutcome } from '@watch-proxy/core';
-import { WatchProxyError, delivered, rejected, retryable } from '@watch-proxy/core';
-import { parseRetryAfter } from './retry-after.js';
+import { WatchProxyError, delivered, parseRetryAfter, rejected, retryable } from '@watch-proxy/core';
 
 /** What the sink learned from one response, enough to classify it. */
 export interface ResponseFacts {

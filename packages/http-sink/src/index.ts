@@ -12,5 +12,6 @@ export type {
 export { SIGNATURE_HEADER, TIMESTAMP_HEADER, signBody, verifySignature } from './signing.js';
 export type { SignedRequest } from './signing.js';
 export { CLOUDEVENTS_BATCH_CONTENT_TYPE, encodeCloudEventsBatch } from './cloudevents.js';
-export { parseRetryAfter } from './retry-after.js';
+// Core's, re-exported: sink authors found it here first.
+export { parseRetryAfter } from '@watch-proxy/core';
 export { BoundedFileError, MAX_TLS_FILE_BYTES, MAX_TOKEN_FILE_BYTES, checkBoundedFileSync, readBoundedFile, readBoundedFileSync } from './read-bounded-file.js';

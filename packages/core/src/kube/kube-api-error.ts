@@ -112,18 +112,6 @@ export function errorFromStatus(code: number, status: KubeStatus, what: string, 
   return new WatchError(kind, `${what}: ${code} ${detail}`, { status: code, reason: status.reason, retryAfterMs });
 }
 
-/**
- * Parses `Retry-After` (seconds or an HTTP date) into milliseconds; undefined when absent or invalid.
- * `now` is epoch milliseconds.
- */
-export function parseRetryAfter(value: string | string[] | undefined, now: number): number | undefined {
-  const v = Array.isArray(value) ? value[0] : value;
-  if (v === undefined || v.trim() === '') return undefined;
-  if (/^\d+$/.test(v.trim())) return Number(v.trim()) * 1000;
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
 /** Wraps anything thrown by the transport into a `WatchError` (network unless it already is one). */
 export function toWatchError(err: unknown, what: string): WatchError {
   if (err instanceof WatchError) return err;

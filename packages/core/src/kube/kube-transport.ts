@@ -2,7 +2,8 @@ import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { WatchError, errorFromStatus, parseRetryAfter, toWatchError } from './kube-api-error.js';
+import { parseRetryAfter } from '../internal/retry-after.js';
+import { WatchError, errorFromStatus, toWatchError } from './kube-api-error.js';
 import type { KubeStatus } from './kube-api-error.js';
 
 /** Query parameters of a request; `undefined` values are left out. */

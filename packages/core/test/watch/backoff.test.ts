@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Backoff } from '../../src/watch/backoff.js';
-import { kindForStatus, parseRetryAfter, toWatchError } from '../../src/kube/kube-api-error.js';
+import { parseRetryAfter } from '../../src/internal/retry-after.js';
+import { kindForStatus, toWatchError } from '../../src/kube/kube-api-error.js';
 
 describe('Backoff', () => {
   it('doubles from the base up to the cap, exactly with neutral jitter', () => {
@@ -64,6 +65,14 @@ describe('error classification', () => {
     expect(parseRetryAfter(new Date(10_000).toUTCString(), 4000)).toBe(6000);
     expect(parseRetryAfter(undefined, 0)).toBeUndefined();
     expect(parseRetryAfter('soon', 0)).toBeUndefined();
+  });
+
+  it('reads the first of repeated Retry-After headers, and no date from a bare number', () => {
+    expect(parseRetryAfter(['3', '9'], 0)).toBe(3000);
+    expect(parseRetryAfter([], 0)).toBeUndefined();
+    // Date.parse reads "-1" and "1.5" as years: not HTTP dates, so no wait from them.
+    expect(parseRetryAfter('-1', 0)).toBeUndefined();
+    expect(parseRetryAfter('1.5', 0)).toBeUndefined();
   });
 
   it('wraps unknown failures as network errors with their code', () => {
