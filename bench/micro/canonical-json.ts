@@ -11,7 +11,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { encodeCanonicalJson, encodeKeySortedJson, sortByCodeUnit } from '../../packages/core/src/payload/canonical-json.ts';
-import { cloneJson } from '../../packages/core/src/internal/clone-json.ts';
+import { cloneJson } from '../../packages/core/test/delta/reference-steps.ts';
 import { servedObjects } from './served-objects.ts';
 
 const objects: unknown[] = servedObjects(600, process.argv[2]);

@@ -13,8 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { redact } from '../../packages/core/src/delta/redact.ts';
-import { cloneJson } from '../../packages/core/src/internal/clone-json.ts';
+import { cloneJson, redact } from '../../packages/core/test/delta/reference-steps.ts';
 import { deepFreeze } from '../../packages/core/src/internal/deep-freeze.ts';
 import { DeltaEngine } from '../../packages/core/src/delta/delta-engine.ts';
 import { encodeCanonicalJson } from '../../packages/core/src/payload/canonical-json.ts';

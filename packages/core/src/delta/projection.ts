@@ -56,7 +56,8 @@ function child(parent: Rule, key: string): Rule {
 
 /**
  * Compiles what the delta engine does to every object of one resource, in the order it always did it: drop
- * `kind` and `apiVersion`, redact (see `redact`), prune every path (see `prune`), inject `metadata.uniqueId`.
+ * `kind` and `apiVersion`, redact, prune every path, inject `metadata.uniqueId`. The same steps done one by one,
+ * in place, are the reference its tests compare with (test/delta/reference-steps.ts).
  * A later step cannot undo an earlier one's drop, and a prune path that runs into a redacted value is a no-op,
  * which is what the rule precedence encodes.
  */

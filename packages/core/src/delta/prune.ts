@@ -48,28 +48,3 @@ export function parsePrunePath(path: string): PrunePath {
   }
   return steps;
 }
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-/**
- * Removes the field at `path` from `target`, in place. Never throws: a path that runs into a scalar, `null`,
- * a missing key, or an array without `[*]` is a no-op (the original crashed on those). The delta engine
- * applies compiled paths while copying (see `compileProjection`); this in-place form is the reference its
- * tests compare against.
- */
-export function prune(target: unknown, path: PrunePath, from = 0): void {
-  const step = path[from];
-  if (step === undefined) return;
-  if ('each' in step) {
-    if (Array.isArray(target)) for (const item of target) prune(item, path, from + 1);
-    return;
-  }
-  if (!isRecord(target) || !Object.hasOwn(target, step.key)) return;
-  if (from === path.length - 1) {
-    delete target[step.key];
-    return;
-  }
-  prune(target[step.key], path, from + 1);
-}

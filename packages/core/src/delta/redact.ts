@@ -1,5 +1,3 @@
-import type { ResourceRef } from '../types.js';
-
 /** What a redacted value is replaced with. Keys stay, so a receiver still sees which entries exist. */
 export const REDACTED = '<redacted>';
 
@@ -12,31 +10,4 @@ export interface RedactionOptions {
   readonly includeSecretData: boolean;
   /** Keep `metadata.managedFields` (large and noisy: it changes on every write). Default: false. */
   readonly includeManagedFields: boolean;
-}
-
-function record(value: unknown): Record<string, unknown> | undefined {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
-}
-
-/**
- * Redacts `object` in place. Runs before pruning and fingerprinting, so secrets never reach a hash or a sink.
- * The delta engine applies the same rules while copying (see `compileProjection`); this in-place form is the
- * reference its tests compare against.
- */
-export function redact(object: Record<string, unknown>, ref: ResourceRef, options: RedactionOptions): void {
-  const metadata = record(object['metadata']);
-  if (!options.includeManagedFields && metadata !== undefined) delete metadata['managedFields'];
-  if (options.includeSecretData) return;
-  const annotations = record(metadata?.['annotations']);
-  if (annotations !== undefined && Object.hasOwn(annotations, LAST_APPLIED_ANNOTATION)) {
-    annotations[LAST_APPLIED_ANNOTATION] = REDACTED;
-  }
-  if (ref.group === '' && ref.resource === 'secrets') {
-    for (const field of ['data', 'stringData']) {
-      const values = record(object[field]);
-      if (values !== undefined) for (const key of Object.keys(values)) values[key] = REDACTED;
-    }
-  }
 }

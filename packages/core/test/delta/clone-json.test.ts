@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cloneJson } from '../../src/internal/clone-json.js';
+import { cloneJson } from './reference-steps.js';
 import { deepFreeze } from '../../src/internal/deep-freeze.js';
 
 describe('cloneJson', () => {

