@@ -111,6 +111,7 @@ export function createNatsEndpointSink(endpoint: NatsEndpointConfig, context: Br
     name: endpoint.name,
     servers: endpoint.urls,
     subject: endpoint.subject,
+    format: endpoint.format,
     clusterName: context.clusterName,
     stream: endpoint.stream,
     createStream: endpoint.createStream,

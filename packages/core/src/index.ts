@@ -6,7 +6,8 @@ export { ClosedError, InvalidArgumentError, WatchProxyError } from './errors.js'
 export type { RejectionKind, SendContext, SendOutcome, Sink, SinkLifecycleContext } from './sink/sink.js';
 export { SINK_TIMEOUT_MARGIN_MS, delivered, partial, rejected, resend, retryable } from './sink/sink.js';
 export { encodeCanonicalJson, quoteJsonString } from './payload/canonical-json.js';
-export { buildMeta, encodeWatchProxyPayload, wrapVroPayload } from './payload/watch-proxy-payload.js';
+export { buildMeta, encodeWatchProxyItem, encodeWatchProxyPayload, wrapVroPayload } from './payload/watch-proxy-payload.js';
+export { CLOUDEVENT_JSON_CONTENT_TYPE, cloudEventAttributes, cloudEventOf, encodeCloudEvent } from './payload/cloud-event.js';
 export type { WatchEvent, WatchHandlers, ResolvedResource } from './watch/watch-event.js';
 export type { ResourceWatcher, ResourceWatcherOptions, WatcherHealth } from './watch/resource-watcher.js';
 export { createResourceWatcher } from './watch/resource-watcher.js';

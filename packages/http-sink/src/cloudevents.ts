@@ -1,4 +1,4 @@
-import { encodeCanonicalJson } from '@watch-proxy/core';
+import { cloudEventOf, encodeCanonicalJson } from '@watch-proxy/core';
 import type { Change } from '@watch-proxy/core';
 
 /** Content type of a batched CloudEvents JSON body. */
@@ -19,24 +19,18 @@ export const JSON_PATCH_CONTENT_TYPE = 'application/json-patch+json';
  * extension, and the id `<uniqueId>.<event>.<basefingerprint>.<fingerprint>`.
  */
 export function encodeCloudEventsBatch(items: readonly Change[], clusterName: string): string {
-  const source = clusterName === '' ? 'watch-proxy' : clusterName;
-  const events = items.map((change) => {
-    const patch = change.delta?.form === 'patch' ? change.delta : undefined;
-    const event: Record<string, unknown> = {
-      specversion: '1.0',
-      id: `${change.uniqueId}.${change.event}.${patch === undefined ? '' : `${patch.baseFingerprint}.`}${change.fingerprint}`,
-      source,
-      type: `io.watch-proxy.${change.resource}.${change.event}`,
-      subject: change.namespace === '' ? change.name : `${change.namespace}/${change.name}`,
-      time: new Date(change.observedAt).toISOString(),
-      datacontenttype: patch === undefined ? 'application/json' : JSON_PATCH_CONTENT_TYPE,
-      uniqueid: change.uniqueId,
-      data: patch === undefined ? change.object : patch.patch,
-    };
-    if (change.assetId !== '') event['assettypeid'] = change.assetId;
-    if (change.delta !== undefined) event['fingerprint'] = change.fingerprint;
-    if (patch !== undefined) event['basefingerprint'] = patch.baseFingerprint;
-    return event;
-  });
-  return encodeCanonicalJson(events);
+  return encodeCanonicalJson(
+    items.map((change) => {
+      const event = cloudEventOf(change, clusterName);
+      if (change.delta !== undefined) event['fingerprint'] = change.fingerprint;
+      const patch = change.delta?.form === 'patch' ? change.delta : undefined;
+      if (patch !== undefined) {
+        event['id'] = `${change.uniqueId}.${change.event}.${patch.baseFingerprint}.${change.fingerprint}`;
+        event['datacontenttype'] = JSON_PATCH_CONTENT_TYPE;
+        event['data'] = patch.patch;
+        event['basefingerprint'] = patch.baseFingerprint;
+      }
+      return event;
+    }),
+  );
 }

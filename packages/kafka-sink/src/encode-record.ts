@@ -1,4 +1,4 @@
-import { canonicalJson, quoteJsonString } from '@watch-proxy/core';
+import { canonicalJson, cloudEventAttributes, encodeWatchProxyItem } from '@watch-proxy/core';
 import type { Change } from '@watch-proxy/core';
 import type { KafkaPayloadFormat } from './options.js';
 
@@ -24,16 +24,7 @@ export function encodeRecord(change: Change, format: KafkaPayloadFormat, cluster
   const headers = new Map<Buffer, Buffer>();
   let value: Buffer | undefined;
   if (format === 'cloudevents') {
-    const attributes: [string, string][] = [
-      ['ce_specversion', '1.0'],
-      ['ce_id', `${change.uniqueId}.${change.event}.${change.fingerprint}`],
-      ['ce_source', clusterName === '' ? 'watch-proxy' : clusterName],
-      ['ce_type', `io.watch-proxy.${change.resource}.${change.event}`],
-      ['ce_subject', change.namespace === '' ? change.name : `${change.namespace}/${change.name}`],
-      ['ce_time', new Date(change.observedAt).toISOString()],
-      ['ce_uniqueid', change.uniqueId],
-    ];
-    if (change.assetId !== '') attributes.push(['ce_assettypeid', change.assetId]);
+    const attributes = Object.entries(cloudEventAttributes(change, clusterName)).map(([name, text]): [string, string] => [`ce_${name}`, text]);
     if (change.event !== 'delete') attributes.push(['content-type', 'application/json']);
     for (const [name, text] of attributes) headers.set(Buffer.from(name, 'utf8'), Buffer.from(text, 'utf8'));
     if (change.event !== 'delete') value = Buffer.from(canonicalJson(change.object), 'utf8');
@@ -43,12 +34,4 @@ export function encodeRecord(change: Change, format: KafkaPayloadFormat, cluster
   let bytes = key.length + (value?.length ?? 0);
   for (const [name, text] of headers) bytes += name.length + text.length;
   return { key, value, headers, bytes };
-}
-
-/** One item of the watch-proxy payload's `data` array: `{"asset_type_id":…,"data":…,"uniqueId":…,"event":…}`. */
-export function encodeWatchProxyItem(change: Change): string {
-  return (
-    `{"asset_type_id":${quoteJsonString(change.assetId)},"data":${canonicalJson(change.object)},` +
-    `"uniqueId":${quoteJsonString(change.uniqueId)},"event":${quoteJsonString(change.event)}}`
-  );
 }

@@ -1,6 +1,6 @@
 export { DEFAULT_MAX_RECORD_BYTES, DEFAULT_REQUEST_TIMEOUT_MS, createKafkaSink } from './kafka-sink.js';
 export type { KafkaSink } from './kafka-sink.js';
-export { encodeRecord, encodeWatchProxyItem } from './encode-record.js';
+export { encodeRecord } from './encode-record.js';
 export type { KafkaRecord } from './encode-record.js';
 export type {
   KafkaPayloadFormat,

@@ -1,16 +1,9 @@
-import { canonicalJson, quoteJsonString } from '@watch-proxy/core';
+import { CLOUDEVENT_JSON_CONTENT_TYPE, encodeCloudEvent, encodeWatchProxyItem } from '@watch-proxy/core';
 import type { Change } from '@watch-proxy/core';
+import type { NatsPayloadFormat } from './options.js';
 
 /** Default subject template. */
 export const DEFAULT_SUBJECT = 'watch-proxy.{cluster}.{resource}.{event}';
-
-/** One item of the watch-proxy payload's `data` array: `{"asset_type_id":…,"data":…,"uniqueId":…,"event":…}`. */
-export function encodeWatchProxyItem(change: Change): string {
-  return (
-    `{"asset_type_id":${quoteJsonString(change.assetId)},"data":${canonicalJson(change.object)},` +
-    `"uniqueId":${quoteJsonString(change.uniqueId)},"event":${quoteJsonString(change.event)}}`
-  );
-}
 
 /**
  * Why `template` cannot be a subject template, or undefined when it can: a NATS subject has no whitespace, no
@@ -60,4 +53,22 @@ export function messageId(change: Change): string {
 /** The KV key of an object: its uniqueId, with characters KV keys do not allow as `_`. */
 export function kvKey(uniqueId: string): string {
   return uniqueId.replace(/[^-/_=.a-zA-Z0-9]/g, '_');
+}
+
+/** A message body and the content type it is sent with (a `Content-Type` header; none for the watch-proxy item). */
+export interface EncodedMessage {
+  readonly data: string;
+  readonly contentType: string | undefined;
+}
+
+/**
+ * The message of a change. `watch-proxy`: one watch-proxy payload item, byte for byte as inside an HTTP batch.
+ * `cloudevents`: one CloudEvent in structured mode (the JSON event format, `application/cloudevents+json`), the
+ * mode the CloudEvents NATS binding 1.0 defines; its attributes are the HTTP and Kafka sinks' own, and a delete
+ * carries the state last delivered as `data`.
+ */
+export function encodeMessage(change: Change, format: NatsPayloadFormat, clusterName: string): EncodedMessage {
+  return format === 'cloudevents'
+    ? { data: encodeCloudEvent(change, clusterName), contentType: CLOUDEVENT_JSON_CONTENT_TYPE }
+    : { data: encodeWatchProxyItem(change), contentType: undefined };
 }

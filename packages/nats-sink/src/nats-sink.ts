@@ -2,11 +2,11 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { KV } from '@nats-io/kv';
-import { connect } from '@nats-io/transport-node';
+import { connect, headers } from '@nats-io/transport-node';
 import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node';
 import { WatchProxyError, delivered, partial, rejected, retryable } from '@watch-proxy/core';
 import type { Batch, Change, SendContext, SendOutcome, Sink, SinkLifecycleContext } from '@watch-proxy/core';
-import { DEFAULT_SUBJECT, encodeWatchProxyItem, kvKey, messageId, subjectFilter, subjectFor, subjectTemplateProblem } from './encode-message.js';
+import { DEFAULT_SUBJECT, encodeMessage, kvKey, messageId, subjectFilter, subjectFor, subjectTemplateProblem } from './encode-message.js';
 import type { NatsSinkOptions } from './options.js';
 
 /** Default of `timeoutMs`. */
@@ -53,6 +53,8 @@ export function createNatsSink(options: NatsSinkOptions): NatsSink {
   const name = options.name ?? `nats:${template}`;
   const clusterName = options.clusterName === undefined || options.clusterName === '' ? 'default' : options.clusterName;
   const stream = options.stream ?? DEFAULT_STREAM;
+  const format = options.format ?? 'watch-proxy';
+  if (format !== 'watch-proxy' && format !== 'cloudevents') throw configError(`format must be "watch-proxy" or "cloudevents", got ${JSON.stringify(format)}`);
   const target = servers.join(',');
   const connectOptions: ConnectionOptions = {
     servers,
@@ -90,10 +92,16 @@ export function createNatsSink(options: NatsSinkOptions): NatsSink {
     const { js, kv } = await current();
     const items = batch.items;
     const failures = new Map<number, unknown>();
+    const messages = items.map((change) => encodeMessage(change, format, clusterName));
     // Published in order on one connection, so JetStream stores them in order; then every ack is awaited.
-    const acks = items.map((change) =>
-      js.publish(subjectFor(template, clusterName, change), encodeWatchProxyItem(change), { msgID: messageId(change), timeout: timeoutMs }),
-    );
+    const acks = items.map((change, index) => {
+      const { data, contentType } = messages[index]!;
+      const options = { msgID: messageId(change), timeout: timeoutMs };
+      if (contentType === undefined) return js.publish(subjectFor(template, clusterName, change), data, options);
+      const h = headers();
+      h.set('content-type', contentType);
+      return js.publish(subjectFor(template, clusterName, change), data, { ...options, headers: h });
+    });
     (await Promise.allSettled(acks)).forEach((result, index) => {
       if (result.status === 'rejected') failures.set(index, result.reason);
     });
@@ -101,7 +109,7 @@ export function createNatsSink(options: NatsSinkOptions): NatsSink {
       const writes = items.map((change, index) => {
         if (failures.has(index)) return Promise.resolve();
         const key = kvKey(change.uniqueId);
-        return change.event === 'delete' ? kv.delete(key) : kv.put(key, encodeWatchProxyItem(change)).then(() => undefined);
+        return change.event === 'delete' ? kv.delete(key) : kv.put(key, messages[index]!.data).then(() => undefined);
       });
       (await Promise.allSettled(writes)).forEach((result, index) => {
         if (result.status === 'rejected') failures.set(index, result.reason);

@@ -10,6 +10,9 @@ export interface NatsTlsOptions {
   readonly key?: string;
 }
 
+/** What each message carries: a watch-proxy payload item, or a CloudEvent (structured mode). */
+export type NatsPayloadFormat = 'watch-proxy' | 'cloudevents';
+
 /** Options of {@link createNatsSink}. */
 export interface NatsSinkOptions {
   /** The sink's name; keys its emit cache. Default `nats:<subject>`. */
@@ -21,6 +24,12 @@ export interface NatsSinkOptions {
    * characters NATS gives meaning to become `_` inside a value). Default `watch-proxy.{cluster}.{resource}.{event}`.
    */
   readonly subject?: string;
+  /**
+   * Message format: `watch-proxy` (one watch-proxy payload item per message) or `cloudevents` (one CloudEvent in
+   * the JSON event format, content type `application/cloudevents+json`). The KV bucket holds the same body.
+   * Default `watch-proxy`.
+   */
+  readonly format?: NatsPayloadFormat;
   /** `{cluster}` in the subject; default `default` when empty. */
   readonly clusterName?: string;
   /**
@@ -31,8 +40,8 @@ export interface NatsSinkOptions {
   /** Create `stream` (capturing the subject with every placeholder as `*`) when no stream captures it. Default false. */
   readonly createStream?: boolean;
   /**
-   * A JetStream KV bucket that holds the latest state of each object (key: its uniqueId, value: the change as a
-   * watch-proxy payload item); a delete is a KV delete. Default: none.
+   * A JetStream KV bucket that holds the latest state of each object (key: its uniqueId, value: the change's
+   * message body); a delete is a KV delete. Default: none.
    */
   readonly kvBucket?: string;
   /** Create `kvBucket` when it does not exist. Default false. */

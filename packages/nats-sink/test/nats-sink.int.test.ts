@@ -8,7 +8,7 @@ import { silentLogger } from '@watch-proxy/core';
 import type { SendContext, SinkLifecycleContext } from '@watch-proxy/core';
 import { contractBatch, contractChange, describeSinkContract } from '@watch-proxy/core/testing';
 import { startNats, type TestBroker } from '@watch-proxy/test-brokers';
-import { createNatsSink, encodeWatchProxyItem, kvKey, messageId } from '../src/index.js';
+import { createNatsSink, encodeMessage, kvKey, messageId } from '../src/index.js';
 import type { NatsSink, NatsSinkOptions } from '../src/index.js';
 
 let nats: TestBroker;
@@ -92,9 +92,10 @@ describeSinkContract('nats-sink', () => makeSink(), {
       const message = messages.find((m) => m.id === messageId(change));
       expect(message, `a message for ${change.key} ${change.event}`).toBeDefined();
       expect(message!.subject).toBe(`${stream.toLowerCase()}.test.configmaps.${change.event}`);
-      expect(message!.data).toBe(encodeWatchProxyItem(change));
+      const item = encodeMessage(change, 'watch-proxy', 'test').data;
+      expect(message!.data).toBe(item);
       if (change.event === 'delete') expect(view.has(kvKey(change.uniqueId))).toBe(false);
-      else expect(view.get(kvKey(change.uniqueId))).toBe(encodeWatchProxyItem(change));
+      else expect(view.get(kvKey(change.uniqueId))).toBe(item);
     }
   },
   cleanup: (sink) => sink.close?.(lifecycle()),
@@ -109,6 +110,28 @@ describe('nats-sink against a real nats-server', () => {
     const view = await inventory(streams.get(sink)!.bucket);
     expect([...view.keys()].sort()).toEqual(['test-uid-a', 'test-uid-c']);
     expect(JSON.parse(view.get('test-uid-a')!)).toMatchObject({ event: 'update', data: { data: { value: 2 } } });
+    await sink.close?.(lifecycle());
+  });
+
+  it('format cloudevents: each message is a structured CloudEvent with its content type, in the stream and the KV bucket', async () => {
+    const sink = makeSink({ format: 'cloudevents' });
+    const { stream, bucket } = streams.get(sink)!;
+    await sink.start?.(lifecycle());
+    const changes = [contractChange('add', 'e1', 1), contractChange('delete', 'e2', 1)];
+    expect(await sink.send(contractBatch(changes), sendContext())).toEqual({ status: 'delivered' });
+    const stored = await withReader(async (_reader, jsm) => {
+      const out: { type: unknown; contentType: string }[] = [];
+      for (let seq = 1; seq <= 2; seq++) {
+        const message = await jsm.streams.getMessage(stream, { seq });
+        out.push({ type: (message!.json() as { type: unknown }).type, contentType: message!.header.get('content-type') });
+      }
+      return out;
+    });
+    expect(stored).toEqual([
+      { type: 'io.watch-proxy.configmaps.add', contentType: 'application/cloudevents+json' },
+      { type: 'io.watch-proxy.configmaps.delete', contentType: 'application/cloudevents+json' },
+    ]);
+    expect(JSON.parse((await inventory(bucket)).get('test-uid-e1')!)).toMatchObject({ specversion: '1.0', uniqueid: 'test-uid-e1', data: changes[0]!.object });
     await sink.close?.(lifecycle());
   });
 

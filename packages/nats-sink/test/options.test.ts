@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { encodeWatchProxyPayload } from '@watch-proxy/core';
+import { encodeCanonicalJson, encodeWatchProxyPayload } from '@watch-proxy/core';
 import { contractChange } from '@watch-proxy/core/testing';
-import { createNatsSink, encodeWatchProxyItem, messageId, subjectFilter, subjectFor } from '../src/index.js';
+import { createNatsSink, encodeMessage, messageId, subjectFilter, subjectFor } from '../src/index.js';
 
 describe('nats-sink options', () => {
   it.each([
@@ -10,6 +10,7 @@ describe('nats-sink options', () => {
     [{ servers: 'nats://h:4222', subject: 'a..b' }, /not a NATS subject/],
     [{ servers: 'nats://h:4222', timeoutMs: -1 }, /timeoutMs must be a positive integer/],
     [{ servers: 'nats://h:4222', user: 'u' }, /user and pass go together/],
+    [{ servers: 'nats://h:4222', format: 'xml' as 'watch-proxy' }, /format must be "watch-proxy" or "cloudevents", got "xml"/],
   ])('refuses %j', (options, message) => {
     expect(() => createNatsSink(options)).toThrow(message);
   });
@@ -35,6 +36,29 @@ describe('nats-sink options', () => {
 
   it('the message is one item of the watch-proxy payload, byte for byte', () => {
     const change = contractChange('add', 'x', 'ünï <&>');
-    expect(encodeWatchProxyItem(change)).toBe(encodeWatchProxyPayload([change], null).slice('{"data":['.length, -'],"meta":null}'.length));
+    expect(encodeMessage(change, 'watch-proxy', 'c1')).toEqual({
+      data: encodeWatchProxyPayload([change], null).slice('{"data":['.length, -'],"meta":null}'.length),
+      contentType: undefined,
+    });
+  });
+
+  it('format cloudevents: one structured CloudEvent per message, the attributes of the HTTP sink\'s events', () => {
+    const change = { ...contractChange('delete', 'x', 3), assetId: 'cm' };
+    const { data, contentType } = encodeMessage(change, 'cloudevents', 'c1');
+    expect(contentType).toBe('application/cloudevents+json');
+    expect(JSON.parse(data)).toEqual({
+      specversion: '1.0',
+      id: `${change.uniqueId}.delete.${change.fingerprint}`,
+      source: 'c1',
+      type: 'io.watch-proxy.configmaps.delete',
+      subject: `${change.namespace}/${change.name}`,
+      time: new Date(change.observedAt).toISOString(),
+      uniqueid: change.uniqueId,
+      assettypeid: 'cm',
+      datacontenttype: 'application/json',
+      data: change.object,
+    });
+    // Canonical JSON (sorted keys, Go's escaping), like every other body watch-proxy writes.
+    expect(data).toBe(encodeCanonicalJson(JSON.parse(data)));
   });
 });

@@ -76,9 +76,12 @@ export const natsEndpointSchema = z
         if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem.replace(/^subject "[^"]*" /, '') });
       }),
     format: z
-      .literal('watch-proxy', { error: 'nats endpoints send the watch-proxy item format only' })
+      .enum(['watch-proxy', 'cloudevents'])
       .default('watch-proxy')
-      .meta({ description: 'Message format: "watch-proxy" (one watch-proxy payload item per message), the only one.' }),
+      .meta({
+        description:
+          'Message format: "watch-proxy" (one watch-proxy payload item per message) or "cloudevents" (one CloudEvent 1.0 in structured mode, content-type application/cloudevents+json, as the CloudEvents NATS binding defines). Default watch-proxy.',
+      }),
     stream: jetStreamName('The JetStream stream that must capture the subjects. Default "WATCH_PROXY".').default('WATCH_PROXY'),
     createStream: flag('Create the stream (capturing the subject with each placeholder as *) when none captures it. Default false.', false),
     kvBucket: jetStreamName('A KV bucket holding the latest state of each object (key: its uniqueId); a delete is a KV delete. Default: none.').optional(),

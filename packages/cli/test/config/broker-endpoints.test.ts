@@ -151,6 +151,11 @@ describe('kafka endpoints in the config file', () => {
 });
 
 describe('nats endpoints in the config file', () => {
+  it('format cloudevents reaches the endpoint (one structured CloudEvent per message)', () => {
+    const config = load('remoteEndpoints:\n- type: nats\n  url: nats://127.0.0.1:4222\n  format: cloudevents\n');
+    expect(config.remoteEndpoints[0]).toMatchObject({ type: 'nats', format: 'cloudevents' });
+  });
+
   it('loads the minimal form: the default subject prefix gets the placeholders, named after the subject', () => {
     const config = load('remoteEndpoints:\n- type: nats\n  url: nats://127.0.0.1:4222\n');
     expect(config.remoteEndpoints).toEqual([
@@ -207,7 +212,7 @@ describe('nats endpoints in the config file', () => {
     ['no URL', 'remoteEndpoints:\n- type: nats\n', ['bad.yaml:2:3 remoteEndpoints.0.url: is required']],
     ['a wildcard subject', nats('  subject: a.*\n'), ['bad.yaml:4:12 remoteEndpoints.0.subject: is not a NATS subject (no spaces, empty tokens or wildcards)']],
     ['a bucket name with a dot', nats('  kvBucket: my.bucket\n'), ['bad.yaml:4:13 remoteEndpoints.0.kvBucket: must be 1-255 letters, digits, "-" or "_"']],
-    ['the cloudevents format', nats('  format: cloudevents\n'), ['bad.yaml:4:11 remoteEndpoints.0.format: nats endpoints send the watch-proxy item format only']],
+    ['an unknown format', nats('  format: xml\n'), ['bad.yaml:4:11 remoteEndpoints.0.format: must be one of "watch-proxy", "cloudevents", got "xml"']],
     ['a user without a password', nats('  usernameVar: KAFKA_USER\n'), ['bad.yaml:4:16 remoteEndpoints.0.usernameVar: needs passwordVar (the password of this user)']],
     [
       'a token and a user',

@@ -33,7 +33,7 @@ export async function clusterInventory(cluster: TestCluster, namespace: string, 
   return new Map(list.items.map((object) => [`${clusterName}-${object.metadata.uid}`, entryOf(object)]));
 }
 
-/** The watch-proxy payload item a record or KV value holds. */
+/** The object a record or KV value holds: a watch-proxy payload item and a CloudEvent both carry it as `data`. */
 function itemEntry(value: string): InventoryEntry {
   return entryOf((JSON.parse(value) as { data: ObjectShape }).data);
 }
@@ -55,6 +55,18 @@ export async function natsInventory(url: string, bucket: string): Promise<Invent
       if (entry !== null && entry.operation === 'PUT') view.set(key, itemEntry(entry.string()));
     }
     return view;
+  } finally {
+    await connection.close();
+  }
+}
+
+/** The raw value a KV bucket holds for `key` (a watch-proxy item or a CloudEvent, by the endpoint's format). */
+export async function natsValue(url: string, bucket: string, key: string): Promise<string> {
+  const connection = await connect({ servers: url, timeout: 5000 });
+  try {
+    const entry = await (await new Kvm(connection).open(bucket)).get(key);
+    if (entry === null) throw new Error(`no ${key} in bucket ${bucket}`);
+    return entry.string();
   } finally {
     await connection.close();
   }

@@ -2,16 +2,17 @@
  * Issue 18's "Checked by" for NATS, with the built daemon against a real apiserver and a real nats-server
  * (JetStream): after creates, updates, deletes, a `kill -9` of the daemon and its restart, and a server crash and
  * restart in the middle of a stream of changes, the KV bucket holds exactly the cluster's objects (each in its
- * current version): nothing lost, deleted objects gone.
+ * current version): nothing lost, deleted objects gone. Then a hot reload adds an endpoint in the CloudEvents
+ * format, which ends holding the cluster too.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { startNats } from '@watch-proxy/test-brokers';
 import type { TestBroker } from '@watch-proxy/test-brokers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { clusterInventory, converge, natsInventory } from './broker-inventory.js';
+import { clusterInventory, converge, natsInventory, natsValue } from './broker-inventory.js';
 import { parsePrometheusText, useE2eFile } from './harness.js';
 
 /** Two daemons, a server restart and a dozen convergence rounds, on a loaded 2-core machine. */
@@ -106,6 +107,25 @@ describe('a nats endpoint on a real server', () => {
     await remove('e-1');
     const final = await converge('every change across the server restart', expected, bucket);
     expect(final.size).toBe((await expected()).size);
+
+    // Hot reload adds a second nats endpoint sending CloudEvents (structured mode) to a bucket of its own: it gets
+    // the whole cluster, and the first endpoint keeps going.
+    const config = readFileSync(configPath, 'utf8');
+    const resources = config.indexOf('resources:');
+    writeFileSync(
+      configPath,
+      config.slice(0, resources) +
+        ['- type: nats', '  name: nats-events', `  url: ${server.address}`, '  subject: k8sce', '  format: cloudevents', '  stream: EVENTS', '  createStream: true', '  kvBucket: events', '  createKvBucket: true', ''].join('\n') +
+        config.slice(resources),
+    );
+    second.signal('SIGHUP');
+    await second.waitForLog('config reloaded');
+    await cm('g-0');
+    await remove('f-0');
+    const events = await converge('the endpoint added by a reload', expected, () => natsInventory(server.address, 'events'));
+    await converge('the first endpoint after the reload', expected, bucket);
+    const anEvent = await natsValue(server.address, 'events', events.keys().next().value!);
+    expect(JSON.parse(anEvent)).toMatchObject({ specversion: '1.0', source: 'e2e', datacontenttype: 'application/json' });
 
     // Per-endpoint metrics name the nats endpoint like an HTTP one.
     const serving = await second.waitForLog('serving metrics and probes');

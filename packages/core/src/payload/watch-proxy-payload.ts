@@ -82,6 +82,17 @@ function payloadParts(items: readonly Change[], meta: Readonly<Record<string, un
   return parts;
 }
 
+/**
+ * One item of the payload's `data` array alone, `{"asset_type_id":…,"data":…,"uniqueId":…,"event":…}`, byte for
+ * byte as {@link encodeWatchProxyPayload} writes it inside a batch: what a broker sink sends per message.
+ */
+export function encodeWatchProxyItem(change: Change): string {
+  return (
+    `{"asset_type_id":${quoteJsonString(change.assetId)},"data":${canonicalJson(change.object)},` +
+    `"uniqueId":${quoteJsonString(change.uniqueId)},"event":${quoteJsonString(change.event)}}`
+  );
+}
+
 const utf8 = new TextEncoder();
 
 /**
