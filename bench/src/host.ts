@@ -13,7 +13,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { WatchProxy, type Batch, type Change, type Sink, type WatchSource, type WatchHandlers, type ResolvedResource } from '@watch-proxy/core';
 import { createHttpSink } from '@watch-proxy/http-sink';
 import { createKafkaSink, encodeRecord } from '@watch-proxy/kafka-sink';
-import { createNatsSink, encodeWatchProxyItem, messageId } from '@watch-proxy/nats-sink';
+import { createNatsSink, encodeMessage, messageId } from '@watch-proxy/nats-sink';
 import { brokerFloor, type BrokerKind, type CapturedRecord } from './broker-floor.ts';
 import { REV_ANNOTATION } from './generators.ts';
 import { clock, processRss, sleep, waitUntil } from './stats.ts';
@@ -166,7 +166,7 @@ function brokerSink(broker: { kind: BrokerKind; address: string }): Sink<Change>
 /** Wraps a broker sink to keep the records it sends while `into.on` (the warm-up round): the floor sends them again. */
 function capturing(sink: Sink<Change>, kind: BrokerKind, into: { on: boolean; batches: CapturedRecord[][] }): Sink<Change> {
   const record = (change: Change): CapturedRecord => {
-    if (kind === 'nats') return { target: `bench.${change.resource}.${change.event}`, key: messageId(change), value: encodeWatchProxyItem(change) };
+    if (kind === 'nats') return { target: `bench.${change.resource}.${change.event}`, key: messageId(change), value: encodeMessage(change, 'watch-proxy', 'bench').data };
     const r = encodeRecord(change, 'watch-proxy', 'bench');
     return { target: `bench-${change.resource}`, key: change.uniqueId, value: r.value, headers: r.headers };
   };
