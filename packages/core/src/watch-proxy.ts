@@ -12,10 +12,12 @@ import type { OwnStatePredicate } from './internal/own-state.js';
 import { setLongTimeout, type LongTimer } from './internal/long-timeout.js';
 import { LeaderActivation } from './leader-activation.js';
 import type { Logger } from './logger.js';
-import { resolveOptions, type ResolvedOptions, type WatchProxyOptions, type WatchSource } from './options.js';
+import type { WatchProxyOptions } from './options.js';
+import { resolveOptions, type ResolvedOptions } from './resolve-options.js';
 import { dispatchChange, sinkAdmission } from './sink-dispatch.js';
 import type { Batch, Change, DropReason, KubeObject } from './types.js';
 import type { WatcherHealth } from './watch/resource-watcher.js';
+import type { WatchSource } from './watch/watch-source.js';
 import type { ResolvedResource, WatchEvent, WatchHandlers } from './watch/watch-event.js';
 import type { RetryInfo, ShutdownReport, WatchProxyEvents, WatchProxyState, WatchProxyStats } from './watch-proxy-types.js';
 

@@ -1,12 +1,17 @@
-import { createHash } from 'node:crypto';
-import { promisify } from 'node:util';
-import { gunzip, gzip } from 'node:zlib';
 import { KubeRequestError, type KubeJsonClient } from '../kube/kube-json-client.js';
 import { IntentLogFullError, type SharedCacheStore, type SharedCacheUsage } from './cluster-store.js';
+import {
+  fitPart,
+  parsePart,
+  roomBeside,
+  shardOf,
+  signature,
+  signatureHolds,
+  sinkId,
+  unzipPart,
+  type ShardParts,
+} from './configmap-codec.js';
 import { UNCONFIRMED_FINGERPRINT, type EmitCacheEntry } from './emit-cache.js';
-
-const gzipAsync = promisify(gzip);
-const gunzipAsync = promisify(gunzip);
 
 /** Suffix of a sink's `binaryData` key in a shard (`<sink id>.ndjson.gz`): gzip'd NDJSON, one entry per line. */
 export const SHARD_DATA_SUFFIX = '.ndjson.gz';
@@ -39,52 +44,6 @@ export interface ConfigMapCacheStoreOptions {
   readonly labels?: Readonly<Record<string, string>> | undefined;
 }
 
-type Line = [string, string, string, string, string, string, string, string, number, string];
-
-function toLine(key: string, e: EmitCacheEntry): string {
-  const line: Line = [key, e.fingerprint, e.resource, e.uid, e.namespace, e.name, e.assetId, e.uniqueId, e.deliveredAt, e.state];
-  return JSON.stringify(line);
-}
-
-function fromLine(text: string): [string, EmitCacheEntry] | undefined {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    // Never rethrow the parser's message: it quotes the line (object states, Secret data with includeSecretData).
-    return undefined;
-  }
-  if (!Array.isArray(v) || v.length !== 10 || typeof v[8] !== 'number' || !v.every((x, i) => i === 8 || typeof x === 'string')) return undefined;
-  const [key, fingerprint, resource, uid, namespace, name, assetId, uniqueId, deliveredAt, state] = v as Line;
-  return [key, { fingerprint, resource, uid, namespace, name, assetId, uniqueId, deliveredAt, state }];
-}
-
-/** FNV-1a: cheap enough to run for every key on every save, and stable across processes. */
-function shardOf(key: string, shards: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0) % shards;
-}
-
-/** What makes an entry's line change: a part whose keys all keep their signature needs no rewrite. */
-function signature(e: EmitCacheEntry): string {
-  return `${e.uid}\u0000${e.fingerprint}\u0000${e.deliveredAt}`;
-}
-
-/** The entry without its state: a delete found later carries a minimal object, but it is still sent. */
-function stripped(e: EmitCacheEntry): EmitCacheEntry {
-  const metadata = e.namespace === '' ? { name: e.name, uid: e.uid } : { name: e.name, namespace: e.namespace, uid: e.uid };
-  return { ...e, state: JSON.stringify({ metadata }) };
-}
-
-/** A sink's key in a shard's `binaryData`: a hash, so endpoint names (URLs) never show in the cluster. */
-function sinkId(sink: string): string {
-  return createHash('sha256').update(sink).digest('hex').slice(0, 16);
-}
-
 interface ConfigMapObject {
   readonly binaryData?: Readonly<Record<string, string>>;
 }
@@ -98,9 +57,6 @@ interface IntentState {
   /** Intents were dropped since the last write (held by the shards, or settled): the next write may shrink the part. */
   changed: boolean;
 }
-
-/** One shard as this process last read or wrote it: every sink's part (base64 gzip), so one sink's save keeps the others'. */
-type ShardParts = Map<string, string>;
 
 /**
  * The emit caches kept in the cluster, so a new leader, or a replacement pod with an empty state directory, knows
@@ -220,8 +176,7 @@ export class ConfigMapCacheStore implements SharedCacheStore {
 
   /** True when the shards, as last written or read, hold incarnation `uid` of `key` for `sink`. */
   #holds(sink: string, key: string, uid: string): boolean {
-    const signature = this.#written.get(sink)?.[shardOf(key, this.#shards)]?.get(key);
-    return signature !== undefined && signature.startsWith(`${uid}\u0000`);
+    return signatureHolds(this.#written.get(sink)?.[shardOf(key, this.#shards)]?.get(key), uid);
   }
 
   #intentState(sink: string): IntentState {
@@ -239,26 +194,16 @@ export class ConfigMapCacheStore implements SharedCacheStore {
    */
   async load(sink: string): Promise<ReadonlyMap<string, EmitCacheEntry> | undefined> {
     const id = sinkId(sink);
-    const unzip = async (data: string | undefined): Promise<string | undefined> =>
-      data === undefined ? undefined : (await gunzipAsync(Buffer.from(data, 'base64'))).toString('utf8');
     // All shards at once: a takeover waits for the slowest GET, not for their sum.
     const [intentText, ...texts] = await Promise.all([
-      (async () => unzip((await this.#readIntents())?.get(id)))(),
-      ...Array.from({ length: this.#shards }, async (_v, shard) => unzip((await this.#read(shard))?.get(id))),
+      (async () => unzipPart((await this.#readIntents())?.get(id)))(),
+      ...Array.from({ length: this.#shards }, async (_v, shard) => unzipPart((await this.#read(shard))?.get(id))),
     ]);
     const entries = new Map<string, EmitCacheEntry>();
-    const parse = (text: string, where: string, each: (key: string, entry: EmitCacheEntry) => void): void => {
-      for (const line of text.split('\n')) {
-        if (line === '') continue;
-        const parsed = fromLine(line);
-        if (parsed === undefined) throw new Error(`${where} has a malformed entry`);
-        each(parsed[0], parsed[1]);
-      }
-    };
     const written = texts.map((text, shard) => {
       if (text === undefined) return undefined;
       const signatures = new Map<string, string>();
-      parse(text, `shard ${this.shardName(shard)}`, (key, entry) => {
+      parsePart(text, `shard ${this.shardName(shard)}`, (key, entry) => {
         entries.set(key, entry);
         signatures.set(key, signature(entry));
       });
@@ -269,7 +214,7 @@ export class ConfigMapCacheStore implements SharedCacheStore {
     const intents: IntentState = { pending: new Map(), unwritten: false, changed: false };
     this.#intents.set(sink, intents);
     if (intentText !== undefined) {
-      parse(intentText, `the intent log ${this.intentsName()}`, (key, entry) => {
+      parsePart(intentText, `the intent log ${this.intentsName()}`, (key, entry) => {
         if (entries.get(key)?.uid === entry.uid) {
           intents.changed = true;
           return;
@@ -319,8 +264,7 @@ export class ConfigMapCacheStore implements SharedCacheStore {
         const parts: ShardParts = new Map(others);
         let notStored = 0;
         if (pending.length > 0) {
-          const room = this.#maxBytes - others.reduce((sum, [other, value]) => sum + other.length + value.length, 0);
-          const fitted = await this.#fit(pending, room);
+          const fitted = await fitPart(pending, roomBeside(others, this.#maxBytes));
           parts.set(id, fitted.data);
           notStored = fitted.notStored;
         }
@@ -385,8 +329,7 @@ export class ConfigMapCacheStore implements SharedCacheStore {
         // other sinks' parts survive this write.
         if (this.#parts[shard] === undefined) await this.#read(shard);
         const others = [...(this.#parts[shard] ?? new Map<string, string>())].filter(([other]) => other !== id);
-        const room = this.#maxBytes - others.reduce((sum, [other, value]) => sum + other.length + value.length, 0);
-        const fitted = await this.#fit(bucket, room);
+        const fitted = await fitPart(bucket, roomBeside(others, this.#maxBytes));
         if (!mayWrite()) return undefined;
         const parts: ShardParts = new Map(others);
         parts.set(id, fitted.data);
@@ -403,31 +346,6 @@ export class ConfigMapCacheStore implements SharedCacheStore {
       // Not full here: a full log is the sends' problem (intend), the save itself succeeded.
       if (!(error instanceof IntentLogFullError)) throw error;
     });
-  }
-
-  /**
-   * The part's data (base64 gzip) within `room` bytes of base64: all entries if they fit, else all without their
-   * states (deletes then carry a minimal object), else as many of those as fit (the rest are forgotten: after a
-   * pod replacement they are sent again, and a delete of theirs made meanwhile is missed).
-   */
-  async #fit(bucket: readonly (readonly [string, EmitCacheEntry])[], room: number): Promise<{ data: string; withoutState: number; notStored: number }> {
-    // Sorted, so the same entries always make the same bytes.
-    const encode = async (pairs: readonly (readonly [string, EmitCacheEntry])[]): Promise<string> =>
-      (await gzipAsync(Buffer.from(pairs.map(([key, entry]) => toLine(key, entry)).sort().join('\n'), 'utf8'))).toString('base64');
-    const full = await encode(bucket);
-    if (full.length <= room) return { data: full, withoutState: 0, notStored: 0 };
-    const bare = bucket.map(([key, entry]) => [key, stripped(entry)] as const);
-    let data = await encode(bare);
-    if (data.length <= room) return { data, withoutState: bucket.length, notStored: 0 };
-    // Oldest deliveries go first: the newest are the likeliest to change or be deleted before anyone looks again.
-    const newestFirst = [...bare].sort((a, b) => b[1].deliveredAt - a[1].deliveredAt);
-    let keep = Math.floor((newestFirst.length * Math.max(0, room)) / data.length);
-    for (;;) {
-      data = await encode(newestFirst.slice(0, keep));
-      if (data.length <= room || keep === 0) break;
-      keep = Math.floor(keep * 0.9);
-    }
-    return { data, withoutState: keep, notStored: bucket.length - keep };
   }
 
   #enqueue<T>(shard: number, op: () => Promise<T>): Promise<T> {
