@@ -4,25 +4,18 @@
  * NATS: a JetStream publish per change, every ack awaited), next to a floor measured in the same run: the same
  * client sending the same records with no watch-proxy around it.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { startKafka, startNats, type TestBroker } from '@watch-proxy/test-brokers';
 import type { BrokerKind } from '../broker-floor.ts';
 import type { Context } from '../context.ts';
-import { REV_ANNOTATION } from '../generators.ts';
 import { Host } from '../host-handle.ts';
 import { load1 } from '../stats.ts';
-import { ensureObjects, recordLines } from './throughput.ts';
+import { recordedLinesFile } from './throughput.ts';
 
 const START: Record<BrokerKind, () => Promise<TestBroker>> = { kafka: () => startKafka(), nats: () => startNats() };
 
 export async function brokers(ctx: Context): Promise<void> {
-  await ensureObjects(ctx, ctx.sizes.throughputObjects);
-  const { lines, marker } = await recordLines(ctx);
-  const dir = mkdtempSync(join(tmpdir(), 'wp-bench-broker-lines-'));
-  const linesFile = join(dir, 'watch-lines.jsonl');
-  writeFileSync(linesFile, lines.map((l) => l.replace(marker, `"${REV_ANNOTATION}":"r1"`)).join('\n'));
+  const { dir, linesFile } = await recordedLinesFile(ctx);
   try {
     for (const kind of ['kafka', 'nats'] as const) {
       ctx.log(`brokers: starting ${kind}`);

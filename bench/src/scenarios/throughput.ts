@@ -17,8 +17,8 @@ const NAMESPACE = 'bench-tp';
 const PODS = `/api/v1/namespaces/${NAMESPACE}/pods`;
 const REPLICA_SETS = `/apis/apps/v1/namespaces/${NAMESPACE}/replicasets`;
 
-/** One object in ten is a ReplicaSet, the rest Pods. Shared with the broker scenario. */
-export async function ensureObjects(ctx: Context, n: number): Promise<void> {
+/** One object in ten is a ReplicaSet, the rest Pods. */
+async function ensureObjects(ctx: Context, n: number): Promise<void> {
   await ctx.api.ensureNamespace(NAMESPACE);
   const rs = Math.ceil(n / 10);
   await ctx.api.createMany(PODS, 0, n - rs, (i) => pod(NAMESPACE, i));
@@ -26,7 +26,7 @@ export async function ensureObjects(ctx: Context, n: number): Promise<void> {
 }
 
 /** Patches every object once while watching, and returns the MODIFIED lines exactly as the apiserver sent them. */
-export async function recordLines(ctx: Context): Promise<{ lines: string[]; marker: string }> {
+async function recordLines(ctx: Context): Promise<{ lines: string[]; marker: string }> {
   const marker = `"${REV_ANNOTATION}":"rec-${Date.now()}"`;
   const lines: string[] = [];
   const names: { path: string; name: string }[] = [];
@@ -74,13 +74,22 @@ export async function recordLines(ctx: Context): Promise<{ lines: string[]; mark
   return { lines, marker };
 }
 
-export async function throughput(ctx: Context): Promise<void> {
+/**
+ * Creates the objects, records their watch lines and writes them to `<dir>/watch-lines.jsonl` in a new temp
+ * folder (the caller removes `dir`). Shared with the broker scenario.
+ */
+export async function recordedLinesFile(ctx: Context): Promise<{ dir: string; linesFile: string }> {
   await ensureObjects(ctx, ctx.sizes.throughputObjects);
   const { lines, marker } = await recordLines(ctx);
   const dir = mkdtempSync(join(tmpdir(), 'wp-bench-lines-'));
   const linesFile = join(dir, 'watch-lines.jsonl');
   // The host rewrites this run's marker per replay round; normalizing it here keeps host.ts independent of it.
   writeFileSync(linesFile, lines.map((l) => l.replace(marker, `"${REV_ANNOTATION}":"r1"`)).join('\n'));
+  return { dir, linesFile };
+}
+
+export async function throughput(ctx: Context): Promise<void> {
+  const { dir, linesFile } = await recordedLinesFile(ctx);
   const receiver = await Receiver.start();
   const host = await Host.start();
   try {
