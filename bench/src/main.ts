@@ -11,6 +11,7 @@ import { attachCluster, startCluster, type TestCluster } from '@watch-proxy/test
 import { Api } from './api.ts';
 import { FULL, SMOKE, type Context, type Row } from './context.ts';
 import { brokers } from './scenarios/brokers.ts';
+import { deltaUpdates } from './scenarios/delta-updates.ts';
 import { idle } from './scenarios/idle.ts';
 import { latency, slowEndpoint } from './scenarios/latency.ts';
 import { memory } from './scenarios/memory.ts';
@@ -22,6 +23,7 @@ import { setProfileDir } from './profile.ts';
 
 const SCENARIOS: Record<string, { readonly run: (ctx: Context) => Promise<void>; readonly cluster: boolean }> = {
   post: { run: post, cluster: false },
+  'delta-updates': { run: deltaUpdates, cluster: false },
   throughput: { run: throughput, cluster: true },
   latency: { run: latency, cluster: true },
   'slow-endpoint': { run: slowEndpoint, cluster: true },
