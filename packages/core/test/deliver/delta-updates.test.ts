@@ -5,7 +5,7 @@ import { deepFreeze } from '../../src/internal/deep-freeze.js';
 import { fingerprintOf } from '../../src/payload/canonical-json.js';
 import { delivered, resend } from '../../src/sink/sink.js';
 import type { Change, ChangeEvent, JsonPatchOperation } from '../../src/types.js';
-import { makeLane, ScriptedSink } from './fixtures.js';
+import { change, makeLane, ScriptedSink } from './fixtures.js';
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 0 });
@@ -16,20 +16,7 @@ afterEach(() => {
 
 /** A configmap large enough that a one-field patch is much smaller than it. */
 function cm(event: ChangeEvent, name: string, value: unknown, uid = `u-${name}`): Change {
-  const object = deepFreeze({ metadata: { name, namespace: 'ns', uid }, data: { value, filler: 'x'.repeat(200) } });
-  return Object.freeze({
-    key: `configmaps|ns/${name}`,
-    resource: 'configmaps',
-    event,
-    object,
-    uid,
-    namespace: 'ns',
-    name,
-    assetId: '',
-    uniqueId: `c-${uid}`,
-    fingerprint: fingerprintOf(object),
-    observedAt: 0,
-  });
+  return change(event, name, { v: value, filler: 'x'.repeat(200) }, uid);
 }
 
 /** `event:name:form` of every item sent, in order. */
@@ -53,7 +40,7 @@ describe('deltaUpdates in a lane: which changes go as a patch', () => {
     lane.offer(cm('update', 'a', 2));
     await vi.advanceTimersByTimeAsync(10);
     const patched = lastItem(sink);
-    expect(patched.delta).toEqual({ form: 'patch', patch: [{ op: 'replace', path: '/data/value', value: 2 }], baseFingerprint: first.fingerprint });
+    expect(patched.delta).toEqual({ form: 'patch', patch: [{ op: 'replace', path: '/data/value/v', value: 2 }], baseFingerprint: first.fingerprint });
     // The patch applied to what the receiver holds gives exactly the new state.
     const held = structuredClone(first.object) as Record<string, unknown>;
     expect(applyPatch(held, (patched.delta as { patch: readonly JsonPatchOperation[] }).patch as Operation[])).toEqual([null]);
@@ -85,7 +72,7 @@ describe('deltaUpdates in a lane: which changes go as a patch', () => {
     await vi.advanceTimersByTimeAsync(10);
     lane.offer(cm('update', 'a', 3));
     await vi.advanceTimersByTimeAsync(10);
-    expect(lastItem(sink).delta).toMatchObject({ form: 'patch', baseFingerprint: second.fingerprint, patch: [{ op: 'replace', path: '/data/value', value: 3 }] });
+    expect(lastItem(sink).delta).toMatchObject({ form: 'patch', baseFingerprint: second.fingerprint, patch: [{ op: 'replace', path: '/data/value/v', value: 3 }] });
     await lane.close();
   });
 
@@ -95,7 +82,7 @@ describe('deltaUpdates in a lane: which changes go as a patch', () => {
     lane.offer(cm('add', 'a', 1));
     await vi.advanceTimersByTimeAsync(10);
     // Every field changes: the patch repeats the whole object and then some.
-    const object = deepFreeze({ metadata: { name: 'a', namespace: 'ns', uid: 'u-a' }, data: { other: 'y'.repeat(200) } });
+    const object = deepFreeze({ metadata: { name: 'a', namespace: 'ns', uid: 'u-a' }, data: { other: 'y'.repeat(300) } });
     lane.offer({ ...cm('update', 'a', 1), object, fingerprint: fingerprintOf(object) });
     await vi.advanceTimersByTimeAsync(10);
     expect(forms(sink)).toEqual(['add:a:full', 'update:a:full']);
