@@ -7,7 +7,7 @@ import { MemorySink } from '../src/testing/memory-sink.js';
 import type { Change, KubeObject } from '../src/types.js';
 import { WatchProxy } from '../src/watch-proxy.js';
 import type { DroppedInfo } from '../src/watch-proxy-types.js';
-import { waitFor } from './watch/wait-for.js';
+import { waitFor } from '@watch-proxy/test-support';
 
 // One real apiserver for this file. No mocks: the proxy watches it through the default (reflector) source.
 const env = useCluster();

@@ -15,8 +15,8 @@ import { WatchProxy } from '@watch-proxy/core';
 import { createHttpSink } from '@watch-proxy/http-sink';
 import { startCluster, type TestCluster } from '@watch-proxy/test-cluster';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '@watch-proxy/test-support';
 
-import { waitFor } from '../e2e/harness.js';
 
 let cluster: TestCluster;
 let kubeConfig: KubeConfig;
@@ -154,7 +154,7 @@ describe('a receiver that refuses batches', () => {
         // Written off the delivery path: wait for the first record rather than assume it is there yet.
         const file = join(stateDir, 'dead-letter.receiver.ndjson');
         const records = async (): Promise<string[]> => (await readFile(file, 'utf8').catch(() => '')).split('\n').filter((l) => l !== '');
-        await waitFor(async () => (await records()).length > 0, 'a dead-letter record');
+        await waitFor(async () => (await records()).length > 0, 'a dead-letter record', 30_000, 50);
         const [first] = await records();
         expect(JSON.parse(first ?? '{}')).toMatchObject({ endpoint: 'receiver', resource: 'configmaps', namespace: ns, code: refusal });
         expect(first).not.toContain('"data"');

@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 
 import { describe, expect, it } from 'vitest';
+import { waitFor } from '@watch-proxy/test-support';
 
-import { useE2eFile, waitFor } from './harness.js';
+import { useE2eFile } from './harness.js';
 import type { DaemonRun, Receiver } from './harness.js';
 
 /** Per test: each starts two daemons; on a loaded 2-core machine they take several times longer. */
@@ -112,7 +113,7 @@ describe('emit cache state on a real apiserver', () => {
     await first.waitForLog('initial sync done');
     // Right after a save that holds "warmup", so the next one is ~2 s away.
     await createConfigMap(ns, 'warmup');
-    await waitFor(async () => (await shardText(home)).includes('"warmup"'), 'the cluster store holding the warmup object');
+    await waitFor(async () => (await shardText(home)).includes('"warmup"'), 'the cluster store holding the warmup object', 30_000, 50);
     const ghosts = Array.from({ length: 20 }, (_v, i) => `ghost-${String(i)}`);
     await Promise.all(ghosts.map((name) => createConfigMap(ns, name)));
     await waitFor(() => ghosts.every((name) => count(r, name, 'add') === 1), 'every ghost delivered');

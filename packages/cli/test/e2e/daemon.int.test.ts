@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { describe, expect, it } from 'vitest';
+import { waitFor } from '@watch-proxy/test-support';
 
 import { defaultEndpointName } from '../../src/config/to-config.js';
-import { parsePrometheusText, useE2eFile, waitFor } from './harness.js';
+import { parsePrometheusText, useE2eFile } from './harness.js';
 import type { ReceivedItem } from './harness.js';
 
 /** Per test: each starts a few daemons; on a loaded 2-core CI machine they take several times longer. */
@@ -225,7 +226,7 @@ describe('the daemon on a real apiserver', () => {
       () => d.logs.some((l) => l['code'] === 'WP_ERR_WATCH_FORBIDDEN' && /configmaps/.test(String(l['err'])) && /forbidden/i.test(String(l['err']))),
       `a 403 for configmaps in the logs\n${d.stderr.slice(-3000)}`,
     );
-    await waitFor(async () => (sample(await scrape(port), 'watch_proxy_watch_errors_total', { resource: 'configmaps', kind: 'forbidden' }) ?? 0) >= 1, 'the 403 in metrics');
+    await waitFor(async () => (sample(await scrape(port), 'watch_proxy_watch_errors_total', { resource: 'configmaps', kind: 'forbidden' }) ?? 0) >= 1, 'the 403 in metrics', 30_000, 50);
     const ready = await fetch(`http://127.0.0.1:${String(port)}/ready`);
     expect(ready.status).toBe(503);
     expect(await ready.text()).toContain('configmaps');

@@ -14,8 +14,9 @@ import { join } from 'node:path';
 import { startCluster } from '@watch-proxy/test-cluster';
 import type { TestCluster } from '@watch-proxy/test-cluster';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '@watch-proxy/test-support';
 
-import { DaemonRun, Receiver, waitFor } from './harness.js';
+import { DaemonRun, Receiver } from './harness.js';
 
 const E2E_TIMEOUT_MS = 180_000;
 // Resolved by nothing but the proxy below, which sends every request to 127.0.0.1 on the requested port.

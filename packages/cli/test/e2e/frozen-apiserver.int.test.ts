@@ -8,8 +8,9 @@ import { join } from 'node:path';
 
 import { startCluster, type TestCluster } from '@watch-proxy/test-cluster';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { waitFor } from '@watch-proxy/test-support';
 
-import { DaemonRun, parsePrometheusText, waitFor } from './harness.js';
+import { DaemonRun, parsePrometheusText } from './harness.js';
 
 // Longer than the daemon needs from its first watch to the checks before the freeze (the stream is quiet: no
 // bookmark is due for a minute), short enough that the frozen apiserver is noticed within seconds.

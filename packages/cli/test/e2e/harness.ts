@@ -10,19 +10,10 @@ import { join } from 'node:path';
 
 import { startCluster } from '@watch-proxy/test-cluster';
 import type { TestCluster } from '@watch-proxy/test-cluster';
+import { waitFor } from '@watch-proxy/test-support';
 import { afterAll, beforeAll } from 'vitest';
 
 import { spawnBin } from './run-bin.js';
-
-/** Polls `check` until it holds; fails naming `what` after `timeoutMs`. A deadline, not a timing assumption. */
-export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000, everyMs = 50): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${String(timeoutMs)} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
 
 /** One entry of a received payload, with the request it came in. */
 export interface ReceivedItem {

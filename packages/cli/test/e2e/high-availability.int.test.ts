@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { startCluster } from '@watch-proxy/test-cluster';
 import type { TestCluster } from '@watch-proxy/test-cluster';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '@watch-proxy/test-support';
 
-import { DaemonRun, Receiver, waitFor } from './harness.js';
+import { DaemonRun, Receiver } from './harness.js';
 
 const TIMING = { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 500 };
 
@@ -93,7 +94,7 @@ describe('two daemons with leaderElection', () => {
     const converged = async (): Promise<boolean> => JSON.stringify([...view()].sort()) === JSON.stringify([...(await expected())].sort());
 
     const a = start('a');
-    await waitFor(async () => /^a[-_]/.test(await holder()), 'a to hold the lease', 60_000);
+    await waitFor(async () => /^a[-_]/.test(await holder()), 'a to hold the lease', 60_000, 50);
     const b = start('b');
     await b.waitForLog('watch-proxy running', 1, 60_000);
     for (let i = 0; i < 5; i++) await must('POST', `/api/v1/namespaces/${watched}/configmaps`, cm(`c${i}`, '0'));
@@ -105,7 +106,7 @@ describe('two daemons with leaderElection', () => {
     await must('DELETE', `/api/v1/namespaces/${watched}/configmaps/c0`);
     await must('PUT', `/api/v1/namespaces/${watched}/configmaps/c1`, cm('c1', '1'));
     await must('POST', `/api/v1/namespaces/${watched}/configmaps`, cm('c5', '0'));
-    await waitFor(async () => /^b[-_]/.test(await holder()), 'b to take over from the frozen a', 30_000);
+    await waitFor(async () => /^b[-_]/.test(await holder()), 'b to take over from the frozen a', 30_000, 50);
     await waitFor(converged, 'convergence after b took over', 30_000);
     const atThaw = receiver.requests.length;
     a.signal('SIGCONT');
@@ -124,7 +125,7 @@ describe('two daemons with leaderElection', () => {
     burst.push(must('DELETE', `/api/v1/namespaces/${watched}/configmaps/c3`));
     burst.push(must('PUT', `/api/v1/namespaces/${watched}/configmaps/c4`, cm('c4', '2')));
     await Promise.all(burst);
-    await waitFor(async () => /^a[-_]/.test(await holder()), 'a to take over from the killed b', 30_000);
+    await waitFor(async () => /^a[-_]/.test(await holder()), 'a to take over from the killed b', 30_000, 50);
     expect(Date.now() - killedAt).toBeLessThanOrEqual(TIMING.leaseDurationMs + 2 * TIMING.retryPeriodMs + 3000);
     await waitFor(converged, 'convergence after the kill', 30_000);
     for (const name of ['c0', 'c2', 'c3']) expect(receiver.about(name).some((item) => item.event === 'delete')).toBe(true);

@@ -7,8 +7,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
+import { waitFor } from '@watch-proxy/test-support';
 
-import { useE2eFile, waitFor } from './harness.js';
+import { useE2eFile } from './harness.js';
 
 /** Per test: a daemon start on a loaded 2-core machine takes several seconds. */
 const E2E_TIMEOUT_MS = 180_000;

@@ -12,11 +12,12 @@ import { silentLogger } from '@watch-proxy/core';
 import { startCluster } from '@watch-proxy/test-cluster';
 import type { TestCluster } from '@watch-proxy/test-cluster';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '@watch-proxy/test-support';
 
 import { parseConfig } from '../../src/config/index.js';
 import type { WatchProxyConfig } from '../../src/config/index.js';
 import { Daemon } from '../../src/daemon.js';
-import { Receiver, waitFor } from './harness.js';
+import { Receiver } from './harness.js';
 
 let cluster: TestCluster;
 const dir = mkdtempSync(join(tmpdir(), 'wp-reload-delay-'));

@@ -7,7 +7,7 @@ import { createResourceWatcher } from '../../src/watch/resource-watcher.js';
 import type { ResourceWatcher, ResourceWatcherOptions } from '../../src/watch/resource-watcher.js';
 import type { ResolvedResource, WatchEvent } from '../../src/watch/watch-event.js';
 import { FakeApiserver } from './fake-apiserver.js';
-import { waitFor, waitForAsync } from './wait-for.js';
+import { waitFor } from '@watch-proxy/test-support';
 
 const configmaps: ResolvedResource = {
   name: 'configmaps',
@@ -39,7 +39,7 @@ const FAKE_TIMERS = { toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'cle
  * Only while it sleeps: then no request is in flight, so no watchdog can fire early.
  */
 async function waitThroughBackoff(w: ResourceWatcher, check: () => boolean, what: string): Promise<void> {
-  await waitForAsync(
+  await waitFor(
     async () => {
       if (check()) return true;
       const due = w.health().scopes.find((s) => s.nextAttemptAt !== undefined)?.nextAttemptAt;
@@ -170,7 +170,7 @@ describe('createResourceWatcher against a fake apiserver', () => {
     expect([...w.cache.keys()].sort()).toEqual(['a/cm-0', 'a/cm-1', 'a/cm-2']);
     expect(events.filter((e) => e.type === 'add')).toHaveLength(3);
     await w.stop();
-    await waitForAsync(async () => (await server.connections()) === 0, 'every connection closed', 5_000, 10);
+    await waitFor(async () => (await server.connections()) === 0, 'every connection closed', 5_000, 10);
   });
 
   it('stop() during a list with the next page requested early ends both requests and hands nothing out', async () => {
@@ -183,7 +183,7 @@ describe('createResourceWatcher against a fake apiserver', () => {
     await w.stop();
     expect(events).toEqual([]);
     expect(w.health().state).toBe('stopped');
-    await waitForAsync(async () => (await server.connections()) === 0, 'every connection closed', 5_000, 10);
+    await waitFor(async () => (await server.connections()) === 0, 'every connection closed', 5_000, 10);
   });
 
   it('the pages of a list share keep-alive connections, all closed once the list is done', async () => {
@@ -194,7 +194,7 @@ describe('createResourceWatcher against a fake apiserver', () => {
     expect(server.requests.filter((r) => r.kind === 'list')).toHaveLength(5);
     // One connection per page would be 5 (plus the watch's); the next page requested early needs a second one.
     expect(server.connectionsAccepted).toBeLessThanOrEqual(3);
-    await waitForAsync(async () => (await server.connections()) === 1, 'only the watch connection left', 5_000, 10);
+    await waitFor(async () => (await server.connections()) === 1, 'only the watch connection left', 5_000, 10);
     expect(w.cache.size).toBe(25);
   });
 

@@ -22,7 +22,7 @@ import {
   socketsTo,
   uniqueId,
 } from './cluster-helpers.js';
-import { waitFor, waitForAsync } from './wait-for.js';
+import { waitFor } from '@watch-proxy/test-support';
 
 describe('resource watcher against a real apiserver', () => {
   let cluster: TestCluster;
@@ -155,7 +155,7 @@ describe('resource watcher against a real apiserver', () => {
     await must(cluster, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
     const widget = (n: string): Record<string, unknown> => ({ apiVersion: `${group}/v1`, kind: 'Widget', metadata: { name: n, namespace: ns }, spec: { size: 1 } });
     // The CRD's REST endpoint appears a moment after the CRD object; retry the create until it does.
-    await waitForAsync(async () => (await cluster.request('POST', `/apis/${group}/v1/namespaces/${ns}/widgets`, widget('w1'))).status === 201, 'the widgets endpoint');
+    await waitFor(async () => (await cluster.request('POST', `/apis/${group}/v1/namespaces/${ns}/widgets`, widget('w1'))).status === 201, 'the widgets endpoint', 30_000, 100);
     await waitFor(() => w.health().state === 'watching' && w.cache.has(`${ns}/w1`), 'the watcher to pick up the CRD', 30_000);
     expect(w.resource?.ref).toMatchObject({ group, version: 'v1', resource: 'widgets', kind: 'Widget', namespaced: true });
     await must(cluster, 'POST', `/apis/${group}/v1/namespaces/${ns}/widgets`, widget('w2'));
@@ -165,8 +165,8 @@ describe('resource watcher against a real apiserver', () => {
     await waitFor(() => w.health().state === 'degraded' && w.health().lastError?.kind === 'not-found', 'degraded after the CRD is gone', 60_000);
     expect(w.health().state).not.toBe('stopped');
 
-    await waitForAsync(async () => (await cluster.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd)).status === 201, 'the CRD re-created', 60_000);
-    await waitForAsync(async () => (await cluster.request('POST', `/apis/${group}/v1/namespaces/${ns}/widgets`, widget('w3'))).status === 201, 'the widgets endpoint again', 60_000);
+    await waitFor(async () => (await cluster.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd)).status === 201, 'the CRD re-created', 60_000, 100);
+    await waitFor(async () => (await cluster.request('POST', `/apis/${group}/v1/namespaces/${ns}/widgets`, widget('w3'))).status === 201, 'the widgets endpoint again', 60_000, 100);
     await waitFor(() => w.health().state === 'watching' && w.cache.has(`${ns}/w3`), 'recovery', 30_000);
     expect(cacheSummary(w)).toEqual(await freshList(cluster, `/apis/${group}/v1/widgets`));
     expect(replay(events)).toEqual(cacheSummary(w));

@@ -7,7 +7,7 @@ import type { ResourceWatcher } from '../../src/watch/resource-watcher.js';
 import type { ResolvedResource, WatchEvent } from '../../src/watch/watch-event.js';
 import { adminKubeConfig, cacheSummary, configMap, createNamespace, freshList, inParallel, must, replay, uniqueId } from './cluster-helpers.js';
 import { TcpProxy } from './tcp-proxy.js';
-import { waitFor, waitForAsync } from './wait-for.js';
+import { waitFor } from '@watch-proxy/test-support';
 
 // Faults on one apiserver, run in order. The watch cache is off for configmaps so that etcd compaction turns
 // straight into 410 Gone; secrets keep their watch cache (and with it, bookmarks) for the freeze test.
@@ -80,7 +80,7 @@ describe('resource watcher under apiserver faults', () => {
     churning = false;
     await churn;
     const path = `/api/v1/namespaces/${ns}/configmaps`;
-    await waitForAsync(async () => w.health().state === 'watching' && sameMap(cacheSummary(w), await freshList(cluster, path)), 'the invariant check', 30_000);
+    await waitFor(async () => w.health().state === 'watching' && sameMap(cacheSummary(w), await freshList(cluster, path)), 'the invariant check', 30_000, 100);
     expect(replay(events)).toEqual(cacheSummary(w));
     expect(w.health().synced).toBe(true);
   });
@@ -145,7 +145,7 @@ describe('resource watcher under apiserver faults', () => {
     const relistsBefore = w.health().relists;
     proxy.pass();
 
-    await waitForAsync(async () => w.health().state === 'watching' && sameMap(cacheSummary(w), await freshList(cluster, path)), 'recovery', 60_000);
+    await waitFor(async () => w.health().state === 'watching' && sameMap(cacheSummary(w), await freshList(cluster, path)), 'recovery', 60_000, 100);
     expect(w.health().relists).toBe(relistsBefore + 1);
     const log = events.map((e) => `${e.type}${e.synthesized ? `(${e.synthesized})` : ''}:${(e.object['metadata'] as { name: string }).name}`).sort();
     expect(log).toEqual(
@@ -199,7 +199,7 @@ describe('resource watcher under apiserver faults', () => {
     expect(w.health().scopes[0]!.watchdogAborts.idle).toBeGreaterThanOrEqual(1);
     expect(errors).toContain('watchdog');
     expect(w.health().relists).toBe(0);
-    await waitForAsync(async () => sameMap(cacheSummary(w), await freshList(cluster, path)), 'the invariant check');
+    await waitFor(async () => sameMap(cacheSummary(w), await freshList(cluster, path)), 'the invariant check', 30_000, 100);
   });
 
   it('a quiet healthy watch without bookmarks costs one re-watch per idleTimeoutMs: no relist, no event', async () => {
@@ -256,7 +256,7 @@ describe('resource watcher under apiserver faults', () => {
     await waitFor(() => n >= written + 10, 'writes after thaw', 60_000);
     churning = false;
     await churn;
-    await waitForAsync(async () => w.health().state === 'watching' && sameMap(cacheSummary(w), await freshList(cluster, path)), 'the invariant check', 60_000);
+    await waitFor(async () => w.health().state === 'watching' && sameMap(cacheSummary(w), await freshList(cluster, path)), 'the invariant check', 60_000, 100);
     expect(replay(events)).toEqual(cacheSummary(w));
     expect(w.cache.size).toBe(n);
   });

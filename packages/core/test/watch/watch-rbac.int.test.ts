@@ -5,7 +5,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { createResourceWatcher } from '../../src/watch/resource-watcher.js';
 import type { ResourceWatcher } from '../../src/watch/resource-watcher.js';
 import { cacheSummary, configMap, freshList, must, uniqueId } from './cluster-helpers.js';
-import { waitFor } from './wait-for.js';
+import { waitFor } from '@watch-proxy/test-support';
 
 describe('resource watcher with a restricted ServiceAccount', () => {
   let cluster: TestCluster;
