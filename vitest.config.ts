@@ -16,7 +16,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'test/cluster/test/**/*.test.ts'],
+          include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'test/cluster/test/**/*.test.ts', 'scripts/test/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
         },
       },
@@ -24,7 +24,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['packages/*/test/**/*.int.test.ts', 'test/cluster/test/**/*.int.test.ts', 'examples/*/test/**/*.int.test.ts', 'bench/test/**/*.int.test.ts', 'test/brokers/test/**/*.int.test.ts'],
+          include: ['packages/*/test/**/*.int.test.ts', 'test/cluster/test/**/*.int.test.ts', 'examples/*/test/**/*.int.test.ts', 'bench/test/**/*.int.test.ts', 'test/brokers/test/**/*.int.test.ts', 'scripts/test/**/*.int.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 300_000,
           globalSetup: ['test/cluster/src/global-setup.ts', 'test/brokers/src/global-setup.ts'],

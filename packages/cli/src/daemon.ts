@@ -8,6 +8,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { WatchProxy } from '@watch-proxy/core';
 import type { Logger, SharedCacheUsage, ShutdownReport, Sink, WatchdogBounds, WatchProxyError } from '@watch-proxy/core';
 
+import { createChangePrinter } from './change-lines.js';
+import type { OutputFormat } from './change-lines.js';
 import type { ConfigEnv, WatchProxyConfig } from './config/index.js';
 import { describeError } from './describe-error.js';
 import { adoptFormerStateFiles } from './former-endpoint-names.js';
@@ -30,6 +32,8 @@ export interface DaemonOptions {
   readonly env?: ConfigEnv | undefined;
   /** Where the stdout sink prints. Default `process.stdout`. */
   readonly stdout?: NodeJS.WritableStream | undefined;
+  /** What the stdout sink prints (`--output`): `json` payloads (default) or `text` lines. */
+  readonly output?: OutputFormat | undefined;
   /** The watchers' watchdog bounds, for every pipeline (reloads included). Default: core's. */
   readonly watchdogs?: WatchdogBounds | undefined;
   /** Wraps each sink (metrics timing). */
@@ -80,6 +84,8 @@ export class Daemon {
    * `delayAddEventDuration` and discard the adds of objects created just after it.
    */
   #watchedSince = new Map<string, number>();
+  /** `--output text` remembers what it printed across reloads, so an update after one still names its fields. */
+  readonly #changePrinter = createChangePrinter();
 
   constructor(options: DaemonOptions) {
     this.#o = options;
@@ -217,6 +223,8 @@ export class Daemon {
       dryRun,
       env: this.#o.env,
       stdout: this.#o.stdout,
+      output: this.#o.output,
+      changePrinter: this.#changePrinter,
       wrapSink: this.#o.wrapSink,
       gate: election?.gate,
       // Never under --dry-run: a dry run must not overwrite the real replicas' state.

@@ -1,6 +1,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
 import { DEFAULT_CONFIG_PATH, parseGoDuration, runValidate } from './config/index.js';
+import { OUTPUT_FORMATS } from './change-lines.js';
+import type { OutputFormat } from './change-lines.js';
 import { describeError } from './describe-error.js';
 import { LOG_FORMATS, LOG_LEVELS } from './logger.js';
 import type { LogFormat, LogLevel } from './logger.js';
@@ -14,7 +16,8 @@ const EXAMPLES = `
 Examples:
   $ watch-proxy                                   run with /etc/watch-proxy/config.yaml, in-cluster credentials
   $ watch-proxy -c config.yaml --kubeconfig ~/.kube/config
-  $ watch-proxy -c config.yaml --dry-run          print payloads to stdout instead of POSTing them
+  $ watch-proxy -c config.yaml --dry-run          print changes to stdout instead of POSTing them
+  $ watch-proxy -c config.yaml --dry-run -o json  the payloads themselves, one JSON document per line
   $ watch-proxy validate -c config.yaml           check a config file: exit 0 valid, 2 invalid
   $ watch-proxy -c config.yaml --log-format pretty --log-level debug
 
@@ -28,6 +31,7 @@ interface DaemonFlags {
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
   readonly dryRun: boolean;
+  readonly output?: OutputFormat;
   readonly strict: boolean;
   readonly livenessStaleAfter?: number;
 }
@@ -49,6 +53,44 @@ function durationFlag(value: string): number {
   return parsed.milliseconds;
 }
 
+/** Daemon flags `validate` takes too: given before `validate`, they apply to it. */
+const SHARED_FLAGS = ['config', 'strict', 'dryRun'] as const;
+
+/**
+ * `validate`'s flags, with the daemon flags written before the subcommand applied (`watch-proxy -c f.yaml
+ * validate` checks f.yaml, not the default path). A daemon-only flag there, or `-c` given on both sides with two
+ * files, is a usage error rather than silently ignored.
+ */
+function withDaemonFlags(own: ValidateFlags, command: Command, program: Command): ValidateFlags {
+  const given = (cmd: Command, key: string): boolean => cmd.getOptionValueSource(key) === 'cli';
+  for (const option of program.options) {
+    const key = option.attributeName();
+    if (given(program, key) && !(SHARED_FLAGS as readonly string[]).includes(key)) {
+      throw new UsageError(`${option.long ?? option.flags} is a daemon flag, and validate does not take it`);
+    }
+  }
+  const parent = program.opts<DaemonFlags>();
+  if (given(program, 'config') && given(command, 'config') && parent.config !== own.config) {
+    throw new UsageError(`two config files given (-c ${parent.config} before validate, -c ${own.config} after it): give one`);
+  }
+  return {
+    ...own,
+    config: given(command, 'config') ? own.config : parent.config,
+    strict: own.strict || parent.strict,
+    dryRun: own.dryRun || parent.dryRun,
+  };
+}
+
+/**
+ * Output cut short by its reader (`watch-proxy --help | head -1`) is not an error: without a listener Node would
+ * crash with an EPIPE stack trace. The daemon adds its own listener, which stops it cleanly; any other stdout
+ * error is still raised when nobody else handles it.
+ */
+function ignoreClosedStdout(error: NodeJS.ErrnoException): void {
+  if (error.code === 'EPIPE') return;
+  if (process.stdout.listenerCount('error') === 1) throw error;
+}
+
 /** Commander's own exits that are not errors. */
 const CLEAN_EXITS = new Set(['commander.helpDisplayed', 'commander.help', 'commander.version']);
 
@@ -57,6 +99,7 @@ const CLEAN_EXITS = new Set(['commander.helpDisplayed', 'commander.help', 'comma
  * process exit code: 0 clean, 1 runtime failure, 2 usage or configuration error.
  */
 export async function main(argv: readonly string[]): Promise<number> {
+  if (!process.stdout.listeners('error').includes(ignoreClosedStdout)) process.stdout.on('error', ignoreClosedStdout);
   let normalized: NormalizedArgv;
   try {
     normalized = normalizeArgv(argv);
@@ -79,7 +122,11 @@ export async function main(argv: readonly string[]): Promise<number> {
         .default('info'),
     )
     .addOption(new Option('--log-format <format>', 'json lines or a compact human format, on stderr').choices(LOG_FORMATS).default('json'))
-    .option('--dry-run', 'print payloads to stdout (one JSON document per line) instead of sending them', false)
+    .option('--dry-run', 'print the changes to stdout instead of sending them', false)
+    .addOption(
+      new Option('-o, --output <format>', 'what --dry-run prints: text (a line per change) or json (the payloads); default: text on a terminal, else json')
+        .choices(OUTPUT_FORMATS),
+    )
     .option('--strict', 'unknown config keys are errors, not warnings', false)
     .option(
       '--liveness-stale-after <duration>',
@@ -101,6 +148,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         logLevel: explicitLevel ? flags.logLevel : (normalized.logLevel ?? flags.logLevel),
         logFormat: flags.logFormat,
         dryRun: flags.dryRun,
+        output: flags.output,
         strict: flags.strict,
         livenessStaleAfterMs: flags.livenessStaleAfter,
         notes,
@@ -117,7 +165,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--dry-run', 'the file is for a --dry-run daemon (no remoteEndpoints needed: payloads go to stdout)', false)
     .allowExcessArguments(false)
     .exitOverride()
-    .action(async (flags: ValidateFlags) => {
+    .action(async (own: ValidateFlags, command: Command) => {
+      const flags = withDaemonFlags(own, command, program);
       code = await runValidate({
         config: flags.config,
         strict: flags.strict,

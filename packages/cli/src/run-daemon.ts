@@ -5,6 +5,7 @@
  */
 import type { Logger, ShutdownReport, WatchdogBounds, WatchProxyError } from '@watch-proxy/core';
 
+import type { OutputFormat } from './change-lines.js';
 import { formatDiagnostic, loadConfigFile } from './config/index.js';
 import type { ConfigEnv, WatchProxyConfig } from './config/index.js';
 import { hashConfigFile, watchConfigFile } from './config-file-watcher.js';
@@ -35,6 +36,11 @@ export interface RunDaemonOptions {
   readonly logFormat: LogFormat;
   /** `--dry-run`: print payloads to stdout, send nothing. */
   readonly dryRun: boolean;
+  /**
+   * `--output`: what the stdout sink prints, `json` payloads or `text` lines. Default: `text` when stdout is a
+   * terminal, else `json`.
+   */
+  readonly output?: OutputFormat | undefined;
   /** `--strict`: unknown config keys are errors. */
   readonly strict: boolean;
   /** `--liveness-stale-after` in ms; undefined: each watcher's own bound (5 min). */
@@ -130,6 +136,8 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
     kubeConfig: kube.kubeConfig,
     logger,
     dryRun: options.dryRun,
+    // A person at a terminal reads lines; a pipe or a file gets the payloads a receiver would.
+    output: options.output ?? (process.stdout.isTTY ? 'text' : 'json'),
     env,
     watchdogs,
     onError: (error) => reportError(logger, error),

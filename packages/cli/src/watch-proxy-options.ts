@@ -10,6 +10,7 @@ import { createKafkaEndpointSink, createNatsEndpointSink } from './broker-sinks.
 import { resolveEndpointSecrets } from './config/index.js';
 import type { ConfigEnv, RemoteEndpointConfig, ResourceConfig, WatchProxyConfig } from './config/index.js';
 import { withFormerNames } from './former-endpoint-names.js';
+import type { ChangePrinter, OutputFormat } from './change-lines.js';
 import { createStdoutSink } from './stdout-sink.js';
 
 /** What the daemon adds to a config to run it. */
@@ -25,6 +26,10 @@ export interface RuntimeOptions {
   readonly env?: ConfigEnv | undefined;
   /** Where the stdout sink prints. Default `process.stdout`. */
   readonly stdout?: NodeJS.WritableStream | undefined;
+  /** What the stdout sink prints: `json` payloads (default) or `text` lines. */
+  readonly output?: OutputFormat | undefined;
+  /** For `text`: the printer that remembers printed states, kept across reloads. Default: one per sink. */
+  readonly changePrinter?: ChangePrinter | undefined;
   /** Wraps every sink (metrics timing); default: none. */
   readonly wrapSink?: ((sink: Sink) => Sink) | undefined;
   /** `leaderElection`: deliver only while this replica holds the lease. Default: always deliver. */
@@ -106,7 +111,13 @@ export function createEndpointSink(
 export function toSinkOptions(config: WatchProxyConfig, runtime: RuntimeOptions): SinkOptions[] {
   const wrap = runtime.wrapSink ?? ((sink: Sink): Sink => sink);
   if (runtime.dryRun || config.remoteEndpoints.length === 0) {
-    const sink = createStdoutSink({ clusterName: config.clusterName, metadata: config.metadata, stream: runtime.stdout });
+    const sink = createStdoutSink({
+      clusterName: config.clusterName,
+      metadata: config.metadata,
+      stream: runtime.stdout,
+      format: runtime.output,
+      printer: runtime.changePrinter,
+    });
     return [{ sink: wrap(sink) }];
   }
   return config.remoteEndpoints.map((endpoint) => ({

@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 
-const run = promisify(execFile);
 const buildScript = fileURLToPath(new URL('../build.sh', import.meta.url));
 
 /** Where the three binaries live once built. */
@@ -13,31 +11,56 @@ export interface ClusterBinaries {
   readonly kubectl: string;
 }
 
+/** Options of {@link ensureBinaries}. */
+export interface EnsureBinariesOptions {
+  /**
+   * Called with each progress line of a build (the step, compiled-package counts, module downloads), as it
+   * happens; nothing is reported when the cached binaries are found. Default: kept quiet (shown on failure).
+   */
+  readonly onProgress?: ((line: string) => void) | undefined;
+}
+
 let cached: Promise<ClusterBinaries> | undefined;
 
 /**
  * Builds (once per machine, then cached outside the repo by build.sh) and locates kube-apiserver, etcd and
- * kubectl. A cold build takes minutes, so it is started once per process and shared.
+ * kubectl. A cold build takes minutes, so it is started once per process and shared; only the first caller's
+ * `onProgress` sees its progress.
  */
-export function ensureBinaries(): Promise<ClusterBinaries> {
-  cached ??= build();
+export function ensureBinaries(options: EnsureBinariesOptions = {}): Promise<ClusterBinaries> {
+  cached ??= build(options.onProgress).catch((error: unknown) => {
+    cached = undefined;
+    throw error;
+  });
   return cached;
 }
 
-async function build(): Promise<ClusterBinaries> {
-  try {
-    const { stdout } = await run('bash', [buildScript], {
-      maxBuffer: 64 * 1024 * 1024,
-      // The cold build can take half an hour on a slow machine; never cut it short here.
-      timeout: 0,
+function build(onProgress: ((line: string) => void) | undefined): Promise<ClusterBinaries> {
+  return new Promise((resolve, reject) => {
+    // The cold build can take half an hour on a slow machine; never cut it short here.
+    const child = spawn('bash', [buildScript], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    const tail: string[] = [];
+    let partial = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        tail.push(line);
+        if (tail.length > 20) tail.shift();
+        onProgress?.(line);
+      }
     });
-    const dir = stdout.trim().split('\n').at(-1) ?? '';
-    return { dir, kubeApiserver: `${dir}/kube-apiserver`, etcd: `${dir}/etcd`, kubectl: `${dir}/kubectl` };
-  } catch (error) {
-    cached = undefined;
-    const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim();
-    throw new Error(`test/cluster: building the Kubernetes binaries failed: ${stderr.split('\n').slice(-20).join('\n')}`, {
-      cause: error,
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (partial !== '') tail.push(partial);
+      if (code !== 0) {
+        reject(new Error(`test/cluster: building the Kubernetes binaries failed (exit ${String(code)}): ${tail.join('\n')}`));
+        return;
+      }
+      const dir = stdout.trim().split('\n').at(-1) ?? '';
+      resolve({ dir, kubeApiserver: `${dir}/kube-apiserver`, etcd: `${dir}/etcd`, kubectl: `${dir}/kubectl` });
     });
-  }
+  });
 }

@@ -32,6 +32,23 @@ describe('createStdoutSink', () => {
     expect(doc.data[0]).toMatchObject({ asset_type_id: 'svc', uniqueId: 'c1-u1', event: 'add' });
   });
 
+  it('format text prints one line per change instead of the payload', async () => {
+    const stream = new PassThrough();
+    let out = '';
+    stream.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const sink = createStdoutSink({ stream, format: 'text' });
+    const base = { resource: 'services', assetId: 'svc', uid: 'u1', namespace: 'default', name: 'a', uniqueId: 'c1-u1', fingerprint: 'f', observedAt: 0 };
+    const items = [
+      { ...base, key: 'services|default/a', event: 'add', object: { metadata: { name: 'a' }, spec: { type: 'ClusterIP' } } },
+      { ...base, key: 'services|default/a', event: 'update', object: { metadata: { name: 'a' }, spec: { type: 'NodePort' } } },
+    ] as Change[];
+    expect(await sink.send({ id: 'b1', items, bytes: 10, createdAt: 0 }, ctx)).toEqual({ status: 'delivered' });
+    const lines = out.split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/ add {5}services {6}default\/a$/);
+    expect(lines[1]).toMatch(/ update {2}services {6}default\/a {2}spec\.type$/);
+  });
+
   it('answers retryable when the stream fails', async () => {
     const stream = new PassThrough();
     stream.destroy();

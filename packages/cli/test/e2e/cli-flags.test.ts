@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { DaemonRun } from './harness.js';
-import { runBin } from './run-bin.js';
+import { runBin, spawnBin } from './run-bin.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wp-cli-flags-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -56,6 +56,7 @@ describe('the watch-proxy command line', { timeout: 60_000 }, () => {
     [['--log-format', 'xml'], /argument 'xml' is invalid/],
     [['unexpected'], /too many arguments/],
     [['--liveness-stale-after', 'soon'], /invalid duration "soon"/],
+    [['--output', 'yaml'], /argument 'yaml' is invalid/],
   ])('%j is a usage error: exit 2, a message, no stack', async (args, message) => {
     const { code, stderr } = await runBin(args);
     expect(code).toBe(2);
@@ -71,6 +72,43 @@ describe('the watch-proxy command line', { timeout: 60_000 }, () => {
     expect(ko.code).toBe(2);
     expect(ko.stderr).toContain(`${bad}:2:15 emitInterval: must not be negative`);
     expect(ko.stderr).toMatch(new RegExp(`${bad}:5:12 resources\\.0\\.assetId: `));
+  });
+
+  // validate used to ignore a -c written before it and check /etc/watch-proxy/config.yaml instead.
+  it('daemon flags before validate: -c, --strict and --dry-run apply to it; a daemon-only flag or two files are refused', async () => {
+    const before = await runBin(['-c', bad, 'validate']);
+    expect(before.code).toBe(2);
+    expect(before.stderr).toContain(`${bad}:2:15 emitInterval: must not be negative`);
+    expect((await runBin(['-c', good, 'validate'])).stdout).toContain(`${good}: valid`);
+
+    const noEndpoint = join(dir, 'validate-dry-run.yaml');
+    writeFileSync(noEndpoint, 'clusterName: c\nresources:\n- name: configmaps\n');
+    expect((await runBin(['-c', noEndpoint, 'validate'])).code).toBe(2);
+    expect((await runBin(['--dry-run', '-c', noEndpoint, 'validate'])).code).toBe(0);
+
+    const typo = join(dir, 'validate-typo.yaml');
+    writeFileSync(typo, 'clusterName: c\nxyzzyPlugh: x\nremoteEndpoints:\n- url: http://127.0.0.1:1/\nresources:\n- name: pods\n');
+    expect((await runBin(['-c', typo, 'validate'])).code).toBe(0);
+    expect((await runBin(['--strict', '-c', typo, 'validate'])).code).toBe(2);
+
+    const daemonOnly = await runBin(['--kubeconfig', join(dir, 'absent'), 'validate', '-c', good]);
+    expect(daemonOnly.code).toBe(2);
+    expect(daemonOnly.stderr).toContain('--kubeconfig is a daemon flag, and validate does not take it');
+    const twoFiles = await runBin(['-c', good, 'validate', '-c', bad]);
+    expect(twoFiles.code).toBe(2);
+    expect(twoFiles.stderr).toContain(`two config files given (-c ${good} before validate, -c ${bad} after it)`);
+    expectNoStack(twoFiles.stderr);
+  }, 240_000);
+
+  // Output cut short by its reader (`watch-proxy --help | head -1`) crashed with an EPIPE stack trace.
+  it.each([[['--help']], [['validate', '--print', '-c', good]]])('%j into a pipe closed before it writes: exit 0, nothing on stderr', async (args) => {
+    const child = spawnBin(args);
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 
   it('the daemon refuses an invalid config before touching the cluster: exit 2, every error located', async () => {
