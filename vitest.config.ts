@@ -18,6 +18,8 @@ export default defineConfig({
           name: 'unit',
           include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'test/cluster/test/**/*.test.ts', 'scripts/test/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
+          // The CLI tests spawn the built bin: build the packages when a dist/ is missing or stale.
+          globalSetup: ['scripts/ensure-built.ts'],
         },
       },
       {

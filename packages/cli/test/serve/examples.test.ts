@@ -20,9 +20,9 @@ function docs(file: string): Doc[] {
   return parseAllDocuments(text).map((d) => d.toJS() as Doc);
 }
 
-/** Every manifest file directly under examples/ (a YAML file with a `kind:`). */
+/** Every manifest file directly under examples/ (a YAML file with a `kind:`; kustomization.yaml is kubectl's). */
 const manifestFiles = readdirSync(new URL('../../../../examples/', import.meta.url))
-  .filter((name) => /\.ya?ml$/.test(name))
+  .filter((name) => /\.ya?ml$/.test(name) && name !== 'kustomization.yaml')
   .filter((name) => /^kind:/m.test(readFileSync(new URL(`../../../../examples/${name}`, import.meta.url), 'utf8')));
 
 function only(file: string, kind: string): Doc {
@@ -165,6 +165,13 @@ describe('examples/', () => {
     const services = docs('echo.yaml').filter((d) => d['kind'] === 'Service');
     expect(services.map((s) => at(s, 'metadata', 'name')).sort()).toEqual(hosts);
     for (const s of services) expect(at(s, 'spec', 'ports', 0, 'port')).toBe(80);
+  });
+
+  it('kustomization.yaml lists every manifest but the reference config-full.yaml, the namespace first', () => {
+    const kustomization = docs('kustomization.yaml')[0] as Doc;
+    const resources = at(kustomization, 'resources') as string[];
+    expect(resources[0]).toBe('namespace.yaml');
+    expect([...resources].sort()).toEqual(manifestFiles.filter((name) => name !== 'config-full.yaml').sort());
   });
 
   it('namespace.yaml defines the watch-proxy namespace', () => {
