@@ -95,6 +95,8 @@ describe('pnpm start', { timeout: 300_000 }, () => {
     try {
       await cluster.requestOk('POST', '/api/v1/namespaces', { metadata: { name: 'start-with-kubeconfig' } });
       await run.waitFor('stdout', /"name":"start-with-kubeconfig"/);
+      // Stopped only once everything listed was printed: a drain cut short under load would exit 1.
+      await run.waitFor('stderr', /initial sync done/);
       const line = run.stdout.split('\n').find((l) => l.includes('start-with-kubeconfig')) ?? '';
       expect(JSON.parse(line)).toMatchObject({ data: expect.arrayContaining([expect.objectContaining({ event: 'add' })]) });
       expect(run.stderr).not.toContain('first run:');
