@@ -52,6 +52,8 @@ export function toResourceOptions(resource: ResourceConfig, config: WatchProxyCo
     includeSecretData: resource.includeSecretData,
     includeManagedFields: resource.includeManagedFields,
     resyncMs: config.forceReuploadDurationMs,
+    reconcileMs: config.reconcileIntervalMs,
+    streamingList: config.streamingList,
     labelSelector: resource.labelSelector,
     fieldSelector: resource.fieldSelector,
     namespaces: resource.namespaces,

@@ -39,6 +39,16 @@ export interface ResourceOptions {
   readonly includeManagedFields?: boolean | undefined;
   /** Re-process every object this often, ms (`forceReuploadDuration`); unchanged ones are not re-sent. Default: 0 (off). */
   readonly resyncMs?: number | undefined;
+  /**
+   * Relist from the apiserver this often, ms, and report what differs from the cache (defence in depth against a
+   * missed event; one list request per namespace each time). Unlike `resyncMs` it makes API calls. Default: 0 (off).
+   */
+  readonly reconcileMs?: number | undefined;
+  /**
+   * List through one streaming watch (`sendInitialEvents`, KEP-3157: served from the apiserver's watch cache, no
+   * pages) instead of paginated lists; falls back to pages for good when the server refuses or stalls. Default: false.
+   */
+  readonly streamingList?: boolean | undefined;
   /** Server-side label selector for list/watch (`app=web`). Default: everything. */
   readonly labelSelector?: string | undefined;
   /** Server-side field selector for list/watch. Default: everything. */

@@ -172,6 +172,8 @@ export function resolveOptions(options: WatchProxyOptions): ResolvedOptions {
     return {
       name: r.name,
       resyncMs: duration(r.resyncMs, `${at}.resyncMs`, 0),
+      reconcileMs: duration(r.reconcileMs, `${at}.reconcileMs`, 0),
+      streamingList: flag(r.streamingList, `${at}.streamingList`, false),
       includeManagedFields: settings.includeManagedFields,
       ...(r.labelSelector ? { labelSelector: r.labelSelector } : {}),
       ...(r.fieldSelector ? { fieldSelector: r.fieldSelector } : {}),

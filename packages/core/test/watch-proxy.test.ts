@@ -71,7 +71,7 @@ describe('WatchProxy options', () => {
     const seen: unknown[] = [];
     const source = new FakeSource();
     const p = new WatchProxy({
-      resources: [{ name: 'pods', labelSelector: 'app=web', namespaces: ['a'], resyncMs: 60_000, assetId: undefined }, 'nodes'],
+      resources: [{ name: 'pods', labelSelector: 'app=web', namespaces: ['a'], resyncMs: 60_000, reconcileMs: 600_000, streamingList: true, assetId: undefined }, 'nodes'],
       sinks: [{ sink: new MemorySink(), namespaces: undefined }],
       stateDir: undefined,
       watchSource: (init) => {
@@ -81,8 +81,8 @@ describe('WatchProxy options', () => {
     });
     await p.start();
     expect(seen).toEqual([
-      { name: 'pods', resyncMs: 60_000, labelSelector: 'app=web', namespaces: ['a'], includeManagedFields: false },
-      { name: 'nodes', resyncMs: 0, includeManagedFields: false },
+      { name: 'pods', resyncMs: 60_000, reconcileMs: 600_000, streamingList: true, labelSelector: 'app=web', namespaces: ['a'], includeManagedFields: false },
+      { name: 'nodes', resyncMs: 0, reconcileMs: 0, streamingList: false, includeManagedFields: false },
     ]);
     await p.shutdown();
   });

@@ -287,6 +287,14 @@ export const configFileSchema = z
       'Resync period: every object is re-processed this often and re-sent only if it changed or its emit cache entry expired, a Go duration. 0 (default) = never. At most 365d.',
       { default: '0' },
     ),
+    reconcileInterval: duration(
+      'Every watched resource is listed again from the apiserver this often and what differs from the watch is reported (a missed event, as defence in depth), a Go duration; each time costs one list request per resource and namespace. 0 (default) = never. Unlike forceReuploadDuration it asks the apiserver. At most 365d. New.',
+      { default: '0' },
+    ),
+    streamingList: flag(
+      'List through one streaming watch (sendInitialEvents, KEP-3157: served from the apiserver\'s watch cache, no pages) instead of paginated lists; a server that refuses it or never ends its initial events gets paginated lists from then on. Default false. New.',
+      false,
+    ),
     delayAddEventDuration: duration(
       'For this long after each watch starts, add events are discarded (not deferred), a Go duration. 0 (default) = no delay. At most 365d.',
       { default: '0' },

@@ -111,6 +111,8 @@ describe('normalization', () => {
       emitBatchMaxBytes: 524_288,
       emitCacheDurationMs: 0,
       forceReuploadDurationMs: 0,
+      reconcileIntervalMs: 0,
+      streamingList: false,
       delayAddEventDurationMs: 0,
       rejectedRetryIntervalMs: 300_000,
       shutdownGracePeriodMs: 10_000,

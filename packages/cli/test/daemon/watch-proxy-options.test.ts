@@ -23,6 +23,8 @@ emitInterval: 2
 emitBatchMaxObjects: 7
 emitCacheDuration: 1m
 forceReuploadDuration: 1h
+reconcileInterval: 30m
+streamingList: true
 delayAddEventDuration: 5s
 shutdownGracePeriod: 3s
 ignoreNamespaces: [kube-system]
@@ -67,11 +69,13 @@ describe('toWatchProxyOptions', () => {
       includeSecretData: false,
       includeManagedFields: false,
       resyncMs: 3_600_000,
+      reconcileMs: 1_800_000,
+      streamingList: true,
       labelSelector: 'app=web',
       fieldSelector: undefined,
       namespaces: ['ns1', 'ns2'],
     });
-    expect(options.resources[1]).toMatchObject({ name: 'nodes', namespaces: undefined, resyncMs: 3_600_000 });
+    expect(options.resources[1]).toMatchObject({ name: 'nodes', namespaces: undefined, resyncMs: 3_600_000, reconcileMs: 1_800_000, streamingList: true });
     const sinks = options.sinks as SinkOptions[];
     expect(sinks.map((s) => [s.sink.name, s.namespaces, s.resourceTypes])).toEqual([
       ['127.0.0.1:1-950c1a68', ['ns1'], ['services']],

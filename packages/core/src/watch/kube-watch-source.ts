@@ -24,6 +24,8 @@ export function kubeWatchSource(kubeConfig: KubeConfig, tuning: KubeSourceTuning
             resource: resource.name,
             handlers,
             resyncMs: resource.resyncMs,
+            reconcileMs: resource.reconcileMs,
+            streamingList: resource.streamingList,
             // Byte-identical output (the delta engine leaves them out too), ~1.6 KB less heap per object.
             dropManagedFields: !resource.includeManagedFields,
             ...(resource.labelSelector === undefined ? {} : { labelSelector: resource.labelSelector }),

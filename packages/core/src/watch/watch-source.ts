@@ -9,6 +9,10 @@ export interface WatchedResource {
   readonly name: string;
   /** 0 = no resync. */
   readonly resyncMs: number;
+  /** 0 = no periodic relist against the server. */
+  readonly reconcileMs: number;
+  /** List through a streaming watch (KEP-3157) instead of pages. */
+  readonly streamingList: boolean;
   readonly labelSelector?: string;
   readonly fieldSelector?: string;
   /** Absent: cluster-wide. */

@@ -213,8 +213,8 @@ describe('resource watcher against a real apiserver', () => {
     await must(cluster, 'POST', `/api/v1/namespaces/${ns}/configmaps`, configMap(ns, 'cm', {}, { k: 'v' }));
     const source = kubeWatchSource(kc)({
       resources: [
-        { name: 'configmaps', namespaces: [ns], resyncMs: 0, includeManagedFields: false },
-        { name: 'configmaps', namespaces: [ns], resyncMs: 0, includeManagedFields: true },
+        { name: 'configmaps', namespaces: [ns], resyncMs: 0, reconcileMs: 0, streamingList: false, includeManagedFields: false },
+        { name: 'configmaps', namespaces: [ns], resyncMs: 0, reconcileMs: 0, streamingList: false, includeManagedFields: true },
       ],
       logger: silentLogger,
       onError: () => undefined,
@@ -226,6 +226,27 @@ describe('resource watcher against a real apiserver', () => {
       expect(dropped![0]!['metadata']).not.toHaveProperty('managedFields');
       expect(dropped![0]!).toMatchObject({ data: { k: 'v' }, metadata: { name: 'cm', namespace: ns } });
       expect(kept![0]!['metadata']).toHaveProperty('managedFields');
+    } finally {
+      await source.stop();
+    }
+  });
+
+  it('the default watch source hands streamingList and reconcileMs to its watchers', async () => {
+    const ns = uniqueId();
+    await createNamespace(cluster, ns);
+    await must(cluster, 'POST', `/api/v1/namespaces/${ns}/configmaps`, configMap(ns, 'cm', {}, { k: 'v' }));
+    const source = kubeWatchSource(kc)({
+      resources: [{ name: 'configmaps', namespaces: [ns], resyncMs: 0, reconcileMs: 300, streamingList: true, includeManagedFields: false }],
+      logger: silentLogger,
+      onError: () => undefined,
+    });
+    try {
+      await source.start({ onEvent: () => undefined });
+      // pages 0: the list came from a streaming watch, not pages.
+      expect(source.health!()[0]!.scopes[0]!.lastList).toMatchObject({ pages: 0, objects: 1 });
+      expect(source.health!()[0]!.relists).toBe(0);
+      // A reconcile is a relist against the server on a timer, with nothing else going on.
+      await waitFor(() => source.health!()[0]!.relists >= 1, 'a reconcile relist', 10_000);
     } finally {
       await source.stop();
     }
