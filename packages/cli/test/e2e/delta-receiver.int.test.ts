@@ -12,8 +12,9 @@ import { writeFileSync } from 'node:fs';
 
 import { afterAll, describe, expect, it } from 'vitest';
 import { createReceiver } from '@watch-proxy/receiver';
+import { waitFor } from '@watch-proxy/test-support';
 
-import { useE2eFile, waitFor } from './harness.js';
+import { useE2eFile } from './harness.js';
 
 const file = useE2eFile('wp-delta-e2e-');
 const ns = 'delta-e2e';
