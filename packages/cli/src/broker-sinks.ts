@@ -1,11 +1,12 @@
 /**
  * Builds the sinks of `type: kafka` and `type: nats` endpoints: credentials are read here, from the env vars and
  * files the config names, and handed to the sink only (never to the config, which is logged and diffed). Errors
- * start with the option they are about (`sasl.passwordFile: ...`), so `validate` can point at its line; they name
- * a variable or a file, never a value.
+ * are `ConfigError`s whose `option` (`sasl.passwordFile`) lets `validate` point at its line; they name a variable or
+ * a file, never a value.
  */
 import { resolve } from 'node:path';
 
+import { ConfigError } from '@watch-proxy/core';
 import type { Logger } from '@watch-proxy/core';
 import { MAX_TLS_FILE_BYTES, MAX_TOKEN_FILE_BYTES, readBoundedFileSync } from '@watch-proxy/http-sink';
 import { createKafkaSink } from '@watch-proxy/kafka-sink';
@@ -23,21 +24,21 @@ export interface BrokerSinkContext {
   readonly logger: Logger;
 }
 
-/** An env var's value (one trailing newline stripped); throws `<option>: ...` naming it when unset or empty. */
+/** An env var's value (one trailing newline stripped); throws a `ConfigError` about `option` naming it when unset or empty. */
 function envValue(env: ConfigEnv, option: string, name: string): string {
   const value = readEnvSecret(env, name);
-  if (value === undefined) throw new Error(`${option}: environment variable ${name} is not set`);
-  if (value === '') throw new Error(`${option}: environment variable ${name} is empty`);
+  if (value === undefined) throw new ConfigError(option, `environment variable ${name} is not set`);
+  if (value === '') throw new ConfigError(option, `environment variable ${name} is empty`);
   return value;
 }
 
-/** A bounded regular file as text; throws `<option>: <path>: <why>`. Relative paths are cwd-relative. */
+/** A bounded regular file as text; throws a `ConfigError` about `option`: `file "<path>": <why>`. Relative paths are cwd-relative. */
 function fileText(option: string, path: string, maxBytes: number): string {
   try {
     return readBoundedFileSync(resolve(path), maxBytes).toString('utf8');
   } catch (error) {
     const reason = (error as { reason?: unknown }).reason;
-    throw new Error(`${option}: file ${JSON.stringify(path)}: ${typeof reason === 'string' ? reason : 'cannot read file'}`, { cause: error });
+    throw new ConfigError(option, `file ${JSON.stringify(path)}: ${typeof reason === 'string' ? reason : 'cannot read file'}`, { cause: error });
   }
 }
 

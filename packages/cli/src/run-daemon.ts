@@ -57,10 +57,15 @@ function reportFailed(report: ShutdownReport | undefined): boolean {
   return report !== undefined && (!report.drained || (report.dropped.shutdown ?? 0) > 0 || report.errors.length > 0);
 }
 
-/** A config-shaped failure while building the first pipeline (a credential variable vanished, a bad sink option). */
-function isConfigFailure(error: unknown): boolean {
+/**
+ * The exit code of a failed first start: 2 for a config-shaped failure (a credential variable vanished, a bad sink
+ * option), 1 for anything else (a sink that cannot start, the cluster). Told by the error's code alone, never its
+ * text: the sinks and the CLI's own env and file reading throw `ConfigError` (`WP_ERR_CONFIG_INVALID`), core's
+ * option checks `InvalidArgumentError` (`WP_ERR_INVALID_ARG`).
+ */
+export function startFailureExitCode(error: unknown): 1 | 2 {
   const code = (error as { code?: unknown } | null)?.code;
-  return code === 'WP_ERR_CONFIG_INVALID' || code === 'WP_ERR_INVALID_ARG' || /environment variable/.test(describeError(error));
+  return code === 'WP_ERR_CONFIG_INVALID' || code === 'WP_ERR_INVALID_ARG' ? 2 : 1;
 }
 
 /**
@@ -217,7 +222,7 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
     clearInterval(keepAlive);
     process.stdout.off('error', onStdoutError);
     const message = describeError(error);
-    if (isConfigFailure(error)) {
+    if (startFailureExitCode(error) === 2) {
       stderr.write(`watch-proxy: ${options.config}: ${message}\n`);
       return 2;
     }

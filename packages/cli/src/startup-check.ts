@@ -9,7 +9,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 
-import { silentLogger } from '@watch-proxy/core';
+import { ConfigError, silentLogger } from '@watch-proxy/core';
 
 import type { ConfigEnv, WatchProxyConfig } from './config/index.js';
 import type { ConfigFinding } from './config/check-config.js';
@@ -32,15 +32,21 @@ export interface StartupCheckOptions {
 
 type Path = readonly (string | number)[];
 
-/** Where in an endpoint a sink creation error belongs, from the option its message starts with. */
-function endpointPath(message: string): { path: Path; message: string } {
-  const header = /^headers(?:\.|: the value of |: ')([^\s':]+)'?:? ?(.*)$/s.exec(message);
-  if (header !== null) return { path: ['headers', header[1]!], message: message.replace(/^headers[.:] ?/, '') };
-  const option = /^(url|tls\.(?:caFile|certFile|keyFile)|tls|bearerTokenFile|usernameVar|passwordVar|bearerTokenVar|signingSecretVar|sasl\.(?:usernameVar|passwordVar|passwordFile)|tokenVar|timeoutMs|successStatusCodes|compression|format|type): (.*)$/s.exec(message);
-  if (option === null) return { path: [], message };
-  const key = option[1]!;
-  const path = key === 'timeoutMs' ? ['timeout'] : key.split('.');
-  return { path, message: option[2]! };
+/** Options of the sinks that are keys of an endpoint in the file, under the same name (`timeoutMs` is `timeout`). */
+const ENDPOINT_KEY =
+  /^(?:url|tls\.(?:caFile|certFile|keyFile)|tls|bearerTokenFile|usernameVar|passwordVar|bearerTokenVar|signingSecretVar|sasl\.(?:usernameVar|passwordVar|passwordFile)|tokenVar|timeoutMs|successStatusCodes|compression|format|type)$/;
+
+/**
+ * Where in an endpoint a sink creation error belongs, from the `option` of its `ConfigError` (never from message
+ * text), and what to say there. An option that is no key of the file (an env var such as `HTTPS_PROXY`) points
+ * at the endpoint itself, with the whole message.
+ */
+function endpointPath(error: unknown): { path: Path; message: string } {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!(error instanceof ConfigError)) return { path: [], message };
+  if (error.option.startsWith('headers.')) return { path: ['headers', error.option.slice('headers.'.length)], message: error.reason };
+  if (!ENDPOINT_KEY.test(error.option)) return { path: [], message };
+  return { path: error.option === 'timeoutMs' ? ['timeout'] : error.option.split('.'), message: error.reason };
 }
 
 /** Builds (and closes at once) every endpoint's sink, as the daemon would; a refusal becomes a finding. */
@@ -52,7 +58,7 @@ async function checkSinks(config: WatchProxyConfig, env: ConfigEnv): Promise<Con
       await sink.close?.({ signal: new AbortController().signal, logger: silentLogger });
     } catch (error) {
       // Sink messages name the option and variable or path, never a value (the sink's own rule).
-      const { path, message } = endpointPath(error instanceof Error ? error.message : String(error));
+      const { path, message } = endpointPath(error);
       findings.push({ severity: 'error', path: ['remoteEndpoints', i, ...path], message });
     }
   }

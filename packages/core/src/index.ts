@@ -2,7 +2,7 @@ export type { Batch, Change, ChangeEvent, DeltaForm, JsonPatchOperation, KubeObj
 export type { Logger } from './logger.js';
 export { silentLogger } from './logger.js';
 export type { WatchProxyErrorCode } from './errors.js';
-export { ClosedError, InvalidArgumentError, WatchProxyError } from './errors.js';
+export { WATCH_PROXY_ERROR_CODES, ClosedError, ConfigError, InternalError, InvalidArgumentError, ListenerError, WatchProxyError } from './errors.js';
 export type { RejectionKind, SendContext, SendOutcome, Sink, SinkLifecycleContext } from './sink/sink.js';
 export { SINK_TIMEOUT_MARGIN_MS, delivered, partial, rejected, resend, retryable } from './sink/sink.js';
 export { encodeCanonicalJson, quoteJsonString } from './payload/canonical-json.js';
@@ -22,7 +22,7 @@ export { LEGACY_RESOURCE_GROUPS, resolveResource, resolveResources } from './wat
 export { objectKey } from './watch/object-store.js';
 export type { DropReason } from './types.js';
 export type { SinkErrorDetails } from './errors.js';
-export { SinkError, SinkStartError, StateError } from './errors.js';
+export { SinkCloseError, SinkError, SinkStartError, StateError } from './errors.js';
 export { WatchProxy } from './watch-proxy.js';
 export type {
   DroppedInfo,

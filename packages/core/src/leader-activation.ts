@@ -1,6 +1,6 @@
 import type { SharedCacheStore } from './cache/cluster-store.js';
 import type { SinkSlot } from './deliver/sink-slot.js';
-import { StateError, WatchProxyError } from './errors.js';
+import { InternalError, StateError, type WatchProxyError } from './errors.js';
 import type { DeliveryGate } from './leader/delivery-gate.js';
 import type { Logger } from './logger.js';
 import type { KubeObject } from './types.js';
@@ -73,7 +73,7 @@ export class LeaderActivation {
     const epoch = this.#epoch;
     const previous = this.#activating ?? Promise.resolve();
     this.#activating = previous.then(() => this.#activate(epoch)).catch((error: unknown) => {
-      this.#o.report(new WatchProxyError('WP_ERR_INVALID_ARG', 'taking over delivery failed', { cause: error }));
+      this.#o.report(new InternalError('taking over delivery failed', { cause: error }));
     });
   }
 
@@ -91,7 +91,7 @@ export class LeaderActivation {
           return await shared.load(slot.sink.name);
         } catch (error) {
           this.#o.onStateError(
-            new StateError(`loading the shared emit cache of sink "${slot.sink.name}" failed: ${(error as Error).message}`, { cause: error }),
+            new StateError('WP_ERR_STATE_LOAD', `loading the shared emit cache of sink "${slot.sink.name}" failed: ${(error as Error).message}`, { cause: error }),
           );
           return undefined;
         }

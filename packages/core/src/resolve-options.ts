@@ -103,7 +103,8 @@ function flag(value: unknown, path: string, fallback: boolean): boolean {
 
 /**
  * Compiles an optional CEL expression into a rule named `name` (logs and `stats().rules`), or throws
- * `InvalidArgumentError` with the expression's line and column: `options.sinks[0].filter 1:20: Unexpected token`.
+ * `InvalidArgumentError` with the expression's line and column and the expression itself, the `ExpressionError` as
+ * `cause`: `options.sinks[0].filter 1:20: Unexpected token: EOF in "object.spec.type =="`.
  */
 function expression(
   value: unknown,
@@ -119,8 +120,13 @@ function expression(
     return new ExpressionRule({ name, expression: compileExpression(value, kind, variables), logger });
   } catch (error) {
     if (!(error instanceof ExpressionError)) throw error;
-    throw new InvalidArgumentError(`WatchProxy options.${path} ${error.message}`, { cause: error });
+    throw new InvalidArgumentError(`WatchProxy options.${path} ${error.message} in ${quoteExpression(value)}`, { cause: error });
   }
+}
+
+/** The expression for an error message: quoted, and cut at 200 characters (the limit allows far longer ones). */
+function quoteExpression(source: string): string {
+  return JSON.stringify(source.length > 200 ? `${source.slice(0, 200)}…` : source);
 }
 
 function isSink(value: unknown): value is Sink {

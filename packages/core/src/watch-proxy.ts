@@ -5,7 +5,7 @@ import { MAX_OBJECT_DEPTH } from './delta/projection.js';
 import type { LaneStats } from './deliver/lane-contract.js';
 import { createSinkSlot, restoreSinkSlot, type SinkSlot } from './deliver/sink-slot.js';
 import type { RuleStats } from './expression/expression-rule.js';
-import { ClosedError, SinkStartError, type StateError, WatchProxyError } from './errors.js';
+import { ClosedError, InternalError, ListenerError, SinkCloseError, SinkStartError, type StateError, type WatchProxyError } from './errors.js';
 import { asError } from './internal/as-error.js';
 import { kubeWatchSource } from './watch/kube-watch-source.js';
 import type { OwnStatePredicate } from './internal/own-state.js';
@@ -129,7 +129,8 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
           try {
             await slot.sink.start?.({ ...lifecycle, logger: this.#o.logger.child({ sink: slot.sink.name }) });
           } catch (error) {
-            throw new SinkStartError(slot.sink.name, { cause: error });
+            // A sink that says why it cannot start is passed on as it is, not wrapped in a second 'failed to start'.
+            throw error instanceof SinkStartError && error.sink === slot.sink.name ? error : new SinkStartError(slot.sink.name, { cause: error });
           }
           started.push(slot);
         }),
@@ -247,7 +248,7 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
         try {
           await slot.sink.close?.(close);
         } catch (error) {
-          errors.push(new WatchProxyError('WP_ERR_SINK_SEND', `sink "${slot.sink.name}" failed to close`, { cause: error }));
+          errors.push(new SinkCloseError(slot.sink.name, { cause: error }));
         }
       }
     }
@@ -360,7 +361,7 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
       dispatchChange(this.#slots, resource, change, inSet, this.#filteredResources.has(resource.name), this.#delta);
     } catch (error) {
       // Should be impossible (every stage is total), but a watcher callback must never see an exception.
-      this.#report(new WatchProxyError('WP_ERR_INVALID_ARG', `processing an event of ${resource.name} failed`, { cause: error }));
+      this.#report(new InternalError(`processing an event of ${resource.name} failed`, { cause: error }));
     }
   }
 
@@ -373,7 +374,7 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
       if (deletes > 0) this.#logger.info({ resource: resource.name, deletes }, 'sending deletes missed while not watching');
       this.#emit('synced', { resource: resource.name, objects: objects.length, deletes });
     } catch (error) {
-      this.#report(new WatchProxyError('WP_ERR_INVALID_ARG', `reconciling ${resource.name} failed`, { cause: error }));
+      this.#report(new InternalError(`reconciling ${resource.name} failed`, { cause: error }));
     }
   }
 
@@ -382,7 +383,7 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
     try {
       (this.emit as (event: E, ...args: WatchProxyEvents[E]) => boolean)(event, ...args);
     } catch (error) {
-      this.#report(new WatchProxyError('WP_ERR_INVALID_ARG', `a "${event}" listener threw`, { cause: error }));
+      this.#report(new ListenerError(event, { cause: error }));
     }
   }
 

@@ -20,7 +20,7 @@ export function readTlsMaterial(tls: HttpSinkTlsOptions | undefined): TlsMateria
   const caFile = tls?.caFile ?? undefined;
   const certFile = tls?.certFile ?? undefined;
   const keyFile = tls?.keyFile ?? undefined;
-  if ((certFile === undefined) !== (keyFile === undefined)) throw configError('tls: certFile and keyFile must be given together');
+  if ((certFile === undefined) !== (keyFile === undefined)) throw configError('tls', 'certFile and keyFile must be given together');
   return {
     ...(caFile === undefined ? {} : { ca: readPem(caFile, 'tls.caFile') }),
     ...(certFile === undefined ? {} : { cert: readPem(certFile, 'tls.certFile') }),
@@ -67,6 +67,6 @@ function readPem(path: string, option: string): Buffer {
     return readBoundedFileSync(path, MAX_TLS_FILE_BYTES);
   } catch (error) {
     // The path is configuration, not a secret; the contents never appear in messages.
-    throw configError(`${option}: cannot read ${path}: ${(error as { reason?: string }).reason ?? 'unreadable'}`, error);
+    throw configError(option, `cannot read ${path}: ${(error as { reason?: string }).reason ?? 'unreadable'}`, { cause: error });
   }
 }

@@ -1,6 +1,9 @@
-import { WatchProxyError } from '@watch-proxy/core';
+import { ConfigError } from '@watch-proxy/core';
 
-/** A problem with the sink's options or environment, found at creation: never retried, never carries secrets. */
-export function configError(message: string, cause?: unknown): WatchProxyError {
-  return new WatchProxyError('WP_ERR_CONFIG_INVALID', message, cause === undefined ? undefined : { cause });
+/**
+ * A problem with the sink's option `option` or its environment, found at creation: never retried, never carries
+ * secrets. The message is `<option>: <reason>` unless `message` says otherwise.
+ */
+export function configError(option: string, reason: string, extra: { cause?: unknown; message?: string } = {}): ConfigError {
+  return new ConfigError(option, reason, extra);
 }

@@ -6,7 +6,7 @@ import { configError } from './config-error.js';
  */
 export function readEnvVar(env: Readonly<Record<string, string | undefined>>, name: string, option: string): string {
   const value = env[name];
-  if (value === undefined) throw configError(`${option}: environment variable ${name} is not set`);
+  if (value === undefined) throw configError(option, `environment variable ${name} is not set`);
   return stripNewline(value);
 }
 

@@ -63,8 +63,9 @@ export function createHttpSink(options: HttpSinkOptions): HttpSink {
       if (resolved.startupCheck !== 'connect') return;
       // Through a proxy, the path this process can check is the one to the proxy (the endpoint's certificate is
       // checked by the first send).
-      if (proxy === undefined) await checkConnection(resolved.url, resolved.tls, target, timeoutMs, ctx);
-      else await checkConnection(proxy, { rejectUnauthorized: true }, `proxy ${proxyTarget(proxy)}`, timeoutMs, ctx);
+      const check = { ...ctx, sink: name };
+      if (proxy === undefined) await checkConnection(resolved.url, resolved.tls, target, timeoutMs, check);
+      else await checkConnection(proxy, { rejectUnauthorized: true }, `proxy ${proxyTarget(proxy)}`, timeoutMs, check);
     },
 
     async send(batch: Batch<Change>, ctx: SendContext): Promise<SendOutcome> {

@@ -58,10 +58,10 @@ function parseProxy(variable: string, value: string): URL {
     url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`);
   } catch {
     // Not the value: it may carry credentials.
-    throw configError(`${variable}: not a valid proxy URL`);
+    throw configError(variable, 'not a valid proxy URL');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw configError(`${variable}: proxy scheme ${url.protocol} is not supported (http: or https:); exempt the endpoint's host with NO_PROXY to connect directly`);
+    throw configError(variable, `proxy scheme ${url.protocol} is not supported (http: or https:); exempt the endpoint's host with NO_PROXY to connect directly`);
   }
   return url;
 }

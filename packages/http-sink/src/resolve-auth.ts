@@ -27,7 +27,7 @@ export function resolveAuth(
   const password = passwordVar === undefined ? '' : readEnvVar(env, passwordVar, 'passwordVar');
   const sources = [username !== '', bearerTokenVar !== undefined, bearerTokenFile !== undefined, hasAuthorizationHeader];
   if (sources.filter(Boolean).length > 1) {
-    throw configError('authorization: use only one of basic auth, bearerTokenVar, bearerTokenFile and an Authorization header');
+    throw configError('authorization', 'use only one of basic auth, bearerTokenVar, bearerTokenFile and an Authorization header');
   }
   if (username !== '') return { authorization: `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}` };
   if (bearerTokenVar !== undefined) return { authorization: `Bearer ${readEnvVar(env, bearerTokenVar, 'bearerTokenVar')}` };

@@ -1,6 +1,7 @@
 import { readTlsMaterial } from './agent.js';
 import type { TlsMaterial } from './agent.js';
 import { configError } from './config-error.js';
+import type { ConfigError } from '@watch-proxy/core';
 import { createBodyEncoder } from './encode-body.js';
 import type { BodyEncoder } from './encode-body.js';
 import { readEnvVar } from './env-secret.js';
@@ -58,7 +59,7 @@ export interface ResolvedHttpSink {
 
 function oneOf<T extends string>(option: string, value: T | undefined, allowed: readonly T[], fallback: T): T {
   const chosen = value ?? fallback;
-  if (!allowed.includes(chosen)) throw configError(`${option}: unknown value '${String(chosen)}' (${allowed.join(' or ')})`);
+  if (!allowed.includes(chosen)) throw configError(option, `unknown value '${String(chosen)}' (${allowed.join(' or ')})`);
   return chosen;
 }
 
@@ -67,20 +68,25 @@ function parseUrl(raw: string): URL {
   try {
     url = new URL(raw);
   } catch {
-    throw configError('url: not a valid absolute URL');
+    throw configError('url', 'not a valid absolute URL');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw configError(`url: protocol ${url.protocol} is not http: or https:`);
-  if (url.username !== '' || url.password !== '') throw configError('url: credentials in the URL are not supported; use usernameVar/passwordVar');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw configError('url', `protocol ${url.protocol} is not http: or https:`);
+  if (url.username !== '' || url.password !== '') throw configError('url', 'credentials in the URL are not supported; use usernameVar/passwordVar');
   return url;
 }
 
 function successCodes(codes: readonly number[] | null | undefined): ReadonlySet<number> | undefined {
   if (codes == null) return undefined;
-  if (codes.length === 0) throw configError('successStatusCodes: must not be empty');
+  if (codes.length === 0) throw configError('successStatusCodes', 'must not be empty');
   for (const code of codes) {
-    if (!Number.isInteger(code) || code < 100 || code > 599) throw configError(`successStatusCodes: ${code} is not an HTTP status`);
+    if (!Number.isInteger(code) || code < 100 || code > 599) throw configError('successStatusCodes', `${code} is not an HTTP status`);
   }
   return new Set(codes);
+}
+
+/** A refused header: the path to it is `headers.<name>`; the message keeps saying `headers: ...`. */
+function headerError(header: string, reason: string): ConfigError {
+  return configError(`headers.${header}`, reason, { message: `headers: ${reason}` });
 }
 
 /**
@@ -89,14 +95,14 @@ function successCodes(codes: readonly number[] | null | undefined): ReadonlySet<
  */
 export function resolveHttpSinkOptions(options: HttpSinkOptions): ResolvedHttpSink {
   if (options.type === 'sqs') {
-    throw configError(
+    const reason =
       "endpoint type 'sqs' is out of scope for watch-proxy: it is not supported. Use an http endpoint " +
-        '(e.g. an API Gateway or a small forwarder in front of SQS), or write a custom sink with @watch-proxy/core',
-    );
+      '(e.g. an API Gateway or a small forwarder in front of SQS), or write a custom sink with @watch-proxy/core';
+    throw configError('type', reason, { message: reason });
   }
   const type = oneOf('type', options.type, ['http', 'vro'], 'http');
   const format = oneOf('format', options.format, ['watch-proxy', 'cloudevents'], 'watch-proxy');
-  if (type === 'vro' && format !== 'watch-proxy') throw configError('format: a vro endpoint sends only the watch-proxy format');
+  if (type === 'vro' && format !== 'watch-proxy') throw configError('format', 'a vro endpoint sends only the watch-proxy format');
   const compression = oneOf('compression', options.compression, ['none', 'gzip'], 'none');
   const startupCheck = oneOf('startupCheck', options.startupCheck, ['connect', 'none'], 'connect');
   const url = parseUrl(options.url);
@@ -104,18 +110,18 @@ export function resolveHttpSinkOptions(options: HttpSinkOptions): ResolvedHttpSi
   const target = `${url.protocol}//${url.host}${url.pathname === '/' ? '/' : '/…'}`;
   const name = options.name ?? 'http';
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw configError('timeoutMs: must be a positive number of milliseconds');
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw configError('timeoutMs', 'must be a positive number of milliseconds');
   const idempotencyKeyHeader = options.idempotencyKeyHeader ?? DEFAULT_IDEMPOTENCY_KEY_HEADER;
-  if (!HEADER_NAME.test(idempotencyKeyHeader)) throw configError('idempotencyKeyHeader: not a valid header name');
+  if (!HEADER_NAME.test(idempotencyKeyHeader)) throw configError('idempotencyKeyHeader', 'not a valid header name');
 
   const env = options.env ?? process.env;
   const encoder = createBodyEncoder(type, format, options.clusterName ?? '', options.metadata);
   const headers: Record<string, string> = { 'User-Agent': 'watch-proxy' };
   for (const [header, value] of Object.entries(options.headers ?? {})) {
-    if (!HEADER_NAME.test(header)) throw configError(`headers: '${header}' is not a valid header name`);
-    if (OWNED_HEADERS.has(header.toLowerCase())) throw configError(`headers: ${header} is set by the sink and cannot be overridden`);
+    if (!HEADER_NAME.test(header)) throw headerError(header, `'${header}' is not a valid header name`);
+    if (OWNED_HEADERS.has(header.toLowerCase())) throw headerError(header, `${header} is set by the sink and cannot be overridden`);
     if (header.toLowerCase() === idempotencyKeyHeader.toLowerCase()) {
-      throw configError(`headers: ${header} carries the idempotency key (idempotencyKeyHeader) and cannot be set`);
+      throw headerError(header, `${header} carries the idempotency key (idempotencyKeyHeader) and cannot be set`);
     }
     headers[header] = typeof value === 'string' ? value : readEnvVar(env, value.env, `headers.${header}`);
   }
@@ -123,14 +129,14 @@ export function resolveHttpSinkOptions(options: HttpSinkOptions): ResolvedHttpSi
   if (auth.authorization !== undefined) headers['Authorization'] = auth.authorization;
   for (const [header, value] of Object.entries(headers)) {
     // The message names the header only: the value may be a credential.
-    if (BAD_HEADER_VALUE.test(value)) throw configError(`headers: the value of ${header} contains characters not allowed in HTTP headers (a newline?)`);
+    if (BAD_HEADER_VALUE.test(value)) throw headerError(header, `the value of ${header} contains characters not allowed in HTTP headers (a newline?)`);
   }
   headers['Content-Type'] = encoder.contentType;
   if (compression === 'gzip') headers['Content-Encoding'] = 'gzip';
 
   const signingSecretVar = options.signingSecretVar ?? undefined;
   const signingSecret = signingSecretVar === undefined ? undefined : readEnvVar(env, signingSecretVar, 'signingSecretVar');
-  if (signingSecret === '') throw configError(`signingSecretVar: environment variable ${signingSecretVar ?? ''} is empty`);
+  if (signingSecret === '') throw configError('signingSecretVar', `environment variable ${signingSecretVar ?? ''} is empty`);
 
   const https = url.protocol === 'https:';
   const warnings: string[] = [];

@@ -21,7 +21,7 @@ export class TokenFile {
       this.#version = versionOf(statSync(path));
       this.#token = stripNewline(readBoundedFileSync(path, MAX_TOKEN_FILE_BYTES).toString('utf8'));
     } catch (error) {
-      throw configError(`bearerTokenFile: cannot read ${path}: ${(error as { reason?: string }).reason ?? 'unreadable'}`, error);
+      throw configError('bearerTokenFile', `cannot read ${path}: ${(error as { reason?: string }).reason ?? 'unreadable'}`, { cause: error });
     }
   }
 

@@ -1,5 +1,5 @@
 import { Producer } from '@platformatic/kafka';
-import { WatchProxyError, delivered, partial, rejected, retryable } from '@watch-proxy/core';
+import { ConfigError, delivered, partial, rejected, retryable } from '@watch-proxy/core';
 import type { Batch, Change, SendContext, SendOutcome, Sink, SinkLifecycleContext } from '@watch-proxy/core';
 import { classifyFailure, describeError, isTooLarge } from './classify.js';
 import { encodeRecord } from './encode-record.js';
@@ -40,18 +40,18 @@ interface Produced {
  * that repeat for the same data are rejected; everything else (network, timeouts, leadership changes, a missing
  * topic) is retryable. An abort closes the producer's connections, and the next send opens new ones.
  *
- * @throws WatchProxyError `WP_ERR_CONFIG_INVALID` for invalid options.
+ * @throws ConfigError (`WP_ERR_CONFIG_INVALID`) for invalid options, naming the option.
  */
 export function createKafkaSink(options: KafkaSinkOptions): KafkaSink {
   const brokers = checkBrokers(options.brokers);
   const problem = topicTemplateProblem(options.topic);
-  if (problem !== undefined) throw configError(problem);
+  if (problem !== undefined) throw configError('topic', problem);
   const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
-  if (!Number.isInteger(maxRecordBytes) || maxRecordBytes <= 0) throw configError(`maxRecordBytes must be a positive integer, got ${String(maxRecordBytes)}`);
+  if (!Number.isInteger(maxRecordBytes) || maxRecordBytes <= 0) throw configError('maxRecordBytes', `maxRecordBytes must be a positive integer, got ${String(maxRecordBytes)}`);
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-  if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs <= 0) throw configError(`requestTimeoutMs must be a positive integer, got ${String(requestTimeoutMs)}`);
+  if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs <= 0) throw configError('requestTimeoutMs', `requestTimeoutMs must be a positive integer, got ${String(requestTimeoutMs)}`);
   if (options.sasl !== undefined && (options.sasl.username === '' || options.sasl.password === '')) {
-    throw configError('sasl needs a non-empty username and password');
+    throw configError('sasl', 'sasl needs a non-empty username and password');
   }
   const name = options.name ?? `kafka:${options.topic}`;
   const format = options.format ?? 'watch-proxy';
@@ -230,15 +230,16 @@ function abortError(signal: AbortSignal, target: string): Error {
 }
 
 function checkBrokers(brokers: readonly string[]): readonly string[] {
-  if (!Array.isArray(brokers) || brokers.length === 0) throw configError('brokers must list at least one "host:port"');
+  if (!Array.isArray(brokers) || brokers.length === 0) throw configError('brokers', 'brokers must list at least one "host:port"');
   for (const broker of brokers) {
     const match = /^(.+):(\d{1,5})$/.exec(broker);
     const port = Number(match?.[2]);
-    if (match === null || port < 1 || port > 65535) throw configError(`broker "${broker}" is not "host:port"`);
+    if (match === null || port < 1 || port > 65535) throw configError('brokers', `broker "${broker}" is not "host:port"`);
   }
   return brokers;
 }
 
-function configError(message: string): WatchProxyError {
-  return new WatchProxyError('WP_ERR_CONFIG_INVALID', `kafka sink: ${message}`);
+/** A refused option: `reason` is the whole sentence, which names the option; the message adds `kafka sink: `. */
+function configError(option: string, reason: string): ConfigError {
+  return new ConfigError(option, reason, { message: `kafka sink: ${reason}` });
 }

@@ -4,7 +4,7 @@ import { Kvm } from '@nats-io/kv';
 import type { KV } from '@nats-io/kv';
 import { connect, headers } from '@nats-io/transport-node';
 import type { ConnectionOptions, NatsConnection } from '@nats-io/transport-node';
-import { WatchProxyError, delivered, partial, rejected, retryable } from '@watch-proxy/core';
+import { ConfigError, delivered, partial, rejected, retryable } from '@watch-proxy/core';
 import type { Batch, Change, SendContext, SendOutcome, Sink, SinkLifecycleContext } from '@watch-proxy/core';
 import { DEFAULT_SUBJECT, encodeMessage, kvKey, messageId, subjectFilter, subjectFor, subjectTemplateProblem } from './encode-message.js';
 import type { NatsSinkOptions } from './options.js';
@@ -39,22 +39,22 @@ interface Session {
  * classifies: a message over the server's max_payload is rejected alone, the rest delivered; anything else
  * (no stream, timeouts, a server restart) is retryable. An abort closes the connection; the next send opens one.
  *
- * @throws WatchProxyError `WP_ERR_CONFIG_INVALID` for invalid options.
+ * @throws ConfigError (`WP_ERR_CONFIG_INVALID`) for invalid options, naming the option.
  */
 export function createNatsSink(options: NatsSinkOptions): NatsSink {
   const servers = typeof options.servers === 'string' ? [options.servers] : [...options.servers];
-  if (servers.length === 0 || servers.some((server) => server === '')) throw configError('servers must list at least one URL');
+  if (servers.length === 0 || servers.some((server) => server === '')) throw configError('servers', 'servers must list at least one URL');
   const template = options.subject ?? DEFAULT_SUBJECT;
   const subjectProblem = subjectTemplateProblem(template);
-  if (subjectProblem !== undefined) throw configError(subjectProblem);
+  if (subjectProblem !== undefined) throw configError('subject', subjectProblem);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw configError(`timeoutMs must be a positive integer, got ${String(timeoutMs)}`);
-  if ((options.user === undefined) !== (options.pass === undefined)) throw configError('user and pass go together');
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw configError('timeoutMs', `timeoutMs must be a positive integer, got ${String(timeoutMs)}`);
+  if ((options.user === undefined) !== (options.pass === undefined)) throw configError('user', 'user and pass go together');
   const name = options.name ?? `nats:${template}`;
   const clusterName = options.clusterName === undefined || options.clusterName === '' ? 'default' : options.clusterName;
   const stream = options.stream ?? DEFAULT_STREAM;
   const format = options.format ?? 'watch-proxy';
-  if (format !== 'watch-proxy' && format !== 'cloudevents') throw configError(`format must be "watch-proxy" or "cloudevents", got ${JSON.stringify(format)}`);
+  if (format !== 'watch-proxy' && format !== 'cloudevents') throw configError('format', `format must be "watch-proxy" or "cloudevents", got ${JSON.stringify(format)}`);
   const target = servers.join(',');
   const connectOptions: ConnectionOptions = {
     servers,
@@ -220,6 +220,7 @@ function abortError(signal: AbortSignal, target: string): Error {
   return new Error(`nats ${target}: attempt aborted (${reason})`, { cause: signal.reason });
 }
 
-function configError(message: string): WatchProxyError {
-  return new WatchProxyError('WP_ERR_CONFIG_INVALID', `nats sink: ${message}`);
+/** A refused option: `reason` is the whole sentence, which names the option; the message adds `nats sink: `. */
+function configError(option: string, reason: string): ConfigError {
+  return new ConfigError(option, reason, { message: `nats sink: ${reason}` });
 }

@@ -2,6 +2,8 @@
  * `${VAR}` references in header values: secrets stay in Kubernetes Secrets exposed as env vars (the original's
  * `usernameVar`/`passwordVar` idea, generalized), and the loaded config holds only the template, never a value.
  */
+import { ConfigError } from '@watch-proxy/core';
+
 import type { ConfigEnv } from './types.js';
 
 const REFERENCE = /\$\$|\$\{([^}]*)\}/g;
@@ -37,13 +39,17 @@ export function readEnvSecret(env: ConfigEnv, name: string): string | undefined 
 
 /**
  * Expands `${VAR}` (one trailing newline of the value stripped) and `$$` in `template`.
- * Throws an `Error` naming, never showing, an unset variable; the loader has already checked they are set.
+ * Throws a `ConfigError` about `option` (the key the template is the value of) naming, never showing, an unset
+ * variable; the loader has already checked they are set.
  */
-export function expandEnvTemplate(template: string, env: ConfigEnv = process.env): string {
+export function expandEnvTemplate(template: string, env: ConfigEnv = process.env, option = 'headers'): string {
   return template.replace(REFERENCE, (whole, name: string | undefined) => {
     if (name === undefined) return '$';
     const value = readEnvSecret(env, name);
-    if (value === undefined) throw new Error(`environment variable ${name} is not set`);
+    if (value === undefined) {
+      const reason = `environment variable ${name} is not set`;
+      throw new ConfigError(option, reason, { message: reason });
+    }
     return value;
   });
 }

@@ -2,6 +2,8 @@
  * Reads an endpoint's credentials from the environment at the moment a sink is built, so the frozen config
  * (which may be logged or diffed on reload) never contains them.
  */
+import { ConfigError } from '@watch-proxy/core';
+
 import { expandEnvTemplate, readEnvSecret } from './env-template.js';
 import type { ConfigEnv, EndpointConfig } from './types.js';
 
@@ -19,26 +21,29 @@ export interface EndpointSecrets {
   readonly headers: Readonly<Record<string, string>>;
 }
 
-function read(env: ConfigEnv, name: string | undefined): string | null {
+function read(env: ConfigEnv, option: string, name: string | undefined): string | null {
   if (name === undefined) return null;
   const value = readEnvSecret(env, name);
-  if (value === undefined) throw new Error(`environment variable ${name} is not set`);
+  if (value === undefined) {
+    const reason = `environment variable ${name} is not set`;
+    throw new ConfigError(option, reason, { message: reason });
+  }
   return value;
 }
 
 /**
- * Resolves `endpoint`'s env-var references. Throws an `Error` naming (never showing) a variable that is unset;
+ * Resolves `endpoint`'s env-var references. Throws a `ConfigError` naming (never showing) a variable that is unset;
  * after a successful load with `checkEnvironment` that only happens if the environment changed since.
  */
 export function resolveEndpointSecrets(endpoint: EndpointConfig, env: ConfigEnv = process.env): EndpointSecrets {
-  const username = read(env, endpoint.usernameVar);
+  const username = read(env, 'usernameVar', endpoint.usernameVar);
   const headers: Record<string, string> = {};
-  for (const [name, template] of Object.entries(endpoint.headers)) headers[name] = expandEnvTemplate(template, env);
+  for (const [name, template] of Object.entries(endpoint.headers)) headers[name] = expandEnvTemplate(template, env, `headers.${name}`);
   return {
     username: username === '' ? null : username,
-    password: read(env, endpoint.passwordVar) ?? '',
-    bearerToken: read(env, endpoint.bearerTokenVar),
-    signingSecret: read(env, endpoint.signingSecretVar),
+    password: read(env, 'passwordVar', endpoint.passwordVar) ?? '',
+    bearerToken: read(env, 'bearerTokenVar', endpoint.bearerTokenVar),
+    signingSecret: read(env, 'signingSecretVar', endpoint.signingSecretVar),
     headers,
   };
 }

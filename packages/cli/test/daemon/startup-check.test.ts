@@ -60,6 +60,11 @@ describe('the daemon\'s start-up checks, located in the file', () => {
     expect(lines).toEqual([`config.yaml:2:124 remoteEndpoints.0.sasl.passwordFile: file ${JSON.stringify(dir)}: is a directory, not a file`]);
   });
 
+  it('an option of no endpoint key (a proxy variable) points at the endpoint with the whole message', async () => {
+    const lines = await errorsOf(`remoteEndpoints:\n- url: https://hooks.example.test/\n${resources}`, { env: { HTTPS_PROXY: 'socks5://127.0.0.1:1' } });
+    expect(lines).toEqual([expect.stringMatching(/^config\.yaml:2:3 remoteEndpoints\.0: HTTPS_PROXY: proxy scheme socks5: is not supported/)]);
+  });
+
   it('a stateDir that is a file, or under one', async () => {
     const file = join(dir, 'not-a-dir');
     writeFileSync(file, 'x');

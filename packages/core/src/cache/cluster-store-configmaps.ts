@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '../errors.js';
 import { KubeRequestError, type KubeJsonClient } from '../kube/kube-json-client.js';
 import { IntentLogFullError, type SharedCacheStore, type SharedCacheUsage } from './cluster-store.js';
 import {
@@ -99,7 +100,7 @@ export class ConfigMapCacheStore implements SharedCacheStore {
     this.#shards = options.shards ?? 8;
     this.#maxBytes = options.maxShardBytes ?? 900 * 1024;
     this.#timeoutMs = options.timeoutMs ?? 10_000;
-    if (!Number.isInteger(this.#shards) || this.#shards < 1 || this.#shards > 256) throw new RangeError('ConfigMapCacheStore: shards must be an integer in 1..256');
+    if (!Number.isInteger(this.#shards) || this.#shards < 1 || this.#shards > 256) throw new InvalidArgumentError('ConfigMapCacheStore: shards must be an integer in 1..256');
     this.#base = `/api/v1/namespaces/${encodeURIComponent(options.namespace)}/configmaps`;
     this.#prefix = `${options.name ?? 'watch-proxy'}-emit-cache-`;
     this.#parts = Array.from({ length: this.#shards }, () => undefined);

@@ -1,4 +1,5 @@
 import type { EmitCacheEntry } from './emit-cache.js';
+import { WatchProxyError, brandError } from '../errors.js';
 
 /** How much of one sink's emit cache the shared store holds (see `SharedCacheStore.usage`). */
 export interface SharedCacheUsage {
@@ -42,16 +43,20 @@ export interface SharedCacheStore {
 }
 
 /**
- * What `SharedCacheStore.intend` rejects with when even the intents without their object states do not fit: what
- * fit was written (newest first), the rest is not crash-safe until a save holds it. The writer saves, then tries again.
+ * What `SharedCacheStore.intend` rejects with when even the intents without their object states do not fit
+ * (`WP_ERR_STATE_INTENTS_FULL`): what fit was written (newest first), the rest is not crash-safe until a save holds
+ * it. The writer saves, then tries again; only a second refusal is reported (as the `cause` of a `StateError`).
  */
-export class IntentLogFullError extends Error {
+export class IntentLogFullError extends WatchProxyError {
   /** Intents that were not written. */
   readonly notStored: number;
 
   constructor(notStored: number) {
-    super(`the intent log is full: ${String(notStored)} objects about to be sent are not recorded (a crash now could miss their deletes)`);
-    this.name = 'IntentLogFullError';
+    super('WP_ERR_STATE_INTENTS_FULL', `the intent log is full: ${String(notStored)} objects about to be sent are not recorded (a crash now could miss their deletes)`);
     this.notStored = notStored;
+  }
+
+  static {
+    brandError(this, 'IntentLogFullError');
   }
 }

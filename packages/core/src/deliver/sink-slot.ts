@@ -76,7 +76,7 @@ export interface SinkSlotReporting {
 export function createSinkSlot(endpoint: SinkEndpoint, o: SinkSlotSettings, reporting: SinkSlotReporting): SinkSlot {
   const { sink, namespaces, resourceTypes, rules } = endpoint;
   const stateError = (what: string, error: Error): void =>
-    reporting.onStateError(new StateError(`${what} of sink "${sink.name}" failed: ${error.message}`, { cause: error }));
+    reporting.onStateError(new StateError('WP_ERR_STATE_WRITE', `${what} of sink "${sink.name}" failed: ${error.message}`, { cause: error }));
   const cache = new EmitCache({ ttlMs: o.emitCacheDurationMs, now: o.now });
   const logger = o.logger.child({ sink: sink.name });
   const gate = o.gate;
@@ -109,6 +109,7 @@ export function createSinkSlot(endpoint: SinkEndpoint, o: SinkSlotSettings, repo
           onIntentError: (error) =>
             reporting.onStateError(
               new StateError(
+                'WP_ERR_STATE_WRITE',
                 `recording what is about to be sent to sink "${sink.name}" in the cluster state store failed (sent anyway; a crash before the next save may miss deletes): ${error.message}`,
                 { cause: error },
               ),
@@ -170,7 +171,7 @@ export async function restoreSinkSlot(
   if (slot.persister !== undefined) slot.restored = await slot.persister.load();
   if (ownClusterState === undefined) return;
   const stored = await ownClusterState.load(slot.sink.name).catch((error: unknown) => {
-    onStateError(new StateError(`loading the cluster state of sink "${slot.sink.name}" failed: ${asError(error).message}`, { cause: error }));
+    onStateError(new StateError('WP_ERR_STATE_LOAD', `loading the cluster state of sink "${slot.sink.name}" failed: ${asError(error).message}`, { cause: error }));
     return undefined;
   });
   if (stored === undefined) return;

@@ -1,6 +1,7 @@
 import type { Context } from '@marcbachmann/cel-js';
 import { celEnvironment, type ExpressionVariable } from './cel-environment.js';
 import { MAX_EXPRESSION_LENGTH, checkShape } from './expression-limits.js';
+import { WatchProxyError, brandError } from '../errors.js';
 
 /**
  * What an expression is for: `filter` and `updateFilter` must give a `bool`, `transform` a map (sent as an item's
@@ -27,11 +28,11 @@ export function expressionVariables(kind: ExpressionKind, scope: ExpressionScope
 }
 
 /**
- * An expression that does not compile: a syntax or type error, or a broken limit. `line` and `column` (1-based,
+ * An expression that does not compile (`WP_ERR_EXPRESSION_INVALID`): a syntax or type error, or a broken limit. `line` and `column` (1-based,
  * columns in UTF-16 code units as editors count them) point into the expression's own text, `offset` is the
  * 0-based index there; a config loader adds where the expression starts in its file.
  */
-export class ExpressionError extends Error {
+export class ExpressionError extends WatchProxyError {
   /** The expression as written. */
   readonly source: string;
   /** 0-based index in `source` where the problem is. */
@@ -45,13 +46,16 @@ export class ExpressionError extends Error {
 
   constructor(source: string, offset: number, summary: string, options?: { cause?: unknown }) {
     const { line, column } = lineAndColumn(source, offset);
-    super(`${line}:${column}: ${summary}`, options);
-    this.name = 'ExpressionError';
+    super('WP_ERR_EXPRESSION_INVALID', `${line}:${column}: ${summary}`, options);
     this.source = source;
     this.offset = offset;
     this.line = line;
     this.column = column;
     this.summary = summary;
+  }
+
+  static {
+    brandError(this, 'ExpressionError');
   }
 }
 

@@ -1,23 +1,30 @@
 import { Optional } from '@marcbachmann/cel-js';
 import { Duration, UnsignedInt } from '@marcbachmann/cel-js/evaluator';
+import { WatchProxyError, brandError } from '../errors.js';
 
 /** A JSON value as JavaScript holds it: what a transform's result becomes. */
 export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
 
-/** A CEL value that has no JSON form (NaN, an integer beyond 2^53, a type); its message says which and where. */
-export class NotJsonError extends Error {
+/**
+ * A CEL value that has no JSON form (`WP_ERR_EXPRESSION_NOT_JSON`: NaN, an integer beyond 2^53, a type); its message
+ * says which and where. A transform that gives one counts the object as a `filter-error`.
+ */
+export class NotJsonError extends WatchProxyError {
   /** Keys and indexes from the top of the value to the part that has no JSON form. */
   readonly path: readonly (string | number)[];
 
   constructor(problem: string, path: readonly (string | number)[] = []) {
-    super(path.length === 0 ? problem : `at ${formatPath(path)}: ${problem}`);
-    this.name = 'NotJsonError';
+    super('WP_ERR_EXPRESSION_NOT_JSON', path.length === 0 ? problem : `at ${formatPath(path)}: ${problem}`);
     this.path = path;
   }
 
   /** The same problem, one level further from the top. */
   under(segment: string | number): NotJsonError {
     return new NotJsonError(this.message.replace(/^at [^:]*: /, ''), [segment, ...this.path]);
+  }
+
+  static {
+    brandError(this, 'NotJsonError');
   }
 }
 

@@ -1,4 +1,4 @@
-import { WatchProxyError } from '../errors.js';
+import { WatchProxyError, brandError } from '../errors.js';
 import type { WatchProxyErrorCode } from '../errors.js';
 
 /**
@@ -83,6 +83,10 @@ export class WatchError extends WatchProxyError {
     this.reason = extra.reason;
     this.retryAfterMs = extra.retryAfterMs;
     this.watchdog = extra.watchdog;
+  }
+
+  static {
+    brandError(this, 'WatchError');
   }
 }
 

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { WatchProxyError } from '../errors.js';
+import { WatchProxyError, brandError } from '../errors.js';
 import { setLongTimeout } from '../internal/long-timeout.js';
 
 /**
@@ -15,6 +15,10 @@ export class KubeRequestError extends WatchProxyError {
   constructor(status: number, message: string) {
     super('WP_ERR_KUBE_REQUEST', message);
     this.status = status;
+  }
+
+  static {
+    brandError(this, 'KubeRequestError');
   }
 }
 

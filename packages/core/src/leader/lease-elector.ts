@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { InvalidArgumentError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { DeliveryGate } from './delivery-gate.js';
 import type { LeaderRecord, LeaseLock, ObservedRecord } from './lease-lock.js';
@@ -78,11 +79,11 @@ export class LeaseElector implements DeliveryGate {
     this.#leaseMs = options.leaseDurationMs ?? 15_000;
     this.#renewMs = options.renewDeadlineMs ?? 10_000;
     this.#retryMs = options.retryPeriodMs ?? 2_000;
-    if (!(this.#identity.length > 0)) throw new RangeError('LeaseElector: identity must not be empty');
-    if (!(this.#leaseMs > this.#renewMs)) throw new RangeError('LeaseElector: leaseDuration must be greater than renewDeadline');
+    if (!(this.#identity.length > 0)) throw new InvalidArgumentError('LeaseElector: identity must not be empty');
+    if (!(this.#leaseMs > this.#renewMs)) throw new InvalidArgumentError('LeaseElector: leaseDuration must be greater than renewDeadline');
     // client-go: renewDeadline must exceed JitterFactor (1.2) × retryPeriod so a holder gets several tries.
-    if (!(this.#renewMs > 1.2 * this.#retryMs)) throw new RangeError('LeaseElector: renewDeadline must be greater than 1.2 × retryPeriod');
-    if (!(this.#retryMs > 0)) throw new RangeError('LeaseElector: retryPeriod must be positive');
+    if (!(this.#renewMs > 1.2 * this.#retryMs)) throw new InvalidArgumentError('LeaseElector: renewDeadline must be greater than 1.2 × retryPeriod');
+    if (!(this.#retryMs > 0)) throw new InvalidArgumentError('LeaseElector: retryPeriod must be positive');
     this.#logger = (options.logger ?? silentLogger).child({ component: 'leader-election', lease: this.#lock.describe, identity: this.#identity });
     this.#now = options.now ?? (() => performance.now());
     this.#wall = options.wallClock ?? Date.now;
