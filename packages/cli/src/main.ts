@@ -7,6 +7,7 @@ import { describeError } from './describe-error.js';
 import { LOG_FORMATS, LOG_LEVELS } from './logger.js';
 import type { LogFormat, LogLevel } from './logger.js';
 import { normalizeArgv, type NormalizedArgv } from './normalize-argv.js';
+import { runRbac } from './rbac/rbac-command.js';
 import { runDaemon } from './run-daemon.js';
 import { checkStartup } from './startup-check.js';
 import { UsageError } from './usage-error.js';
@@ -19,6 +20,7 @@ Examples:
   $ watch-proxy -c config.yaml --dry-run          print changes to stdout instead of POSTing them
   $ watch-proxy -c config.yaml --dry-run -o json  the payloads themselves, one JSON document per line
   $ watch-proxy validate -c config.yaml           check a config file: exit 0 valid, 2 invalid
+  $ watch-proxy rbac -c config.yaml | kubectl apply -f -   least-privilege RBAC for a config
   $ watch-proxy -c config.yaml --log-format pretty --log-level debug
 
 Signals: SIGTERM/SIGINT drain and exit (a second one exits at once); SIGHUP reloads the config.
@@ -177,6 +179,18 @@ export async function main(argv: readonly string[]): Promise<number> {
         stdout: process.stdout,
         stderr: process.stderr,
       });
+    });
+
+  program
+    .command('rbac')
+    .description('print the least-privilege Roles/ClusterRole and bindings a config needs, as YAML for kubectl apply -f -')
+    .option('-c, --config <file>', 'config file (YAML)', DEFAULT_CONFIG_PATH)
+    .option('--name <name>', 'name of the ServiceAccount, roles and bindings', 'watch-proxy')
+    .option('-n, --namespace <namespace>', 'namespace the daemon runs in (its ServiceAccount\'s)', 'watch-proxy')
+    .allowExcessArguments(false)
+    .exitOverride()
+    .action(async (flags: { config: string; name: string; namespace: string }) => {
+      code = await runRbac({ ...flags, stdout: process.stdout, stderr: process.stderr });
     });
 
   try {

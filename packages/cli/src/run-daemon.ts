@@ -13,11 +13,13 @@ import type { ConfigFileWatcher } from './config-file-watcher.js';
 import { Daemon } from './daemon.js';
 import { describeError } from './describe-error.js';
 import { loadKubeConfig } from './kube-config.js';
+import { daemonNamespace } from './leader-election.js';
 import { createLeaderMetrics } from './leader-metrics.js';
 import { createStateStoreMetrics } from './state-store-metrics.js';
 import { createLogger } from './logger.js';
 import { createOps } from './ops.js';
 import type { LogFormat, LogLevel } from './logger.js';
+import { reportMissingAccess } from './rbac/access-check.js';
 import { createReloader } from './reload.js';
 import { OpsServerError } from './serve/index.js';
 import { handleSignals } from './signals.js';
@@ -76,7 +78,7 @@ function reportError(logger: Logger, error: WatchProxyError): void {
   if (error.code === 'WP_ERR_WATCH_FORBIDDEN') {
     logger.error(
       { code: error.code, err: error.message },
-      'forbidden: the service account may not list/watch this resource; grant get, list and watch on it (examples/rbac.yaml)',
+      'forbidden: the service account may not list/watch this resource; grant list and watch on it (`watch-proxy rbac -c <config>` prints the rules)',
     );
   } else if (!error.code.startsWith('WP_ERR_WATCH_')) {
     logger.error({ code: error.code, err: describeError(error) }, 'pipeline error');
@@ -213,6 +215,14 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
     reload: () => void reloader.request('SIGHUP'),
   });
 
+  // Beside the start, not before it: a missing rule is named with its YAML, and the daemon runs with what it has.
+  void reportMissingAccess({
+    config: loaded.config,
+    kubeConfig: kube.kubeConfig,
+    daemonNamespace: daemonNamespace(null, kube.kubeConfig, env),
+    dryRun: options.dryRun,
+    logger,
+  });
   try {
     await daemon.start(loaded.config);
   } catch (error) {
