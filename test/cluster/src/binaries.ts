@@ -64,3 +64,22 @@ function build(onProgress: ((line: string) => void) | undefined): Promise<Cluste
     });
   });
 }
+
+const helmScript = fileURLToPath(new URL('../build-helm.sh', import.meta.url));
+let helm: Promise<string> | undefined;
+
+/**
+ * Builds (once per machine, then cached beside the Kubernetes binaries by build-helm.sh) Helm v4 from the Go
+ * module proxy and resolves to the path of the `helm` binary.
+ */
+export function ensureHelm(): Promise<string> {
+  helm ??= run('bash', [helmScript], { maxBuffer: 64 * 1024 * 1024, timeout: 0 }).then(
+    ({ stdout }) => `${stdout.trim().split('\n').at(-1) ?? ''}/bin/helm`,
+    (error: unknown) => {
+      helm = undefined;
+      const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim();
+      throw new Error(`test/cluster: building helm failed: ${stderr.split('\n').slice(-20).join('\n')}`, { cause: error });
+    },
+  );
+  return helm;
+}

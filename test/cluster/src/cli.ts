@@ -1,13 +1,16 @@
 // `pnpm cluster <command> <dir>`: start, stop and poke the test cluster from a shell.
-import { resolve } from 'node:path';
+import { rmSync, symlinkSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
-import { ensureBinaries } from './binaries.ts';
+import { ensureBinaries, ensureHelm } from './binaries.ts';
 import { attachCluster, startCluster } from './cluster.ts';
 
 const usage = `usage: pnpm cluster <command> [dir]
 
   build                  build (or find cached) kube-apiserver, etcd and kubectl; print their folder
+  build-helm             build (or find cached) helm v4 from the Go module proxy; print its path
   up <dir>               start etcd + kube-apiserver on free loopback ports; write <dir>/kubeconfig, <dir>/bin/
+                         (kubectl, and helm)
   down <dir>             stop both and remove their data
   restart <dir>          kill and restart the apiserver (same port, certs, tokens)
   stop-apiserver <dir>   kill the apiserver          start-apiserver <dir>   start it again
@@ -22,6 +25,10 @@ async function run(argv: readonly string[]): Promise<number> {
     console.log((await ensureBinaries()).dir);
     return 0;
   }
+  if (command === 'build-helm') {
+    console.log(await ensureHelm());
+    return 0;
+  }
   if (command === undefined || dirArg === undefined) {
     console.error(usage);
     return 2;
@@ -29,8 +36,11 @@ async function run(argv: readonly string[]): Promise<number> {
   const dir = resolve(dirArg);
   switch (command) {
     case 'up': {
-      const cluster = await startCluster({ dir, outlive: true });
-      console.log(`cluster up: ${cluster.server}\n  kubeconfig: ${cluster.kubeconfigPath}\n  kubectl:    ${cluster.binDir}/kubectl`);
+      const [cluster, helm] = await Promise.all([startCluster({ dir, outlive: true }), ensureHelm()]);
+      const helmLink = join(cluster.binDir, 'helm');
+      rmSync(helmLink, { force: true });
+      symlinkSync(helm, helmLink);
+      console.log(`cluster up: ${cluster.server}\n  kubeconfig: ${cluster.kubeconfigPath}\n  kubectl:    ${cluster.binDir}/kubectl\n  helm:       ${helmLink}`);
       return 0;
     }
     case 'down':
