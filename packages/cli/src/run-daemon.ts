@@ -219,7 +219,7 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
   void reportMissingAccess({
     config: loaded.config,
     kubeConfig: kube.kubeConfig,
-    daemonNamespace: daemonNamespace(null, kube.kubeConfig, env),
+    daemonNamespace: daemonNamespace(undefined, kube.kubeConfig, env),
     dryRun: options.dryRun,
     logger,
   });

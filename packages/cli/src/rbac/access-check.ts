@@ -96,9 +96,11 @@ export async function reportMissingAccess(options: {
   readonly dryRun: boolean;
   readonly logger: Logger;
 }): Promise<readonly MissingAccess[] | undefined> {
-  const needs = accessNeeds(options.config, options.daemonNamespace, options.dryRun);
+  let needs: AccessNeed[] = [];
   let missing: MissingAccess[];
   try {
+    needs = accessNeeds(options.config, options.daemonNamespace, options.dryRun);
+    if (needs.length === 0) return [];
     missing = await findMissingAccess(options.kubeConfig, needs);
   } catch (error) {
     options.logger.warn({ err: describeError(error) }, 'access check: could not ask the apiserver (SelfSubjectAccessReview); skipped');

@@ -81,7 +81,7 @@ export function accessPlan(config: WatchProxyConfig, options: AccessPlanOptions 
     return ref === undefined ? [] : [{ ...ref, namespaces: r.namespaces }];
   });
   // Roles only when no resource needs (or may need) a cluster-wide grant.
-  const namespaced = resolved.length > 0 && resolved.every((r) => r.namespaces !== null && r.namespaced !== false);
+  const namespaced = resolved.length > 0 && resolved.every((r) => r.namespaces !== undefined && r.namespaced !== false);
   let watch: AccessPlan['watch'];
   if (namespaced) {
     const names = [...new Set(resolved.flatMap((r) => r.namespaces ?? []))].sort();
@@ -92,15 +92,15 @@ export function accessPlan(config: WatchProxyConfig, options: AccessPlanOptions 
 
   // The daemon keeps its emit caches in stateStore's ConfigMaps when set, else (leader election) in the Lease's.
   const state = new Map<string | null, { lease?: string; store?: string }>();
-  const at = (configured: string | null) => {
+  const at = (configured: string | undefined) => {
     const ns = configured ?? options.daemonNamespace ?? null;
     return state.get(ns) ?? state.set(ns, {}).get(ns)!;
   };
   if (options.dryRun !== true) {
     const election = config.leaderElection;
-    if (election !== null) at(election.namespace).lease = election.leaseName;
-    if (config.stateStore !== null) at(config.stateStore.namespace).store = config.stateStore.name;
-    else if (election !== null) at(election.namespace).store = election.leaseName;
+    if (election !== undefined) at(election.namespace).lease = election.leaseName;
+    if (config.stateStore !== undefined) at(config.stateStore.namespace).store = config.stateStore.name;
+    else if (election !== undefined) at(election.namespace).store = election.leaseName;
   }
   return {
     watch,
