@@ -3,7 +3,7 @@
  * real apiserver: `helm lint`; its RBAC equals what `watch-proxy rbac` prints for the config it renders, for
  * several configs; `helm template` passes `kubectl apply --dry-run=server`; `helm install` creates it; and the
  * daemon, run with a token of the chart's ServiceAccount (TokenRequest) and nothing else, with the chart's
- * rendered config, delivers a change to a loopback receiver, holds the Lease and saves its cluster store. There
+ * rendered config, delivers a change to a loopback receiver, saves its cluster store. There
  * is no kubelet here, so pods never run: the daemon runs as a process with exactly that identity.
  * Needs Go to build helm: skipped (and counted) without it outside CI; in CI it must run.
  */
@@ -177,7 +177,6 @@ describe.skipIf(!goFound)('the Helm chart', () => {
         resources: [{ name: 'configmaps', namespaces: [watched] }],
         remoteEndpoints: [{ url: receiver.url(), name: 'receiver' }],
       },
-      highAvailability: { enabled: true },
     };
     const installed = await helm(['install', 'wp', CHART, '-n', ns, '--create-namespace', '-f', valuesFile(values)]);
     expect(installed.code).toBe(0);
@@ -195,9 +194,7 @@ describe.skipIf(!goFound)('the Helm chart', () => {
     await file.cluster.requestOk('POST', `/api/v1/namespaces/${watched}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'via-chart', namespace: watched }, data: { k: 'v' } });
     await waitFor(() => receiver.about('via-chart').some((i) => i.event === 'add'), `the change at the receiver\n${daemon.stderr.slice(-4000)}`, 60_000);
 
-    // It holds the Lease and keeps its caches in the ConfigMaps the chart granted.
-    const lease = await file.cluster.requestOk('GET', `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/watch-proxy`);
-    expect((lease['spec'] as { holderIdentity: string }).holderIdentity).toMatch(/^wp-watch-proxy-0/);
+    // It keeps its caches in the ConfigMaps the chart granted (the default cluster store).
     await waitFor(async () => (await file.cluster.request('GET', `/api/v1/namespaces/${ns}/configmaps/watch-proxy-emit-cache-intents`)).status === 200, 'the store intent log', 60_000);
     daemon.signal('SIGTERM');
     expect(await daemon.exited).toBe(0);
