@@ -96,7 +96,7 @@ export async function reportMissingAccess(options: {
   readonly dryRun: boolean;
   readonly logger: Logger;
 }): Promise<readonly MissingAccess[] | undefined> {
-  let needs: AccessNeed[] = [];
+  let needs: AccessNeed[];
   let missing: MissingAccess[];
   try {
     needs = accessNeeds(options.config, options.daemonNamespace, options.dryRun);

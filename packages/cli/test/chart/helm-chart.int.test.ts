@@ -20,7 +20,9 @@ import { parseAllDocuments, stringify } from 'yaml';
 
 import { loadConfigFile } from '../../src/config/index.js';
 import { runRbac } from '../../src/rbac/rbac-command.js';
-import { useE2eFile, waitFor } from '../e2e/harness.js';
+import { waitFor } from '@watch-proxy/test-support';
+
+import { useE2eFile } from '../e2e/harness.js';
 
 const run = promisify(execFile);
 const CHART = fileURLToPath(new URL('../../../../charts/watch-proxy', import.meta.url));

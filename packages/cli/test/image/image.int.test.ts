@@ -20,7 +20,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { parseConfig } from '../../src/config/index.js';
 import { accessPlan } from '../../src/rbac/access-rules.js';
-import { Receiver, waitFor } from '../e2e/harness.js';
+import { waitFor } from '@watch-proxy/test-support';
+
+import { Receiver } from '../e2e/harness.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
