@@ -19,7 +19,7 @@ export type { FailureKind, WatchdogKind } from './kube/kube-api-error.js';
 export { WatchError } from './kube/kube-api-error.js';
 export type { ResolveOptions } from './watch/discovery.js';
 export { LEGACY_RESOURCE_GROUPS, resolveResource, resolveResources } from './watch/discovery.js';
-export { objectKey } from './watch/object-store.js';
+export { metaNamespaceKey } from './object-key.js';
 export type { DropReason } from './types.js';
 export type { SinkErrorDetails } from './errors.js';
 export { SinkCloseError, SinkError, SinkStartError, StateError } from './errors.js';

@@ -3,7 +3,7 @@ import { encodeCanonicalJson, encodeKeySortedJson, fingerprintOfCanonical } from
 import type { ExpressionRule } from '../expression/expression-rule.js';
 import type { Change, ChangeEvent, DropReason, KubeObject, OutsideReason } from '../types.js';
 import type { ResolvedResource, WatchEvent } from '../watch/watch-event.js';
-import { objectKey } from './object-key.js';
+import { namespaceAndName, objectKey } from '../object-key.js';
 import { ObjectTooDeepError, compileProjection, project, type Projection } from './projection.js';
 import type { PrunePath } from './prune.js';
 import type { RedactionOptions } from './redact.js';
@@ -108,9 +108,8 @@ export class DeltaEngine {
     const prepared = this.#prepared.get(source);
     if (prepared !== undefined) this.#prepared.delete(source);
     const metadata = record(source['metadata']);
-    const name = text(metadata?.['name']);
-    const namespace = text(metadata?.['namespace']);
-    const key = objectKey(resource.name, namespace, name);
+    const { namespace, name } = namespaceAndName(source);
+    const key = objectKey(resource.name, source);
     const excluded = this.#excluded(resource, source, metadata, name, namespace);
     if (excluded !== undefined) return { kind: 'dropped', reason: excluded, key };
 
@@ -163,7 +162,8 @@ export class DeltaEngine {
    */
   prepare(resource: ResolvedResource, source: KubeObject): void {
     const metadata = record(source['metadata']);
-    if (this.#excluded(resource, source, metadata, text(metadata?.['name']), text(metadata?.['namespace'])) !== undefined) return;
+    const { namespace, name } = namespaceAndName(source);
+    if (this.#excluded(resource, source, metadata, name, namespace) !== undefined) return;
     const settings = this.#settings.resources.get(resource.name) ?? DEFAULT_SETTINGS;
     const uniqueId = `${this.#settings.clusterName}-${text(metadata?.['uid'])}`;
     try {

@@ -1,4 +1,4 @@
-import { objectKey } from '../delta/object-key.js';
+import { objectKey } from '../object-key.js';
 import type { WatchSource, WatchSourceInit } from '../watch/watch-source.js';
 import type { KubeObject, ResourceRef } from '../types.js';
 import type { ResolvedResource, WatchEvent, WatchHandlers } from '../watch/watch-event.js';
@@ -37,7 +37,7 @@ export class FakeSource implements WatchSource {
   #stopped = false;
 
   constructor(initial: Readonly<Record<string, readonly KubeObject[]>> = {}) {
-    for (const [resource, objects] of Object.entries(initial)) for (const object of objects) this.#store(resource).set(keyOf(resource, object), object);
+    for (const [resource, objects] of Object.entries(initial)) for (const object of objects) this.#store(resource).set(objectKey(resource, object), object);
   }
 
   /** Pass as `WatchProxyOptions.watchSource`. */
@@ -61,26 +61,26 @@ export class FakeSource implements WatchSource {
   }
 
   add(resource: string, object: KubeObject): void {
-    this.#store(resource).set(keyOf(resource, object), object);
+    this.#store(resource).set(objectKey(resource, object), object);
     this.#emit(resource, { type: 'add', object });
   }
 
   update(resource: string, object: KubeObject): void {
-    this.#store(resource).set(keyOf(resource, object), object);
+    this.#store(resource).set(objectKey(resource, object), object);
     this.#emit(resource, { type: 'update', object });
   }
 
   remove(resource: string, object: KubeObject): void {
     const store = this.#store(resource);
-    const last = store.get(keyOf(resource, object)) ?? object;
-    store.delete(keyOf(resource, object));
+    const last = store.get(objectKey(resource, object)) ?? object;
+    store.delete(objectKey(resource, object));
     this.#emit(resource, { type: 'delete', object: last });
   }
 
   /** Changes the state without telling anyone (an event missed while disconnected or stopped). */
   silently(resource: string, change: { readonly set?: KubeObject; readonly remove?: KubeObject }): void {
-    if (change.set !== undefined) this.#store(resource).set(keyOf(resource, change.set), change.set);
-    if (change.remove !== undefined) this.#store(resource).delete(keyOf(resource, change.remove));
+    if (change.set !== undefined) this.#store(resource).set(objectKey(resource, change.set), change.set);
+    if (change.remove !== undefined) this.#store(resource).delete(objectKey(resource, change.remove));
   }
 
   /** Lists `resource` again: every object as `add`, then `onSynced` with all of them. */
@@ -110,9 +110,4 @@ export class FakeSource implements WatchSource {
     if (store === undefined) this.#objects.set(resource, (store = new Map()));
     return store;
   }
-}
-
-function keyOf(resource: string, object: KubeObject): string {
-  const metadata = object['metadata'] as { name?: string; namespace?: string } | undefined;
-  return objectKey(resource, metadata?.namespace ?? '', metadata?.name ?? '');
 }

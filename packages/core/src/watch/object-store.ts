@@ -1,9 +1,8 @@
+import { metaNamespaceKey } from '../object-key.js';
 import type { KubeObject } from '../types.js';
 import type { WatchEvent } from './watch-event.js';
 
 interface Meta {
-  readonly name?: string;
-  readonly namespace?: string;
   readonly uid?: string;
   readonly resourceVersion?: string;
 }
@@ -11,12 +10,6 @@ interface Meta {
 function meta(obj: KubeObject): Meta {
   const m = obj['metadata'];
   return typeof m === 'object' && m !== null ? (m as Meta) : {};
-}
-
-/** `namespace/name` for namespaced objects, `name` for cluster-scoped ones: the key of a watcher's cache. */
-export function objectKey(obj: KubeObject): string {
-  const { name = '', namespace } = meta(obj);
-  return namespace === undefined || namespace === '' ? name : `${namespace}/${name}`;
 }
 
 /** `metadata.resourceVersion`, or `undefined`. Opaque: compared for equality only, never as a number. */
@@ -29,7 +22,7 @@ function uidOf(obj: KubeObject): string | undefined {
 }
 
 /**
- * A watcher's cache: the last known state of every object, keyed by `objectKey`. It turns watch events and
+ * A watcher's cache: the last known state of every object, keyed by `metaNamespaceKey`. It turns watch events and
  * relists into the events handlers see, so the rules live in one place:
  * - a name that comes back with a new uid is a `delete` (synthesized `recreated`, carrying the old object) then an `add`;
  * - a relist emits `delete` (synthesized `relist`) for every cached object of its scope that is gone,
@@ -45,7 +38,7 @@ export class ObjectStore {
 
   /** Applies a watched ADDED or MODIFIED object and returns the events it means. */
   upsert(obj: KubeObject): WatchEvent[] {
-    const key = objectKey(obj);
+    const key = metaNamespaceKey(obj);
     const old = this.#objects.get(key);
     this.#objects.set(key, obj);
     if (old === undefined) return [{ type: 'add', object: obj }];
@@ -60,7 +53,7 @@ export class ObjectStore {
 
   /** Applies a watched DELETED object (the server's final state) and returns the event. */
   remove(obj: KubeObject): WatchEvent[] {
-    const key = objectKey(obj);
+    const key = metaNamespaceKey(obj);
     const old = this.#objects.get(key);
     if (old !== undefined && uidOf(old) !== uidOf(obj)) {
       // The delete is for an incarnation we never saw; the one we cached is gone too (we missed its delete).
@@ -80,7 +73,7 @@ export class ObjectStore {
    * than twice until the list is applied: the relist peak grows by what changed, not by the whole list.
    */
   dedupe(item: KubeObject): KubeObject {
-    const old = this.#objects.get(objectKey(item));
+    const old = this.#objects.get(metaNamespaceKey(item));
     if (old === undefined || old === item) return item;
     const rv = resourceVersionOf(item);
     return rv !== undefined && rv === resourceVersionOf(old) && uidOf(old) === uidOf(item) ? old : item;
@@ -96,7 +89,7 @@ export class ObjectStore {
     const listed = new Set<string>();
     const changes: WatchEvent[] = [];
     for (const item of items) {
-      const key = objectKey(item);
+      const key = metaNamespaceKey(item);
       listed.add(key);
       const old = this.#objects.get(key);
       if (old === undefined) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ObjectStore, objectKey } from '../../src/watch/object-store.js';
+import { ObjectStore } from '../../src/watch/object-store.js';
+import { metaNamespaceKey } from '../../src/object-key.js';
 import type { WatchEvent } from '../../src/watch/watch-event.js';
 
 const obj = (name: string, uid: string, rv: string, namespace = 'ns'): Record<string, unknown> => ({ metadata: { name, namespace, uid, resourceVersion: rv } });
@@ -8,8 +9,8 @@ const summary = (events: WatchEvent[]): string[] =>
 
 describe('ObjectStore', () => {
   it('keys namespaced objects by namespace/name and cluster-scoped ones by name', () => {
-    expect(objectKey(obj('a', 'u', '1'))).toBe('ns/a');
-    expect(objectKey({ metadata: { name: 'node-1' } })).toBe('node-1');
+    expect(metaNamespaceKey(obj('a', 'u', '1'))).toBe('ns/a');
+    expect(metaNamespaceKey({ metadata: { name: 'node-1' } })).toBe('node-1');
   });
 
   it('turns a re-created name into delete(recreated) + add, on watch and on relist', () => {

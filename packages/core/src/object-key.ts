@@ -1,0 +1,31 @@
+import type { KubeObject } from './types.js';
+
+/**
+ * An object's `metadata.namespace` and `metadata.name`, `''` for each that is missing or not a string (a
+ * cluster-scoped object has no namespace). Never throws, whatever the object's shape: the one reading of an
+ * object's identity that every key below is built from.
+ */
+export function namespaceAndName(object: KubeObject): { readonly namespace: string; readonly name: string } {
+  const metadata = object['metadata'];
+  if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) return { namespace: '', name: '' };
+  const { namespace, name } = metadata as { readonly namespace?: unknown; readonly name?: unknown };
+  return { namespace: typeof namespace === 'string' ? namespace : '', name: typeof name === 'string' ? name : '' };
+}
+
+/**
+ * client-go's `MetaNamespaceKeyFunc`: `namespace/name` for a namespaced object, `name` for a cluster-scoped one.
+ * What a watcher keys its own cache by, within one resource kind.
+ */
+export function metaNamespaceKey(object: KubeObject): string {
+  const { namespace, name } = namespaceAndName(object);
+  return namespace === '' ? name : `${namespace}/${name}`;
+}
+
+/**
+ * `Change.key`, the original's cache and coalescing key: `<resource>|<namespace>/<name>`, or `<resource>|<name>`
+ * for a cluster-scoped object, where `resource` is the name the resource is configured by. It deliberately
+ * excludes the uid: a re-created name shares the key (see the lane).
+ */
+export function objectKey(resource: string, object: KubeObject): string {
+  return `${resource}|${metaNamespaceKey(object)}`;
+}
