@@ -9,7 +9,7 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { WatchProxy } from '../../packages/core/src/watch-proxy.ts';
-import type { WatchSource } from '../../packages/core/src/options.ts';
+import type { WatchSource } from '../../packages/core/src/watch/watch-source.ts';
 import { createResourceWatcher } from '../../packages/core/src/watch/resource-watcher.ts';
 import type { ResourceWatcher } from '../../packages/core/src/watch/resource-watcher.ts';
 

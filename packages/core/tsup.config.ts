@@ -1,7 +1,10 @@
 import { defineConfig } from 'tsup';
 
+// One entry per subpath of package.json `exports` (api-report.md lists what each exports).
+const entries = ['payload', 'watch', 'expression', 'leader', 'cache', 'testing'] as const;
+
 export default defineConfig({
-  entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts' },
+  entry: { index: 'src/index.ts', ...Object.fromEntries(entries.map((e) => [`${e}/index`, `src/${e}/index.ts`])) },
   format: ['esm'],
   target: 'node22',
   platform: 'node',

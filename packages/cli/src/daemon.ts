@@ -6,7 +6,9 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { WatchProxy } from '@watch-proxy/core';
-import type { Logger, SharedCacheUsage, ShutdownReport, Sink, WatchdogBounds, WatchProxyError } from '@watch-proxy/core';
+import type { Logger, ShutdownReport, Sink, WatchProxyError } from '@watch-proxy/core';
+import type { WatchdogBounds } from '@watch-proxy/core/watch';
+import type { SharedCacheUsage } from '@watch-proxy/core/cache';
 
 import { createChangePrinter } from './change-lines.js';
 import type { OutputFormat } from './change-lines.js';

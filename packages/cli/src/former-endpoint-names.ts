@@ -3,8 +3,9 @@
  * and a hash. The state persisted under a former name is taken over here, once, so an upgrade neither re-sends
  * every object nor forgets the deletes owed. Former names are never logged: they are what must not leak.
  */
-import type { Logger, SharedCacheStore } from '@watch-proxy/core';
-import { adoptCacheFile } from '@watch-proxy/core';
+import type { Logger } from '@watch-proxy/core';
+import type { SharedCacheStore } from '@watch-proxy/core/cache';
+import { adoptCacheFile } from '@watch-proxy/core/cache';
 
 import type { RemoteEndpointConfig } from './config/index.js';
 

@@ -3,12 +3,13 @@
  * not hand the lease over) and the ConfigMaps where the leader shares its emit caches with standbys.
  */
 import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
 
 import type { KubeConfig } from '@kubernetes/client-node';
-import { ConfigMapCacheStore, KubeJsonClient, KubeLeaseLock, LeaseElector } from '@watch-proxy/core';
-import type { DeliveryGate, Logger, SharedCacheStore } from '@watch-proxy/core';
+import type { Logger } from '@watch-proxy/core';
+import { createClusterCacheStore } from '@watch-proxy/core/cache';
+import type { SharedCacheStore } from '@watch-proxy/core/cache';
+import { createLeaseElection } from '@watch-proxy/core/leader';
+import type { DeliveryGate } from '@watch-proxy/core/leader';
 
 import type { ConfigEnv, LeaderElectionConfig } from './config/index.js';
 
@@ -47,27 +48,29 @@ export function daemonNamespace(configured: string | undefined, kubeConfig: Kube
 }
 
 /**
- * Creates the election described by `config` (not started; no I/O). The identity is the pod name (`POD_NAME`,
- * else `HOSTNAME`, which is the pod name in a pod) plus a random suffix, so a restarted pod never resumes a
- * predecessor's lease.
+ * Creates the election described by `config` (not started; no I/O): core's Lease election and the ConfigMaps
+ * where the leader shares its emit caches, in the daemon's namespace. The replica's name in the Lease is the pod
+ * name (`POD_NAME`, else `HOSTNAME`, which is the pod name in a pod); core appends a random suffix, so a restarted
+ * pod never resumes a predecessor's lease.
  */
 export function createLeaderElection(config: LeaderElectionConfig, kubeConfig: KubeConfig, logger: Logger, env: ConfigEnv = process.env): LeaderElection {
   const namespace = daemonNamespace(config.namespace, kubeConfig, env);
-  const client = new KubeJsonClient(kubeConfig);
-  const identity = `${env['POD_NAME']?.trim() || env['HOSTNAME']?.trim() || hostname()}_${randomBytes(4).toString('hex')}`;
-  const elector = new LeaseElector({
-    lock: new KubeLeaseLock({ client, namespace, name: config.leaseName }),
-    identity,
+  const election = createLeaseElection({
+    kubeConfig,
+    namespace,
+    leaseName: config.leaseName,
+    replicaName: env['POD_NAME']?.trim() || env['HOSTNAME']?.trim() || undefined,
     leaseDurationMs: config.leaseDurationMs,
     renewDeadlineMs: config.renewDeadlineMs,
     retryPeriodMs: config.retryPeriodMs,
     logger,
   });
   return {
-    gate: elector,
-    sharedCache: new ConfigMapCacheStore({ client, namespace, name: config.leaseName }),
+    gate: election.gate,
+    // Named after the Lease, so each election has its own.
+    sharedCache: createClusterCacheStore({ kubeConfig, namespace, name: config.leaseName }),
     key: JSON.stringify({ ...config, namespace }),
-    start: () => elector.start(),
-    stop: () => elector.stop(),
+    start: () => election.start(),
+    stop: () => election.stop(),
   };
 }

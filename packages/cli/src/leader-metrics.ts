@@ -3,7 +3,7 @@
  * `watch_proxy_leader_transitions_total{to}`. They follow whichever election is current: a reload that changes
  * `leaderElection` replaces the election, and `bind` moves the series to the new gate.
  */
-import type { DeliveryGate } from '@watch-proxy/core';
+import type { DeliveryGate } from '@watch-proxy/core/leader';
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 /** The leader series of one process. */

@@ -3,7 +3,8 @@
  * and stop on SIGTERM/SIGINT. Resolves to the exit code: 0 clean stop, 1 runtime failure (start failed, or the
  * shutdown left changes undelivered), 2 bad input (config, flags, credentials).
  */
-import type { Logger, ShutdownReport, WatchdogBounds, WatchProxyError } from '@watch-proxy/core';
+import type { Logger, ShutdownReport, WatchProxyError } from '@watch-proxy/core';
+import type { WatchdogBounds } from '@watch-proxy/core/watch';
 
 import type { OutputFormat } from './change-lines.js';
 import { formatDiagnostic, loadConfigFile } from './config/index.js';

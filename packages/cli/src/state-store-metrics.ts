@@ -4,7 +4,7 @@
  * kind="not_stored": not stored, re-sent after a pod replacement and their deletes made meanwhile missed). 0 while
  * everything fits; absent without a cluster store.
  */
-import type { SharedCacheUsage } from '@watch-proxy/core';
+import type { SharedCacheUsage } from '@watch-proxy/core/cache';
 import { Gauge, type Registry } from 'prom-client';
 
 /** Registers the series on `registry`, read at each scrape from `usage`. */

@@ -4,14 +4,15 @@
  * replica's own state; with it, the store the leader shares with standbys.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { ConfigMapCacheStore, KubeJsonClient } from '@watch-proxy/core';
+import { createClusterCacheStore } from '@watch-proxy/core/cache';
+import type { SharedCacheStore } from '@watch-proxy/core/cache';
 
 import type { ConfigEnv, StateStoreConfig } from './config/index.js';
 import { daemonNamespace } from './leader-election.js';
 
 /** A store and the settings it was made from (a reload with the same settings keeps it). */
 export interface ClusterStateStore {
-  readonly store: ConfigMapCacheStore;
+  readonly store: SharedCacheStore;
   /** Identifies the settings. */
   readonly key: string;
 }
@@ -20,7 +21,7 @@ export interface ClusterStateStore {
 export function createClusterStateStore(config: StateStoreConfig, kubeConfig: KubeConfig, env: ConfigEnv = process.env): ClusterStateStore {
   const namespace = daemonNamespace(config.namespace, kubeConfig, env);
   return {
-    store: new ConfigMapCacheStore({ client: new KubeJsonClient(kubeConfig), namespace, name: config.name }),
+    store: createClusterCacheStore({ kubeConfig, namespace, name: config.name }),
     key: JSON.stringify({ name: config.name, namespace }),
   };
 }

@@ -3,7 +3,10 @@
  * reaches the pipeline passes through here, so a new config key has one place to be wired.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { DeliveryGate, Logger, ResourceOptions, SharedCacheStore, Sink, SinkOptions, WatchdogBounds, WatchProxyError, WatchProxyOptions } from '@watch-proxy/core';
+import type { Logger, ResourceOptions, Sink, SinkOptions, WatchProxyError, WatchProxyOptions } from '@watch-proxy/core';
+import type { WatchdogBounds } from '@watch-proxy/core/watch';
+import type { DeliveryGate } from '@watch-proxy/core/leader';
+import type { SharedCacheStore } from '@watch-proxy/core/cache';
 import { createHttpSink } from '@watch-proxy/http-sink';
 
 import { createKafkaEndpointSink, createNatsEndpointSink } from './broker-sinks.js';

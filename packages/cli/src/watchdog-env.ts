@@ -3,7 +3,7 @@
  * must see a frozen apiserver noticed in seconds rather than minutes. Deliberately not a config key (see
  * docs/operations.md, "Watchdogs").
  */
-import type { WatchdogBounds } from '@watch-proxy/core';
+import type { WatchdogBounds } from '@watch-proxy/core/watch';
 
 import type { ConfigEnv } from './config/index.js';
 import { UsageError } from './usage-error.js';

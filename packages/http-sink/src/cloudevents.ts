@@ -1,4 +1,4 @@
-import { cloudEventOf, encodeCanonicalJson } from '@watch-proxy/core';
+import { cloudEventOf, encodeCanonicalJson } from '@watch-proxy/core/payload';
 import type { Change } from '@watch-proxy/core';
 
 /** Content type of a batched CloudEvents JSON body. */

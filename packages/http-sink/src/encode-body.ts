@@ -1,4 +1,4 @@
-import { buildMeta, encodeWatchProxyPayload, wrapVroPayload } from '@watch-proxy/core';
+import { buildMeta, encodeWatchProxyPayload, wrapVroPayload } from '@watch-proxy/core/payload';
 import type { Change } from '@watch-proxy/core';
 import { CLOUDEVENTS_BATCH_CONTENT_TYPE, encodeCloudEventsBatch } from './cloudevents.js';
 import type { HttpPayloadFormat } from './options.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { WatchProxy, delivered, encodeWatchProxyPayload, type Change } from '@watch-proxy/core';
+import { WatchProxy, delivered, type Change } from '@watch-proxy/core';
+import { encodeWatchProxyPayload } from '@watch-proxy/core/payload';
 import { FakeSource } from '@watch-proxy/core/testing';
 import { useSinkFixture } from './helpers/sink-fixture.js';
 import { batch, change, context } from './helpers/sink-harness.js';

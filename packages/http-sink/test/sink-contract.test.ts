@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect } from 'vitest';
-import { encodeWatchProxyPayload, silentLogger } from '@watch-proxy/core';
+import { silentLogger } from '@watch-proxy/core';
+import { encodeWatchProxyPayload } from '@watch-proxy/core/payload';
 import { describeSinkContract } from '@watch-proxy/core/testing';
 import { createHttpSink } from '../src/index.js';
 import { startReceiver } from './helpers/receiver.js';

@@ -1,4 +1,4 @@
-import { canonicalJson, cloudEventAttributes, encodeWatchProxyItem } from '@watch-proxy/core';
+import { canonicalJson, cloudEventAttributes, encodeWatchProxyItem } from '@watch-proxy/core/payload';
 import type { Change } from '@watch-proxy/core';
 import type { KafkaPayloadFormat } from './options.js';
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeWatchProxyPayload, silentLogger } from '@watch-proxy/core';
+import { silentLogger } from '@watch-proxy/core';
+import { encodeWatchProxyPayload } from '@watch-proxy/core/payload';
 import type { Batch, SendContext, SinkLifecycleContext } from '@watch-proxy/core';
 import { contractBatch, contractChange, describeSinkContract } from '@watch-proxy/core/testing';
 import { startKafka, type TestBroker } from '@watch-proxy/test-brokers';

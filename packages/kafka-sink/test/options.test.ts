@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeWatchProxyPayload } from '@watch-proxy/core';
+import { encodeWatchProxyPayload } from '@watch-proxy/core/payload';
 import { contractChange } from '@watch-proxy/core/testing';
 import { createKafkaSink, encodeRecord, topicFor } from '../src/index.js';
 

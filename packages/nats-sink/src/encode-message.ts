@@ -1,4 +1,4 @@
-import { CLOUDEVENT_JSON_CONTENT_TYPE, encodeCloudEvent, encodeWatchProxyItem } from '@watch-proxy/core';
+import { CLOUDEVENT_JSON_CONTENT_TYPE, encodeCloudEvent, encodeWatchProxyItem } from '@watch-proxy/core/payload';
 import type { Change } from '@watch-proxy/core';
 import type { NatsPayloadFormat } from './options.js';
 

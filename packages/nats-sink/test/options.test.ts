@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeCanonicalJson, encodeWatchProxyPayload } from '@watch-proxy/core';
+import { encodeCanonicalJson, encodeWatchProxyPayload } from '@watch-proxy/core/payload';
 import { contractChange } from '@watch-proxy/core/testing';
 import { createNatsSink, encodeMessage, messageId, subjectFilter, subjectFor } from '../src/index.js';
 

@@ -3,8 +3,8 @@
  * syntax or type error is refused when the file loads (`validate`, start-up, reload) and reported at the
  * character of the expression where it is, not only at its key.
  */
-import { ExpressionError, MAX_EXPRESSION_LENGTH, compileExpression, expressionVariables } from '@watch-proxy/core';
-import type { ExpressionKind, ExpressionScope } from '@watch-proxy/core';
+import { ExpressionError, MAX_EXPRESSION_LENGTH, compileExpression, expressionVariables } from '@watch-proxy/core/expression';
+import type { ExpressionKind, ExpressionScope } from '@watch-proxy/core/expression';
 
 /** An expression that does not compile: its key path, the index in its text where the problem is, and what. */
 export interface ExpressionFinding {

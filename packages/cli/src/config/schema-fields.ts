@@ -2,7 +2,7 @@
  * The field builders every part of the config file schema uses (main file and each endpoint type): strings that
  * accept YAML scalars as the original did, YAML 1.1 booleans, whole numbers, env var names and Go durations.
  */
-import { MAX_EXPRESSION_LENGTH } from '@watch-proxy/core';
+import { MAX_EXPRESSION_LENGTH } from '@watch-proxy/core/expression';
 import { z } from 'zod';
 
 import { describeValue } from './issue-message.js';

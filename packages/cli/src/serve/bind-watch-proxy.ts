@@ -1,4 +1,5 @@
-import type { Change, DroppedInfo, EmittedInfo, WatchProxy, WatchProxyError, WatcherHealth } from '@watch-proxy/core';
+import type { Change, DroppedInfo, EmittedInfo, WatchProxy, WatchProxyError } from '@watch-proxy/core';
+import type { WatcherHealth } from '@watch-proxy/core/watch';
 
 import type { WatchProxyMetrics } from './metrics.js';
 import type { ProbeInput } from './probes.js';

@@ -2,7 +2,8 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WatchProxy, silentLogger } from '@watch-proxy/core';
-import type { EmitCacheEntry, KubeObject, Logger, SharedCacheStore } from '@watch-proxy/core';
+import type { KubeObject, Logger } from '@watch-proxy/core';
+import type { EmitCacheEntry, SharedCacheStore } from '@watch-proxy/core/cache';
 import { FakeSource, MemorySink } from '@watch-proxy/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 

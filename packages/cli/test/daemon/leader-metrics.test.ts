@@ -1,4 +1,4 @@
-import type { DeliveryGate } from '@watch-proxy/core';
+import type { DeliveryGate } from '@watch-proxy/core/leader';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeCanonicalJson, quoteJsonString } from '../../src/index.js';
+import { encodeCanonicalJson, quoteJsonString } from '../../src/payload/index.js';
 import { canonicalJson, fingerprintOf } from '../../src/payload/canonical-json.js';
 
 describe('quoteJsonString', () => {

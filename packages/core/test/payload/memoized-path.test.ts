@@ -3,7 +3,7 @@
 // and numbers included) through both paths, and the text the delta engine memoizes (encodeKeySortedJson's).
 import { describe, expect, it } from 'vitest';
 import type { Change } from '../../src/index.js';
-import { canonicalJson, encodeWatchProxyPayload } from '../../src/index.js';
+import { canonicalJson, encodeWatchProxyPayload } from '../../src/payload/index.js';
 import { DeltaEngine } from '../../src/delta/delta-engine.js';
 import { deepFreeze } from '../../src/internal/deep-freeze.js';
 import type { ResolvedResource } from '../../src/watch/watch-event.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildMeta, encodeWatchProxyPayload, wrapVroPayload } from '../../src/index.js';
+import { buildMeta, encodeWatchProxyPayload, wrapVroPayload } from '../../src/payload/index.js';
 import { goldenNames, loadGolden } from './golden.js';
 
 describe('encodeWatchProxyPayload', () => {
