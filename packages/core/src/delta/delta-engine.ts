@@ -3,7 +3,7 @@ import { encodeCanonicalJson, encodeKeySortedJson, fingerprintOfCanonical } from
 import type { ExpressionRule } from '../expression/expression-rule.js';
 import type { Change, ChangeEvent, DropReason, KubeObject, OutsideReason } from '../types.js';
 import type { ResolvedResource, WatchEvent } from '../watch/watch-event.js';
-import { namespaceAndName, objectKey } from '../object-key.js';
+import { namespaceAndName, objectKey } from '../watch/object-key.js';
 import { ObjectTooDeepError, compileProjection, project, type Projection } from './projection.js';
 import type { PrunePath } from './prune.js';
 import type { RedactionOptions } from './redact.js';

@@ -1,7 +1,7 @@
 import { isOwnState, type OwnStatePredicate } from '../internal/own-state.js';
 import type { KubeObject } from '../types.js';
 import type { ResolvedResource } from '../watch/watch-event.js';
-import { objectKey } from '../object-key.js';
+import { objectKey } from '../watch/object-key.js';
 
 /**
  * The keys of a complete list of `resource` (what a relist, a restart or a takeover reconciles the emit caches

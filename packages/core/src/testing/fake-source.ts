@@ -1,4 +1,4 @@
-import { objectKey } from '../object-key.js';
+import { objectKey } from '../watch/object-key.js';
 import type { WatchSource, WatchSourceInit } from '../watch/watch-source.js';
 import type { KubeObject, ResourceRef } from '../types.js';
 import type { ResolvedResource, WatchEvent, WatchHandlers } from '../watch/watch-event.js';

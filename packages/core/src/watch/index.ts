@@ -2,7 +2,7 @@
 // watcher health that `WatchProxy.watchHealth()` reports.
 export type { WatchedResource, WatchSource, WatchSourceFactory, WatchSourceInit } from './watch-source.js';
 export type { ResolvedResource, WatchEvent, WatchHandlers } from './watch-event.js';
-export { metaNamespaceKey } from '../object-key.js';
+export { metaNamespaceKey } from './object-key.js';
 export type { WatcherHealth } from './resource-watcher.js';
 export type { ScopeHealth, WatchErrorInfo, WatcherState } from './scope-health.js';
 export type { WatchdogBounds } from './request-guard.js';

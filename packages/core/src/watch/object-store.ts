@@ -1,4 +1,4 @@
-import { metaNamespaceKey } from '../object-key.js';
+import { metaNamespaceKey } from './object-key.js';
 import type { KubeObject } from '../types.js';
 import type { WatchEvent } from './watch-event.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ObjectStore } from '../../src/watch/object-store.js';
-import { metaNamespaceKey } from '../../src/object-key.js';
+import { metaNamespaceKey } from '../../src/watch/object-key.js';
 import type { WatchEvent } from '../../src/watch/watch-event.js';
 
 const obj = (name: string, uid: string, rv: string, namespace = 'ns'): Record<string, unknown> => ({ metadata: { name, namespace, uid, resourceVersion: rv } });

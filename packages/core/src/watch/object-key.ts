@@ -1,4 +1,7 @@
-import type { KubeObject } from './types.js';
+import type { KubeObject } from '../types.js';
+
+// Object keys, defined once. In watch/ (importing only types.ts) because the watcher keys its cache by them first;
+// the delta engine (Change.key), reconciliation and the fake source import them from here, with the flow.
 
 /**
  * An object's `metadata.namespace` and `metadata.name`, `''` for each that is missing or not a string (a

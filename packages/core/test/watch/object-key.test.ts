@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { metaNamespaceKey, namespaceAndName, objectKey } from '../src/object-key.js';
-import { DeltaEngine } from '../src/delta/delta-engine.js';
-import { fakeResolve } from '../src/testing/fake-source.js';
+import { metaNamespaceKey, namespaceAndName, objectKey } from '../../src/watch/object-key.js';
+import { DeltaEngine } from '../../src/delta/delta-engine.js';
+import { fakeResolve } from '../../src/testing/fake-source.js';
 
 describe('object keys', () => {
   it('keys a namespaced object by namespace/name and a cluster-scoped one by name', () => {
