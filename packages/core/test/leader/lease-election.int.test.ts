@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createClusterCacheStore, type EmitCacheEntry } from '../../src/cache/index.js';
 import { createLeaseElection } from '../../src/leader/index.js';
 import { uniqueId, useCluster } from '../watch/cluster-helpers.js';
-import { waitFor } from '../watch/wait-for.js';
+import { waitFor } from '@watch-proxy/test-support';
 
 // Short timings (3 s / 2 s / 0.5 s) so a takeover takes about a second.
 const TIMING = { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 500 };
