@@ -8,8 +8,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
-/** Most names the root entry may export; more belong in a topic entry (or are not public). */
-const ROOT_LIMIT = 45;
+/**
+ * Most names the root entry may export; more belong in a topic entry (or are not public). 45 at the curation, 50
+ * since the one error model: every WatchProxyError subclass a user can catch (ConfigError, InternalError,
+ * ListenerError, SinkCloseError) and the code table belong where WatchProxy is imported from.
+ */
+const ROOT_LIMIT = 50;
 const SOURCE_CONDITION = '@watch-proxy/source';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');

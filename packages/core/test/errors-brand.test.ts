@@ -1,8 +1,15 @@
 import { describe, expect, it, vi } from 'vitest';
 
-/** The public error classes of core, and NotJsonError (internal, but a subclass): one instance of each. */
+/**
+ * The public error classes of core (root and ./expression entries), and NotJsonError and IntentLogFullError
+ * (internal, but subclasses): one instance of each.
+ */
 async function copyOfCore() {
-  const core = await import('../src/index.js');
+  const core = {
+    ...(await import('../src/index.js')),
+    ...(await import('../src/expression/index.js')),
+    ...(await import('../src/cache/cluster-store.js')),
+  };
   const { NotJsonError } = await import('../src/expression/to-json.js');
   const details = { sink: 's', batchId: 'b', attempt: 1, retryable: true };
   const instances = {
