@@ -6,7 +6,7 @@
  * while the other resources keep working, and a Role granted later takes effect without a restart.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KubeJsonClient } from '@watch-proxy/core';
+import { KubeJsonClient } from '@watch-proxy/core/kube';
 import type { Logger } from '@watch-proxy/core';
 
 import type { WatchProxyConfig } from '../config/index.js';
