@@ -71,7 +71,7 @@ function parseOnly(lines: readonly string[]): number {
  * feeder stays less than one round ahead of deliveries, so no two events for one object meet in a queue and
  * coalesce: every event fed is an object POSTed.
  */
-async function throughput(args: { linesFile: string; events: number; batch: number; url?: string; broker?: { kind: BrokerKind; address: string } }): Promise<unknown> {
+async function throughput(args: { linesFile: string; events: number; batch: number; url?: string; broker?: { kind: BrokerKind; address: string }; filter?: string }): Promise<unknown> {
   const captured = readFileSync(args.linesFile, 'utf8').split('\n').filter((l) => l !== '');
   const marker = `"${REV_ANNOTATION}":"r1"`;
   const rounds = Math.max(2, Math.ceil(args.events / captured.length));
@@ -99,7 +99,8 @@ async function throughput(args: { linesFile: string; events: number; batch: numb
       { name: 'pods', assetId: 'pod', pruneFields: PRUNE },
       { name: 'replicasets', assetId: 'rs', pruneFields: PRUNE },
     ],
-    sinks: [sink],
+    // With `filter`, a CEL filter on the endpoint (true for every object, so the same objects go out).
+    sinks: [args.filter === undefined ? sink : { sink, filter: args.filter }],
     watchSource: () => source,
     clusterName: 'bench',
     emitBatchMaxObjects: args.batch,

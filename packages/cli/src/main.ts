@@ -8,6 +8,7 @@ import { LOG_FORMATS, LOG_LEVELS } from './logger.js';
 import type { LogFormat, LogLevel } from './logger.js';
 import { normalizeArgv, type NormalizedArgv } from './normalize-argv.js';
 import { runRbac } from './rbac/rbac-command.js';
+import { runPreview } from './preview/preview-command.js';
 import { runDaemon } from './run-daemon.js';
 import { checkStartup } from './startup-check.js';
 import { UsageError } from './usage-error.js';
@@ -21,6 +22,7 @@ Examples:
   $ watch-proxy -c config.yaml --dry-run -o json  the payloads themselves, one JSON document per line
   $ watch-proxy validate -c config.yaml           check a config file: exit 0 valid, 2 invalid
   $ watch-proxy rbac -c config.yaml | kubectl apply -f -   least-privilege RBAC for a config
+  $ watch-proxy preview -c config.yaml            what each endpoint would be sent, and which rule drops the rest
   $ watch-proxy -c config.yaml --log-format pretty --log-level debug
 
 Signals: SIGTERM/SIGINT drain and exit (a second one exits at once); SIGHUP reloads the config.
@@ -45,6 +47,16 @@ interface ValidateFlags {
   readonly print: boolean;
   readonly envCheck: boolean;
   readonly dryRun: boolean;
+}
+
+/** Flags of `preview`. */
+interface PreviewFlags {
+  readonly config: string;
+  readonly objects?: string;
+  readonly kubeconfig?: string;
+  readonly json: boolean;
+  readonly strict: boolean;
+  readonly timeout?: number;
 }
 
 /** Parses a positive Go duration flag value to milliseconds (commander reports a throw as a usage error). */
@@ -191,6 +203,30 @@ export async function main(argv: readonly string[]): Promise<number> {
     .exitOverride()
     .action(async (flags: { config: string; name: string; namespace: string }) => {
       code = await runRbac({ ...flags, stdout: process.stdout, stderr: process.stderr });
+    });
+
+  program
+    .command('preview')
+    .description('show what each endpoint would be sent (transformed data included) and which rule drops each other object; sends nothing')
+    .option('-c, --config <file>', 'config file (YAML)', DEFAULT_CONFIG_PATH)
+    .option('--objects <file>', 'YAML or JSON sample objects (documents or kind: List, as kubectl get -o yaml prints) instead of the cluster')
+    .option('--kubeconfig <file>', 'kubeconfig file; default: KUBECONFIG, ~/.kube/config, then in-cluster')
+    .option('--json', 'print one JSON document instead of lines for people', false)
+    .option('--strict', 'unknown keys are errors, not warnings', false)
+    .option('--timeout <duration>', 'give up listing the cluster after this long (Go duration); default 60s', durationFlag)
+    .allowExcessArguments(false)
+    .exitOverride()
+    .action(async (flags: PreviewFlags) => {
+      code = await runPreview({
+        config: flags.config,
+        objects: flags.objects,
+        kubeconfig: flags.kubeconfig,
+        json: flags.json,
+        strict: flags.strict,
+        timeoutMs: flags.timeout,
+        stdout: process.stdout,
+        stderr: process.stderr,
+      });
     });
 
   try {

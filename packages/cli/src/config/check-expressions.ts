@@ -36,7 +36,8 @@ export function checkExpressions(input: Readonly<Record<string, unknown>>): Expr
       compileExpression(source, kind, expressionVariables(kind, scope));
     } catch (error) {
       if (!(error instanceof ExpressionError)) throw error;
-      findings.push({ path, offset: error.offset, message: `invalid CEL ${kind}: ${error.summary}` });
+      // "Unexpected end" points past a block scalar's final line break: point at the end of the text instead.
+      findings.push({ path, offset: Math.min(error.offset, source.trimEnd().length), message: `invalid CEL ${kind}: ${error.summary}` });
     }
   };
   entries(input['resources']).forEach((resource, i) => check(resource['filter'], 'filter', 'resource', ['resources', i, 'filter']));
