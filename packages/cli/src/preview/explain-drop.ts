@@ -44,12 +44,12 @@ export class DropExplainer {
       expression: compileExpression(source, kind, expressionVariables(kind, scope)),
     });
     config.resources.forEach((r, i) => {
-      if (r.filter !== null) this.#resources.set(r.name, compile(r.filter, 'filter', 'resource', `resources.${String(i)}.filter`));
+      if (r.filter !== undefined) this.#resources.set(r.name, compile(r.filter, 'filter', 'resource', `resources.${String(i)}.filter`));
     });
     config.remoteEndpoints.forEach((e, i) => {
       this.#endpoints.set(e.name, {
-        ...(e.filter === null ? {} : { filter: compile(e.filter, 'filter', 'endpoint', `remoteEndpoints.${String(i)}.filter`) }),
-        ...(e.transform === null ? {} : { transform: compile(e.transform, 'transform', 'endpoint', `remoteEndpoints.${String(i)}.transform`) }),
+        ...(e.filter === undefined ? {} : { filter: compile(e.filter, 'filter', 'endpoint', `remoteEndpoints.${String(i)}.filter`) }),
+        ...(e.transform === undefined ? {} : { transform: compile(e.transform, 'transform', 'endpoint', `remoteEndpoints.${String(i)}.transform`) }),
       });
     });
   }

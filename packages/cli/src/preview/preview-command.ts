@@ -67,7 +67,7 @@ export async function runPreview(o: PreviewCommandOptions): Promise<number> {
   const logger = createLogger({ level: 'warn', format: 'pretty', stream: process.stderr });
   try {
     const report = await previewConfig({ config, source, logger, timeoutMs: o.timeoutMs ?? 60_000 });
-    const transforms = new Set(config.remoteEndpoints.filter((e) => e.transform !== null).map((e) => e.name));
+    const transforms = new Set(config.remoteEndpoints.filter((e) => e.transform !== undefined).map((e) => e.name));
     o.stdout.write(o.json === true ? previewJson(report) : previewText(report, { showData: (name) => transforms.has(name) }));
     return 0;
   } catch (error) {
