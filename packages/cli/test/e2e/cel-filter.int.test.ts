@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import type { PreviewReport } from '../../src/preview/preview-pipeline.js';
-import { useE2eFile, waitFor } from './harness.js';
+import { waitFor } from '@watch-proxy/test-support';
+
+import { useE2eFile } from './harness.js';
 import type { DaemonRun, Receiver } from './harness.js';
 import { runBin } from './run-bin.js';
 
