@@ -3,8 +3,9 @@
  * preview names the key (`resources.0.filter`, `remoteEndpoints.1.transform`) by evaluating the rules in the
  * pipeline's order on the object as the pipeline saw it (after pruning and redaction).
  */
-import { compileExpression, expressionVariables } from '@watch-proxy/core';
-import type { CompiledExpression, ExpressionKind, KubeObject } from '@watch-proxy/core';
+import type { KubeObject } from '@watch-proxy/core';
+import { compileExpression, expressionVariables } from '@watch-proxy/core/expression';
+import type { CompiledExpression, ExpressionKind } from '@watch-proxy/core/expression';
 
 import { resourcePlural } from '../config/check-config.js';
 import type { WatchProxyConfig } from '../config/index.js';

@@ -5,7 +5,8 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { WatchProxy, delivered } from '@watch-proxy/core';
-import type { Batch, Change, KubeObject, Logger, SinkOptions, WatchSourceFactory } from '@watch-proxy/core';
+import type { Batch, Change, KubeObject, Logger, SinkOptions } from '@watch-proxy/core';
+import type { WatchSourceFactory } from '@watch-proxy/core/watch';
 
 import type { WatchProxyConfig } from '../config/index.js';
 import { endpointSelection, toResourceOptions } from '../watch-proxy-options.js';

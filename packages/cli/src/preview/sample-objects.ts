@@ -5,7 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 
-import type { KubeObject, ResolvedResource } from '@watch-proxy/core';
+import type { KubeObject } from '@watch-proxy/core';
+import type { ResolvedResource } from '@watch-proxy/core/watch';
 import { parseAllDocuments } from 'yaml';
 
 import { resourcePlural } from '../config/check-config.js';

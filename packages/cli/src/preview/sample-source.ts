@@ -1,5 +1,5 @@
 /** A watch source that lists the sample objects of `preview --objects` once, as a watcher's first list would. */
-import type { WatchHandlers, WatchSource } from '@watch-proxy/core';
+import type { WatchHandlers, WatchSource } from '@watch-proxy/core/watch';
 
 import type { SampleGroup } from './sample-objects.js';
 
