@@ -31,7 +31,7 @@ it('runs every scenario at smoke sizes and reports each one', { timeout: 600_000
   const results = JSON.parse(readFileSync(out, 'utf8')) as Results;
   expect(results.errors).toEqual({});
   const scenarios = new Set(results.rows.map((row) => row.scenario));
-  expect([...scenarios].sort()).toEqual(['http-sink POST', 'idle-cpu', 'initial-sync', 'kafka sink', 'latency', 'memory', 'nats sink', 'slow-endpoint', 'throughput']);
+  expect([...scenarios].sort()).toEqual(['deltaUpdates', 'http-sink POST', 'idle-cpu', 'initial-sync', 'kafka sink', 'latency', 'memory', 'nats sink', 'slow-endpoint', 'throughput', 'throughput-filter']);
   for (const row of results.rows) expect(Number.isFinite(row.value), `${row.scenario}: ${JSON.stringify(row)}`).toBe(true);
   expect(stdout).toContain('| scenario | figure | value | floor (same run) |');
 });
