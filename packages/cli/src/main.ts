@@ -67,32 +67,39 @@ function durationFlag(value: string): number {
   return parsed.milliseconds;
 }
 
-/** Daemon flags `validate` takes too: given before `validate`, they apply to it. */
-const SHARED_FLAGS = ['config', 'strict', 'dryRun'] as const;
+/** Daemon flags each subcommand takes too: given before the subcommand, they apply to it. */
+const SHARED_FLAGS: Readonly<Record<string, readonly string[]>> = {
+  validate: ['config', 'strict', 'dryRun'],
+  rbac: ['config'],
+  preview: ['config', 'strict', 'kubeconfig'],
+};
 
 /**
- * `validate`'s flags, with the daemon flags written before the subcommand applied (`watch-proxy -c f.yaml
- * validate` checks f.yaml, not the default path). A daemon-only flag there, or `-c` given on both sides with two
- * files, is a usage error rather than silently ignored.
+ * A subcommand's flags with the daemon flags written before it applied (`watch-proxy -c f.yaml validate` checks
+ * f.yaml, not the default path). A daemon-only flag there, or one given on both sides with two values, is a usage
+ * error rather than silently ignored.
  */
-function withDaemonFlags(own: ValidateFlags, command: Command, program: Command): ValidateFlags {
+function withDaemonFlags<F extends { readonly config: string }>(own: F, command: Command, program: Command): F {
+  const name = command.name();
+  const shared = SHARED_FLAGS[name] ?? [];
   const given = (cmd: Command, key: string): boolean => cmd.getOptionValueSource(key) === 'cli';
   for (const option of program.options) {
     const key = option.attributeName();
-    if (given(program, key) && !(SHARED_FLAGS as readonly string[]).includes(key)) {
-      throw new UsageError(`${option.long ?? option.flags} is a daemon flag, and validate does not take it`);
+    if (given(program, key) && !shared.includes(key)) {
+      throw new UsageError(`${option.long ?? option.flags} is a daemon flag, and ${name} does not take it`);
     }
   }
-  const parent = program.opts<DaemonFlags>();
-  if (given(program, 'config') && given(command, 'config') && parent.config !== own.config) {
-    throw new UsageError(`two config files given (-c ${parent.config} before validate, -c ${own.config} after it): give one`);
+  const parent = program.opts<Record<string, unknown>>();
+  if (given(program, 'config') && given(command, 'config') && parent['config'] !== own.config) {
+    throw new UsageError(`two config files given (-c ${String(parent['config'])} before ${name}, -c ${own.config} after it): give one`);
   }
-  return {
-    ...own,
-    config: given(command, 'config') ? own.config : parent.config,
-    strict: own.strict || parent.strict,
-    dryRun: own.dryRun || parent.dryRun,
-  };
+  const merged: Record<string, unknown> = { ...own };
+  for (const key of shared) {
+    if (!given(program, key)) continue;
+    // A boolean flag is on when either side sets it; a value given after the subcommand wins.
+    merged[key] = typeof parent[key] === 'boolean' ? Boolean(merged[key]) || parent[key] : given(command, key) ? merged[key] : parent[key];
+  }
+  return merged as F;
 }
 
 /**
@@ -201,7 +208,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('-n, --namespace <namespace>', 'namespace the daemon runs in (its ServiceAccount\'s)', 'watch-proxy')
     .allowExcessArguments(false)
     .exitOverride()
-    .action(async (flags: { config: string; name: string; namespace: string }) => {
+    .action(async (own: { config: string; name: string; namespace: string }, command: Command) => {
+      const flags = withDaemonFlags(own, command, program);
       code = await runRbac({ ...flags, stdout: process.stdout, stderr: process.stderr });
     });
 
@@ -216,7 +224,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--timeout <duration>', 'give up listing the cluster after this long (Go duration); default 60s', durationFlag)
     .allowExcessArguments(false)
     .exitOverride()
-    .action(async (flags: PreviewFlags) => {
+    .action(async (own: PreviewFlags, command: Command) => {
+      const flags = withDaemonFlags(own, command, program);
       code = await runPreview({
         config: flags.config,
         objects: flags.objects,

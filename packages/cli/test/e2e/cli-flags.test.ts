@@ -100,6 +100,25 @@ describe('the watch-proxy command line', { timeout: 60_000 }, () => {
     expectNoStack(twoFiles.stderr);
   }, 240_000);
 
+  // rbac and preview ignored a -c written before them and read /etc/watch-proxy/config.yaml instead.
+  it('-c before rbac and preview applies to them; a daemon-only flag before them is refused', async () => {
+    const rbac = await runBin(['-c', good, 'rbac']);
+    expect(rbac.code).toBe(0);
+    expect(rbac.stdout).toContain('kind: ClusterRole');
+    const rbacBad = await runBin(['-c', bad, 'rbac']);
+    expect(rbacBad.code).toBe(2);
+    expect(rbacBad.stderr).toContain(`${bad}:2:15 emitInterval: must not be negative`);
+    const previewBad = await runBin(['-c', bad, 'preview']);
+    expect(previewBad.code).toBe(2);
+    expect(previewBad.stderr).toContain(`${bad}:2:15 emitInterval: must not be negative`);
+    const daemonOnly = await runBin(['--log-level', 'debug', 'rbac', '-c', good]);
+    expect(daemonOnly.code).toBe(2);
+    expect(daemonOnly.stderr).toContain('--log-level is a daemon flag, and rbac does not take it');
+    const twoFiles = await runBin(['-c', good, 'preview', '-c', bad]);
+    expect(twoFiles.code).toBe(2);
+    expect(twoFiles.stderr).toContain(`two config files given (-c ${good} before preview, -c ${bad} after it)`);
+  }, 240_000);
+
   // Output cut short by its reader (`watch-proxy --help | head -1`) crashed with an EPIPE stack trace.
   it.each([[['--help']], [['validate', '--print', '-c', good]]])('%j into a pipe closed before it writes: exit 0, nothing on stderr', async (args) => {
     const child = spawnBin(args);
