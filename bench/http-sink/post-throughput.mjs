@@ -34,7 +34,8 @@ registerHooks({
 
 const root = new URL('../../', import.meta.url);
 const { createHttpSink } = await import(new URL('packages/http-sink/src/index.ts', root).href);
-const { canonicalJson, encodeWatchProxyPayload, silentLogger } = await import(new URL('packages/core/src/index.ts', root).href);
+const { silentLogger } = await import(new URL('packages/core/src/index.ts', root).href);
+const { canonicalJson, encodeWatchProxyPayload } = await import(new URL('packages/core/src/payload/index.ts', root).href);
 const { default: fetch } = await import(pathToFileURL(fileURLToPath(new URL('packages/http-sink/node_modules/node-fetch/src/index.js', root))).href);
 
 const args = process.argv.slice(2);
