@@ -97,7 +97,11 @@ export class LeaderActivation {
         }
       }),
     );
-    if (epoch !== this.#epoch || this.#o.stopping() || this.#o.gate.open === false) return;
+    // Only a later transition (or shutdown) cancels the takeover. A gate that merely reads closed now (its renew
+    // deadline passed while the load ran) may read open again with no transition, when the renewal that began
+    // before the deadline succeeds: giving up then would leave the lanes standby while this replica holds the
+    // Lease. Activated lanes send nothing while it reads closed, and a real stand-down is a transition.
+    if (epoch !== this.#epoch || this.#o.stopping()) return;
     slots.forEach((slot, i) => {
       const entries = loaded[i];
       if (entries === undefined) return;

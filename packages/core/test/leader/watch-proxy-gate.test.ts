@@ -167,6 +167,34 @@ describe('WatchProxy with a delivery gate', () => {
     expect(sink.attempts).toBe(1);
   });
 
+  it('a takeover whose shared-cache load ends while the gate reads closed on the clock still activates: the gate reopens without a transition', async () => {
+    const source = new FakeSource({ configmaps: [cm('before', 1)] });
+    const gate = new ManualGate();
+    const receiver = new Receiver();
+    const store = new MemorySharedCache();
+    let loaded: () => void = () => {};
+    const loading = new Promise<void>((resolve) => (loaded = resolve));
+    const load = store.load.bind(store);
+    store.load = async (sink) => {
+      await loading;
+      return load(sink);
+    };
+    const proxy = replica(source, receiver, 'a', gate, store);
+    await proxy.start();
+    gate.set(true);
+    // The load outlasts the renew deadline: `open` reads false before the elector's deadline timer (or the
+    // renewal) had a chance to run...
+    gate.clockClosed = true;
+    loaded();
+    // Every continuation of the takeover runs before a macrotask: the activation has read the gate by then.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    // ...and the renewal, begun before the deadline, succeeds after it: open again, and no transition follows.
+    gate.clockClosed = false;
+    source.add('configmaps', cm('after', 1));
+    await receiver.waitFor(() => receiver.view().has(key('before')) && receiver.view().has(key('after')), 'the replay of the takeover and a change after it', 3000);
+    expect(proxy.active).toBe(true);
+  });
+
   it('a standby remembers deletes for handoverWindowMs and sends them on taking over; older ones are forgotten', async () => {
     let now = 1_000_000;
     const source = new FakeSource({ configmaps: [cm('old', 1), cm('recent', 1), cm('kept', 1)] });
