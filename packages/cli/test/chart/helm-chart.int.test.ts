@@ -3,8 +3,10 @@
  * real apiserver: `helm lint`; its RBAC equals what `watch-proxy rbac` prints for the config it renders, for
  * several configs; `helm template` passes `kubectl apply --dry-run=server`; `helm install` creates it; and the
  * daemon, run with a token of the chart's ServiceAccount (TokenRequest) and nothing else, with the chart's
- * rendered config, delivers a change to a loopback receiver, saves its cluster store. There
- * is no kubelet here, so pods never run: the daemon runs as a process with exactly that identity.
+ * rendered config, delivers a change to a loopback receiver and saves its cluster store; in HA mode two such
+ * processes hand over through a rollout (issue 17's pod replacement: a new process with an empty stateDir and the
+ * same cluster store re-sends nothing and reports the deletes made meanwhile). There is no kubelet here, so pods
+ * never run: each pod is a process with exactly that identity.
  * Needs Go to build helm: skipped (and counted) without it outside CI; in CI it must run.
  */
 import { execFile } from 'node:child_process';
@@ -16,7 +18,7 @@ import { promisify } from 'node:util';
 import { ensureHelm } from '@watch-proxy/test-cluster';
 import { freePort } from '@watch-proxy/test-cluster/free-port';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments, stringify } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 
 import { loadConfigFile } from '../../src/config/index.js';
 import { runRbac } from '../../src/rbac/rbac-command.js';
@@ -202,4 +204,70 @@ describe.skipIf(!goFound)('the Helm chart', () => {
     expect(await daemon.exited).toBe(0);
     expect(daemon.logs.filter((l) => String(l.msg).startsWith('access check: may not') || /forbidden/i.test(JSON.stringify(l)))).toEqual([]);
   });
+
+  it("in HA mode the chart's two replicas hand over through a rollout: the new pod (new process, empty stateDir, same cluster store) re-sends nothing and reports the deletes made meanwhile", async () => {
+    const ns = 'wp-chart-ha';
+    const watched = 'wp-chart-ha-apps';
+    await file.cluster.requestOk('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: watched } });
+    const receiver = await file.receiver();
+    const values = {
+      config: {
+        stateDir: join(file.dir, 'pod-a'),
+        prometheusMetrics: { port: await freePort() },
+        httpLiveness: { port: await freePort() },
+        resources: [{ name: 'configmaps', namespaces: [watched] }],
+        remoteEndpoints: [{ url: receiver.url(), name: 'receiver' }],
+      },
+      highAvailability: { enabled: true },
+    };
+    const installed = await helm(['install', 'ha', CHART, '-n', ns, '--create-namespace', '-f', valuesFile(values)]);
+    expect(installed.code).toBe(0);
+    const cm = await file.cluster.requestOk('GET', `/api/v1/namespaces/${ns}/configmaps/ha-watch-proxy`);
+    const rendered = (cm['data'] as Record<string, string>)['config.yaml']!;
+    const podA = join(file.dir, 'ha-pod-a.yaml');
+    writeFileSync(podA, rendered);
+    // The second pod reads the same config; only what a pod of its own has differs: its emptyDir (empty) and,
+    // as both processes share this host's network, its ports.
+    const podB = join(file.dir, 'ha-pod-b.yaml');
+    const own = parse(rendered) as Record<string, unknown>;
+    writeFileSync(podB, stringify({ ...own, stateDir: join(file.dir, 'pod-b'), prometheusMetrics: { port: await freePort() }, httpLiveness: { port: await freePort() } }));
+    const minted = await file.cluster.mintToken({ namespace: ns, serviceAccount: 'ha-watch-proxy' });
+    const pod = (config: string, name: string) => file.daemon(['-c', config, '--kubeconfig', minted.kubeconfigPath], { POD_NAMESPACE: ns, POD_NAME: name });
+    const holder = async (): Promise<string> => {
+      const lease = await file.cluster.request('GET', `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/watch-proxy`);
+      return lease.status === 200 ? ((lease.body as { spec: { holderIdentity?: string } }).spec.holderIdentity ?? '') : '';
+    };
+    const create = (name: string): Promise<unknown> =>
+      file.cluster.requestOk('POST', `/api/v1/namespaces/${watched}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: watched }, data: { k: name } });
+    const count = (name: string, event: string): number => receiver.about(name).filter((i) => i.event === event).length;
+
+    const a = pod(podA, 'ha-watch-proxy-a');
+    // Leading, with delivery taken over: a change from now on reaches the receiver as the add it is (one made
+    // before the takeover is sent as an update, since a new leader cannot tell whether its predecessor sent it).
+    await a.waitForLog('leader: delivering what the receivers miss');
+    expect(await holder()).toMatch(/^ha-watch-proxy-a_/);
+    const keep = ['via-chart', 'keep-0', 'keep-1'];
+    const gone = ['gone-0', 'gone-1', 'gone-2'];
+    for (const name of [...keep, ...gone]) await create(name);
+    await waitFor(() => [...keep, ...gone].every((name) => count(name, 'add') === 1), `every add from the leader\n${a.stderr.slice(-4000)}`, 60_000);
+
+    // The rollout: the new pod starts as a standby beside the leader, then the old pod is stopped (it saves the
+    // cluster store, then releases the Lease) and objects are deleted before or while the new pod takes over.
+    const b = pod(podB, 'ha-watch-proxy-b');
+    await b.waitForLog('initial sync done');
+    const sent = receiver.items().length;
+    a.signal('SIGTERM');
+    expect(await a.exited).toBe(0);
+    for (const name of gone) await file.cluster.requestOk('DELETE', `/api/v1/namespaces/${watched}/configmaps/${name}`);
+    await waitFor(async () => /^ha-watch-proxy-b_/.test(await holder()), `the new pod to take the Lease\n${b.stderr.slice(-4000)}`, 60_000);
+    await b.waitForLog('leader: delivering what the receivers miss');
+    await create('sentinel');
+    await waitFor(() => count('sentinel', 'add') === 1 && gone.every((name) => count(name, 'delete') === 1), `the deletes and the sentinel from the new pod\n${b.stderr.slice(-4000)}`, 60_000);
+    const after = receiver.items().slice(sent);
+    expect(after.map((i) => `${i.event}:${i.data.metadata.name}`).sort()).toEqual([...gone.map((name) => `delete:${name}`), 'add:sentinel'].sort());
+    b.signal('SIGTERM');
+    expect(await b.exited).toBe(0);
+    for (const d of [a, b]) expect(d.logs.filter((l) => String(l.msg).startsWith('access check: may not') || /forbidden/i.test(JSON.stringify(l)))).toEqual([]);
+    // Two daemons, each starting its watches: on a loaded 2-core machine that takes several times longer.
+  }, 240_000);
 });
