@@ -1,6 +1,7 @@
 import type { Context } from '@marcbachmann/cel-js';
 import { celEnvironment, type ExpressionVariable } from './cel-environment.js';
 import { MAX_EXPRESSION_LENGTH, checkShape } from './expression-limits.js';
+import { UNDECIDED, fastPath } from './fast-path.js';
 import { WatchProxyError, brandError } from '../errors.js';
 
 /**
@@ -98,10 +99,18 @@ export function compileExpression(source: string, kind: ExpressionKind, variable
   }
   const violation = checkShape(parsed.ast);
   if (violation !== undefined) throw new ExpressionError(source, violation.start, violation.message);
+  const fast = fastPath(parsed.ast);
+  const library = (values: Readonly<Partial<Record<ExpressionVariable, unknown>>>): unknown => parsed(values as Context);
   return Object.freeze({
     source,
     kind,
-    run: (values: Readonly<Partial<Record<ExpressionVariable, unknown>>>): unknown => parsed(values as Context),
+    run:
+      fast === undefined
+        ? library
+        : (values: Readonly<Partial<Record<ExpressionVariable, unknown>>>): unknown => {
+            const value = fast(values);
+            return value === UNDECIDED ? library(values) : value;
+          },
   });
 }
 
