@@ -46,7 +46,8 @@ export interface ResourceOptions {
   readonly reconcileMs?: number | undefined;
   /**
    * List through one streaming watch (`sendInitialEvents`, KEP-3157: served from the apiserver's watch cache, no
-   * pages) instead of paginated lists; falls back to pages for good when the server refuses or stalls. Default: false.
+   * pages) instead of paginated lists; falls back to pages for good when the server cannot (the `WatchList` feature
+   * gate off, a server before 1.27, a storage without watch progress). `false` always lists in pages. Default: true.
    */
   readonly streamingList?: boolean | undefined;
   /** Server-side label selector for list/watch (`app=web`). Default: everything. */

@@ -179,7 +179,7 @@ export function resolveOptions(options: WatchProxyOptions): ResolvedOptions {
       name: r.name,
       resyncMs: duration(r.resyncMs, `${at}.resyncMs`, 0),
       reconcileMs: duration(r.reconcileMs, `${at}.reconcileMs`, 0),
-      streamingList: flag(r.streamingList, `${at}.streamingList`, false),
+      streamingList: flag(r.streamingList, `${at}.streamingList`, true),
       includeManagedFields: settings.includeManagedFields,
       ...(r.labelSelector ? { labelSelector: r.labelSelector } : {}),
       ...(r.fieldSelector ? { fieldSelector: r.fieldSelector } : {}),

@@ -82,7 +82,7 @@ describe('WatchProxy options', () => {
     await p.start();
     expect(seen).toEqual([
       { name: 'pods', resyncMs: 60_000, reconcileMs: 600_000, streamingList: true, labelSelector: 'app=web', namespaces: ['a'], includeManagedFields: false },
-      { name: 'nodes', resyncMs: 0, reconcileMs: 0, streamingList: false, includeManagedFields: false },
+      { name: 'nodes', resyncMs: 0, reconcileMs: 0, streamingList: true, includeManagedFields: false },
     ]);
     await p.shutdown();
   });

@@ -292,8 +292,8 @@ export const configFileSchema = z
       { default: '0' },
     ),
     streamingList: flag(
-      'List through one streaming watch (sendInitialEvents, KEP-3157: served from the apiserver\'s watch cache, no pages) instead of paginated lists; a server that refuses it or never ends its initial events gets paginated lists from then on. Default false. New.',
-      false,
+      'List through one streaming watch (sendInitialEvents, KEP-3157: served from the apiserver\'s watch cache, no pages) instead of paginated lists where the server supports it; a server that cannot (the WatchList feature gate off, before 1.27) gets paginated lists from then on. false: always paginated lists. Default true. New.',
+      true,
     ),
     delayAddEventDuration: duration(
       'For this long after each watch starts, add events are discarded (not deferred), a Go duration. 0 (default) = no delay. At most 365d.',

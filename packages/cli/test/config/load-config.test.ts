@@ -112,7 +112,7 @@ describe('normalization', () => {
       emitCacheDurationMs: 0,
       forceReuploadDurationMs: 0,
       reconcileIntervalMs: 0,
-      streamingList: false,
+      streamingList: true,
       delayAddEventDurationMs: 0,
       rejectedRetryIntervalMs: 300_000,
       shutdownGracePeriodMs: 10_000,

@@ -48,8 +48,9 @@ export interface ResourceWatcherOptions extends ReflectorTiming {
   readonly resyncMs?: number | undefined;
   /**
    * List through a streaming watch (`sendInitialEvents`, KEP-3157: served from the watch cache, one request, no
-   * pages) instead of a paginated list. Falls back to paginated lists for good when the server refuses it or never
-   * ends its initial events. Default: false.
+   * pages) instead of a paginated list. Falls back to paginated lists for good when the server cannot: it refuses
+   * the parameters (the `WatchList` feature gate off), answers with a plain watch (before 1.27), never ends its
+   * initial events, or its storage lacks watch progress. `false` always lists in pages. Default: true.
    */
   readonly streamingList?: boolean | undefined;
   /**
@@ -297,7 +298,7 @@ class KubeResourceWatcher implements ResourceWatcher {
           store: this.#store,
           labelSelector: o.labelSelector,
           fieldSelector: o.fieldSelector,
-          streamingList: o.streamingList === true,
+          streamingList: o.streamingList !== false,
           dropManagedFields: o.dropManagedFields === true,
           timing: o,
           now: this.#now,

@@ -11,7 +11,7 @@ export interface WatchedResource {
   readonly resyncMs: number;
   /** 0 = no periodic relist against the server. */
   readonly reconcileMs: number;
-  /** List through a streaming watch (KEP-3157) instead of pages. */
+  /** List through a streaming watch (KEP-3157) instead of pages, falling back to pages where the server cannot. */
   readonly streamingList: boolean;
   readonly labelSelector?: string;
   readonly fieldSelector?: string;

@@ -52,7 +52,13 @@ export function isInitialEventsEnd(obj: KubeObject): boolean {
 /** A failure during a streaming list's initial events that means the server cannot do it (so don't retry it). */
 export function streamingListUnsupported(err: unknown): boolean {
   if (!(err instanceof WatchError)) return false;
-  // 400/422: the parameters are refused; a stall: no initial-events-end bookmark ever came; an unexpected
-  // event type: the server treated the request as a plain watch.
-  return err.kind === 'invalid' || (err.kind === 'watchdog' && err.watchdog === 'list') || (err.kind === 'protocol' && err.message.startsWith('streaming list:'));
+  // 400/422: the parameters are refused (the WatchList feature gate is off); a stall: no initial-events-end
+  // bookmark ever came; an unexpected event type: the server treated the request as a plain watch; an in-stream
+  // error naming RequestWatchProgress: the apiserver's etcd cannot serve it (3.4 before 3.4.31, 3.5 before 3.5.13).
+  return (
+    err.kind === 'invalid' ||
+    (err.kind === 'watchdog' && err.watchdog === 'list') ||
+    (err.kind === 'protocol' && err.message.startsWith('streaming list:')) ||
+    err.message.includes('RequestWatchProgress')
+  );
 }

@@ -80,6 +80,8 @@ describe('createResourceWatcher against a fake apiserver', () => {
         onEvent: (_r, e) => events.push(describeEvent(e)),
         onSynced: (_r, objects) => synced.push([...objects]),
       },
+      // Most tests here pin the paginated list; the streaming list (the default) has its own tests.
+      streamingList: false,
       ...fast,
       ...extra,
     });
@@ -702,6 +704,33 @@ describe('createResourceWatcher against a fake apiserver', () => {
     expect(watches().filter((r) => r.url.searchParams.has('sendInitialEvents'))).toHaveLength(1);
   });
 
+  it('streamingList is the default: without the option the first list is a streaming one', async () => {
+    server.put('a', 'one');
+    const w = start({ streamingList: undefined });
+    await w.start();
+    expect(lists()).toBe(0);
+    expect(watches()[0]!.url.searchParams.get('sendInitialEvents')).toBe('true');
+    expect(w.health().scopes[0]!.lastList).toMatchObject({ pages: 0, objects: 1 });
+  });
+
+  it('streamingList: falls back to paginated lists for good when the storage cannot serve it (in-stream error)', async () => {
+    server.put('a', 'one');
+    server.fault((_req, res, url) => {
+      if (url.searchParams.get('sendInitialEvents') !== 'true') return false;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const message = 'a watch stream was requested by the client but the required storage feature RequestWatchProgress is disabled';
+      res.end(`${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', code: 500, reason: 'InternalError', message } })}\n`);
+      return true;
+    }, false);
+    const w = start({ streamingList: true });
+    await w.start();
+    expect(lists()).toBe(1);
+    expect(w.health()).toMatchObject({ synced: true, objects: 1, failures: 0 });
+    w.relist();
+    await waitFor(() => lists() === 2, 'a relist');
+    expect(watches().filter((r) => r.url.searchParams.has('sendInitialEvents'))).toHaveLength(1);
+  });
+
   it('streamingList: falls back when the server treats it as a plain watch (no initial-events-end bookmark)', async () => {
     server.put('a', 'one');
     server.fault((_req, res, url) => {
@@ -822,6 +851,7 @@ describe('backoff timing (fake timers)', () => {
       kubeConfig: server.kubeConfig(),
       resource: configmaps,
       handlers: { onEvent: () => {} },
+      streamingList: false,
       backoff: { baseMs: 1_000, capMs: 60_000, random: () => 0.5 },
     });
     const w = watcher;

@@ -76,6 +76,7 @@ describe('resource watcher against a real apiserver', () => {
       kubeConfig: kc,
       resource: 'configmaps',
       labelSelector: `run=${run}`,
+      streamingList: false,
       pageSize: 100,
       handlers: {
         onEvent: (_r, e) => {
@@ -98,7 +99,7 @@ describe('resource watcher against a real apiserver', () => {
     await w.stop();
   });
 
-  it('streamingList: the real apiserver streams the initial list (sendInitialEvents) and the watch goes on', async () => {
+  it('streamingList (the default): the real apiserver streams the initial list (sendInitialEvents) and the watch goes on', async () => {
     const ns = `stream-${uniqueId()}`;
     const run = uniqueId();
     await createNamespace(cluster, ns);
@@ -109,7 +110,6 @@ describe('resource watcher against a real apiserver', () => {
       kubeConfig: kc,
       resource: 'configmaps',
       labelSelector: `run=${run}`,
-      streamingList: true,
       handlers: { onEvent: (_r, e) => events.push(e) },
     });
     watchers.push(w);
