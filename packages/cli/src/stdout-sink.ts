@@ -34,7 +34,10 @@ export function createStdoutSink(options: StdoutSinkOptions = {}): Sink<Change> 
   return {
     name: options.name ?? 'stdout',
     send(batch: Batch<Change>, _ctx: SendContext): Promise<SendOutcome> {
-      const text = printer === undefined ? `${encodeWatchProxyPayload(batch.items, meta)}\n` : printer.lines(batch.items);
+      // A batch of one of several clusters carries it: its name is meta.cluster, its metadata merged over the config's.
+      const cluster = batch.cluster;
+      const batchMeta = cluster === undefined ? meta : buildMeta({ ...options.metadata, ...cluster.metadata }, cluster.name);
+      const text = printer === undefined ? `${encodeWatchProxyPayload(batch.items, batchMeta)}\n` : printer.lines(batch.items);
       return new Promise((resolve) => {
         // Resolve only once the line is handed to the OS: a piped reader that is slow holds back the next batch.
         out.write(text, (error?: Error | null) => resolve(error ? retryable(error) : delivered()));

@@ -13,7 +13,7 @@ import ts from 'typescript';
  * since the one error model: every WatchProxyError subclass a user can catch (ConfigError, InternalError,
  * ListenerError, SinkCloseError) and the code table belong where WatchProxy is imported from.
  */
-const ROOT_LIMIT = 50;
+const ROOT_LIMIT = 53;
 const SOURCE_CONDITION = '@watch-proxy/source';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');

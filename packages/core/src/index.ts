@@ -16,15 +16,16 @@ export type {
   WatchProxyEvents,
   WatchProxyState,
   WatchProxyStats,
+  ClusterStats,
 } from './watch-proxy-types.js';
-export type { ResourceOptions, SinkOptions, WatchProxyOptions } from './options.js';
+export type { ClusterOptions, ResourceOptions, SinkOptions, WatchProxyOptions } from './options.js';
 export type { RetryPolicy } from './deliver/retry-policy.js';
 export type { LaneStats } from './deliver/lane-contract.js';
 export type { DropReason } from './types.js';
 export type { RuleStats } from './expression/expression-rule.js';
 
 // The sink contract: what a sink implements and receives.
-export type { Batch, Change, ChangeEvent, KubeObject, ResourceRef } from './types.js';
+export type { Batch, BatchCluster, Change, ChangeEvent, KubeObject, ResourceRef } from './types.js';
 export type { RejectionKind, SendContext, SendOutcome, Sink, SinkLifecycleContext } from './sink/sink.js';
 export { delivered, partial, rejected, resend, retryable } from './sink/sink.js';
 

@@ -63,9 +63,37 @@ export interface ResourceOptions {
 
 export type { WatchedResource, WatchSource, WatchSourceFactory, WatchSourceInit } from './watch/watch-source.js';
 
+/**
+ * One cluster of a WatchProxy that watches several (`WatchProxyOptions.clusters`). Each gets its own watchers,
+ * `uniqueId` prefix, `meta.cluster`, emit caches (under `stateDir` and in `sharedCache`) and health; a batch
+ * never mixes clusters.
+ */
+export interface ClusterOptions {
+  /**
+   * The cluster's `clusterName`: prefix of its `uniqueId`s, `meta.cluster` of its batches (`Batch.cluster`) and the
+   * namespace of its emit caches (`<stateDir>/clusters/<name>/`). Unique and non-empty; keep it stable, a new
+   * name starts from an empty cache (everything is sent again, deletes made meanwhile are missed).
+   */
+  readonly name: string;
+  /** Access to the cluster for the default watch source. Required unless `watchSource` is given. */
+  readonly kubeConfig?: KubeConfig | undefined;
+  /** Replaces the Kubernetes watch stage for this cluster (tests, replays). Default: watch through `kubeConfig`. */
+  readonly watchSource?: WatchSourceFactory | undefined;
+  /**
+   * Sent with this cluster's batches (`Batch.cluster.metadata`); the HTTP sink merges it over its own `metadata`
+   * in `meta`. Default: none.
+   */
+  readonly metadata?: Readonly<Record<string, unknown>> | undefined;
+}
+
 /** A sink plus its routing filters and expressions (CEL, compiled by the constructor). */
 export interface SinkOptions extends RouteFilter {
   readonly sink: Sink;
+  /**
+   * With `WatchProxyOptions.clusters`: the names of the clusters this sink receives from. Default: every cluster.
+   * A name no cluster has is an error; without `clusters` it must be absent.
+   */
+  readonly clusters?: readonly string[] | undefined;
   /**
    * A CEL expression over `object` and `resource` (the resource's plural name) deciding which objects this sink
    * holds: one that starts matching is sent (`add`, or `update` if the sink has it), one that stops matching is
@@ -99,7 +127,14 @@ export interface WatchProxyOptions {
   readonly resources: readonly (ResourceOptions | string)[];
   /** Where changes go (a bare sink has no filters). At least one; names must be unique. */
   readonly sinks: readonly (Sink | SinkOptions)[];
-  /** Cluster access for the default watch source. Required unless `watchSource` is given. */
+  /**
+   * Several clusters, each watched on its own (see `ClusterOptions`); replaces `kubeConfig`, `watchSource` and
+   * `clusterName`, which must then be absent. More can be added and removed while running (`addCluster`,
+   * `removeCluster`). Default: the one cluster of `kubeConfig` or `watchSource`, whose batches carry no `cluster`
+   * and whose emit caches sit directly in `stateDir`, as they always did.
+   */
+  readonly clusters?: readonly ClusterOptions[] | undefined;
+  /** Cluster access for the default watch source. Required unless `watchSource` or `clusters` is given. */
   readonly kubeConfig?: KubeConfig | undefined;
   /** Replaces the Kubernetes watch stage (tests, replays). Default: watch through `kubeConfig`. */
   readonly watchSource?: WatchSourceFactory | undefined;

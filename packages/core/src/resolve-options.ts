@@ -1,4 +1,3 @@
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { SharedCacheStore } from './cache/cluster-store.js';
 import type { DeltaResourceSettings } from './delta/delta-engine.js';
 import { parsePrunePath } from './delta/prune.js';
@@ -16,7 +15,8 @@ import type { Sink } from './sink/sink.js';
 import type { ChangeEvent } from './types.js';
 import { DEFAULT_WATCHDOG_BOUNDS } from './watch/request-guard.js';
 import type { ResolvedWatchdogBounds, WatchdogBounds } from './watch/request-guard.js';
-import type { WatchedResource, WatchSourceFactory } from './watch/watch-source.js';
+import type { WatchedResource } from './watch/watch-source.js';
+import { resolveClusters, resolveSinkClusters, type ResolvedCluster } from './resolve-clusters.js';
 
 /** Options after validation and defaults: frozen. */
 export interface ResolvedOptions {
@@ -27,10 +27,11 @@ export interface ResolvedOptions {
     readonly resourceTypes: readonly string[];
     readonly rules: EndpointRules;
     readonly deltaUpdates: boolean;
+    /** The clusters it receives from (`SinkOptions.clusters`); empty: every cluster. */
+    readonly clusters: readonly string[];
   }[];
-  readonly kubeConfig: KubeConfig | undefined;
-  readonly watchSource: WatchSourceFactory | undefined;
-  readonly clusterName: string;
+  /** The clusters to watch: `clusters`, or the one of `kubeConfig` / `watchSource` / `clusterName`. */
+  readonly clusters: readonly ResolvedCluster[];
   readonly ignoreNamespaces: readonly string[];
   readonly delayAddEventMs: number;
   readonly watchedSince: ReadonlyMap<string, number>;
@@ -188,6 +189,7 @@ export function resolveOptions(options: WatchProxyOptions): ResolvedOptions {
     };
   });
 
+  const clusters = resolveClusters(options);
   const deltaUpdates = flag(options.deltaUpdates, 'deltaUpdates', false);
   const sinkNames = new Set<string>();
   const sinks = options.sinks.map((entry, i) => {
@@ -205,14 +207,10 @@ export function resolveOptions(options: WatchProxyOptions): ResolvedOptions {
       resourceTypes: strings(s.resourceTypes, `${at}.resourceTypes`),
       rules: { filter: rule('filter'), updateFilter: rule('updateFilter'), transform: rule('transform') },
       deltaUpdates: flag(s.deltaUpdates, `${at}.deltaUpdates`, deltaUpdates),
+      clusters: resolveSinkClusters(s.clusters, `${at}.clusters`, clusters),
     };
   });
 
-  if (options.kubeConfig === undefined && options.watchSource === undefined) {
-    fail('kubeConfig', 'is required unless watchSource is given');
-  }
-  if (options.watchSource !== undefined && typeof options.watchSource !== 'function') fail('watchSource', 'must be a function');
-  if (options.clusterName !== undefined && typeof options.clusterName !== 'string') fail('clusterName', 'must be a string', options.clusterName);
   if (options.stateDir !== undefined && (typeof options.stateDir !== 'string' || options.stateDir === '')) {
     fail('stateDir', 'must be a non-empty path', options.stateDir);
   }
@@ -231,10 +229,9 @@ export function resolveOptions(options: WatchProxyOptions): ResolvedOptions {
   const retry = options.retry ?? {};
   const initialMs = duration(retry.initialMs, 'retry.initialMs', 500, true);
 
-  // Sinks and the kubeConfig are live objects owned by the caller: kept by reference, never frozen.
+  // Sinks and kubeConfigs are live objects owned by the caller: kept by reference, never frozen.
   const plain = deepFreeze({
     resources,
-    clusterName: options.clusterName ?? '',
     ignoreNamespaces: strings(options.ignoreNamespaces, 'ignoreNamespaces'),
     delayAddEventMs: duration(options.delayAddEventMs, 'delayAddEventMs', 0),
     emitIntervalMs: options.emitIntervalMs === undefined ? ('adaptive' as const) : duration(options.emitIntervalMs, 'emitIntervalMs', 0),
@@ -275,8 +272,7 @@ export function resolveOptions(options: WatchProxyOptions): ResolvedOptions {
     sinks: Object.freeze(
       sinks.map((s) => Object.freeze({ ...s, namespaces: Object.freeze(s.namespaces), resourceTypes: Object.freeze(s.resourceTypes), rules: Object.freeze(s.rules) })),
     ),
-    kubeConfig: options.kubeConfig,
-    watchSource: options.watchSource,
+    clusters,
     watchedSince,
     logger,
     onError: options.onError,

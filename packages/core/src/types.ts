@@ -87,6 +87,19 @@ export interface Batch<T = Change> {
   readonly bytes: number;
   /** When the batch was cut, epoch milliseconds. */
   readonly createdAt: number;
+  /**
+   * The cluster every item comes from, when the proxy watches several (`WatchProxyOptions.clusters`): a batch never
+   * mixes clusters. Absent with a single cluster, whose name sinks take from their own options as always.
+   */
+  readonly cluster?: BatchCluster;
+}
+
+/** Which cluster a batch comes from (`Batch.cluster`). */
+export interface BatchCluster {
+  /** `ClusterOptions.name`: the `uniqueId` prefix of the items, and `meta.cluster` in the payload. */
+  readonly name: string;
+  /** `ClusterOptions.metadata`, if any: merged over a sink's own `metadata` in `meta`. */
+  readonly metadata?: Readonly<Record<string, unknown>>;
 }
 
 /**

@@ -14,6 +14,8 @@ export interface EmittedInfo {
   readonly batch: Batch;
   /** 1 when the first attempt succeeded. */
   readonly attempts: number;
+  /** The batch's cluster, with `clusters`; absent otherwise. */
+  readonly cluster?: string;
 }
 
 /** Changes that were not (or will never be) delivered, and why. `sink` is undefined for pipeline-wide drops. */
@@ -21,6 +23,8 @@ export interface DroppedInfo {
   readonly sink: string | undefined;
   readonly reason: DropReason;
   readonly keys: readonly string[];
+  /** The cluster the changes come from, with `clusters`; absent otherwise. */
+  readonly cluster?: string;
 }
 
 /** A failed attempt that will be retried after `delayMs`. */
@@ -30,6 +34,8 @@ export interface RetryInfo {
   readonly attempt: number;
   readonly delayMs: number;
   readonly error: Error;
+  /** The batch's cluster, with `clusters`; absent otherwise. */
+  readonly cluster?: string;
 }
 
 /** A complete list of one resource was processed. `deletes` counts missed deletes found, over all sinks. */
@@ -37,6 +43,8 @@ export interface SyncedInfo {
   readonly resource: string;
   readonly objects: number;
   readonly deletes: number;
+  /** The cluster listed, with `clusters`; absent otherwise. */
+  readonly cluster?: string;
 }
 
 /** The events of a `WatchProxy`, typed. Listeners that throw are isolated and reported through `onError`. */
@@ -50,8 +58,8 @@ export interface WatchProxyEvents {
   dropped: [info: DroppedInfo];
   retrying: [info: RetryInfo];
   synced: [info: SyncedInfo];
-  /** A watch failed; the watcher retries by itself. */
-  watchError: [error: WatchProxyError, resource: string];
+  /** A watch failed; the watcher retries by itself. `cluster` is given with `clusters`. */
+  watchError: [error: WatchProxyError, resource: string, cluster?: string];
   /** A send failed (`SinkError`), or the emit cache could not be written (`StateError`). */
   sinkError: [error: WatchProxyError];
 }
@@ -73,6 +81,24 @@ export interface WatchProxyStats {
    * objects it let through, dropped, and failed on (counted as not matching).
    */
   readonly rules: Readonly<Record<string, RuleStats>>;
+  /**
+   * With `clusters`: the same figures per cluster, by name (`sinks` then holds their sums per sink, and `synced`
+   * the resources every cluster has listed). Absent without `clusters`.
+   */
+  readonly clusters?: Readonly<Record<string, ClusterStats>>;
+}
+
+/** One cluster's part of `WatchProxyStats` (with `clusters`). */
+export interface ClusterStats {
+  /** Watch events received from this cluster. */
+  readonly received: number;
+  readonly changes: number;
+  /** Drops before routing, by reason. */
+  readonly dropped: Readonly<Partial<Record<DropReason, number>>>;
+  /** Resources whose first complete list of this cluster was processed. */
+  readonly synced: readonly string[];
+  /** Per sink that takes this cluster: its lane for this cluster. */
+  readonly sinks: Readonly<Record<string, LaneStats>>;
 }
 
 /** What `shutdown()` resolves to. */

@@ -1,25 +1,20 @@
 import { EventEmitter } from 'eventemitter3';
-import { DeltaEngine } from './delta/delta-engine.js';
-import { presentKeys } from './delta/present-keys.js';
-import { MAX_OBJECT_DEPTH } from './delta/projection.js';
+import { ClusterPipeline, type ClusterPipelineHost, type SharedSink } from './cluster-pipeline.js';
 import type { LaneStats } from './deliver/lane-contract.js';
-import { createSinkSlot, restoreSinkSlot, type SinkSlot } from './deliver/sink-slot.js';
+import { SinkTurns } from './deliver/cluster-sink.js';
+import type { SinkSlot } from './deliver/sink-slot.js';
 import type { RuleStats } from './expression/expression-rule.js';
-import { ClosedError, InternalError, ListenerError, SinkCloseError, SinkStartError, type StateError, type WatchProxyError } from './errors.js';
+import { ClosedError, InvalidArgumentError, ListenerError, SinkCloseError, SinkStartError, StateError, type WatchProxyError } from './errors.js';
 import { asError } from './internal/as-error.js';
-import { kubeWatchSource } from './watch/kube-watch-source.js';
 import type { OwnStatePredicate } from './internal/own-state.js';
 import { setLongTimeout, type LongTimer } from './internal/long-timeout.js';
-import { LeaderActivation } from './leader-activation.js';
 import type { Logger } from './logger.js';
-import type { WatchProxyOptions } from './options.js';
+import type { ClusterOptions, WatchProxyOptions } from './options.js';
+import { resolveCluster } from './resolve-clusters.js';
 import { resolveOptions, type ResolvedOptions } from './resolve-options.js';
-import { dispatchChange, sinkAdmission } from './sink-dispatch.js';
-import type { Batch, Change, DropReason, KubeObject } from './types.js';
-import type { WatcherHealth } from './watch/resource-watcher.js';
-import type { WatchSource } from './watch/watch-source.js';
-import type { ResolvedResource, WatchEvent, WatchHandlers } from './watch/watch-event.js';
-import type { RetryInfo, ShutdownReport, WatchProxyEvents, WatchProxyState, WatchProxyStats } from './watch-proxy-types.js';
+import type { DropReason } from './types.js';
+import type { WatcherHealth } from './watch/watcher-health.js';
+import type { ClusterStats, ShutdownReport, WatchProxyEvents, WatchProxyState, WatchProxyStats } from './watch-proxy-types.js';
 
 /**
  * Watches Kubernetes resources and delivers every add, update and delete to sinks:
@@ -33,17 +28,15 @@ import type { RetryInfo, ShutdownReport, WatchProxyEvents, WatchProxyState, Watc
 export class WatchProxy extends EventEmitter<WatchProxyEvents> {
   readonly #o: ResolvedOptions;
   readonly #logger: Logger;
-  readonly #delta: DeltaEngine;
   readonly #ownState: OwnStatePredicate | undefined;
-  readonly #slots: readonly SinkSlot[];
-  /** Resources with a `filter`: their changes come and go from every sink's set. */
-  readonly #filteredResources: ReadonlySet<string>;
-  readonly #dropped: Partial<Record<DropReason, number>> = {};
-  readonly #synced = new Set<string>();
+  readonly #sinks: readonly SharedSink[];
+  /** One per cluster, by name (a single unnamed one without `clusters`), in the order they were added. */
+  readonly #pipelines = new Map<string, ClusterPipeline>();
+  /** Pipelines being removed: their events are ignored from the start of their removal. */
+  readonly #removing = new WeakSet<ClusterPipeline>();
+  /** Whether the proxy was given `clusters` (named clusters; more can be added). */
+  readonly #named: boolean;
   #state: WatchProxyState = 'idle';
-  #received = 0;
-  #changes = 0;
-  #source: WatchSource | undefined;
   #starting: Promise<void> | undefined;
   #stopping: Promise<ShutdownReport> | undefined;
   /** Aborts sink start-up (their `start(ctx)` signal) when shut down or destroyed while starting. */
@@ -53,8 +46,8 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
   #destroyed = false;
   /** Set when a failed start already closed the sinks: shutdown must not close them twice. */
   #sinksClosed = false;
-  /** Follows the `gate`; undefined without one. */
-  readonly #leader: LeaderActivation | undefined;
+  /** Figures of removed clusters, so the proxy's totals stay monotonic. */
+  readonly #retired = { received: 0, changes: 0, delivered: 0, dropped: {} as Partial<Record<DropReason, number>> };
 
   constructor(options: WatchProxyOptions) {
     super();
@@ -63,40 +56,30 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
     const store = o.sharedCache;
     this.#ownState = store?.owns === undefined ? undefined : (namespace, name) => store.owns?.(namespace, name) === true;
     this.#logger = o.logger.child({ component: 'watch-proxy' });
-    this.#delta = new DeltaEngine({
-      clusterName: o.clusterName,
-      ignoreNamespaces: new Set(o.ignoreNamespaces),
-      delayAddEventMs: o.delayAddEventMs,
-      resources: new Map(o.resources.map((r) => [r.name, r.settings])),
-      now: o.now,
+    this.#named = o.clusters[0]?.named === true;
+    this.#sinks = o.sinks.map((endpoint) => ({ endpoint, turns: new SinkTurns() }));
+    for (const cluster of o.clusters) this.#pipelines.set(cluster.name, this.#pipeline(cluster));
+  }
+
+  #pipeline(cluster: ResolvedOptions['clusters'][number]): ClusterPipeline {
+    // The host's `stopping` asks about the pipeline it is handed to, made just below.
+    const made: { pipeline?: ClusterPipeline } = {};
+    const host: ClusterPipelineHost = {
+      options: this.#o,
+      logger: this.#logger,
       ownState: this.#ownState,
-    });
-    this.#filteredResources = new Set(o.resources.filter((r) => r.settings.filter !== undefined).map((r) => r.name));
-    const hooks = {
-      emitted: (sink: string, batch: Batch, attempts: number) => this.#emit('emitted', { sink, batch, attempts }),
-      dropped: (sink: string, changes: readonly Change[], reason: DropReason) => {
-        this.#emit('dropped', { sink, reason, keys: changes.map((c) => c.key) });
-      },
-      retrying: (sink: string, info: Omit<RetryInfo, 'sink'>) => this.#emit('retrying', { sink, ...info }),
-      error: (error: WatchProxyError) => this.#sinkError(error),
+      emit: (event, ...args) => this.#emit(event, ...args),
+      sinkError: (error) => this.#sinkError(error),
+      report: (error) => this.#report(error),
+      stopping: () => this.#stopping !== undefined || (made.pipeline !== undefined && this.#removing.has(made.pipeline)),
     };
-    const onStateError = (error: StateError): void => this.#sinkError(error);
-    this.#slots = o.sinks.map((endpoint) => createSinkSlot(endpoint, o, { hooks, onStateError }));
-    this.#leader =
-      o.gate === undefined
-        ? undefined
-        : new LeaderActivation({
-            gate: o.gate,
-            sharedCache: o.sharedCache,
-            slots: this.#slots,
-            logger: this.#logger,
-            stopping: () => this.#stopping !== undefined,
-            snapshot: () => this.#source?.snapshot?.(),
-            replay: (resource, object) => this.#onEvent(resource, { type: 'update', object, resync: true }),
-            reconcile: (resource, objects) => this.#reconcile(resource, objects, () => 'restart'),
-            onStateError,
-            report: (error) => this.#report(error),
-          });
+    made.pipeline = new ClusterPipeline(cluster, this.#sinks, host);
+    return made.pipeline;
+  }
+
+  /** Every slot of every cluster. */
+  get #slots(): SinkSlot[] {
+    return [...this.#pipelines.values()].flatMap((p) => p.slots);
   }
 
   /** Where the proxy is in its lifecycle. */
@@ -105,9 +88,10 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
   }
 
   /**
-   * Loads persisted emit caches, runs every sink's `start()` (in parallel), then starts the watchers, and resolves
-   * once every resource's first list was processed. Rejects with `SinkStartError` if a sink fails to start,
-   * and with `ClosedError` after shutdown. Calling it again returns the same promise.
+   * Loads persisted emit caches, runs every sink's `start()` (in parallel), then starts the watchers of every
+   * cluster, and resolves once every resource of every cluster was listed (a cluster that cannot be reached is
+   * retried in the background and does not hold the others back). Rejects with `SinkStartError` if a sink fails
+   * to start, and with `ClosedError` after shutdown. Calling it again returns the same promise.
    */
   start(): Promise<void> {
     if (this.#stopping !== undefined) return Promise.reject(new ClosedError());
@@ -118,62 +102,107 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
   async #start(): Promise<void> {
     this.#state = 'starting';
     const lifecycle = { signal: this.#startAbort.signal, logger: this.#logger };
-    const started: SinkSlot[] = [];
+    const started: SharedSink[] = [];
+    const pipelines = [...this.#pipelines.values()];
     try {
-      await Promise.all(
-        // Without leader election, the cluster store is this replica's own state (see restoreSinkSlot).
-        this.#slots.map((slot) => restoreSinkSlot(slot, this.#o.gate === undefined ? this.#o.sharedCache : undefined, this.#logger, (error) => this.#sinkError(error))),
-      );
+      await Promise.all(pipelines.map((p) => p.restore()));
       const results = await Promise.allSettled(
-        this.#slots.map(async (slot) => {
+        this.#sinks.map(async (shared) => {
+          const sink = shared.endpoint.sink;
           try {
-            await slot.sink.start?.({ ...lifecycle, logger: this.#o.logger.child({ sink: slot.sink.name }) });
+            await sink.start?.({ ...lifecycle, logger: this.#o.logger.child({ sink: sink.name }) });
           } catch (error) {
             // A sink that says why it cannot start is passed on as it is, not wrapped in a second 'failed to start'.
-            throw error instanceof SinkStartError && error.sink === slot.sink.name ? error : new SinkStartError(slot.sink.name, { cause: error });
+            throw error instanceof SinkStartError && error.sink === sink.name ? error : new SinkStartError(sink.name, { cause: error });
           }
-          started.push(slot);
+          started.push(shared);
         }),
       );
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed !== undefined) throw failed.reason;
       if (this.#stopping !== undefined) throw new ClosedError('shut down while starting');
-      for (const slot of this.#slots) {
-        slot.lane.start();
-        slot.persister?.start();
-      }
-      const init = {
-        resources: this.#o.resources.map(({ settings: _settings, ...watched }) => watched),
-        logger: this.#o.logger,
-        onError: (error: WatchProxyError, resource: string) => {
-          this.#emit('watchError', error, resource);
-          this.#report(error);
-        },
-      };
-      const tuning = { watchdogs: this.#o.watchdogs, clock: { now: this.#o.now, random: this.#o.random } };
-      const factory = this.#o.watchSource ?? kubeWatchSource(this.#o.kubeConfig as NonNullable<ResolvedOptions['kubeConfig']>, tuning);
-      this.#source = factory(init);
-      const startedAt = this.#o.now();
-      for (const r of this.#o.resources) this.#delta.markWatchStarted(r.name, Math.min(startedAt, this.#o.watchedSince.get(r.name) ?? startedAt));
-      await this.#source.start(this.#handlers());
+      await Promise.all(pipelines.map((p) => p.start()));
       if (this.#stopping !== undefined) throw new ClosedError('shut down while starting');
       this.#state = 'running';
-      this.#logger.info({ resources: this.#o.resources.length, sinks: this.#slots.length }, 'watch-proxy running');
-      if (this.#leader !== undefined) {
-        await this.#leader.start();
-      } else if (this.#o.sharedCache !== undefined) {
-        for (const slot of this.#slots) slot.writer?.start();
-      }
+      this.#logger.info({ resources: this.#o.resources.length, sinks: this.#sinks.length, clusters: this.#pipelines.size }, 'watch-proxy running');
+      await Promise.all(pipelines.map((p) => p.activate()));
     } catch (error) {
       this.#state = 'failed';
       this.#sinksClosed = true;
       // Undo what did start, so a failed start leaves no timers, sockets or watches behind.
-      await this.#source?.stop().catch(() => {});
-      await Promise.allSettled(this.#slots.map((slot) => slot.lane.close()));
-      await Promise.allSettled(this.#slots.map((slot) => slot.persister?.stop()));
-      await Promise.allSettled(started.reverse().map((slot) => slot.sink.close?.(lifecycle)));
+      await Promise.allSettled(pipelines.map((p) => p.stopIntake()));
+      await Promise.allSettled(pipelines.map((p) => p.close()));
+      await Promise.allSettled(started.reverse().map(({ endpoint }) => endpoint.sink.close?.(lifecycle)));
       throw error;
     }
+  }
+
+  /**
+   * Starts watching one more cluster (only a proxy made with `clusters`), without touching the others: its
+   * emit caches are loaded from its own namespace, and every sink without a `clusters` list receives from it.
+   * Before `start()` it is started with the others; after, resolves once its resources are listed (or, unreachable,
+   * being retried). Throws `InvalidArgumentError` for a bad or taken name, `ClosedError` after shutdown.
+   */
+  async addCluster(options: ClusterOptions): Promise<void> {
+    if (this.#stopping !== undefined) throw new ClosedError();
+    if (!this.#named) throw new InvalidArgumentError('WatchProxy.addCluster needs a WatchProxy made with options.clusters');
+    const cluster = resolveCluster(options, 'addCluster(cluster)');
+    if (this.#pipelines.has(cluster.name)) throw new InvalidArgumentError(`WatchProxy.addCluster: cluster "${cluster.name}" is already watched`);
+    const pipeline = this.#pipeline(cluster);
+    this.#pipelines.set(cluster.name, pipeline);
+    if (this.#starting === undefined) return;
+    // Added while starting: joins once the sinks started and the others are under way.
+    await this.#starting;
+    if (this.#stopping !== undefined) throw new ClosedError();
+    await pipeline.restore();
+    this.#logger.info({ cluster: cluster.name }, 'cluster added');
+    await pipeline.start();
+    if (this.#stopping !== undefined) return;
+    await pipeline.activate();
+  }
+
+  /**
+   * Stops watching cluster `name` without touching the others: its watches stop, its queued changes are sent
+   * within `timeoutMs` (default `shutdownTimeoutMs`) and its emit caches written. Its objects are NOT reported as
+   * deleted (receivers keep them; adding the cluster back later sends only what changed, deletes included),
+   * unless `deleteObjects` is true: then every sink that holds its objects is sent their deletes first.
+   * Resolves to false when no such cluster is watched.
+   */
+  async removeCluster(name: string, options: { readonly deleteObjects?: boolean; readonly timeoutMs?: number } = {}): Promise<boolean> {
+    const pipeline = this.#pipelines.get(name);
+    if (pipeline === undefined || this.#removing.has(pipeline) || !this.#named) return false;
+    if (this.#stopping !== undefined) throw new ClosedError();
+    this.#removing.add(pipeline);
+    await this.#starting?.catch(() => {});
+    await pipeline.stopIntake();
+    if (options.deleteObjects === true) {
+      const deletes = pipeline.retractAll();
+      this.#logger.info({ cluster: name, deletes }, 'cluster removed: deleting its objects at the receivers');
+    }
+    await this.#drainSlots(pipeline.slots, options.timeoutMs ?? this.#o.shutdownTimeoutMs, true);
+    const errors = await pipeline.close();
+    for (const error of errors) {
+      this.#sinkError(error instanceof StateError ? error : new StateError('WP_ERR_STATE_WRITE', `writing the emit caches of removed cluster "${name}" failed: ${error.message}`, { cause: error }));
+    }
+    const stats = pipeline.stats();
+    this.#retired.received += stats.received;
+    this.#retired.changes += stats.changes;
+    for (const lane of Object.values(stats.sinks)) {
+      this.#retired.delivered += lane.delivered;
+      addCounts(this.#retired.dropped, lane.dropped);
+    }
+    addCounts(this.#retired.dropped, stats.dropped);
+    this.#pipelines.delete(name);
+    this.#logger.info({ cluster: name }, 'cluster removed');
+    return true;
+  }
+
+  /** The names of the clusters watched (with `clusters`); `['']` or the `clusterName` without. */
+  get clusters(): readonly string[] {
+    return [...this.#pipelines.keys()].filter((name) => {
+      const p = this.#pipelines.get(name);
+      return p !== undefined && !this.#removing.has(p);
+    });
   }
 
   /**
@@ -183,19 +212,19 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
    */
   async flush(options: { readonly timeoutMs?: number } = {}): Promise<boolean> {
     if (this.#stopping !== undefined) throw new ClosedError();
-    return this.#drain(options.timeoutMs ?? Infinity);
+    return this.#drainSlots(this.#slots, options.timeoutMs ?? Infinity);
   }
 
   /**
-   * Waits until every lane is idle or `timeoutMs` passed. `keepInterval`: batches keep `emitIntervalMs` meanwhile
+   * Waits until `slots` are idle or `timeoutMs` passed. `keepInterval`: batches keep `emitIntervalMs` meanwhile
    * (shutdown: what does not fit is re-derived from the persisted cache at the next start), else they go back to back.
    */
-  async #drain(timeoutMs: number, keepInterval = false): Promise<boolean> {
+  async #drainSlots(slots: readonly SinkSlot[], timeoutMs: number, keepInterval = false): Promise<boolean> {
     const options = { keepInterval };
-    if (timeoutMs === Infinity) return Promise.all(this.#slots.map((slot) => slot.lane.flush(undefined, options))).then(() => true);
+    if (timeoutMs === Infinity) return Promise.all(slots.map((slot) => slot.lane.flush(undefined, options))).then(() => true);
     // Aborted when the deadline wins, so the lanes stop flushing (skipping the interval) once nobody waits.
     const giveUp = new AbortController();
-    const all = Promise.all(this.#slots.map((slot) => slot.lane.flush(giveUp.signal, options))).then(() => true);
+    const all = Promise.all(slots.map((slot) => slot.lane.flush(giveUp.signal, options))).then(() => true);
     let timer: LongTimer | undefined;
     const stopEarly = new Promise<boolean>((resolve) => {
       timer = setLongTimeout(() => resolve(false), timeoutMs).unref();
@@ -227,28 +256,22 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
     // Stop intake first. While still starting, this is also what lets start() finish: a watch source's start
     // resolves once stopped, and sinks see their start signal abort.
     this.#startAbort.abort(new ClosedError('shut down while starting'));
-    await this.#leader?.stop();
-    const stopped = this.#source?.stop().catch((e: unknown) => void errors.push(asError(e)));
+    const pipelines = [...this.#pipelines.values()];
+    const stopped = Promise.all(pipelines.map((p) => p.stopIntake().catch((e: unknown) => void errors.push(asError(e)))));
     await this.#starting?.catch(() => {});
     await stopped;
     // A rate-limited receiver relies on one batch per interval on the way out too; whatever does not fit in the
     // grace period is not recorded as delivered, so the next start re-sends it (or reports its delete) from the cache.
-    const drained = this.#destroyed ? false : await this.#drain(timeoutMs, true);
-    await Promise.all(this.#slots.map((slot) => slot.lane.close()));
-    for (const slot of this.#slots) slot.writer?.stop();
-    // The last shared save, only while still the holder (the writer checks); the next leader starts from it.
-    await Promise.all(this.#slots.map((slot) => slot.writer?.save()));
-    for (const result of await Promise.allSettled(this.#slots.map((slot) => slot.persister?.stop()))) {
-      if (result.status === 'rejected') errors.push(asError(result.reason));
-    }
+    const drained = this.#destroyed ? false : await this.#drainSlots(this.#slots, timeoutMs, true);
+    for (const closed of await Promise.all(pipelines.map((p) => p.close()))) errors.push(...closed);
     const closing = new AbortController();
     const close = { signal: closing.signal, logger: this.#logger };
     if (!this.#sinksClosed) {
-      for (const slot of [...this.#slots].reverse()) {
+      for (const { endpoint } of [...this.#sinks].reverse()) {
         try {
-          await slot.sink.close?.(close);
+          await endpoint.sink.close?.(close);
         } catch (error) {
-          errors.push(new SinkCloseError(slot.sink.name, { cause: error }));
+          errors.push(new SinkCloseError(endpoint.sink.name, { cause: error }));
         }
       }
     }
@@ -271,11 +294,12 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
   }
 
   /**
-   * Health of every watched resource (synced, stale, state, last error), from the watch source: what liveness
-   * and readiness probes need. Empty before `start()` or when the source reports none.
+   * Health of every watched resource (synced, stale, state, last error), from the watch sources: what liveness
+   * and readiness probes need. With `clusters`, one entry per cluster and resource, each with its `cluster`.
+   * Empty before `start()` or when the sources report none.
    */
-  watchHealth(): readonly WatcherHealth[] {
-    return this.#source?.health?.() ?? [];
+  watchHealth(): readonly (WatcherHealth & { readonly cluster?: string })[] {
+    return [...this.#pipelines.values()].flatMap((p) => (p.cluster.named ? p.health().map((h) => ({ ...h, cluster: p.cluster.name })) : p.health()));
   }
 
   /** False while a `gate` keeps this replica a standby (or its activation is still loading); true without a gate. */
@@ -283,27 +307,29 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
     return this.#slots.every((slot) => slot.lane.active);
   }
 
-  /** Reconciles every slot against a complete list of `resource`; returns the deletes queued. */
-  #reconcile(resource: ResolvedResource, objects: readonly KubeObject[], reason: (slot: SinkSlot) => 'relist' | 'restart'): number {
-    const present = presentKeys(resource, objects, this.#ownState);
-    let deletes = 0;
-    for (const slot of this.#slots) deletes += slot.lane.reconcile(resource.name, present, reason(slot), sinkAdmission(slot, resource, this.#delta));
-    return deletes;
-  }
-
   /** A cheap snapshot of counters and queue depths. */
   stats(): WatchProxyStats {
+    const pipelines = [...this.#pipelines.values()];
+    const base = { state: this.#state, rules: this.#ruleStats() };
+    if (!this.#named) {
+      const only = pipelines[0]!.stats();
+      return { ...base, received: only.received, changes: only.changes, dropped: only.dropped, synced: only.synced, sinks: only.sinks };
+    }
+    const clusters: Record<string, ClusterStats> = {};
+    const dropped: Partial<Record<DropReason, number>> = { ...this.#retired.dropped };
     const sinks: Record<string, LaneStats> = {};
-    for (const slot of this.#slots) sinks[slot.sink.name] = slot.lane.stats();
-    return {
-      state: this.#state,
-      received: this.#received,
-      changes: this.#changes,
-      dropped: { ...this.#dropped },
-      synced: [...this.#synced],
-      sinks,
-      rules: this.#ruleStats(),
-    };
+    let received = this.#retired.received;
+    let changes = this.#retired.changes;
+    for (const p of pipelines) {
+      const stats = p.stats();
+      clusters[p.cluster.name] = stats;
+      received += stats.received;
+      changes += stats.changes;
+      addCounts(dropped, stats.dropped);
+      for (const [name, lane] of Object.entries(stats.sinks)) sinks[name] = sinks[name] === undefined ? lane : addLaneStats(sinks[name], lane);
+    }
+    const synced = this.#o.resources.map((r) => r.name).filter((name) => pipelines.every((p) => p.synced.includes(name)));
+    return { ...base, received, changes, dropped, synced, sinks, clusters };
   }
 
   #ruleStats(): Record<string, RuleStats> {
@@ -316,66 +342,17 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
   }
 
   #report$(drained: boolean, errors: readonly Error[], durationMs: number): ShutdownReport {
-    const dropped: Partial<Record<DropReason, number>> = { ...this.#dropped };
-    let delivered = 0;
-    for (const slot of this.#slots) {
-      const stats = slot.lane.stats();
-      delivered += stats.delivered;
-      for (const [reason, n] of Object.entries(stats.dropped) as [DropReason, number][]) dropped[reason] = (dropped[reason] ?? 0) + n;
+    const dropped: Partial<Record<DropReason, number>> = { ...this.#retired.dropped };
+    let delivered = this.#retired.delivered;
+    for (const p of this.#pipelines.values()) {
+      const stats = p.stats();
+      addCounts(dropped, stats.dropped);
+      for (const lane of Object.values(stats.sinks)) {
+        delivered += lane.delivered;
+        addCounts(dropped, lane.dropped);
+      }
     }
     return { drained, delivered, dropped, errors, durationMs };
-  }
-
-  #handlers(): WatchHandlers {
-    return {
-      onEvent: (resource, event) => this.#onEvent(resource, event),
-      onSynced: (resource, objects) => this.#onSynced(resource, objects),
-      // Projection and fingerprint of listed objects while the next pages download, not all after the last one.
-      onListItem: (resource, object) => {
-        if (this.#stopping === undefined) this.#delta.prepare(resource, object);
-      },
-    };
-  }
-
-  #onEvent(resource: ResolvedResource, event: WatchEvent): void {
-    if (this.#stopping !== undefined) return;
-    this.#received++;
-    try {
-      const outcome = this.#delta.process(resource, event);
-      if (outcome.kind === 'dropped') {
-        this.#dropped[outcome.reason] = (this.#dropped[outcome.reason] ?? 0) + 1;
-        this.#emit('dropped', { sink: undefined, reason: outcome.reason, keys: [outcome.key] });
-        if (outcome.reason === 'too-deep') {
-          this.#logger.warn({ key: outcome.key, event: event.type, maxDepth: MAX_OBJECT_DEPTH }, 'object nested too deeply to deliver: dropped (counted as too-deep)');
-        }
-        if (outcome.reason === 'filtered-event' && event.type === 'delete') {
-          // No endpoint hears of this delete: none may find the object missing later and decide about it again.
-          const uid = (event.object['metadata'] as { uid?: unknown } | undefined)?.uid;
-          for (const slot of this.#slots) slot.lane.forget(outcome.key, typeof uid === 'string' ? uid : '');
-        }
-        return;
-      }
-      this.#changes++;
-      const { change, inSet } = outcome;
-      this.#emit('change', change);
-      dispatchChange(this.#slots, resource, change, inSet, this.#filteredResources.has(resource.name), this.#delta);
-    } catch (error) {
-      // Should be impossible (every stage is total), but a watcher callback must never see an exception.
-      this.#report(new InternalError(`processing an event of ${resource.name} failed`, { cause: error }));
-    }
-  }
-
-  #onSynced(resource: ResolvedResource, objects: readonly KubeObject[]): void {
-    if (this.#stopping !== undefined) return;
-    try {
-      const first = !this.#synced.has(resource.name);
-      const deletes = this.#reconcile(resource, objects, (slot) => (first && slot.restored ? 'restart' : 'relist'));
-      this.#synced.add(resource.name);
-      if (deletes > 0) this.#logger.info({ resource: resource.name, deletes }, 'sending deletes missed while not watching');
-      this.#emit('synced', { resource: resource.name, objects: objects.length, deletes });
-    } catch (error) {
-      this.#report(new InternalError(`reconciling ${resource.name} failed`, { cause: error }));
-    }
   }
 
   /** Emits without ever letting a listener's exception escape into the pipeline. */
@@ -401,4 +378,26 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
       // onError itself failed: nothing left to tell, and the pipeline must go on.
     }
   }
+}
+
+function addCounts(into: Partial<Record<DropReason, number>>, from: Readonly<Partial<Record<DropReason, number>>>): void {
+  for (const [reason, n] of Object.entries(from) as [DropReason, number][]) into[reason] = (into[reason] ?? 0) + n;
+}
+
+/** One sink's lane figures summed over clusters (every figure is a count). */
+function addLaneStats(a: LaneStats, b: LaneStats): LaneStats {
+  const dropped: Partial<Record<DropReason, number>> = { ...a.dropped };
+  addCounts(dropped, b.dropped);
+  return {
+    queued: a.queued + b.queued,
+    inFlight: a.inFlight + b.inFlight,
+    cached: a.cached + b.cached,
+    delivered: a.delivered + b.delivered,
+    batches: a.batches + b.batches,
+    retries: a.retries + b.retries,
+    rejected: a.rejected + b.rejected,
+    owed: a.owed + b.owed,
+    deadLetters: { written: a.deadLetters.written + b.deadLetters.written, discarded: a.deadLetters.discarded + b.deadLetters.discarded },
+    dropped,
+  };
 }

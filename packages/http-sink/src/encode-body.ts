@@ -1,17 +1,22 @@
 import { buildMeta, encodeWatchProxyPayload, wrapVroPayload } from '@watch-proxy/core/payload';
-import type { Change } from '@watch-proxy/core';
+import type { BatchCluster, Change } from '@watch-proxy/core';
 import { CLOUDEVENTS_BATCH_CONTENT_TYPE, encodeCloudEventsBatch } from './cloudevents.js';
 import type { HttpPayloadFormat } from './options.js';
 
 /** Turns a batch's changes into the request body (UTF-8 bytes), and says which Content-Type that is. */
 export interface BodyEncoder {
   readonly contentType: string;
-  encode(items: readonly Change[]): Buffer;
+  /**
+   * `cluster`: the batch's cluster (`Batch.cluster`, from a proxy that watches several): its name replaces the
+   * endpoint's `clusterName` in `meta.cluster` (and the CloudEvents `source`), its metadata is merged over the
+   * endpoint's `metadata`. Absent: the endpoint's own, as always.
+   */
+  encode(items: readonly Change[], cluster?: BatchCluster): Buffer;
 }
 
 /**
  * The encoder for one endpoint: the original payload (wrapped for `vro`), or a CloudEvents batch. `meta` is built
- * once, since it is the same on every request.
+ * once per cluster (once in all without clusters), since it is the same on every request from it.
  */
 export function createBodyEncoder(
   type: 'http' | 'vro',
@@ -20,10 +25,26 @@ export function createBodyEncoder(
   metadata: Readonly<Record<string, unknown>> | null | undefined,
 ): BodyEncoder {
   if (format === 'cloudevents') {
-    return { contentType: CLOUDEVENTS_BATCH_CONTENT_TYPE, encode: (items) => Buffer.from(encodeCloudEventsBatch(items, clusterName), 'utf8') };
+    return {
+      contentType: CLOUDEVENTS_BATCH_CONTENT_TYPE,
+      encode: (items, cluster) => Buffer.from(encodeCloudEventsBatch(items, cluster?.name ?? clusterName), 'utf8'),
+    };
   }
-  const meta = buildMeta(metadata, clusterName);
-  if (type === 'vro') return { contentType: 'application/json', encode: (items) => Buffer.from(wrapVroPayload(encodeWatchProxyPayload(items, meta)), 'utf8') };
+  const own = buildMeta(metadata, clusterName);
+  // Batch clusters are the proxy's frozen objects, one per cluster: their meta is built once each.
+  const metas = new WeakMap<BatchCluster, Record<string, unknown> | null>();
+  const metaOf = (cluster: BatchCluster | undefined): Record<string, unknown> | null => {
+    if (cluster === undefined) return own;
+    let meta = metas.get(cluster);
+    if (meta === undefined) {
+      meta = buildMeta(cluster.metadata === undefined ? metadata : { ...metadata, ...cluster.metadata }, cluster.name);
+      metas.set(cluster, meta);
+    }
+    return meta;
+  };
+  if (type === 'vro') {
+    return { contentType: 'application/json', encode: (items, cluster) => Buffer.from(wrapVroPayload(encodeWatchProxyPayload(items, metaOf(cluster))), 'utf8') };
+  }
   // Straight to bytes: a batch's text is never joined into one large string only to be encoded again.
-  return { contentType: 'application/json', encode: (items) => encodeWatchProxyPayload(items, meta, 'buffer') };
+  return { contentType: 'application/json', encode: (items, cluster) => encodeWatchProxyPayload(items, metaOf(cluster), 'buffer') };
 }

@@ -69,7 +69,7 @@ export function createHttpSink(options: HttpSinkOptions): HttpSink {
     },
 
     async send(batch: Batch<Change>, ctx: SendContext): Promise<SendOutcome> {
-      const plain = encoder.encode(batch.items);
+      const plain = encoder.encode(batch.items, batch.cluster);
       const headers: Record<string, string> = { ...resolved.headers, [idempotencyKeyHeader]: batch.id };
       if (signingSecret !== undefined) {
         // A fresh timestamp per attempt: a receiver's replay window applies to each request actually sent.

@@ -47,6 +47,21 @@ describe('the original payload', () => {
     expect(fx.receiver.requests[0]?.body.equals(golden.body)).toBe(true);
   });
 
+  it('builds meta per batch from the batch’s cluster (several clusters), its metadata over the endpoint’s', async () => {
+    const golden = loadGolden('service');
+    const sink = sinkFor({ clusterName: 'ignored', metadata: { region: 'east', platform: 'baremetal' } });
+    await sink.send({ ...batch(golden.items), cluster: { name: 'b', metadata: { region: 'west' } } }, context());
+    await sink.send({ ...batch(golden.items), cluster: { name: 'c' } }, context());
+    const metas = fx.receiver.requests.map((r) => (JSON.parse(r.body.toString('utf8')) as { meta: unknown }).meta);
+    expect(metas).toEqual([
+      { cluster: 'b', platform: 'baremetal', region: 'west' },
+      { cluster: 'c', platform: 'baremetal', region: 'east' },
+    ]);
+    // The items are the same bytes: only meta is the cluster's.
+    const data = fx.receiver.requests.map((r) => r.body.toString('utf8').split(',"meta":')[0]);
+    expect(data[0]).toBe(golden.body.toString('utf8').split(',"meta":')[0]);
+  });
+
   it('sends the exact basic auth header, one trailing newline stripped from each variable', async () => {
     const sink = sinkFor({ usernameVar: 'WP_USER', passwordVar: 'WP_PASS', env: { WP_USER: 'admin\n', WP_PASS: 'p@ss:word\n\n' } });
     await sink.send(batch([change(1)]), context());
@@ -207,6 +222,9 @@ describe('formats and endpoint types', () => {
     expect(events[1]).toMatchObject({ type: 'io.watch-proxy.configmaps.delete', subject: 'node-2' });
     expect(events[0]?.['id']).not.toBe(events[1]?.['id']);
     expect(second?.body.equals(first!.body)).toBe(true);
+    await sink.send({ ...batch(items), cluster: { name: 'b' } }, context());
+    const third = JSON.parse(fx.receiver.requests[2]!.body.toString('utf8')) as Record<string, unknown>[];
+    expect(third[0]?.['source']).toBe('b');
   });
 
   it('wraps the payload for vRealize Orchestrator with type vro', async () => {

@@ -133,8 +133,10 @@ export function createKafkaSink(options: KafkaSinkOptions): KafkaSink {
   const sendBatch = async (batch: Batch<Change>): Promise<SendOutcome> => {
     const fitting: Produced[] = [];
     const oversize: Produced[] = [];
+    // A proxy watching several clusters names each batch's: its CloudEvents `source`.
+    const source = batch.cluster?.name ?? clusterName;
     batch.items.forEach((change, index) => {
-      const record = encodeRecord(change, format, clusterName);
+      const record = encodeRecord(change, format, source);
       const item = { index, topic: topicFor(options.topic, change.resource), record };
       (record.bytes > maxRecordBytes ? oversize : fitting).push(item);
     });

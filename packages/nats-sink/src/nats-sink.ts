@@ -92,15 +92,17 @@ export function createNatsSink(options: NatsSinkOptions): NatsSink {
     const { js, kv } = await current();
     const items = batch.items;
     const failures = new Map<number, unknown>();
-    const messages = items.map((change) => encodeMessage(change, format, clusterName));
+    // A proxy watching several clusters names each batch's: the subject's cluster token and CloudEvents `source`.
+    const cluster = batch.cluster === undefined || batch.cluster.name === '' ? clusterName : batch.cluster.name;
+    const messages = items.map((change) => encodeMessage(change, format, cluster));
     // Published in order on one connection, so JetStream stores them in order; then every ack is awaited.
     const acks = items.map((change, index) => {
       const { data, contentType } = messages[index]!;
       const options = { msgID: messageId(change), timeout: timeoutMs };
-      if (contentType === undefined) return js.publish(subjectFor(template, clusterName, change), data, options);
+      if (contentType === undefined) return js.publish(subjectFor(template, cluster, change), data, options);
       const h = headers();
       h.set('content-type', contentType);
-      return js.publish(subjectFor(template, clusterName, change), data, { ...options, headers: h });
+      return js.publish(subjectFor(template, cluster, change), data, { ...options, headers: h });
     });
     (await Promise.allSettled(acks)).forEach((result, index) => {
       if (result.status === 'rejected') failures.set(index, result.reason);
