@@ -1,10 +1,11 @@
 import { deleteFromEntry } from '../cache/emit-cache.js';
-import { setLongTimeout } from '../internal/long-timeout.js';
 import type { Batch, Change, DropReason, KubeObject, OutsideReason } from '../types.js';
 import { batchIdOf } from './batch-id.js';
+import { BatchPacer } from './batch-pacer.js';
 import { HandoverBuffer } from './handover-buffer.js';
 import { LaneBacklog, type Admission, type OfferOptions } from './lane-backlog.js';
-import { ADAPTIVE_LINGER_MS, GATE_RECHECK_MS, type LaneStats, type SinkLaneOptions } from './lane-contract.js';
+import { GATE_RECHECK_MS, type LaneStats, type SinkLaneOptions } from './lane-contract.js';
+import { LaneWaits } from './lane-waits.js';
 import { planOutcome } from './outcome-plan.js';
 import { RefusalHandler } from './refusal-handler.js';
 import { backoffDelay } from './retry-policy.js';
@@ -21,13 +22,13 @@ function earliest(a: number | undefined, b: number | undefined): number | undefi
 }
 
 /**
- * One sink's delivery lane, the scheduler of its backlog (`LaneBacklog`): coalescing queue → batcher (emitInterval or
- * adaptive, max objects/bytes) → driver (one `sendAttempt` at a time, retries with backoff and full jitter until
- * delivered, what each outcome means in `planOutcome`) → ack into the sink's emit cache. A refused batch is split
- * (bisection; halving on "too large") until what the sink refuses on its own is found; that stays owed (dead-letter
- * file, retried every `rejectedRetryMs` and with its next change) and the rest is delivered. While standby it only
- * keeps deletes for the handover (`HandoverBuffer`). Each sink has its own lane, so a slow or dead sink only ever
- * delays itself. `offer` never blocks.
+ * One sink's delivery lane, the scheduler of its backlog (`LaneBacklog`): coalescing queue → batcher (max
+ * objects/bytes, paced by `BatchPacer`) → driver (one `sendAttempt` at a time, retries with backoff and full jitter
+ * until delivered, what each outcome means in `planOutcome`) → ack into the sink's emit cache. A refused batch is
+ * split (bisection; halving on "too large") until what the sink refuses on its own is found; that stays owed
+ * (dead-letter file, retried every `rejectedRetryMs` and with its next change) and the rest is delivered. While
+ * standby it only keeps deletes for the handover (`HandoverBuffer`). Its waits (pause, backoff, flush callers) are
+ * `LaneWaits`. Each sink has its own lane, so a slow or dead sink only ever delays itself. `offer` never blocks.
  */
 export class SinkLane {
   readonly #o: SinkLaneOptions;
@@ -37,10 +38,9 @@ export class SinkLane {
   #delivered = 0;
   #batches = 0;
   #retries = 0;
-  #lastBatchAt = Number.NEGATIVE_INFINITY;
   #flushing = 0;
-  #wake: (() => void) | undefined;
-  #idleWaiters: (() => void)[] = [];
+  readonly #waits = new LaneWaits();
+  readonly #pacer: BatchPacer;
   #loop: Promise<void> | undefined;
   #closed = false;
   /** False while standby: nothing is queued or sent; deletes are remembered for the handover. */
@@ -55,13 +55,14 @@ export class SinkLane {
 
   constructor(options: SinkLaneOptions) {
     this.#o = options;
+    this.#pacer = new BatchPacer(options.emitIntervalMs, options.now);
     this.#backlog = new LaneBacklog({
       cache: options.cache,
       now: options.now,
       cancelAddDelete: options.cancelAddDelete,
       deltaUpdates: options.deltaUpdates,
       dropped: (changes, reason) => this.#drop(changes, reason),
-      queued: () => this.#kick(),
+      queued: () => this.#waits.kick(),
     });
     this.#refusals = new RefusalHandler({
       sinkName: options.sink.name,
@@ -84,9 +85,7 @@ export class SinkLane {
       lifecycle: this.#lifecycle.signal,
       // The interval is a promise to the receiver, so it runs from the send itself: a slow hook before it
       // (the journal's fsync) must not shorten the gap to the next send.
-      sending: () => {
-        this.#lastBatchAt = this.#o.now();
-      },
+      sending: () => this.#pacer.started(),
       onError: (error) => this.#o.hooks.error(error),
     };
   }
@@ -125,7 +124,7 @@ export class SinkLane {
       this.#activity = new AbortController();
       for (const change of this.#handover.take()) this.#backlog.enqueue(change);
     }
-    this.#kick();
+    this.#waits.kick();
   }
 
   /**
@@ -197,19 +196,9 @@ export class SinkLane {
     if (this.#backlog.isIdle || signal?.aborted === true) return Promise.resolve();
     const skip = options.keepInterval !== true;
     if (skip) this.#flushing++;
-    this.#kick();
-    return new Promise<void>((resolve) => {
-      const done = (): void => {
-        signal?.removeEventListener('abort', giveUp);
-        if (skip) this.#flushing--;
-        resolve();
-      };
-      const giveUp = (): void => {
-        this.#idleWaiters = this.#idleWaiters.filter((waiter) => waiter !== done);
-        done();
-      };
-      signal?.addEventListener('abort', giveUp, { once: true });
-      this.#idleWaiters.push(done);
+    this.#waits.kick();
+    return this.#waits.whenIdle(signal, () => {
+      if (skip) this.#flushing--;
     });
   }
 
@@ -222,12 +211,12 @@ export class SinkLane {
     if (!this.#closed) {
       this.#closed = true;
       this.#lifecycle.abort(new Aborted('lane closed'));
-      this.#kick();
+      this.#waits.kick();
     }
     await this.#loop;
     const left = this.#backlog.drain();
     if (left.length > 0) this.#drop(left, 'shutdown');
-    this.#settleIdle();
+    this.#waits.settleIdle();
     await this.#o.deadLetter?.settled();
   }
 
@@ -255,30 +244,6 @@ export class SinkLane {
     this.#o.hooks.dropped(this.name, changes, reason);
   }
 
-  #kick(): void {
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
-  }
-
-  /** Waits for `ms` (forever when undefined) or until kicked. Timers are unref'd. */
-  #pause(ms: number | undefined): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = ms === undefined ? undefined : setLongTimeout(done, Math.max(0, ms)).unref();
-      this.#wake = done;
-      function done(): void {
-        timer?.clear();
-        resolve();
-      }
-    });
-  }
-
-  #settleIdle(): void {
-    const waiters = this.#idleWaiters;
-    this.#idleWaiters = [];
-    for (const resolve of waiters) resolve();
-  }
-
   async #run(): Promise<void> {
     const backlog = this.#backlog;
     while (!this.#closed) {
@@ -288,20 +253,20 @@ export class SinkLane {
           // The gate closed between the parts of a refused batch: they go back like any held-back batch.
           this.#holdBack(backlog.forgetParts(), false);
         }
-        if (backlog.isIdle) this.#settleIdle();
+        if (backlog.isIdle) this.#waits.settleIdle();
         // Nothing queued, or standby: an offer or setActive (the gate's transition) wakes the lane. Work queued
         // behind a gate that reads closed while we are still active: the gate may reopen without any transition
         // (a late renewal), so look again after a while instead of waiting for an offer that may never come.
         const stalled = backlog.queued > 0 && this.#active;
-        await this.#pause(earliest(stalled ? (this.#o.gateRecheckMs ?? GATE_RECHECK_MS) : undefined, this.#untilOwedDue()));
+        await this.#waits.pause(earliest(stalled ? (this.#o.gateRecheckMs ?? GATE_RECHECK_MS) : undefined, this.#untilOwedDue()));
         continue;
       }
-      const wait = this.#waitBeforeBatch();
+      const wait = this.#pacer.wait(() => backlog.isBatchReady(this.#o.maxObjects, this.#refusals.maxBytes));
       if (wait > 0 && this.#flushing === 0) {
-        await this.#pause(earliest(wait, this.#untilOwedDue()));
+        await this.#waits.pause(earliest(wait, this.#untilOwedDue()));
         continue;
       }
-      this.#lastBatchAt = this.#o.now();
+      this.#pacer.started();
       await this.#deliver(backlog.takePart() ?? this.#cut());
     }
   }
@@ -310,15 +275,6 @@ export class SinkLane {
   #cut(): Batch {
     this.#batches++;
     return this.#backlog.cut(this.#o.maxObjects, this.#refusals.maxBytes, this.#o.now());
-  }
-
-  /** How long a batch must still wait, ms (0 or less: it may start now). */
-  #waitBeforeBatch(): number {
-    const interval = this.#o.emitIntervalMs;
-    if (interval !== 'adaptive') return this.#lastBatchAt + interval - this.#o.now();
-    // Waiting cannot make a full batch (or a part of a refused one) bigger, only later.
-    if (this.#backlog.isBatchReady(this.#o.maxObjects, this.#refusals.maxBytes)) return 0;
-    return this.#lastBatchAt + ADAPTIVE_LINGER_MS - this.#o.now();
   }
 
   /** ms until the first owed change is due again; undefined when none is owed. */
@@ -396,7 +352,8 @@ export class SinkLane {
         const retryAfter = plan.step === 'retry' ? plan.retryAfterMs : undefined;
         const delayMs = backoffDelay(failures, this.#o.retry, this.#o.random, retryAfter);
         this.#o.hooks.retrying(this.name, { batchId: batch.id, attempt, delayMs, error });
-        await this.#sleep(delayMs);
+        // Only a close or going standby cuts a backoff short.
+        await this.#waits.sleep(delayMs, [this.#lifecycle.signal, this.#activity.signal]);
       }
     } finally {
       // Changes handed on to parts of a refused batch stay in flight until those parts are sent.
@@ -420,20 +377,5 @@ export class SinkLane {
   #ack(items: readonly Change[]): void {
     this.#backlog.ack(items);
     this.#delivered += items.length;
-  }
-
-  /** Backoff sleep that only a close or going standby cuts short (a flush must not skip backoff: that would hammer). */
-  #sleep(ms: number): Promise<void> {
-    const signals = [this.#lifecycle.signal, this.#activity.signal];
-    if (signals.some((signal) => signal.aborted)) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const timer = setLongTimeout(done, ms).unref();
-      for (const signal of signals) signal.addEventListener('abort', done, { once: true });
-      function done(): void {
-        timer.clear();
-        for (const signal of signals) signal.removeEventListener('abort', done);
-        resolve();
-      }
-    });
   }
 }
