@@ -1,19 +1,19 @@
 import { EventEmitter } from 'eventemitter3';
 import { ClusterPipeline, type ClusterPipelineHost, type SharedSink } from './cluster-pipeline.js';
-import type { LaneStats } from './deliver/lane-contract.js';
 import { SinkTurns } from './deliver/cluster-sink.js';
+import { drainLanes } from './deliver/drain-lanes.js';
+import { closeSinks, startSinks } from './deliver/sink-lifecycle.js';
 import type { SinkSlot } from './deliver/sink-slot.js';
-import type { RuleStats } from './expression/expression-rule.js';
-import { ClosedError, InvalidArgumentError, ListenerError, SinkCloseError, SinkStartError, StateError, type WatchProxyError } from './errors.js';
+import { ClosedError, InvalidArgumentError, ListenerError, StateError, type WatchProxyError } from './errors.js';
 import { asError } from './internal/as-error.js';
 import type { OwnStatePredicate } from './internal/own-state.js';
-import { setLongTimeout, type LongTimer } from './internal/long-timeout.js';
 import type { Logger } from './logger.js';
+import type { Sink } from './sink/sink.js';
 import type { ClusterOptions, WatchProxyOptions } from './options.js';
 import { resolveCluster } from './resolve-clusters.js';
 import { resolveOptions, type ResolvedOptions } from './resolve-options.js';
-import type { DropReason } from './types.js';
 import type { WatcherHealth } from './watch/watcher-health.js';
+import { deliveryTotals, retire, ruleStatsByName, sumClusters, type RetiredFigures } from './watch-proxy-stats.js';
 import type { ClusterStats, ShutdownReport, WatchProxyEvents, WatchProxyState, WatchProxyStats } from './watch-proxy-types.js';
 
 /**
@@ -47,7 +47,7 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
   /** Set when a failed start already closed the sinks: shutdown must not close them twice. */
   #sinksClosed = false;
   /** Figures of removed clusters, so the proxy's totals stay monotonic. */
-  readonly #retired = { received: 0, changes: 0, delivered: 0, dropped: {} as Partial<Record<DropReason, number>> };
+  readonly #retired: RetiredFigures = { received: 0, changes: 0, delivered: 0, dropped: {} };
 
   constructor(options: WatchProxyOptions) {
     super();
@@ -102,24 +102,11 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
   async #start(): Promise<void> {
     this.#state = 'starting';
     const lifecycle = { signal: this.#startAbort.signal, logger: this.#logger };
-    const started: SharedSink[] = [];
+    const started: Sink[] = [];
     const pipelines = [...this.#pipelines.values()];
     try {
       await Promise.all(pipelines.map((p) => p.restore()));
-      const results = await Promise.allSettled(
-        this.#sinks.map(async (shared) => {
-          const sink = shared.endpoint.sink;
-          try {
-            await sink.start?.({ ...lifecycle, logger: this.#o.logger.child({ sink: sink.name }) });
-          } catch (error) {
-            // A sink that says why it cannot start is passed on as it is, not wrapped in a second 'failed to start'.
-            throw error instanceof SinkStartError && error.sink === sink.name ? error : new SinkStartError(sink.name, { cause: error });
-          }
-          started.push(shared);
-        }),
-      );
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed !== undefined) throw failed.reason;
+      await startSinks(this.#sinkList(), lifecycle.signal, this.#o.logger, started);
       if (this.#stopping !== undefined) throw new ClosedError('shut down while starting');
       await Promise.all(pipelines.map((p) => p.start()));
       if (this.#stopping !== undefined) throw new ClosedError('shut down while starting');
@@ -132,7 +119,7 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
       // Undo what did start, so a failed start leaves no timers, sockets or watches behind.
       await Promise.allSettled(pipelines.map((p) => p.stopIntake()));
       await Promise.allSettled(pipelines.map((p) => p.close()));
-      await Promise.allSettled(started.reverse().map(({ endpoint }) => endpoint.sink.close?.(lifecycle)));
+      await Promise.allSettled(started.reverse().map((sink) => sink.close?.(lifecycle)));
       throw error;
     }
   }
@@ -184,14 +171,7 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
     for (const error of errors) {
       this.#sinkError(error instanceof StateError ? error : new StateError('WP_ERR_STATE_WRITE', `writing the emit caches of removed cluster "${name}" failed: ${error.message}`, { cause: error }));
     }
-    const stats = pipeline.stats();
-    this.#retired.received += stats.received;
-    this.#retired.changes += stats.changes;
-    for (const lane of Object.values(stats.sinks)) {
-      this.#retired.delivered += lane.delivered;
-      addCounts(this.#retired.dropped, lane.dropped);
-    }
-    addCounts(this.#retired.dropped, stats.dropped);
+    retire(this.#retired, pipeline.stats());
     this.#pipelines.delete(name);
     this.#logger.info({ cluster: name }, 'cluster removed');
     return true;
@@ -219,23 +199,16 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
    * Waits until `slots` are idle or `timeoutMs` passed. `keepInterval`: batches keep `emitIntervalMs` meanwhile
    * (shutdown: what does not fit is re-derived from the persisted cache at the next start), else they go back to back.
    */
-  async #drainSlots(slots: readonly SinkSlot[], timeoutMs: number, keepInterval = false): Promise<boolean> {
-    const options = { keepInterval };
-    if (timeoutMs === Infinity) return Promise.all(slots.map((slot) => slot.lane.flush(undefined, options))).then(() => true);
-    // Aborted when the deadline wins, so the lanes stop flushing (skipping the interval) once nobody waits.
-    const giveUp = new AbortController();
-    const all = Promise.all(slots.map((slot) => slot.lane.flush(giveUp.signal, options))).then(() => true);
-    let timer: LongTimer | undefined;
-    const stopEarly = new Promise<boolean>((resolve) => {
-      timer = setLongTimeout(() => resolve(false), timeoutMs).unref();
-      this.#cutDrain = () => resolve(false);
-    });
-    try {
-      return await Promise.race([all, stopEarly]);
-    } finally {
-      timer?.clear();
-      giveUp.abort();
-    }
+  #drainSlots(slots: readonly SinkSlot[], timeoutMs: number, keepInterval = false): Promise<boolean> {
+    const cuttable = (cut: () => void): void => {
+      this.#cutDrain = cut;
+    };
+    return drainLanes(slots.map((slot) => slot.lane), { timeoutMs, keepInterval, cuttable });
+  }
+
+  /** The sinks, in configured order. */
+  #sinkList(): Sink[] {
+    return this.#sinks.map(({ endpoint }) => endpoint.sink);
   }
 
   /**
@@ -266,17 +239,10 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
     for (const closed of await Promise.all(pipelines.map((p) => p.close()))) errors.push(...closed);
     const closing = new AbortController();
     const close = { signal: closing.signal, logger: this.#logger };
-    if (!this.#sinksClosed) {
-      for (const { endpoint } of [...this.#sinks].reverse()) {
-        try {
-          await endpoint.sink.close?.(close);
-        } catch (error) {
-          errors.push(new SinkCloseError(endpoint.sink.name, { cause: error }));
-        }
-      }
-    }
+    if (!this.#sinksClosed) errors.push(...(await closeSinks(this.#sinkList(), close)));
     this.#state = 'stopped';
-    const report = this.#report$(drained, errors, this.#o.now() - began);
+    const totals = deliveryTotals(this.#retired, [...this.#pipelines.values()].map((p) => p.stats()));
+    const report: ShutdownReport = { drained, ...totals, errors, durationMs: this.#o.now() - began };
     this.#logger.info({ drained, delivered: report.delivered, dropped: report.dropped }, 'watch-proxy stopped');
     return report;
   }
@@ -310,49 +276,16 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
   /** A cheap snapshot of counters and queue depths. */
   stats(): WatchProxyStats {
     const pipelines = [...this.#pipelines.values()];
-    const base = { state: this.#state, rules: this.#ruleStats() };
+    const base = { state: this.#state, rules: ruleStatsByName(this.#o) };
     if (!this.#named) {
       const only = pipelines[0]!.stats();
       return { ...base, received: only.received, changes: only.changes, dropped: only.dropped, synced: only.synced, sinks: only.sinks };
     }
     const clusters: Record<string, ClusterStats> = {};
-    const dropped: Partial<Record<DropReason, number>> = { ...this.#retired.dropped };
-    const sinks: Record<string, LaneStats> = {};
-    let received = this.#retired.received;
-    let changes = this.#retired.changes;
-    for (const p of pipelines) {
-      const stats = p.stats();
-      clusters[p.cluster.name] = stats;
-      received += stats.received;
-      changes += stats.changes;
-      addCounts(dropped, stats.dropped);
-      for (const [name, lane] of Object.entries(stats.sinks)) sinks[name] = sinks[name] === undefined ? lane : addLaneStats(sinks[name], lane);
-    }
+    for (const p of pipelines) clusters[p.cluster.name] = p.stats();
     const synced = this.#o.resources.map((r) => r.name).filter((name) => pipelines.every((p) => p.synced.includes(name)));
+    const { received, changes, dropped, sinks } = sumClusters(this.#retired, Object.values(clusters));
     return { ...base, received, changes, dropped, synced, sinks, clusters };
-  }
-
-  #ruleStats(): Record<string, RuleStats> {
-    const rules: Record<string, RuleStats> = {};
-    for (const { settings } of this.#o.resources) if (settings.filter !== undefined) rules[settings.filter.name] = settings.filter.stats();
-    for (const { rules: own } of this.#o.sinks) {
-      for (const rule of [own.filter, own.updateFilter, own.transform]) if (rule !== undefined) rules[rule.name] = rule.stats();
-    }
-    return rules;
-  }
-
-  #report$(drained: boolean, errors: readonly Error[], durationMs: number): ShutdownReport {
-    const dropped: Partial<Record<DropReason, number>> = { ...this.#retired.dropped };
-    let delivered = this.#retired.delivered;
-    for (const p of this.#pipelines.values()) {
-      const stats = p.stats();
-      addCounts(dropped, stats.dropped);
-      for (const lane of Object.values(stats.sinks)) {
-        delivered += lane.delivered;
-        addCounts(dropped, lane.dropped);
-      }
-    }
-    return { drained, delivered, dropped, errors, durationMs };
   }
 
   /** Emits without ever letting a listener's exception escape into the pipeline. */
@@ -378,26 +311,4 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
       // onError itself failed: nothing left to tell, and the pipeline must go on.
     }
   }
-}
-
-function addCounts(into: Partial<Record<DropReason, number>>, from: Readonly<Partial<Record<DropReason, number>>>): void {
-  for (const [reason, n] of Object.entries(from) as [DropReason, number][]) into[reason] = (into[reason] ?? 0) + n;
-}
-
-/** One sink's lane figures summed over clusters (every figure is a count). */
-function addLaneStats(a: LaneStats, b: LaneStats): LaneStats {
-  const dropped: Partial<Record<DropReason, number>> = { ...a.dropped };
-  addCounts(dropped, b.dropped);
-  return {
-    queued: a.queued + b.queued,
-    inFlight: a.inFlight + b.inFlight,
-    cached: a.cached + b.cached,
-    delivered: a.delivered + b.delivered,
-    batches: a.batches + b.batches,
-    retries: a.retries + b.retries,
-    rejected: a.rejected + b.rejected,
-    owed: a.owed + b.owed,
-    deadLetters: { written: a.deadLetters.written + b.deadLetters.written, discarded: a.deadLetters.discarded + b.deadLetters.discarded },
-    dropped,
-  };
 }
