@@ -8,6 +8,7 @@ import { readEnvVar } from './env-secret.js';
 import type { HttpCompression, HttpSinkOptions } from './options.js';
 import { proxyFor } from './proxy-env.js';
 import { resolveAuth } from './resolve-auth.js';
+import { HEADER_NAME } from './schema/header-name.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from './signing.js';
 import type { TokenFile } from './token-file.js';
 
@@ -29,7 +30,6 @@ const OWNED_HEADERS = new Set([
   SIGNATURE_HEADER.toLowerCase(),
 ]);
 
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // What Node accepts in a header value. Checked at creation: a bad value (a token with an inner newline) would
 // otherwise fail every request, and be retried forever as if it were a network error.
 const BAD_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;

@@ -2,6 +2,8 @@
  * Rules that span several keys, run once the file has the right shape (what the file names outside itself is
  * checked by `check-environment.ts`). Each finding carries a key path; the loader turns it into `file:line:col`.
  */
+import { checkHttpEndpointAuth } from '@watch-proxy/http-sink/schema';
+
 import { checkBrokerEndpoint } from './check-broker-endpoint.js';
 import { envTemplateReferences } from './env-template.js';
 import type { ConfigFile } from './schema.js';
@@ -71,19 +73,9 @@ export function checkConfig(file: ConfigFile): ConfigFinding[] {
       return;
     }
 
-    const basic = endpoint.usernameVar !== undefined;
-    if (endpoint.bearerTokenVar !== undefined && endpoint.bearerTokenFile !== undefined) {
-      error(at('bearerTokenFile'), 'bearerTokenVar and bearerTokenFile are exclusive: set one');
-    }
-    if (basic && (endpoint.bearerTokenVar !== undefined || endpoint.bearerTokenFile !== undefined)) {
-      error(at(endpoint.bearerTokenVar !== undefined ? 'bearerTokenVar' : 'bearerTokenFile'), 'basic auth (usernameVar) and a bearer token both set the Authorization header: set one');
-    }
-    if (endpoint.passwordVar !== undefined && !basic) warn(at('passwordVar'), 'has no effect without usernameVar');
+    for (const finding of checkHttpEndpointAuth(endpoint)) findings.push({ ...finding, path: at(...finding.path) });
     for (const header of Object.keys(endpoint.headers)) {
       const lower = header.toLowerCase();
-      if (lower === 'authorization' && (basic || endpoint.bearerTokenVar !== undefined || endpoint.bearerTokenFile !== undefined)) {
-        error(at('headers', header), 'conflicts with usernameVar/bearerToken*, which set the Authorization header');
-      }
       if (lower === 'content-type' || lower === 'content-length' || lower === 'content-encoding' || lower === 'host') {
         error(at('headers', header), `is set by watch-proxy itself and cannot be overridden`);
       }

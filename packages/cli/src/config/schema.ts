@@ -1,9 +1,11 @@
 /**
  * The config file's schema (zod 4): the single source of the file's shape, its defaults, the parse-time
  * normalization (durations to milliseconds) and, through `.meta({ description })`, the committed JSON Schema.
- * Cross-field rules (duplicates, auth conflicts, env vars) live in `check-config.ts`, because they need
- * positions and the environment rather than shape.
+ * An HTTP endpoint's own keys come from `@watch-proxy/http-sink/schema` (the sink defines them; this file only how
+ * scalars are spelled). Cross-field rules (duplicates, auth conflicts, env vars) live in `check-config.ts`, because
+ * they need positions and the environment rather than shape.
  */
+import { httpEndpointFields, type EndpointFieldBuilders } from '@watch-proxy/http-sink/schema';
 import { z } from 'zod';
 
 import { didYouMean } from './did-you-mean.js';
@@ -168,16 +170,8 @@ const stateStoreSchema = z
   .optional()
   .meta({ description: 'Where the emit cache is kept besides stateDir (the in-cluster store). Default: disk only. New.' });
 
-const tlsSchema = z
-  .strictObject({
-    caFile: nonEmptyText('PEM file of CA certificates to trust instead of the system roots.').optional(),
-    certFile: nonEmptyText('PEM client certificate for mutual TLS (with keyFile).').optional(),
-    keyFile: nonEmptyText('PEM private key of certFile.').optional(),
-    insecureSkipVerify: flag('Do not verify the server certificate. For tests only; reported as a warning. Default false.', false),
-  })
-  .meta({ description: 'TLS options for https:// URLs. New.' });
-
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** How the config file spells the scalars of an HTTP endpoint's keys, which http-sink's schema defines. */
+const fieldBuilders: EndpointFieldBuilders = { text, nonEmptyText, envVarName, flag, wholeNumber, duration };
 
 const endpointSchema = z
   .strictObject({
@@ -191,42 +185,7 @@ const endpointSchema = z
         description:
           'Endpoint protocol: "http" (POST JSON), "vro" (vRealize Orchestrator), "kafka" or "nats" (see their own keys). Default http. The original\'s "sqs" is not supported.',
       }),
-    url: z
-      .url({ protocol: /^https?$/, error: (issue) => (issue.input === undefined ? undefined : 'must be an absolute http:// or https:// URL') })
-      .meta({ description: 'The URL payloads are POSTed to.' }),
-    usernameVar: envVarName('Name of the environment variable holding the basic-auth username (one trailing newline is stripped).').optional(),
-    passwordVar: envVarName('Name of the environment variable holding the basic-auth password (one trailing newline is stripped).').optional(),
-    bearerTokenVar: envVarName('Name of the environment variable holding a bearer token for the Authorization header. New.').optional(),
-    bearerTokenFile: nonEmptyText('File holding a bearer token, re-read when it changes. New.').optional(),
-    signingSecretVar: envVarName(
-      'Name of the environment variable holding the HMAC-SHA256 secret used to sign each request body. New.',
-    ).optional(),
-    headers: z
-      .record(
-        z.string().regex(HEADER_NAME, { error: 'must be a valid HTTP header name' }),
-        text('A header value; "${VAR}" is replaced by the environment variable VAR, "$$" by "$".'),
-      )
-      .default({})
-      .meta({ description: 'Extra HTTP request headers. Values may reference environment variables as "${VAR}". New.' }),
-    tls: tlsSchema.optional(),
-    timeout: duration('Per-attempt request timeout, a Go duration, at most 1h. Default 5s. New.', {
-      default: '5s',
-      positive: true,
-      max: { ms: HOUR_MS, text: '1h', why: 'one request that may hang longer holds back every later change to this endpoint' },
-    }),
-    successStatusCodes: z
-      .array(wholeNumber().min(100).max(599).meta({ description: 'An HTTP status code.' }))
-      .min(1, { error: 'must list at least one status code (omit the key to accept any 2xx)' })
-      .optional()
-      .meta({ description: 'HTTP statuses that count as delivered. Default any 2xx; [200] reproduces the original. New.' }),
-    compression: z
-      .enum(['none', 'gzip'])
-      .default('none')
-      .meta({ description: 'Request body compression: none or gzip. Default none. New.' }),
-    format: z
-      .enum(['watch-proxy', 'cloudevents'])
-      .default('watch-proxy')
-      .meta({ description: 'Body format: "watch-proxy" (the original payload) or "cloudevents" (a CloudEvents 1.0 batch). Default watch-proxy. New.' }),
+    ...httpEndpointFields(fieldBuilders),
     deltaUpdates: optionalFlag('This endpoint\'s deltaUpdates, overriding the top-level key. Default: the top-level deltaUpdates. New.'),
     ...endpointRouting,
     region: text('The original\'s AWS region for sqs endpoints; accepted and ignored.').optional(),

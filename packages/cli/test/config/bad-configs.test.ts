@@ -177,6 +177,19 @@ const cases: readonly (readonly [string, string, readonly string[]])[] = [
     endpoint('  usernameVar: USERNAME1\n  bearerTokenVar: TOKEN\n'),
     ['bad.yaml:4:19 remoteEndpoints.0.bearerTokenVar: basic auth (usernameVar) and a bearer token both set the Authorization header: set one'],
   ],
+  [
+    'a bearer token from a variable and from a file',
+    endpoint('  bearerTokenVar: TOKEN\n  bearerTokenFile: /etc/token\n'),
+    [
+      'bad.yaml:4:20 remoteEndpoints.0.bearerTokenFile: file "/etc/token": file not found',
+      'bad.yaml:4:20 remoteEndpoints.0.bearerTokenFile: bearerTokenVar and bearerTokenFile are exclusive: set one',
+    ],
+  ],
+  [
+    'an Authorization header beside basic auth',
+    endpoint('  usernameVar: USERNAME1\n  headers:\n    Authorization: Basic x\n'),
+    ['bad.yaml:5:20 remoteEndpoints.0.headers.Authorization: conflicts with usernameVar/bearerToken*, which set the Authorization header'],
+  ],
   ['a status code out of range', endpoint('  successStatusCodes: [200, 700]\n'), ['bad.yaml:3:29 remoteEndpoints.0.successStatusCodes.1: must be at most 599']],
   [
     'cloudevents on a vro endpoint',
