@@ -1,8 +1,9 @@
 import { deleteFromEntry, type EmitCache } from '../cache/emit-cache.js';
 import type { Batch, Change, DropReason, KubeObject, OutsideReason } from '../types.js';
 import { batchIdOf } from './batch-id.js';
-import { CoalescingQueue, estimateBytes } from './coalescing-queue.js';
+import { CoalescingQueue } from './coalescing-queue.js';
 import { DeltaShaper, FULL_FORM, withForm } from './delta-shaper.js';
+import { InFlight, batchOf } from './in-flight.js';
 import { OwedItems } from './owed-items.js';
 
 /** The last state of an object its sink holds or is about to get, and where the lane found it. */
@@ -48,15 +49,9 @@ export interface LaneBacklogOptions {
   readonly deltaUpdates?: boolean | undefined;
 }
 
-function sumBytes(changes: readonly Change[]): number {
-  let sum = 0;
-  for (const change of changes) sum += estimateBytes(change);
-  return sum;
-}
-
 /**
  * What one lane still owes its sink, and the rules that keep it minimal: the coalescing queue, the changes in
- * flight, the parts of a refused batch still to send (ahead of the queue; their changes stay in flight) and the
+ * flight and the parts of a refused batch still to send (`InFlight`: ahead of the queue) and the
  * changes the sink refused (owed, retried when due or with their object's next change). It decides what the sink
  * gets of a change (`offer`) or of a complete list (`reconcile`), from what the receiver holds or is about to get
  * (queue, flight, emit cache) and the endpoint's `Admission`. It never sends, waits or decides on timing: that is
@@ -65,8 +60,8 @@ function sumBytes(changes: readonly Change[]): number {
 export class LaneBacklog {
   readonly #o: LaneBacklogOptions;
   readonly #queue: CoalescingQueue;
-  readonly #flight = new Map<string, Change>();
-  #parts: Batch[] = [];
+  /** The batch being sent and the parts of a refused one still to send. */
+  readonly #flight = new InFlight();
   readonly #owed = new OwedItems();
   /** With `deltaUpdates`: decides each item's wire form as a batch is cut. */
   readonly #shaper: DeltaShaper | undefined;
@@ -94,22 +89,22 @@ export class LaneBacklog {
 
   /** Whether a part of a refused batch waits to be sent. */
   get hasParts(): boolean {
-    return this.#parts.length > 0;
+    return this.#flight.hasParts;
   }
 
   /** Whether a batch can be started: queued changes or parts of a refused batch. */
   get hasWork(): boolean {
-    return this.#parts.length > 0 || this.#queue.size > 0;
+    return this.#flight.hasParts || this.#queue.size > 0;
   }
 
   /** Nothing queued, in flight or left of a refused batch (owed changes do not count: they wait for their retry). */
   get isIdle(): boolean {
-    return this.#queue.size === 0 && this.#flight.size === 0 && this.#parts.length === 0;
+    return this.#queue.size === 0 && this.#flight.size === 0 && !this.#flight.hasParts;
   }
 
   /** Whether the next batch is as big as it gets (a part of a refused batch, or a full one): waiting only delays it. */
   isBatchReady(maxObjects: number, maxBytes: number): boolean {
-    return this.#parts.length > 0 || this.#queue.hasFullBatch(maxObjects, maxBytes);
+    return this.#flight.hasParts || this.#queue.hasFullBatch(maxObjects, maxBytes);
   }
 
   /**
@@ -234,7 +229,7 @@ export class LaneBacklog {
 
   /** The first part of a refused batch still to send, if any (its changes are in flight already). */
   takePart(): Batch | undefined {
-    return this.#parts.shift();
+    return this.#flight.takePart();
   }
 
   /**
@@ -245,14 +240,13 @@ export class LaneBacklog {
     const taken = this.#queue.take(maxObjects, maxBytes);
     const items = this.#shaper?.shape(taken.items) ?? taken.items;
     const bytes = taken.bytes;
-    for (const change of items) this.#flight.set(change.key, change);
+    this.#flight.take(items);
     return { id: batchIdOf(items), items: Object.freeze(items), bytes, createdAt: now };
   }
 
   /** Sends `halves` (of a refused batch) next, in order, ahead of the queue; their changes stay in flight. */
   split(halves: readonly [readonly Change[], readonly Change[]], now: number): void {
-    const [a, b] = halves.map((items) => ({ id: batchIdOf(items), items: Object.freeze([...items]), bytes: sumBytes(items), createdAt: now }));
-    this.#parts.unshift(a as Batch, b as Batch);
+    this.#flight.split(halves, now);
   }
 
   /** Records `items` as delivered: in the emit cache, out of flight. */
@@ -260,8 +254,8 @@ export class LaneBacklog {
     for (const change of items) {
       this.#o.cache.recordDelivered(change);
       this.#shaper?.delivered(change);
-      if (this.#flight.get(change.key) === change) this.#flight.delete(change.key);
     }
+    this.#flight.land(items);
   }
 
   /**
@@ -274,7 +268,7 @@ export class LaneBacklog {
       this.#shaper?.forget(change.key);
       return withForm(change, FULL_FORM);
     });
-    return { id: batchIdOf(whole), items: Object.freeze(whole), bytes: sumBytes(whole), createdAt: now };
+    return batchOf(whole, now);
   }
 
   /**
@@ -282,7 +276,7 @@ export class LaneBacklog {
    * being sent has its newer state queued: they go back in front of it instead, and travel with it.
    */
   owe(items: readonly Change[], dueAt: number): void {
-    for (const change of items) if (this.#flight.get(change.key) === change) this.#flight.delete(change.key);
+    this.#flight.land(items);
     const byKey = new Map<string, Change[]>();
     for (const change of items) byKey.set(change.key, [...(byKey.get(change.key) ?? []), change]);
     for (const [key, chain] of byKey) {
@@ -309,18 +303,12 @@ export class LaneBacklog {
 
   /** After the batch `first` ended: its changes leave flight, except those handed on to parts of a refused batch. */
   settle(first: Batch): void {
-    const handedOn = new Set(this.#parts.flatMap((part) => part.items));
-    for (const change of first.items) {
-      if (!handedOn.has(change) && this.#flight.get(change.key) === change) this.#flight.delete(change.key);
-    }
+    this.#flight.settle(first);
   }
 
   /** Removes the parts of a refused batch still to send, and their changes from flight; returns those changes. */
   forgetParts(): Change[] {
-    const items = this.#parts.flatMap((part) => part.items);
-    this.#parts = [];
-    for (const change of items) if (this.#flight.get(change.key) === change) this.#flight.delete(change.key);
-    return items;
+    return this.#flight.forgetParts();
   }
 
   /**
@@ -328,7 +316,7 @@ export class LaneBacklog {
    * changes in flight (which stay there until their attempt ends), so the lane can keep their deletes.
    */
   standDown(): Change[] {
-    const left = [...this.#queue.drain(), ...this.#owed.drain(), ...this.#flight.values()];
+    const left = [...this.#queue.drain(), ...this.#owed.drain(), ...this.#flight.changes()];
     this.forgetParts();
     return left;
   }
@@ -384,7 +372,7 @@ export class LaneBacklog {
     const keys = new Set<string>();
     for (const [key, entry] of this.#o.cache.entries()) if (entry.resource === resource) keys.add(key);
     for (const key of this.#queue.keys()) if (this.#queue.last(key)?.resource === resource) keys.add(key);
-    for (const [key, change] of this.#flight) if (change.resource === resource) keys.add(key);
+    for (const [key, change] of this.#flight.entries()) if (change.resource === resource) keys.add(key);
     for (const key of this.#owed.keys()) if (this.#owed.last(key)?.resource === resource) keys.add(key);
     return keys;
   }
