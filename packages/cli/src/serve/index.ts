@@ -1,17 +1,10 @@
 /** The daemon's operations endpoints: Prometheus metrics, liveness and readiness probes. */
 export { createOpsServer, OpsServerError } from './ops-server.js';
 export type { OpsAddress, OpsListener, OpsServer, OpsServerErrorCode, OpsServerOptions } from './ops-server.js';
-export { createMetrics, ruleLabels } from './metrics.js';
-export type {
-  EndpointSnapshot,
-  MetricsOptions,
-  MetricsSnapshot,
-  ResourceSnapshot,
-  RuleSnapshot,
-  SendObservation,
-  SendOutcomeLabel,
-  WatchProxyMetrics,
-} from './metrics.js';
+export { createMetrics } from './metrics.js';
+export type { MetricsOptions, WatchProxyMetrics } from './metrics.js';
+export { ruleLabels } from './metrics-snapshot.js';
+export type { EndpointSnapshot, MetricsSnapshot, ResourceSnapshot, RuleSnapshot, SendObservation, SendOutcomeLabel } from './metrics-snapshot.js';
 export { livenessOf, readinessOf } from './probes.js';
 export type { LivenessOptions, ProbeInput, ProbeResult, ProbeWatcherHealth } from './probes.js';
 export { PROBE_FILE_INTERVAL_MS, PROBE_FILE_NAME, startProbeFile } from './probe-file.js';

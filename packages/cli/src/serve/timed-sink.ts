@@ -1,6 +1,6 @@
 import type { Batch, SendContext, SendOutcome, Sink } from '@watch-proxy/core';
 
-import type { SendObservation } from './metrics.js';
+import type { SendObservation } from './metrics-snapshot.js';
 
 /** Where `timedSink` reports; `WatchProxyMetrics` fits. */
 export interface SendObserver {

@@ -1,7 +1,8 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 
-import { createMetrics, type MetricsSnapshot, type ResourceSnapshot } from '../../src/serve/metrics.js';
+import { createMetrics } from '../../src/serve/metrics.js';
+import type { MetricsSnapshot, ResourceSnapshot } from '../../src/serve/metrics-snapshot.js';
 import { parsePrometheusText, sampleValue, type PromFamily } from './prom-text.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');

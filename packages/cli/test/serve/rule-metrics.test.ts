@@ -11,7 +11,8 @@ import { describe, expect, it } from 'vitest';
 
 import { createLogger } from '../../src/logger.js';
 import { bindWatchProxy } from '../../src/serve/bind-watch-proxy.js';
-import { createMetrics, ruleLabels } from '../../src/serve/metrics.js';
+import { createMetrics } from '../../src/serve/metrics.js';
+import { ruleLabels } from '../../src/serve/metrics-snapshot.js';
 import { parsePrometheusText, sampleValue } from './prom-text.js';
 
 function service(name: string, type: string): KubeObject {

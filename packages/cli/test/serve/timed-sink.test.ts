@@ -2,7 +2,7 @@ import { delivered, rejected, retryable, silentLogger, type Batch, type SendCont
 import { contractBatch, contractChange, describeSinkContract, MemorySink } from '@watch-proxy/core/testing';
 import { describe, expect, it } from 'vitest';
 
-import type { SendObservation } from '../../src/serve/metrics.js';
+import type { SendObservation } from '../../src/serve/metrics-snapshot.js';
 import { timedSink } from '../../src/serve/timed-sink.js';
 
 function batch(items: number): Batch {
