@@ -9,11 +9,12 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 /**
- * Most names the root entry may export; more belong in a topic entry (or are not public). 45 at the curation, 50
- * since the one error model: every WatchProxyError subclass a user can catch (ConfigError, InternalError,
- * ListenerError, SinkCloseError) and the code table belong where WatchProxy is imported from.
+ * Most names the root entry may export; more belong in a topic entry (or are not public). 45 at the curation; 48
+ * since the one error model and multi-cluster (the pipeline's own errors and the code table, ClusterOptions,
+ * ClusterStats, BatchCluster), with the errors of one stage moved to that stage's entry (docs/architecture.md,
+ * "Public API", says why the rest stay).
  */
-const ROOT_LIMIT = 53;
+const ROOT_LIMIT = 48;
 const SOURCE_CONDITION = '@watch-proxy/source';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');

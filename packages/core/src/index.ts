@@ -1,5 +1,7 @@
 // The root entry of @watch-proxy/core: the WatchProxy, its options and handle types, the sink contract, the
-// errors and the few helpers users need. Topic entries hold the rest: ./payload (encoders and the payload
+// errors of the pipeline as a whole and the few helpers users need (a stage's own error lives in its entry:
+// WatchError in ./watch, KubeRequestError in ./kube, StateError in ./cache, ExpressionError in ./expression;
+// hosts match every error by its `code`, which needs no import). Topic entries hold the rest: ./payload (encoders and the payload
 // format), ./watch (plugging a watch source, watcher health), ./expression (CEL rules checked as WatchProxy
 // compiles them), ./leader (Lease election), ./cache (the shared emit-cache store), ./testing (MemorySink,
 // FakeSource, the sink conformance suite). api-report.md lists them all; `pnpm --filter @watch-proxy/core run
@@ -22,10 +24,9 @@ export type { ClusterOptions, ResourceOptions, SinkOptions, WatchProxyOptions } 
 export type { RetryPolicy } from './deliver/retry-policy.js';
 export type { LaneStats } from './deliver/lane-contract.js';
 export type { DropReason } from './types.js';
-export type { RuleStats } from './expression/expression-rule.js';
 
 // The sink contract: what a sink implements and receives.
-export type { Batch, BatchCluster, Change, ChangeEvent, KubeObject, ResourceRef } from './types.js';
+export type { Batch, BatchCluster, Change, ChangeEvent, KubeObject } from './types.js';
 export type { RejectionKind, SendContext, SendOutcome, Sink, SinkLifecycleContext } from './sink/sink.js';
 export { delivered, partial, rejected, resend, retryable } from './sink/sink.js';
 
@@ -41,11 +42,8 @@ export {
   SinkCloseError,
   SinkError,
   SinkStartError,
-  StateError,
   WatchProxyError,
 } from './errors.js';
-export { WatchError } from './kube/kube-api-error.js';
-export { KubeRequestError } from './kube/kube-json-client.js';
 
 // Helpers.
 export type { Logger } from './logger.js';

@@ -9,6 +9,9 @@ async function copyOfCore() {
     ...(await import('../src/index.js')),
     ...(await import('../src/expression/index.js')),
     ...(await import('../src/cache/cluster-store.js')),
+    ...(await import('../src/cache/index.js')),
+    ...(await import('../src/watch/index.js')),
+    ...(await import('../src/kube/index.js')),
   };
   const { NotJsonError } = await import('../src/expression/to-json.js');
   const details = { sink: 's', batchId: 'b', attempt: 1, retryable: true };

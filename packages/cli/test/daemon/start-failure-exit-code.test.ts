@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { ConfigError, InvalidArgumentError, SinkStartError, WatchError } from '@watch-proxy/core';
+import { ConfigError, InvalidArgumentError, SinkStartError } from '@watch-proxy/core';
+import { WatchError } from '@watch-proxy/core/watch';
 
 import { startFailureExitCode } from '../../src/run-daemon.js';
 
