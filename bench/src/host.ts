@@ -181,12 +181,18 @@ function capturing(sink: Sink<Change>, kind: BrokerKind, into: { on: boolean; ba
   };
 }
 
+let watchStateDir: string | undefined;
+
 /** Starts a WatchProxy on a real cluster; resolves once its first list was processed and delivered. */
 async function watch(args: { kubeconfig: string; namespace: string; url: string; batch: number }): Promise<unknown> {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(args.kubeconfig);
   const started = clock();
+  // A state directory, as the daemon always has (its own private one when the config names none): where the emit
+  // cache keeps the delivered states it does not hold in memory.
+  watchStateDir ??= mkdtempSync(join(tmpdir(), 'wp-bench-state-'));
   proxy = new WatchProxy({
+    stateDir: watchStateDir,
     resources: [{ name: 'configmaps', assetId: 'cm', namespaces: [args.namespace] }],
     sinks: [createHttpSink({ url: args.url, name: 'receiver', clusterName: 'bench' })],
     kubeConfig,
@@ -230,6 +236,7 @@ const commands: Record<string, (args: Request) => Promise<unknown> | unknown> = 
   },
   exit: async () => {
     await proxy?.shutdown();
+    if (watchStateDir !== undefined) rmSync(watchStateDir, { recursive: true, force: true });
     setImmediate(() => process.exit(0));
     return {};
   },

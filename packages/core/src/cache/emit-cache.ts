@@ -1,6 +1,8 @@
 import { canonicalJson } from '../payload/canonical-json.js';
 import { deepFreeze } from '../internal/deep-freeze.js';
 import type { Change, KubeObject } from '../types.js';
+import type { StateFile } from './state-file.js';
+import { StoredEntry, entryWith, fieldsOf } from './stored-entry.js';
 
 /** What one sink is known to hold for one object: its last delivered state. */
 export interface EmitCacheEntry {
@@ -14,8 +16,9 @@ export interface EmitCacheEntry {
   /** Epoch ms of the delivery; the TTL counts from here. */
   readonly deliveredAt: number;
   /**
-   * Canonical JSON of the delivered object. Kept as one string (shared with the fingerprint computation
-   * and between sinks that delivered the same change) because a delete found on restart must carry it.
+   * Canonical JSON of the delivered object: a delete found later (a relist, a restart, a takeover) must carry it.
+   * With a `stateDir` it may live on disk and be read when this is read (so read it where it is needed: a spread
+   * of such an entry does not carry it); in memory it is the string the fingerprint was computed from.
    */
   readonly state: string;
 }
@@ -29,6 +32,25 @@ export const UNCONFIRMED_FINGERPRINT = '';
 
 /** Called after each `recordDelivered` with the change and the entry now held (`undefined`: forgotten). */
 export type RecordedListener = (change: Change, entry: EmitCacheEntry | undefined) => void;
+
+/** Where a cache keeps the states it holds on disk (`EmitCache.keepStatesOnDisk`). */
+export interface DiskStates {
+  /** Where states evicted from memory are appended; replaced at every snapshot (`rotateSpill`). */
+  readonly spill: StateFile;
+  /** Characters of states the cache may hold in memory; past it, the oldest are spilled to disk. */
+  readonly memoryBudget: number;
+  /** Called when spilling failed (a full disk): the states stay in memory until the next snapshot. */
+  readonly onError: (error: Error) => void;
+}
+
+/** `DiskStates` as the cache follows them: the spill file changes at every snapshot. */
+interface Spilling {
+  spill: StateFile;
+  readonly memoryBudget: number;
+  readonly onError: (error: Error) => void;
+  /** A spill failed: not tried again until the next spill file. */
+  failed: boolean;
+}
 
 /** Settings of one cache. */
 export interface EmitCacheOptions {
@@ -47,6 +69,10 @@ export class EmitCache {
   readonly #options: EmitCacheOptions;
   readonly #listeners: RecordedListener[] = [];
   #version = 0;
+  #disk: Spilling | undefined;
+  /** With disk states: the keys whose state is in memory, oldest delivery first, with its length in characters. */
+  readonly #inMemory = new Map<string, number>();
+  #inMemoryChars = 0;
 
   constructor(options: EmitCacheOptions) {
     this.#options = options;
@@ -55,6 +81,11 @@ export class EmitCache {
   /** Number of objects the sink is known to hold. */
   get size(): number {
     return this.#entries.size;
+  }
+
+  /** Characters of states held in memory while states are kept on disk (bounded by its `memoryBudget`); 0 otherwise. */
+  get stateCharsInMemory(): number {
+    return this.#inMemoryChars;
   }
 
   /** Increments on every change; the persister writes when it moved. */
@@ -84,7 +115,7 @@ export class EmitCache {
     this.#version++;
     if (change.event === 'delete') {
       // Only forget the incarnation that was deleted: a newer one may already be recorded.
-      if (this.#entries.get(change.key)?.uid === change.uid) this.#entries.delete(change.key);
+      if (this.#entries.get(change.key)?.uid === change.uid) this.#remove(change.key);
       for (const listener of this.#listeners) listener(change, undefined);
       return;
     }
@@ -99,7 +130,7 @@ export class EmitCache {
       deliveredAt: this.#options.now(),
       state: canonicalJson(change.object),
     };
-    this.#entries.set(change.key, entry);
+    this.#set(change.key, entry);
     for (const listener of this.#listeners) listener(change, entry);
   }
 
@@ -112,12 +143,12 @@ export class EmitCache {
     const local = this.#entries.get(key);
     if (local !== undefined && local.uid === entry.uid && local.fingerprint === entry.fingerprint) return;
     this.#version++;
-    this.#entries.set(key, local === undefined ? entry : { ...local, fingerprint: UNCONFIRMED_FINGERPRINT });
+    this.#set(key, local === undefined ? entry : entryWith(local, { fingerprint: UNCONFIRMED_FINGERPRINT }));
   }
 
   /** Seeds entries loaded from disk. */
   restore(key: string, entry: EmitCacheEntry): void {
-    this.#entries.set(key, entry);
+    this.#set(key, entry);
   }
 
   entries(): IterableIterator<[string, EmitCacheEntry]> {
@@ -127,8 +158,126 @@ export class EmitCache {
   /** Drops everything (used when the persisted file was unusable). */
   clear(): void {
     this.#version++;
-    this.#entries.clear();
+    for (const key of [...this.#entries.keys()]) this.#remove(key);
   }
+
+  /**
+   * From now on, keeps at most `memoryBudget` characters of states in memory: past it, the states delivered longest
+   * ago go to the spill file in one write, and are read back from there (or, after the next snapshot, from it) when
+   * a delete or a filter needs them. What makes a large cache cost its fingerprints and names, not its objects.
+   */
+  keepStatesOnDisk(disk: DiskStates): void {
+    this.#disk = { ...disk, failed: false };
+    for (const [key, entry] of this.#entries) this.#track(key, entry);
+  }
+
+  /** Spills go to `next` from now on; the previous spill file closes once no entry points into it (after `relocate`). */
+  rotateSpill(next: StateFile): void {
+    const disk = this.#disk;
+    if (disk === undefined) {
+      next.retire();
+      return;
+    }
+    const previous = disk.spill;
+    disk.spill = next;
+    disk.failed = false;
+    previous.retire();
+  }
+
+  /**
+   * A snapshot now holds these entries' states at these places in `file`: each entry still current reads its state
+   * from there (its memory or spilled copy is let go). Entries replaced since are left alone. Not a change.
+   */
+  relocate(placed: StatePlacement, file: StateFile): void {
+    for (let i = 0; i < placed.keys.length; i++) {
+      const key = placed.keys[i]!;
+      const entry = placed.entries[i]!;
+      if (this.#entries.get(key) !== entry) continue;
+      this.#set(key, new StoredEntry(fieldsOf(entry), file, placed.offsets[i]!, placed.lengths[i]!));
+    }
+  }
+
+  /** Closes every file the states are read from (the pipeline stopped): reading a stored state afterwards throws. */
+  closeStates(): void {
+    const files = new Set<StateFile>();
+    for (const entry of this.#entries.values()) if (entry instanceof StoredEntry) files.add(entry.file);
+    if (this.#disk !== undefined) files.add(this.#disk.spill);
+    for (const file of files) file.close();
+    this.#disk = undefined;
+    this.#inMemory.clear();
+    this.#inMemoryChars = 0;
+  }
+
+  #set(key: string, entry: EmitCacheEntry): void {
+    // Retained before the old one is released: both may point into the same file, which must not close between.
+    if (entry instanceof StoredEntry) entry.file.retain();
+    const old = this.#entries.get(key);
+    this.#entries.set(key, entry);
+    if (old instanceof StoredEntry) old.file.release();
+    this.#track(key, entry);
+  }
+
+  #remove(key: string): void {
+    const old = this.#entries.get(key);
+    this.#entries.delete(key);
+    if (old instanceof StoredEntry) old.file.release();
+    this.#untrack(key);
+  }
+
+  #untrack(key: string): void {
+    const chars = this.#inMemory.get(key);
+    if (chars === undefined) return;
+    this.#inMemory.delete(key);
+    this.#inMemoryChars -= chars;
+  }
+
+  #track(key: string, entry: EmitCacheEntry): void {
+    const disk = this.#disk;
+    if (disk === undefined) return;
+    // Deleted and set again, so the map's order stays that of the deliveries.
+    this.#untrack(key);
+    if (entry instanceof StoredEntry) return;
+    this.#inMemory.set(key, entry.state.length);
+    this.#inMemoryChars += entry.state.length;
+    if (this.#inMemoryChars > disk.memoryBudget && !disk.failed) this.#spill(disk);
+  }
+
+  /** Writes the oldest states in memory to the spill file, down to three quarters of the budget (a few MiB per write). */
+  #spill(disk: Spilling): void {
+    const keys: string[] = [];
+    const texts: string[] = [];
+    let chars = this.#inMemoryChars;
+    for (const [key, length] of this.#inMemory) {
+      if (chars <= disk.memoryBudget * 0.75) break;
+      keys.push(key);
+      texts.push(this.#entries.get(key)!.state);
+      chars -= length;
+    }
+    let places: (readonly [number, number])[];
+    try {
+      places = disk.spill.appendAll(texts);
+    } catch (error) {
+      // Not again until the next snapshot's spill file: the states stay in memory meanwhile.
+      disk.failed = true;
+      disk.onError(new Error(`spilling emit cache states to disk failed (they stay in memory): ${(error as Error).message}`, { cause: error }));
+      return;
+    }
+    const spill = disk.spill;
+    keys.forEach((key, i) => {
+      const [offset, length] = places[i]!;
+      this.#set(key, new StoredEntry(fieldsOf(this.#entries.get(key)!), spill, offset, length));
+    });
+  }
+}
+
+/** Where a snapshot put each entry's state: parallel arrays (one object per entry would cost more than the arrays). */
+export interface StatePlacement {
+  readonly keys: string[];
+  readonly entries: EmitCacheEntry[];
+  /** Byte offsets of the states in the snapshot. */
+  readonly offsets: number[];
+  /** Byte lengths of the states. */
+  readonly lengths: number[];
 }
 
 /** Rebuilds the last delivered state as a delete `Change`: how missed deletes are announced. */

@@ -6,6 +6,7 @@ import { canonicalJson } from '../payload/canonical-json.js';
 import type { Batch, Change } from '../types.js';
 import { AppendLog } from './append-log.js';
 import { UNCONFIRMED_FINGERPRINT, type EmitCache, type EmitCacheEntry } from './emit-cache.js';
+import { entryWith, minimalState } from './stored-entry.js';
 
 const FORMAT = 'watch-proxy-emit-journal';
 const VERSION = 1;
@@ -51,11 +52,6 @@ function intentLine(change: Change, withState: boolean): string {
   const head = JSON.stringify(['i', change.key, change.uid, change.fingerprint, change.resource, change.namespace, change.name, change.assetId, change.uniqueId]);
   // The canonical text is memoized per frozen object (the fingerprint computed it): spliced in, not re-encoded.
   return `${head.slice(0, -1)},${withState ? canonicalJson(change.object) : 'null'}]\n`;
-}
-
-/** The smallest object a delete can carry when no state of the incarnation was ever journalled. */
-function minimalState(namespace: string, name: string, uid: string): string {
-  return canonicalJson({ metadata: namespace === '' ? { name, uid } : { name, namespace, uid } });
 }
 
 /** Settings of one journal. */
@@ -254,7 +250,7 @@ function applyLine(parsed: unknown, intents: Map<string, IntentLine>, entries: M
       const text = state !== null ? canonicalJson(state) : previous?.uid === uid ? previous.state : minimalState(namespace, name, uid);
       entries.set(key, { fingerprint, resource, uid, namespace, name, assetId, uniqueId, deliveredAt, state: text });
     } else if (previous?.uid === uid) {
-      entries.set(key, { ...previous, fingerprint, deliveredAt });
+      entries.set(key, entryWith(previous, { fingerprint, deliveredAt }));
     }
     return 'record';
   }
