@@ -50,17 +50,20 @@ export class StateFile {
    * disk) without having appended any: the caller keeps those states in memory.
    */
   appendAll(texts: readonly string[]): (readonly [number, number])[] {
-    const bytes = Buffer.from(texts.join(''), 'utf8');
-    let done = 0;
-    while (done < bytes.length) done += writeSync(this.#fd, bytes, done, bytes.length - done, this.#end + done);
+    let chars = 0;
+    for (const text of texts) chars += text.length;
+    // Encoded straight into one buffer (a UTF-16 unit takes at most 3 bytes of UTF-8), each `write` giving its length.
+    const buffer = Buffer.allocUnsafe(chars * 3);
     const places: (readonly [number, number])[] = [];
-    let offset = this.#end;
+    let used = 0;
     for (const text of texts) {
-      const length = Buffer.byteLength(text);
-      places.push([offset, length]);
-      offset += length;
+      const length = buffer.write(text, used, 'utf8');
+      places.push([this.#end + used, length]);
+      used += length;
     }
-    this.#end = offset;
+    let done = 0;
+    while (done < used) done += writeSync(this.#fd, buffer, done, used - done, this.#end + done);
+    this.#end += used;
     return places;
   }
 
