@@ -6,13 +6,13 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { WatchProxy } from '@watch-proxy/core';
-import type { Logger, ShutdownReport, Sink, WatchProxyError } from '@watch-proxy/core';
+import type { ClusterOptions, Logger, ShutdownReport, Sink, WatchProxyError } from '@watch-proxy/core';
 import type { WatchdogBounds } from '@watch-proxy/core/watch';
 import type { SharedCacheUsage } from '@watch-proxy/core/cache';
 
 import { createChangePrinter } from './change-lines.js';
 import type { OutputFormat } from './change-lines.js';
-import type { ConfigEnv, WatchProxyConfig } from './config/index.js';
+import type { ClusterConfig, ConfigEnv, WatchProxyConfig } from './config/index.js';
 import { describeError } from './describe-error.js';
 import { adoptFormerStateFiles } from './former-endpoint-names.js';
 import { createLeaderElection } from './leader-election.js';
@@ -21,7 +21,8 @@ import type { ClusterStateStore } from './state-store.js';
 import type { LeaderElection } from './leader-election.js';
 import { privateStateDir } from './private-state-dir.js';
 import type { PrivateStateDir } from './private-state-dir.js';
-import { toWatchProxyOptions } from './watch-proxy-options.js';
+import { toClusterOptions, toWatchProxyOptions } from './watch-proxy-options.js';
+import { clusterChanges, droppedClusters, type ClusterChanges } from './cluster-changes.js';
 import type { RuntimeOptions } from './watch-proxy-options.js';
 
 /** Options of {@link Daemon}. */
@@ -53,6 +54,8 @@ export interface DaemonOptions {
   readonly tmpDir?: string | undefined;
   /** Called whenever the running election changes (undefined: off): bind leader metrics here. */
   readonly onElection?: ((election: LeaderElection | undefined) => void) | undefined;
+  /** Cluster access of a `clusters[]` entry. Default: its kubeconfig file, `in-cluster`, or `kubeConfig`. */
+  readonly clusterKubeConfig?: ((cluster: ClusterConfig) => KubeConfig) | undefined;
   /** Builds the `leaderElection` of a config. Default: the Lease elector (`createLeaderElection`). */
   readonly createElection?: ((config: NonNullable<WatchProxyConfig['leaderElection']>) => LeaderElection) | undefined;
 }
@@ -133,6 +136,9 @@ export class Daemon {
       const previous = this.#running;
       const same = previous !== undefined && JSON.stringify(previous.config) === JSON.stringify(config);
       if (same && options.force !== true) return 'unchanged';
+      // Only clusters came or went: applied to the running pipeline, the other clusters untouched.
+      const changes = previous?.proxy !== undefined && options.force !== true ? clusterChanges(previous.config, config) : undefined;
+      if (previous?.proxy !== undefined && changes !== undefined) return this.#changeClusters(previous.proxy, config, changes);
       let next: WatchProxy | undefined;
       let election: LeaderElection | undefined;
       try {
@@ -142,11 +148,50 @@ export class Daemon {
         this.#logger.error({ err: describeError(error) }, 'config reload rejected: keeping the running config');
         return 'rejected';
       }
-      if (previous?.proxy !== undefined) await this.#retire(previous.proxy, 'config reload');
+      if (previous?.proxy !== undefined) {
+        if (config.removedClusterObjects === 'delete') await this.#deleteDropped(previous.proxy, droppedClusters(previous.config, config));
+        await this.#retire(previous.proxy, 'config reload');
+      }
       await this.#switchElection(election);
       this.#launch(config, next, previous?.config);
       return 'applied';
     });
+  }
+
+  /**
+   * Adds and removes clusters on the running pipeline. Their access is loaded first: a kubeconfig that cannot be
+   * read rejects the reload with nothing changed. A removed cluster's queued changes are sent (within
+   * `shutdownGracePeriod`) and its emit caches written; its objects are deleted at the endpoints only with
+   * `removedClusterObjects: delete`. An added cluster starts listing in the background (an unreachable one is
+   * retried and degrades alone).
+   */
+  async #changeClusters(proxy: WatchProxy, config: WatchProxyConfig, changes: ClusterChanges): Promise<ReloadOutcome> {
+    let added: ClusterOptions[];
+    try {
+      added = changes.added.map((cluster) => toClusterOptions(cluster, { kubeConfig: this.#o.kubeConfig, clusterKubeConfig: this.#o.clusterKubeConfig }));
+    } catch (error) {
+      this.#logger.error({ err: describeError(error) }, 'config reload rejected: keeping the running config');
+      return 'rejected';
+    }
+    const kept = new Set(changes.added.map((c) => c.name));
+    for (const name of changes.removed) {
+      // A changed entry comes back under its name at once: its objects stay where they are.
+      const deleteObjects = config.removedClusterObjects === 'delete' && !kept.has(name);
+      await proxy.removeCluster(name, { deleteObjects });
+    }
+    for (const cluster of added) {
+      proxy.addCluster(cluster).catch((error: unknown) => {
+        this.#logger.error({ cluster: cluster.name, err: describeError(error) }, 'adding a cluster failed');
+      });
+    }
+    this.#running = { config, proxy };
+    this.#logger.info({ added: changes.added.map((c) => c.name), removed: changes.removed.filter((n) => !kept.has(n)), changed: changes.removed.filter((n) => kept.has(n)) }, 'clusters changed');
+    return 'applied';
+  }
+
+  /** `removedClusterObjects: delete` on a reload that replaces the pipeline: the old one deletes what it sent of `names` first. */
+  async #deleteDropped(proxy: WatchProxy, names: readonly string[]): Promise<void> {
+    for (const name of names) await proxy.removeCluster(name, { deleteObjects: true }).catch(() => false);
   }
 
   /**
@@ -233,6 +278,7 @@ export class Daemon {
       sharedCache: (dryRun ? undefined : this.#stateStoreFor(config)?.store) ?? election?.sharedCache,
       watchedSince: this.#watchedSince,
       watchdogs: this.#o.watchdogs,
+      clusterKubeConfig: this.#o.clusterKubeConfig,
     };
     if (runtime.stateDir !== undefined && !dryRun) adoptFormerStateFiles(runtime.stateDir, config.remoteEndpoints, this.#logger);
     return new WatchProxy(toWatchProxyOptions(config, runtime));

@@ -57,6 +57,8 @@ export function createOps(options: OpsOptions): Ops {
   let served: { metrics: ListenerConfig | undefined; liveness: ListenerConfig | undefined } | undefined;
   let probeFile: ProbeFile | undefined;
   let probeDir: string | undefined;
+  /** The running config's `clusterReadiness`, followed across reloads. */
+  let clusterReadiness: 'all' | 'any' = 'all';
   // Without a pipeline (no resources) there is nothing that could be stuck or unsynced.
   const isLive = (): ProbeResult => (proxy === undefined ? OK : livenessOf(probeInputOf(proxy), { staleAfterMs: options.staleAfterMs }));
 
@@ -75,7 +77,7 @@ export function createOps(options: OpsOptions): Ops {
       liveness: config.httpLiveness,
       registry: metrics.registry,
       isLive,
-      isReady: () => (proxy === undefined ? OK : readinessOf(probeInputOf(proxy))),
+      isReady: () => (proxy === undefined ? OK : readinessOf(probeInputOf(proxy), { clusters: clusterReadiness })),
       logger,
       host: options.host,
     });
@@ -97,6 +99,7 @@ export function createOps(options: OpsOptions): Ops {
     },
     wrapSink: (sink) => timedSink(sink, metrics),
     async apply(config) {
+      clusterReadiness = config.clusterReadiness;
       await applyProbeFile(config);
       if (served === undefined) return open(config);
       if (sameListener(served.metrics, config.prometheusMetrics) && sameListener(served.liveness, config.httpLiveness)) return;

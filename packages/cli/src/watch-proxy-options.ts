@@ -3,7 +3,7 @@
  * reaches the pipeline passes through here, so a new config key has one place to be wired.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { Logger, ResourceOptions, Sink, SinkOptions, WatchProxyError, WatchProxyOptions } from '@watch-proxy/core';
+import type { ClusterOptions, Logger, ResourceOptions, Sink, SinkOptions, WatchProxyError, WatchProxyOptions } from '@watch-proxy/core';
 import type { WatchdogBounds } from '@watch-proxy/core/watch';
 import type { DeliveryGate } from '@watch-proxy/core/leader';
 import type { SharedCacheStore } from '@watch-proxy/core/cache';
@@ -11,7 +11,8 @@ import { createHttpSink } from '@watch-proxy/http-sink';
 
 import { createKafkaEndpointSink, createNatsEndpointSink } from './broker-sinks.js';
 import { resolveEndpointSecrets } from './config/index.js';
-import type { ConfigEnv, RemoteEndpointConfig, ResourceConfig, WatchProxyConfig } from './config/index.js';
+import type { ClusterConfig, ConfigEnv, RemoteEndpointConfig, ResourceConfig, WatchProxyConfig } from './config/index.js';
+import { loadClusterKubeConfig } from './cluster-kube-config.js';
 import { withFormerNames } from './former-endpoint-names.js';
 import type { ChangePrinter, OutputFormat } from './change-lines.js';
 import { createStdoutSink } from './stdout-sink.js';
@@ -43,6 +44,14 @@ export interface RuntimeOptions {
   readonly watchedSince?: ReadonlyMap<string, number> | undefined;
   /** The watchers' watchdog bounds (`WATCH_PROXY_TEST_WATCHDOGS`, for tests). Default: core's. */
   readonly watchdogs?: WatchdogBounds | undefined;
+  /** Cluster access of one `clusters[]` entry. Default: `loadClusterKubeConfig` with `kubeConfig` as the daemon's own. */
+  readonly clusterKubeConfig?: ((cluster: ClusterConfig) => KubeConfig) | undefined;
+}
+
+/** One `clusters[]` entry as core's `ClusterOptions`: its name, access and metadata. Throws when its kubeconfig cannot be loaded. */
+export function toClusterOptions(cluster: ClusterConfig, runtime: Pick<RuntimeOptions, 'kubeConfig' | 'clusterKubeConfig'>): ClusterOptions {
+  const kubeConfig = runtime.clusterKubeConfig?.(cluster) ?? loadClusterKubeConfig(cluster, runtime.kubeConfig);
+  return { name: cluster.name, kubeConfig, metadata: cluster.metadata };
 }
 
 /** Maps one `resources[]` entry; `forceReuploadDuration` is global in the file and per resource in core. */
@@ -72,6 +81,7 @@ export function endpointSelection(endpoint: RemoteEndpointConfig): Omit<SinkOpti
     filter: endpoint.filter,
     updateFilter: endpoint.updateFilter,
     transform: endpoint.transform,
+    clusters: endpoint.clusters,
   };
 }
 
@@ -141,8 +151,10 @@ export function toWatchProxyOptions(config: WatchProxyConfig, runtime: RuntimeOp
   return {
     resources: config.resources.map((resource) => toResourceOptions(resource, config)),
     sinks: toSinkOptions(config, runtime),
-    kubeConfig: runtime.kubeConfig,
-    clusterName: config.clusterName,
+    // Several clusters replace the daemon's own (and clusterName, which the config refuses beside them).
+    ...(config.clusters === undefined
+      ? { kubeConfig: runtime.kubeConfig, clusterName: config.clusterName }
+      : { clusters: config.clusters.map((cluster) => toClusterOptions(cluster, runtime)) }),
     ignoreNamespaces: config.ignoreNamespaces,
     delayAddEventMs: config.delayAddEventDurationMs,
     watchedSince: runtime.watchedSince,

@@ -5,6 +5,7 @@
 import { checkHttpEndpointAuth } from '@watch-proxy/http-sink/schema';
 
 import { checkBrokerEndpoint } from './check-broker-endpoint.js';
+import { checkClusters } from './check-clusters.js';
 import { envTemplateReferences } from './env-template.js';
 import type { ConfigFile } from './schema.js';
 import type { ConfigSeverity } from './types.js';
@@ -56,6 +57,8 @@ export function checkConfig(file: ConfigFile): ConfigFinding[] {
   if (file.clusterName !== '' && file.metadata !== undefined && 'cluster' in file.metadata) {
     warn(['metadata', 'cluster'], 'is replaced by clusterName in the payload\'s meta');
   }
+
+  findings.push(...checkClusters(file));
 
   const endpointNames = new Map<string, number>();
   file.remoteEndpoints.forEach((endpoint, i) => {

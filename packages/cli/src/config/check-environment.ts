@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 
+import { KubeConfig } from '@kubernetes/client-node';
 import { MAX_TLS_FILE_BYTES, MAX_TOKEN_FILE_BYTES, checkBoundedFileSync } from '@watch-proxy/http-sink';
 
 import type { ConfigFinding } from './check-config.js';
@@ -38,7 +39,7 @@ function record(value: unknown): Record<string, unknown> | undefined {
  * are skipped (the schema reports them), so a value pasted where a name belongs is never echoed.
  */
 export function checkEnvironment(input: unknown, env: ConfigEnv): ConfigFinding[] {
-  const findings: ConfigFinding[] = [];
+  const findings: ConfigFinding[] = [...checkClusterKubeconfigs(input)];
   const endpoints = record(input)?.['remoteEndpoints'];
   if (!Array.isArray(endpoints)) return findings;
   endpoints.forEach((raw, i) => {
@@ -69,6 +70,45 @@ export function checkEnvironment(input: unknown, env: ConfigEnv): ConfigFinding[
     requireFile(['sasl', 'passwordFile'], sasl?.['passwordFile'], MAX_TOKEN_FILE_BYTES);
     const tls = record(endpoint['tls']);
     for (const key of ['caFile', 'certFile', 'keyFile']) requireFile(['tls', key], tls?.[key], MAX_TLS_FILE_BYTES);
+  });
+  return findings;
+}
+
+/** Largest kubeconfig read: 4 MiB (embedded certificates for dozens of contexts fit easily), as for --kubeconfig. */
+const MAX_KUBECONFIG_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Each `clusters[].kubeconfig` file (not `in-cluster`) must be readable, parse as a kubeconfig and have the
+ * `context` named (or a current context), whose cluster has a server. Nothing of the file is echoed.
+ */
+function checkClusterKubeconfigs(input: unknown): ConfigFinding[] {
+  const findings: ConfigFinding[] = [];
+  const clusters = record(input)?.['clusters'];
+  if (!Array.isArray(clusters)) return findings;
+  clusters.forEach((raw, i) => {
+    const cluster = record(raw);
+    const path = cluster?.['kubeconfig'];
+    if (typeof path !== 'string' || path === '' || path === 'in-cluster') return;
+    const fail = (key: string, message: string): void => void findings.push({ severity: 'error', path: ['clusters', i, key], message });
+    const why = unreadable(path, MAX_KUBECONFIG_BYTES);
+    if (why !== undefined) return fail('kubeconfig', `file ${JSON.stringify(path)}: ${why}`);
+    const kubeConfig = new KubeConfig();
+    try {
+      kubeConfig.loadFromFile(resolve(path));
+    } catch {
+      // The parser's message may quote the file (tokens included): say only that it is not a kubeconfig.
+      return fail('kubeconfig', `file ${JSON.stringify(path)}: not a readable kubeconfig`);
+    }
+    const context = cluster?.['context'];
+    if (typeof context === 'string' && context !== '') {
+      if (kubeConfig.getContextObject(context) === null) {
+        const known = kubeConfig.getContexts().map((c) => JSON.stringify(c.name));
+        return fail('context', `no context ${JSON.stringify(context)} in ${JSON.stringify(path)}${known.length > 0 ? ` (it has ${known.join(', ')})` : ''}`);
+      }
+      kubeConfig.setCurrentContext(context);
+    }
+    if (kubeConfig.getCurrentCluster() === null) fail(typeof context === 'string' ? 'context' : 'kubeconfig', `the ${typeof context === 'string' ? 'context' : 'current context'} of ${JSON.stringify(path)} names no cluster`);
+    return undefined;
   });
   return findings;
 }

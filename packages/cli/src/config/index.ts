@@ -12,6 +12,7 @@ export type { ConfigFinding } from './check-config.js';
 export type { TextSink, ValidateCommandOptions } from './validate-command.js';
 export type { EndpointSecrets } from './resolve-secrets.js';
 export type {
+  ClusterConfig,
   ConfigDiagnostic,
   ConfigEnv,
   ConfigSeverity,

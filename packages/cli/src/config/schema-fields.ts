@@ -181,4 +181,9 @@ export const endpointRouting = {
   transform: celExpression(
     'A CEL expression over `object` and `resource` giving a map, sent as each item\'s data instead of the object (integers as JSON numbers). Deduplication works on it: a change outside the projection sends nothing. Default: the object. New.',
   ),
+  clusters: z
+    .array(z.preprocess(scalarToString, z.string()).meta({ description: 'A clusters[].name.' }))
+    .min(1, { error: 'must list at least one cluster (omit the key to receive from every cluster)' })
+    .optional()
+    .meta({ description: 'With the top-level clusters: only objects of these clusters (by name) are sent to this endpoint. Default: every cluster. New.' }),
 };

@@ -8,6 +8,7 @@
 import { httpEndpointFields, type EndpointFieldBuilders } from '@watch-proxy/http-sink/schema';
 import { z } from 'zod';
 
+import { clusterKeys } from './cluster-schema.js';
 import { didYouMean } from './did-you-mean.js';
 import { describeValue } from './issue-message.js';
 import { kafkaEndpointSchema } from './kafka-endpoint-schema.js';
@@ -283,6 +284,7 @@ export const configFileSchema = z
       'Changes of objects in these namespaces, and of the Namespace objects themselves, are dropped (exact names).',
       'A namespace name.',
     ).default([]),
+    ...clusterKeys,
     leaderElection: leaderElectionSchema,
     stateStore: stateStoreSchema,
     prometheusMetrics: listener('Prometheus metrics server.', 'metrics', '/metrics'),

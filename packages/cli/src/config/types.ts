@@ -34,6 +34,9 @@ export type EndpointTlsConfig = EndpointConfig['tls'];
 /** One `resources[]` entry: what to watch and how to shape its objects. */
 export type ResourceConfig = WatchProxyConfig['resources'][number];
 
+/** One `clusters[]` entry: a cluster the daemon watches besides (or instead of) its own. */
+export type ClusterConfig = NonNullable<WatchProxyConfig['clusters']>[number];
+
 /** An HTTP listener (metrics or liveness). */
 export type ListenerConfig = NonNullable<WatchProxyConfig['prometheusMetrics']>;
 

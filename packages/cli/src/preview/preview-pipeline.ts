@@ -89,7 +89,12 @@ export async function previewConfig(o: PreviewPipelineOptions): Promise<PreviewR
       return delivered();
     },
   });
-  const endpoints = config.remoteEndpoints.length === 0 ? [{ name: 'stdout', selection: {} }] : config.remoteEndpoints.map((e) => ({ name: e.name, selection: endpointSelection(e) }));
+  // The preview runs over one cluster (its --kubeconfig, or the sample objects): an endpoint's `clusters` has nothing to choose from.
+  const selectionOf = (e: (typeof config.remoteEndpoints)[number]): Omit<SinkOptions, 'sink'> => {
+    const { clusters: _clusters, ...selection } = endpointSelection(e);
+    return selection;
+  };
+  const endpoints = config.remoteEndpoints.length === 0 ? [{ name: 'stdout', selection: {} }] : config.remoteEndpoints.map((e) => ({ name: e.name, selection: selectionOf(e) }));
   const sinks: SinkOptions[] = endpoints.map((e) => ({ sink: capture(e.name), ...e.selection }));
   const proxy = new WatchProxy({
     // No resync, no add delay: the preview shows the set each endpoint holds once everything is listed.

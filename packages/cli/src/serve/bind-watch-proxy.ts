@@ -24,11 +24,11 @@ export function probeInputOf(proxy: WatchProxy): ProbeInput {
  */
 export function bindWatchProxy(metrics: WatchProxyMetrics, proxy: WatchProxy): () => void {
   const onChange = (change: Change): void => metrics.countChange(change.resource, change.event);
-  const onEmitted = (info: EmittedInfo): void => metrics.countEmitted(info.sink, info.batch.items.length);
-  const onDropped = (info: DroppedInfo): void => metrics.countDropped(info.sink, info.reason, info.keys.length);
-  const onWatchError = (error: WatchProxyError, resource: string): void => {
+  const onEmitted = (info: EmittedInfo): void => metrics.countEmitted(info.sink, info.batch.items.length, info.cluster);
+  const onDropped = (info: DroppedInfo): void => metrics.countDropped(info.sink, info.reason, info.keys.length, info.cluster);
+  const onWatchError = (error: WatchProxyError, resource: string, cluster?: string): void => {
     const kind = (error as { kind?: unknown }).kind;
-    metrics.countWatchError(resource, typeof kind === 'string' ? kind : error.code);
+    metrics.countWatchError(resource, typeof kind === 'string' ? kind : error.code, cluster);
   };
   proxy.on('change', onChange);
   proxy.on('emitted', onEmitted);
@@ -36,7 +36,7 @@ export function bindWatchProxy(metrics: WatchProxyMetrics, proxy: WatchProxy): (
   proxy.on('watchError', onWatchError);
   metrics.setSource(() => {
     const stats = proxy.stats();
-    return { resources: watchHealthOf(proxy), endpoints: stats.sinks, received: stats.received, rules: stats.rules };
+    return { resources: watchHealthOf(proxy), endpoints: stats.sinks, received: stats.received, rules: stats.rules, ...(stats.clusters === undefined ? {} : { clusters: stats.clusters }) };
   });
   let bound = true;
   return () => {

@@ -19,14 +19,17 @@ export class CounterFeed<L extends string> {
     this.#last.clear();
   }
 
-  /** Records that the total for `labels` is now `total` (a non-negative number). Idempotent for equal totals. */
-  set(labels: Readonly<Record<L, string>>, total: number): void {
+  /**
+   * Records that the total for `labels` is now `total` (a non-negative number). Idempotent for equal totals. A
+   * label may be left out (`cluster` without `clusters:`): the series is exported without it.
+   */
+  set(labels: Readonly<Partial<Record<L, string>>>, total: number): void {
     if (!Number.isFinite(total) || total < 0) return;
     const key = JSON.stringify(labels);
     const last = this.#last.get(key);
     this.#last.set(key, total);
     const increase = last === undefined || total < last ? total : total - last;
     // Touch the series even for 0, so it is exported (rate() needs the first sample to be 0, not absent).
-    this.#counter.inc(labels as Partial<Record<L, string>>, increase);
+    this.#counter.inc(labels, increase);
   }
 }

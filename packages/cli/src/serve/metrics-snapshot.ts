@@ -5,6 +5,8 @@
 export interface ResourceSnapshot {
   /** The configured resource name (`services`, `certificates.cert-manager.io`): the `resource` label. */
   readonly resource: string;
+  /** Its cluster with `clusters:` (the `cluster` label); absent otherwise, and so is the label. */
+  readonly cluster?: string | undefined;
   /** The watcher's state (`watching`, `syncing`, `backoff`, `degraded`...): the `state` label of a 1-valued gauge. */
   readonly state: string;
   /** True once the first complete list was processed. */
@@ -78,6 +80,11 @@ export interface MetricsSnapshot {
   readonly received?: number;
   /** Each CEL rule's counters, keyed by core's rule name (`stats().rules`). Omit if unknown. */
   readonly rules?: Readonly<Record<string, RuleSnapshot>>;
+  /**
+   * With `clusters:` (core's `stats().clusters`): endpoints and events received per cluster, exported with a
+   * `cluster` label instead of `endpoints` and `received`. Omit otherwise: no series gets the label.
+   */
+  readonly clusters?: Readonly<Record<string, { readonly sinks: Readonly<Record<string, EndpointSnapshot>>; readonly received: number }>>;
 }
 
 /** How one `send` attempt ended, as the `outcome` label: a sink's `SendOutcome` status; a throw is `retryable`. */

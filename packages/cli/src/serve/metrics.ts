@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 import { CounterFeed } from './counter-feed.js';
-import { ruleLabels, type MetricsSnapshot, type SendObservation } from './metrics-snapshot.js';
+import { ruleLabels, type EndpointSnapshot, type MetricsSnapshot, type SendObservation } from './metrics-snapshot.js';
 
 /** Options of `createMetrics`. */
 export interface MetricsOptions {
@@ -46,16 +46,16 @@ export interface WatchProxyMetrics {
    * An endpoint confirmed a batch of `objects` changes (core's `emitted` event): the original's
    * `watch_proxy_payloads_sent_count` (one per successful request) and `watch_proxy_objects_emitted_total{endpoint}`.
    */
-  countEmitted(endpoint: string, objects: number): void;
+  countEmitted(endpoint: string, objects: number, cluster?: string): void;
   /**
    * `objects` changes were dropped for `reason` (core's `dropped` event: a `DropReason`). `endpoint` is undefined
    * for drops before routing (ignored namespace, filtered event...), exported as `endpoint=""`.
    */
-  countDropped(endpoint: string | undefined, reason: string, objects: number): void;
+  countDropped(endpoint: string | undefined, reason: string, objects: number, cluster?: string): void;
   /** One send attempt finished: the latency histogram, and retried objects when `attempt > 1`. */
   observeSend(endpoint: string, observation: SendObservation): void;
   /** A list, watch or discovery attempt failed (core's `watchError` event); `kind` is `WatchError.kind` (`forbidden`...). */
-  countWatchError(resource: string, kind: string): void;
+  countWatchError(resource: string, kind: string, cluster?: string): void;
   /** A configuration reload was applied (`success`) or rejected (`failure`). */
   countConfigReload(result: 'success' | 'failure'): void;
 }
@@ -90,7 +90,8 @@ export function createMetrics(options: MetricsOptions): WatchProxyMetrics {
   const sent = new Counter({ name: 'watch_proxy_payloads_sent_count', help: SENT_HELP, registers });
   const received = new Counter({
     name: 'watch_proxy_events_received_total',
-    help: 'Watch events received from the Kubernetes API over all resources, before any filtering.',
+    help: 'Watch events received from the Kubernetes API over all resources, before any filtering (per cluster with clusters:).',
+    labelNames: ['cluster'] as const,
     registers,
     collect: refresh,
   });
@@ -103,19 +104,19 @@ export function createMetrics(options: MetricsOptions): WatchProxyMetrics {
   const emitted = new Counter({
     name: 'watch_proxy_objects_emitted_total',
     help: 'Objects an endpoint confirmed receiving.',
-    labelNames: ['endpoint'] as const,
+    labelNames: ['cluster', 'endpoint'] as const,
     registers,
   });
   const dropped = new Counter({
     name: 'watch_proxy_objects_dropped_total',
     help: 'Objects not sent, per endpoint and reason; endpoint="" for drops before routing.',
-    labelNames: ['endpoint', 'reason'] as const,
+    labelNames: ['cluster', 'endpoint', 'reason'] as const,
     registers,
   });
   const retried = new Counter({
     name: 'watch_proxy_objects_retried_total',
     help: 'Objects sent again to an endpoint after a failed attempt.',
-    labelNames: ['endpoint'] as const,
+    labelNames: ['cluster', 'endpoint'] as const,
     registers,
   });
   const sendDuration = new Histogram({
@@ -128,97 +129,97 @@ export function createMetrics(options: MetricsOptions): WatchProxyMetrics {
   const queueDepth = new Gauge({
     name: 'watch_proxy_queue_depth',
     help: 'Changes waiting to be sent to an endpoint.',
-    labelNames: ['endpoint'] as const,
+    labelNames: ['cluster', 'endpoint'] as const,
     registers,
     collect: refresh,
   });
   const inFlight = new Gauge({
     name: 'watch_proxy_in_flight_objects',
     help: 'Changes in the batch currently being sent to an endpoint.',
-    labelNames: ['endpoint'] as const,
+    labelNames: ['cluster', 'endpoint'] as const,
     registers,
     collect: refresh,
   });
   const cacheSize = new Gauge({
     name: 'watch_proxy_emit_cache_size',
     help: 'Entries in an endpoint emit cache (objects the endpoint is known to have).',
-    labelNames: ['endpoint'] as const,
+    labelNames: ['cluster', 'endpoint'] as const,
     registers,
     collect: refresh,
   });
   const owed = new Gauge({
     name: 'watch_proxy_owed_objects',
     help: 'Changes an endpoint refused (3xx, 413, other 4xx) that it is still owed: tried again every rejectedRetryInterval and with their next change.',
-    labelNames: ['endpoint'] as const,
+    labelNames: ['cluster', 'endpoint'] as const,
     registers,
     collect: refresh,
   });
   const rejectedTotal = new Counter({
     name: 'watch_proxy_objects_rejected_total',
     help: 'Changes an endpoint refused on their own (after splitting the batch) or with the whole endpoint; each refusal counts. Listed in the dead-letter file.',
-    labelNames: ['endpoint'] as const,
+    labelNames: ['cluster', 'endpoint'] as const,
     registers,
     collect: refresh,
   });
   const deadLettersDiscarded = new Counter({
     name: 'watch_proxy_dead_letters_discarded_total',
     help: 'Dead-letter records dropped, oldest first, when the bounded dead-letter file rotated (or lost to a failed write).',
-    labelNames: ['endpoint'] as const,
+    labelNames: ['cluster', 'endpoint'] as const,
     registers,
     collect: refresh,
   });
   const restarts = new Counter({
     name: 'watch_proxy_watch_restarts_total',
     help: 'Watch requests re-opened for a resource (server timeouts, disconnects, watchdogs).',
-    labelNames: ['resource'] as const,
+    labelNames: ['cluster', 'resource'] as const,
     registers,
     collect: refresh,
   });
   const relists = new Counter({
     name: 'watch_proxy_relists_total',
     help: 'Complete lists of a resource after its first one (410 Gone, recovery, reconcile).',
-    labelNames: ['resource'] as const,
+    labelNames: ['cluster', 'resource'] as const,
     registers,
     collect: refresh,
   });
   const watchErrors = new Counter({
     name: 'watch_proxy_watch_errors_total',
     help: 'Failed list, watch or discovery attempts per resource and kind (forbidden, network, server...).',
-    labelNames: ['resource', 'kind'] as const,
+    labelNames: ['cluster', 'resource', 'kind'] as const,
     registers,
   });
   const sinceEvent = new Gauge({
     name: 'watch_proxy_seconds_since_last_event',
     help: 'Seconds since the last watch event of a resource, or since its last complete list if more recent.',
-    labelNames: ['resource'] as const,
+    labelNames: ['cluster', 'resource'] as const,
     registers,
     collect: refresh,
   });
   const sinceBookmark = new Gauge({
     name: 'watch_proxy_seconds_since_last_bookmark',
     help: 'Seconds since the apiserver last sent a bookmark on a resource\'s watch (about every minute while the stream is healthy); absent until the first.',
-    labelNames: ['resource'] as const,
+    labelNames: ['cluster', 'resource'] as const,
     registers,
     collect: refresh,
   });
   const state = new Gauge({
     name: 'watch_proxy_watcher_state',
     help: 'Current state of a resource watcher: 1 for the state it is in (watching, syncing, backoff, degraded...).',
-    labelNames: ['resource', 'state'] as const,
+    labelNames: ['cluster', 'resource', 'state'] as const,
     registers,
     collect: refresh,
   });
   const synced = new Gauge({
     name: 'watch_proxy_resource_synced',
     help: '1 once the first complete list of a resource was processed, else 0.',
-    labelNames: ['resource'] as const,
+    labelNames: ['cluster', 'resource'] as const,
     registers,
     collect: refresh,
   });
   const objects = new Gauge({
     name: 'watch_proxy_watched_objects',
     help: 'Objects in the watch cache of a resource.',
-    labelNames: ['resource'] as const,
+    labelNames: ['cluster', 'resource'] as const,
     registers,
     collect: refresh,
   });
@@ -281,26 +282,34 @@ export function createMetrics(options: MetricsOptions): WatchProxyMetrics {
     const at = now();
     // Reset the gauges first so resources and endpoints removed by a reload stop being exported.
     for (const gauge of snapshotGauges) gauge.reset();
-    for (const [endpoint, lane] of Object.entries(snapshot.endpoints)) {
-      queueDepth.set({ endpoint }, lane.queued);
-      inFlight.set({ endpoint }, lane.inFlight);
-      cacheSize.set({ endpoint }, lane.cached);
-      if (lane.owed !== undefined) owed.set({ endpoint }, lane.owed);
-      if (lane.rejected !== undefined) rejectedFeed.set({ endpoint }, lane.rejected);
-      if (lane.deadLetters !== undefined) discardedFeed.set({ endpoint }, lane.deadLetters.discarded);
+    const lanes = (endpoints: Readonly<Record<string, EndpointSnapshot>>, tag: { cluster?: string }): void => {
+      for (const [endpoint, lane] of Object.entries(endpoints)) {
+        const labels = { ...tag, endpoint };
+        queueDepth.set(labels, lane.queued);
+        inFlight.set(labels, lane.inFlight);
+        cacheSize.set(labels, lane.cached);
+        if (lane.owed !== undefined) owed.set(labels, lane.owed);
+        if (lane.rejected !== undefined) rejectedFeed.set(labels, lane.rejected);
+        if (lane.deadLetters !== undefined) discardedFeed.set(labels, lane.deadLetters.discarded);
+      }
+    };
+    if (snapshot.clusters === undefined) lanes(snapshot.endpoints, {});
+    for (const [cluster, c] of Object.entries(snapshot.clusters ?? {})) {
+      lanes(c.sinks, { cluster });
+      receivedFeed.set({ cluster }, c.received);
     }
     for (const r of snapshot.resources) {
-      const resource = r.resource;
-      state.set({ resource, state: r.state }, 1);
-      synced.set({ resource }, r.synced ? 1 : 0);
-      objects.set({ resource }, r.objects);
-      restartFeed.set({ resource }, r.reconnects);
-      relistFeed.set({ resource }, r.relists);
+      const resource = { ...(r.cluster === undefined ? {} : { cluster: r.cluster }), resource: r.resource };
+      state.set({ ...resource, state: r.state }, 1);
+      synced.set(resource, r.synced ? 1 : 0);
+      objects.set(resource, r.objects);
+      restartFeed.set(resource, r.reconnects);
+      relistFeed.set(resource, r.relists);
       const last = Math.max(r.lastEventAt ?? Number.NEGATIVE_INFINITY, r.lastListAt ?? Number.NEGATIVE_INFINITY);
-      if (Number.isFinite(last)) sinceEvent.set({ resource }, Math.max(0, (at - last) / 1000));
-      if (r.lastBookmarkAt !== undefined) sinceBookmark.set({ resource }, Math.max(0, (at - r.lastBookmarkAt) / 1000));
+      if (Number.isFinite(last)) sinceEvent.set(resource, Math.max(0, (at - last) / 1000));
+      if (r.lastBookmarkAt !== undefined) sinceBookmark.set(resource, Math.max(0, (at - r.lastBookmarkAt) / 1000));
     }
-    if (snapshot.received !== undefined) receivedFeed.set({}, snapshot.received);
+    if (snapshot.received !== undefined && snapshot.clusters === undefined) receivedFeed.set({}, snapshot.received);
     for (const [name, stats] of Object.entries(snapshot.rules ?? {})) {
       const labels = ruleLabels(name);
       if (labels === undefined) continue;
@@ -324,19 +333,19 @@ export function createMetrics(options: MetricsOptions): WatchProxyMetrics {
       processed.inc();
       changes.inc({ resource, event });
     },
-    countEmitted(endpoint, n) {
+    countEmitted(endpoint, n, cluster) {
       sent.inc();
-      emitted.inc({ endpoint }, n);
+      emitted.inc(cluster === undefined ? { endpoint } : { cluster, endpoint }, n);
     },
-    countDropped(endpoint, reason, n) {
-      dropped.inc({ endpoint: endpoint ?? '', reason }, n);
+    countDropped(endpoint, reason, n, cluster) {
+      dropped.inc({ ...(cluster === undefined ? {} : { cluster }), endpoint: endpoint ?? '', reason }, n);
     },
     observeSend(endpoint, o) {
       sendDuration.observe({ endpoint, outcome: o.outcome }, o.seconds);
       if (o.attempt > 1) retried.inc({ endpoint }, o.objects);
     },
-    countWatchError(resource, kind) {
-      watchErrors.inc({ resource, kind });
+    countWatchError(resource, kind, cluster) {
+      watchErrors.inc({ ...(cluster === undefined ? {} : { cluster }), resource, kind });
     },
     countConfigReload(result) {
       reloads.inc({ result });

@@ -8,6 +8,8 @@ export interface ProbeResult {
 /** The part of a watcher's health the probes read. `WatcherHealth` from `@watch-proxy/core` has this shape. */
 export interface ProbeWatcherHealth {
   readonly resource: string;
+  /** The cluster, when the daemon watches several (`clusters:`); absent otherwise. */
+  readonly cluster?: string | undefined;
   /** `degraded` means the API refuses this resource (403, 404): restarting cannot fix it, so liveness ignores it. */
   readonly state: string;
   /** True once the first complete list was processed. */
@@ -52,12 +54,20 @@ export function livenessOf(input: ProbeInput, options: LivenessOptions = {}): Pr
   if (input.state === 'stopped') return { ok: false, reason: 'the pipeline is stopped' };
   const now = options.now ?? Date.now();
   const stale: string[] = [];
+  const staleClusters = new Set<string>();
   for (const w of input.watchers) {
     if (w.state === 'degraded' || w.state === 'stopped') continue;
     if (!isStale(w, options.staleAfterMs, now)) continue;
-    stale.push(w.lastError === undefined ? w.resource : `${w.resource} (${w.lastError.message})`);
+    const name = w.cluster === undefined ? w.resource : `${w.cluster}/${w.resource}`;
+    stale.push(w.lastError === undefined ? name : `${name} (${w.lastError.message})`);
+    if (w.cluster !== undefined) staleClusters.add(w.cluster);
   }
   if (stale.length === 0) return OK;
+  // With several clusters, one that is down (unreachable, credentials revoked) degrades alone: a restart cannot
+  // bring its apiserver back and would interrupt every other cluster. Only when every cluster is stale is the
+  // process itself the likely cause.
+  const clusters = new Set(input.watchers.flatMap((w) => (w.cluster === undefined ? [] : [w.cluster])));
+  if (clusters.size > 0 && staleClusters.size < clusters.size) return OK;
   return { ok: false, reason: `no open watch for too long: ${stale.join('; ')}` };
 }
 
@@ -70,10 +80,25 @@ function isStale(w: ProbeWatcherHealth, staleAfterMs: number | undefined, now: n
  * Readiness: the initial sync is done. The pipeline is `running` (its `start()` resolved) and every resource
  * finished its first complete list. A `degraded` resource is reported as not ready: it is not being watched.
  */
-export function readinessOf(input: ProbeInput): ProbeResult {
+export function readinessOf(input: ProbeInput, options: ReadinessOptions = {}): ProbeResult {
   if (input.state !== 'running') return { ok: false, reason: `the pipeline is ${input.state}` };
   const waiting = input.watchers.filter((w) => !w.synced || w.state === 'degraded');
   if (waiting.length === 0) return OK;
-  const names = waiting.map((w) => (w.state === 'degraded' ? `${w.resource} (degraded${w.lastError ? `: ${w.lastError.message}` : ''})` : w.resource));
+  const label = (w: ProbeWatcherHealth): string => (w.cluster === undefined ? w.resource : `${w.cluster}/${w.resource}`);
+  const names = waiting.map((w) => (w.state === 'degraded' ? `${label(w)} (degraded${w.lastError ? `: ${w.lastError.message}` : ''})` : label(w)));
+  if (options.clusters === 'any') {
+    const clusters = new Set(input.watchers.flatMap((w) => (w.cluster === undefined ? [] : [w.cluster])));
+    const notReady = new Set(waiting.flatMap((w) => (w.cluster === undefined ? [] : [w.cluster])));
+    if ([...clusters].some((c) => !notReady.has(c))) return OK;
+  }
   return { ok: false, reason: `not synced yet: ${names.join('; ')}` };
+}
+
+/** Options of `readinessOf`. */
+export interface ReadinessOptions {
+  /**
+   * With several clusters (`clusterReadiness`): ready when `all` of them (default) or `any` one finished listing
+   * every resource, none of them degraded.
+   */
+  readonly clusters?: 'all' | 'any' | undefined;
 }

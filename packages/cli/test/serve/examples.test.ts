@@ -80,7 +80,7 @@ describe('examples/', () => {
     for (const name of [...envNames, ...FULL_PLACEHOLDER_VARS]) expect(comment, name).toContain(name);
   });
 
-  it('config-full.yaml sets every key of the schema (region, which always warns, in a comment)', () => {
+  it('config-full.yaml sets every key of the schema (region, which always warns, and clusters, which replaces clusterName, in comments)', () => {
     const { raw } = loadedFull();
     const keysIn = (values: unknown[]): Set<string> => new Set(values.flatMap((v) => Object.keys((v as Doc | undefined) ?? {})));
     const endpoints = raw['remoteEndpoints'] as Doc[];
@@ -98,8 +98,10 @@ describe('examples/', () => {
       ...missing(['remoteEndpoints', 0, 'sasl'], keysIn(endpoints.map((e) => e['sasl']))),
       ...missing(['remoteEndpoints', 0, 'topicSettings'], keysIn(endpoints.map((e) => e['topicSettings']))),
       ...missing(['resources', 0], keysIn(raw['resources'] as Doc[])),
-    ]).toEqual(['remoteEndpoints.0.region']);
+    ]).toEqual(['clusters', 'remoteEndpoints.0.clusters', 'remoteEndpoints.0.region']);
     expect(fullText).toMatch(/^\s*# .*\n\s*# .*region: /m);
+    expect(fullText).toMatch(/^\s*# clusters:\n\s*# {3}- name: /m);
+    expect(fullText).toMatch(/unless they set clusters: \[names\]/);
   });
 
   it('config-full.yaml watches what config.yaml watches, with the same ports, paths and stateDir', () => {
