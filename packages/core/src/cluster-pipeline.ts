@@ -56,6 +56,8 @@ export class ClusterPipeline {
   readonly #filteredResources: ReadonlySet<string>;
   readonly #dropped: Partial<Record<DropReason, number>> = {};
   readonly #synced = new Set<string>();
+  /** Resources relisted for a takeover: their next complete list reconciles as a restart. */
+  readonly #takingOver = new Set<string>();
   readonly #sharedCache: SharedCacheStore | undefined;
   readonly #leader: LeaderActivation | undefined;
   #received = 0;
@@ -112,6 +114,7 @@ export class ClusterPipeline {
             logger: this.#logger,
             stopping: host.stopping,
             snapshot: () => this.#source?.snapshot?.(),
+            relistAll: () => this.#relistAll(),
             replay: (resource, object) => this.#onEvent(resource, { type: 'update', object, resync: true }),
             reconcile: (resource, objects) => this.#reconcile(resource, objects, () => 'restart'),
             onStateError,
@@ -260,12 +263,22 @@ export class ClusterPipeline {
     }
   }
 
+  /** A takeover's replay by a source without `snapshot`: every resource is listed again (`WatchSource.replay`). */
+  #relistAll(): boolean {
+    const source = this.#source;
+    if (source?.replay === undefined) return false;
+    for (const r of this.#host.options.resources) this.#takingOver.add(r.name);
+    source.replay();
+    return true;
+  }
+
   #onSynced(resource: ResolvedResource, objects: readonly KubeObject[]): void {
     if (this.#host.stopping()) return;
     this.#resolved.set(resource.name, resource);
     try {
       const first = !this.#synced.has(resource.name);
-      const deletes = this.#reconcile(resource, objects, (slot) => (first && slot.restored ? 'restart' : 'relist'));
+      const takeover = this.#takingOver.delete(resource.name);
+      const deletes = this.#reconcile(resource, objects, (slot) => ((first && slot.restored) || takeover ? 'restart' : 'relist'));
       this.#synced.add(resource.name);
       if (deletes > 0) this.#logger.info({ resource: resource.name, deletes }, 'sending deletes missed while not watching');
       this.#host.emit('synced', { resource: resource.name, objects: objects.length, deletes, ...(this.cluster.named ? { cluster: this.cluster.name } : {}) });

@@ -15,8 +15,16 @@ export interface LeaderActivationOptions {
   readonly logger: Logger;
   /** True once shutdown began: transitions then change nothing. */
   readonly stopping: () => boolean;
-  /** The watch source's current objects per resource; undefined when it cannot replay them. */
+  /**
+   * The watch source's current objects per resource; undefined when it cannot give them (the default watch source
+   * keeps no objects in memory: `relistAll` instead).
+   */
   readonly snapshot: () => readonly { readonly resource: ResolvedResource; readonly objects: readonly KubeObject[] }[] | undefined;
+  /**
+   * Asks the watch source to list every resource again and hand every object to the pipeline, then reconcile
+   * (reason `restart`) once each list is complete (`WatchSource.replay`); false when it cannot.
+   */
+  readonly relistAll: () => boolean;
   /** Feeds one current object through the pipeline again (a resync update). */
   readonly replay: (resource: ResolvedResource, object: KubeObject) => void;
   /** Reconciles every slot against a complete list of `resource` (reason `restart`); returns the deletes queued. */
@@ -112,7 +120,9 @@ export class LeaderActivation {
     const snapshot = this.#o.snapshot();
     let deletes = 0;
     if (snapshot === undefined) {
-      logger.warn({}, 'the watch source cannot replay its objects: only changes from now on are sent');
+      // The deletes a relist finds are counted as its lists complete (the `synced` event), not here.
+      if (this.#o.relistAll()) logger.info({}, 'relisting every resource to send what the receivers miss');
+      else logger.warn({}, 'the watch source cannot replay its objects: only changes from now on are sent');
     } else {
       for (const { resource, objects } of snapshot) {
         for (const object of objects) this.#o.replay(resource, object);

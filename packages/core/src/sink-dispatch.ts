@@ -32,7 +32,9 @@ export function sinkAdmission(slot: SinkSlot, resource: ResolvedResource, rules:
 
 /**
  * Hands a change to every slot it is routed to: offered as the endpoint receives it (its transform), or withdrawn
- * when the object is outside the endpoint's set (`inSet`: the resource's filter; then the endpoint's own).
+ * when the object is outside the endpoint's set (`inSet`: the resource's filter; then the endpoint's own). A delete
+ * the watch source synthesized carries no state to judge (the watcher keeps only names, uids and
+ * resourceVersions): each endpoint that holds the object gets its delete from the state it was last sent.
  * `resourceFiltered`: the resource has a `filter`, so its objects enter and leave every endpoint's set.
  */
 export function dispatchChange(
@@ -46,6 +48,10 @@ export function dispatchChange(
   for (const slot of slots) {
     if (!slot.route.matches(change, resource)) continue;
     const admit = sinkAdmission(slot, resource, rules);
+    if (change.event === 'delete' && change.synthesized !== undefined) {
+      slot.lane.retract(change, admit);
+      continue;
+    }
     const judged: Judgement =
       slot.expressions !== undefined ? slot.expressions.judge(change, resource, inSet) : inSet === true ? { kind: 'offer', change } : { kind: 'withdraw', reason: inSet };
     if (judged.kind === 'withdraw') slot.lane.withdraw(change, judged.reason, admit);

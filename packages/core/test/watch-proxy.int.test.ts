@@ -164,6 +164,31 @@ describe('WatchProxy against a real apiserver', () => {
     await proxy.shutdown();
   });
 
+  it('resyncMs (forceReuploadDuration) relists and re-sends every object whole once its emit-cache entry expired', async () => {
+    const ns = `wp-resync-${suffix()}`;
+    await must('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    for (let i = 0; i < 3; i++) {
+      await must('POST', `/api/v1/namespaces/${ns}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}` }, data: { v: `v-${i}` } });
+    }
+    const sink = new MemorySink({ name: 'inventory' });
+    const proxy = new WatchProxy({
+      kubeConfig: env.kubeConfig,
+      resources: [{ name: 'configmaps', namespaces: [ns], resyncMs: 1_000 }],
+      sinks: [{ sink }],
+      emitIntervalMs: 50,
+      emitCacheDurationMs: 1,
+      clusterName: 'it',
+    });
+    await proxy.start();
+    await sink.waitFor((s) => s.view().size === 3, { timeoutMs: 30_000, what: '3 configmaps' });
+    // The watcher keeps no objects: each resync is a list, and each unchanged object goes out whole again.
+    await sink.waitFor((s) => s.changes.filter((c) => c.event === 'update').length >= 3, { timeoutMs: 30_000, what: 'a resync of the 3' });
+    const resent = sink.changes.filter((c) => c.event === 'update').slice(0, 3);
+    expect(resent.map((c) => `${c.name}:${(c.object['data'] as { v: string }).v}`).sort()).toEqual(['cm-0:v-0', 'cm-1:v-1', 'cm-2:v-2']);
+    expect(proxy.stats().sinks['inventory']?.dropped['unchanged'] ?? 0).toBe(0);
+    await proxy.shutdown();
+  });
+
   it('after a restart with the same stateDir sends exactly the 3 missed deletes (last state) and 2 updates', async () => {
     const ns = `wp-restart-${suffix()}`;
     const stateDir = await mkdtemp(join(tmpdir(), 'wp-int-state-'));

@@ -10,6 +10,8 @@ import type { Sink } from '../src/sink/sink.js';
 import type { KubeObject } from '../src/types.js';
 import type { WatchProxyOptions } from '../src/options.js';
 import { WatchProxy } from '../src/watch-proxy.js';
+import type { WatchHandlers } from '../src/watch/watch-event.js';
+import type { WatchSource } from '../src/watch/watch-source.js';
 import { MemorySharedCache } from './leader/ha-fixtures.js';
 
 function cm(name: string, value: unknown = 1, namespace = 'default', uid = `uid-${name}`): KubeObject {
@@ -124,6 +126,32 @@ describe('WatchProxy pipeline', () => {
     expect(p.stats().sinks['memory']?.dropped).toEqual({ unchanged: 3 });
     const report = await p.shutdown();
     expect(report).toMatchObject({ drained: true, delivered: 6, dropped: { unchanged: 3 }, errors: [] });
+  });
+
+  it('a delete the watcher synthesized (relist, re-created) carries the last state each endpoint was sent, not the skeleton', async () => {
+    vi.useFakeTimers({ now: 0 });
+    let handlers: WatchHandlers | undefined;
+    const source: WatchSource = { start: async (h) => void (handlers = h), stop: async () => undefined };
+    const configmaps = { name: 'configmaps', ref: { group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespaced: true } };
+    const only = new MemorySink({ name: 'only' });
+    const q = new WatchProxy({ resources: ['configmaps'], watchSource: () => source, sinks: [only], emitIntervalMs: 1000 });
+    await q.start();
+    handlers!.onEvent(configmaps, { type: 'add', object: cm('a', 'last-a') });
+    handlers!.onEvent(configmaps, { type: 'add', object: cm('b', 'last-b', 'default', 'uid-b1') });
+    await vi.advanceTimersByTimeAsync(1000);
+    const skeleton = (name: string, uid: string): KubeObject => ({ metadata: { name, namespace: 'default', uid, resourceVersion: '9' } });
+    handlers!.onEvent(configmaps, { type: 'delete', object: skeleton('a', 'uid-a'), synthesized: 'relist' });
+    handlers!.onEvent(configmaps, { type: 'delete', object: skeleton('b', 'uid-b1'), synthesized: 'recreated' });
+    handlers!.onEvent(configmaps, { type: 'add', object: cm('b', 'new-b', 'default', 'uid-b2') });
+    handlers!.onEvent(configmaps, { type: 'delete', object: skeleton('never', 'uid-never'), synthesized: 'relist' });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(only.changes.slice(2).map((c) => `${c.event}:${c.name}:${String((c.object['data'] as { value: unknown }).value)}:${c.synthesized ?? ''}`)).toEqual([
+      'delete:a:last-a:relist',
+      'delete:b:last-b:recreated',
+      'add:b:new-b:',
+    ]);
+    expect(only.view().has('configmaps|default/never')).toBe(false);
+    await q.shutdown();
   });
 
   it('re-sends unchanged objects on resync only once emitCacheDurationMs has passed since delivery', async () => {

@@ -193,6 +193,24 @@ export class LaneBacklog {
     return sent;
   }
 
+  /**
+   * A delete the watch source made up without the object's last state (a relist found it gone, its name was
+   * re-created: the watcher keeps no objects): when the sink holds that incarnation or is about to get it, queues its
+   * delete carrying the last state it was sent, as `reconcile` does for an object a list lacks; otherwise the sink
+   * never had it and nothing is sent (`unchanged`).
+   */
+  retract(change: Change, admit: Admission): void {
+    this.#releaseOwed(change.key);
+    const known = this.#known(change.key);
+    const del = known === undefined || known.event === 'delete' || known.uid !== change.uid ? undefined : this.#deleteOf(change.key, known, change.synthesized ?? 'relist');
+    if (del === undefined) {
+      this.#o.dropped([change], 'unchanged');
+      return;
+    }
+    const admitted = this.admitted(del, admit);
+    if (admitted !== undefined) this.enqueue(admitted);
+  }
+
   /** What `admit` makes of a change: the change to queue, or undefined once a refusal is counted and acted on. */
   admitted(change: Change, admit: Admission): Change | undefined {
     const verdict = admit(change);

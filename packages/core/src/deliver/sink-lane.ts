@@ -161,6 +161,24 @@ export class SinkLane {
     this.#backlog.withdraw(change, reason, admit);
   }
 
+  /**
+   * A delete the watch source synthesized without the object's last state (`LaneBacklog.retract`): a sink holding
+   * that incarnation gets a delete carrying the last state it was sent; one that never had it, nothing.
+   */
+  retract(change: Change, admit: Admission = ADMIT_ALL): void {
+    if (this.#closed) {
+      this.#drop([change], 'shutdown');
+      return;
+    }
+    // A standby's cache is not what the receiver holds: remembered as watched deletes are, for the takeover.
+    if (!this.#active) {
+      const admitted = this.#backlog.admitted(change, admit);
+      if (admitted !== undefined) this.#handover.remember(admitted);
+      return;
+    }
+    this.#backlog.retract(change, admit);
+  }
+
   /** The last state this sink was sent or is about to be sent of the object named `key` (see `updateFilter`). */
   lastState(key: string): KubeObject | undefined {
     return this.#backlog.lastState(key);

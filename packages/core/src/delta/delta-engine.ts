@@ -151,7 +151,10 @@ export class DeltaEngine {
       observedAt: this.#settings.now(),
       ...(event.synthesized === undefined ? {} : { synthesized: event.synthesized }),
     };
-    return { kind: 'change', change: Object.freeze(change), inSet: inSet(settings.filter, object, key) };
+    // A synthesized delete carries the watcher's skeleton, not a state a filter could judge: each endpoint decides
+    // from the state it was last sent (`SinkLane.retract`).
+    const judged = event.type === 'delete' && event.synthesized !== undefined ? true : inSet(settings.filter, object, key);
+    return { kind: 'change', change: Object.freeze(change), inSet: judged };
   }
 
   /**

@@ -45,8 +45,10 @@ export function kubeWatchSource(kubeConfig: KubeConfig, tuning: KubeSourceTuning
         await Promise.all(watchers.map((watcher) => watcher.stop()));
       },
       health: () => watchers.map((watcher) => watcher.health()),
-      snapshot: () =>
-        watchers.flatMap((watcher) => (watcher.resource === undefined ? [] : [{ resource: watcher.resource, objects: [...watcher.cache.values()] }])),
+      // No snapshot: the watchers keep no objects. A replay is a relist of each, handing out every object.
+      replay: () => {
+        for (const watcher of watchers) watcher.resync();
+      },
     };
   };
 }

@@ -3,6 +3,8 @@ import type { KubeObject } from '../types.js';
 import type { WatchEvent } from './watch-event.js';
 
 interface Meta {
+  readonly name?: string;
+  readonly namespace?: string;
   readonly uid?: string;
   readonly resourceVersion?: string;
 }
@@ -22,16 +24,31 @@ function uidOf(obj: KubeObject): string | undefined {
 }
 
 /**
- * A watcher's cache: the last known state of every object, keyed by `metaNamespaceKey`. It turns watch events and
- * relists into the events handlers see, so the rules live in one place:
- * - a name that comes back with a new uid is a `delete` (synthesized `recreated`, carrying the old object) then an `add`;
+ * What the store keeps of an object: `{ metadata: { name, namespace, uid, resourceVersion } }` (namespace only
+ * when set), frozen. Enough to key it, tell a re-created name (uid) and a change (resourceVersion) from an
+ * unchanged object, and to name it in a delete; ~0.3 KB instead of the parsed object (2.7 KB for a 3.4 KB
+ * ConfigMap without managedFields).
+ */
+export function skeletonOf(obj: KubeObject): KubeObject {
+  const { name, namespace, uid, resourceVersion } = meta(obj);
+  const metadata = namespace === undefined ? { name, uid, resourceVersion } : { name, namespace, uid, resourceVersion };
+  return Object.freeze({ metadata: Object.freeze(metadata) });
+}
+
+/**
+ * A watcher's cache: the skeleton (`skeletonOf`) of every object it knows, keyed by `metaNamespaceKey`, not the
+ * objects themselves: what reconciling needs, at a tenth of the memory. It turns watch events and relists into
+ * the events handlers see, so the rules live in one place:
+ * - a name that comes back with a new uid is a `delete` (synthesized `recreated`) then an `add`;
  * - a relist emits `delete` (synthesized `relist`) for every cached object of its scope that is gone,
  *   `add` for new ones, `update` where the resourceVersion changed, and nothing for unchanged objects.
+ * A delete it synthesizes carries the skeleton (the last state is no longer in memory): consumers that need the
+ * state take it from what they delivered (`WatchEvent.synthesized`).
  */
 export class ObjectStore {
   readonly #objects = new Map<string, KubeObject>();
 
-  /** Live read-only view of the cache. */
+  /** Live read-only view of the cache: skeletons. */
   get view(): ReadonlyMap<string, KubeObject> {
     return this.#objects;
   }
@@ -40,7 +57,7 @@ export class ObjectStore {
   upsert(obj: KubeObject): WatchEvent[] {
     const key = metaNamespaceKey(obj);
     const old = this.#objects.get(key);
-    this.#objects.set(key, obj);
+    this.#objects.set(key, skeletonOf(obj));
     if (old === undefined) return [{ type: 'add', object: obj }];
     if (uidOf(old) !== uidOf(obj)) {
       return [
@@ -55,35 +72,35 @@ export class ObjectStore {
   remove(obj: KubeObject): WatchEvent[] {
     const key = metaNamespaceKey(obj);
     const old = this.#objects.get(key);
+    this.#objects.delete(key);
     if (old !== undefined && uidOf(old) !== uidOf(obj)) {
       // The delete is for an incarnation we never saw; the one we cached is gone too (we missed its delete).
-      this.#objects.delete(key);
       return [
         { type: 'delete', object: old, synthesized: 'recreated' },
         { type: 'delete', object: obj },
       ];
     }
-    this.#objects.delete(key);
     return [{ type: 'delete', object: obj }];
   }
 
   /**
-   * The cached object when `item` is the same state of it (same key, uid and resourceVersion), otherwise `item`.
-   * A relist passes every listed item through this, so an unchanged object is held once (the cached copy) rather
-   * than twice until the list is applied: the relist peak grows by what changed, not by the whole list.
+   * The cached skeleton when `item` is the same state of it (same key, uid and resourceVersion), otherwise
+   * `undefined`. A relist passes every listed item through this and keeps only the skeleton of an unchanged one, so
+   * the relist peak grows by what changed, not by the whole list.
    */
-  dedupe(item: KubeObject): KubeObject {
+  unchanged(item: KubeObject): KubeObject | undefined {
     const old = this.#objects.get(metaNamespaceKey(item));
-    if (old === undefined || old === item) return item;
+    if (old === undefined) return undefined;
     const rv = resourceVersionOf(item);
-    return rv !== undefined && rv === resourceVersionOf(old) && uidOf(old) === uidOf(item) ? old : item;
+    return rv !== undefined && rv === resourceVersionOf(old) && uidOf(old) === uidOf(item) ? old : undefined;
   }
 
   /**
-   * Replaces every cached object for which `inScope(key)` holds by the result of a complete list, and returns
-   * the events that turn the old state into the new one: deletes first (as client-go's atomic replace), then
-   * adds and updates in list order. Reconciles in place (no second map of the whole list): listed objects are
-   * applied one by one, then the in-scope keys the list did not mention are deleted.
+   * Replaces every cached object for which `inScope(key)` holds by the result of a complete list (full objects, or
+   * the skeletons `unchanged` returned), and returns the events that turn the old state into the new one: deletes
+   * first (as client-go's atomic replace), then adds and updates in list order. Reconciles in place (no second map
+   * of the whole list): listed objects are applied one by one, then the in-scope keys the list did not mention are
+   * deleted.
    */
   replace(items: readonly KubeObject[], inScope: (key: string) => boolean): WatchEvent[] {
     const listed = new Set<string>();
@@ -92,6 +109,7 @@ export class ObjectStore {
       const key = metaNamespaceKey(item);
       listed.add(key);
       const old = this.#objects.get(key);
+      if (old === item) continue;
       if (old === undefined) {
         changes.push({ type: 'add', object: item });
       } else if (uidOf(old) !== uidOf(item)) {
@@ -101,7 +119,7 @@ export class ObjectStore {
       } else {
         continue;
       }
-      this.#objects.set(key, item);
+      this.#objects.set(key, skeletonOf(item));
     }
     const events: WatchEvent[] = [];
     for (const [key, old] of this.#objects) {
@@ -115,7 +133,7 @@ export class ObjectStore {
     return events;
   }
 
-  /** Every cached object for which `inScope(key)` holds. */
+  /** The skeleton of every cached object for which `inScope(key)` holds. */
   objects(inScope: (key: string) => boolean = () => true): KubeObject[] {
     const out: KubeObject[] = [];
     for (const [key, obj] of this.#objects) if (inScope(key)) out.push(obj);

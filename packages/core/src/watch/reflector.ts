@@ -42,6 +42,8 @@ export class Reflector {
   #streaming: boolean;
   #initialItems: KubeObject[] | undefined;
   #initialStarted = 0;
+  // Set by `replay()` until a list completes: unchanged listed objects are handed out as resync updates.
+  #replay = false;
   readonly #health = newHealthCounters();
 
   constructor(deps: ReflectorDeps) {
@@ -98,6 +100,16 @@ export class Reflector {
     this.#needList = true;
     this.#guards.abortAll(RELIST);
     this.#wake?.();
+  }
+
+  /**
+   * Relists (as `relist()`) and hands out every listed object: what changed as usual, the unchanged ones as
+   * `update`s with `resync: true` as they are read (the store keeps no objects to replay). Ignored while stopped.
+   */
+  replay(): void {
+    if (this.#stopped) return;
+    this.#replay = true;
+    this.relist();
   }
 
   /** A snapshot of this loop's health. */
@@ -236,17 +248,22 @@ export class Reflector {
     this.#deps.logger.debug({ pages, objects: items.length, resourceVersion: rv, namespace: this.#deps.namespace }, 'listed');
     this.#synced = true;
     this.#needList = false;
+    this.#replay = false;
     this.#deps.onListed(items);
   }
 
   /**
-   * One object of a list, as it is read: unchanged objects are kept once (the cached copy), so a relist holds
-   * only what changed twice; new and changed ones are handed to `onListItem` so the pipeline's work on them
-   * overlaps the download of the rest of the list.
+   * One object of a list, as it is read: of an unchanged object only the store's skeleton is kept (a replay hands
+   * the object out now, as a resync update), so a relist holds only what changed; new and changed ones are handed
+   * to `onListItem` so the pipeline's work on them overlaps the download of the rest of the list.
    */
   #listed(obj: KubeObject): KubeObject {
-    const kept = this.#deps.store.dedupe(obj);
-    if (kept === obj) this.#deps.onListItem?.(obj);
+    const kept = this.#deps.store.unchanged(obj);
+    if (kept === undefined) {
+      this.#deps.onListItem?.(obj);
+      return obj;
+    }
+    if (this.#replay && !this.#stopped) this.#deps.emit({ type: 'update', object: obj, resync: true });
     return kept;
   }
 

@@ -42,8 +42,10 @@ export interface ResourceWatcherOptions extends ReflectorTiming {
    */
   readonly namespaces?: readonly string[] | undefined;
   /**
-   * Replay the whole cache to `onEvent` as `update`s with `resync: true` this often, without any API call (the
-   * original's `forceReuploadDuration`). Default: 0 (off).
+   * Hand every object to `onEvent` again this often (the original's `forceReuploadDuration`): a relist of every
+   * scope, whose unchanged objects arrive as `update`s with `resync: true` (the cache keeps no objects to replay, so
+   * this is one list request per scope each time) and whose differences are reported as by any relist.
+   * Default: 0 (off).
    */
   readonly resyncMs?: number | undefined;
   /**
@@ -87,9 +89,10 @@ export interface ResourceWatcher {
   /** The resolved resource, once discovery resolved it. */
   readonly resource: ResolvedResource | undefined;
   /**
-   * The current cache, keyed `namespace/name` (cluster-scoped: `name`), values as the apiserver sent them (without
-   * managedFields with `dropManagedFields`). A live read-only view: it changes as events arrive and always matches
-   * what handlers were told so far.
+   * The current cache, keyed `namespace/name` (cluster-scoped: `name`): what the watcher knows of each object, not
+   * the object (that goes to the handlers only): `{ metadata: { name, namespace, uid, resourceVersion } }`
+   * (namespace only when set), frozen. A live read-only view: it changes as events arrive and always matches what
+   * handlers were told so far.
    */
   readonly cache: ReadonlyMap<string, KubeObject>;
   /**
@@ -105,7 +108,10 @@ export interface ResourceWatcher {
   stop(): Promise<void>;
   /** A snapshot of its health. Cheap; call as often as needed. */
   health(): WatcherHealth;
-  /** Replays the cache to `onEvent` now, as `update`s with `resync: true` (what `resyncMs` does on a timer). */
+  /**
+   * Relists every scope now and hands every listed object to `onEvent`: unchanged ones as `update`s with
+   * `resync: true`, differences as any relist reports them (what `resyncMs` does on a timer).
+   */
   resync(): void;
   /** Relists every scope now and reports differences (what `reconcileMs` does on a timer). */
   relist(): void;
@@ -202,10 +208,7 @@ class KubeResourceWatcher implements ResourceWatcher {
 
   resync(): void {
     if (this.#stopped || this.#resource === undefined) return;
-    for (const object of this.#store.view.values()) {
-      if (this.#stopped) return;
-      this.#emit({ type: 'update', object, resync: true });
-    }
+    for (const r of this.#reflectors) r.replay();
   }
 
   relist(): void {

@@ -7,8 +7,10 @@ import type { KubeObject, ResourceRef } from '../types.js';
 export interface WatchEvent {
   readonly type: 'add' | 'update' | 'delete';
   /**
-   * The object as the apiserver sent it (without `metadata.managedFields` when the watcher drops them). For
-   * deletes, the last state the watcher knew.
+   * The object as the apiserver sent it (without `metadata.managedFields` when the watcher drops them); for a
+   * watched delete, the server's final state. A delete the watcher synthesized carries only what its store keeps,
+   * `{ metadata: { name, namespace, uid, resourceVersion } }` (the last state is not kept in memory: the pipeline
+   * takes it from what each endpoint was sent).
    */
   readonly object: KubeObject;
   /**
@@ -16,7 +18,10 @@ export interface WatchEvent {
    * disconnect or 410), `recreated` (same name now has a new uid; an `add` for the new object follows).
    */
   readonly synthesized?: 'relist' | 'recreated';
-  /** True when the event replays the local cache on a resync timer (no API call; `forceReuploadDuration`). */
+  /**
+   * True for an unchanged object handed out again by a resync (`forceReuploadDuration`: a relist whose unchanged
+   * objects are replayed); what changed since arrives as a plain event.
+   */
   readonly resync?: boolean;
 }
 
@@ -25,8 +30,9 @@ export interface WatchHandlers {
   /** Called for every change, in the order the watcher saw them for one object. */
   onEvent(resource: ResolvedResource, event: WatchEvent): void;
   /**
-   * Called after every complete list (initial or relist) once its events were handed out, with every
-   * object the list returned. The pipeline uses it to find objects that were delivered but are gone.
+   * Called after every complete list (initial or relist) once its events were handed out, with every object the
+   * list returned, as the watcher keeps them: `{ metadata: { name, namespace, uid, resourceVersion } }`. The
+   * pipeline uses it to find objects that were delivered but are gone.
    */
   onSynced?(resource: ResolvedResource, objects: readonly KubeObject[]): void;
   /**

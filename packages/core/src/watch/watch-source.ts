@@ -49,6 +49,12 @@ export interface WatchSource {
    * becomes the leader. Optional; without it a new leader only sends what changes after it took over.
    */
   snapshot?(): readonly { readonly resource: ResolvedResource; readonly objects: readonly KubeObject[] }[];
+  /**
+   * Lists every resource again and hands every listed object to `handlers` (what changed as usual, unchanged
+   * objects as `update`s with `resync: true`), then `onSynced` per resource: how a standby that becomes the leader
+   * replays a source without `snapshot` (the default one keeps no objects in memory). Optional.
+   */
+  replay?(): void;
 }
 
 /** Creates the watch stage. The default watches Kubernetes through `kubeConfig`; tests pass a `FakeSource`. */

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ADAPTIVE_LINGER_MS, GATE_RECHECK_MS } from '../../src/deliver/lane-contract.js';
 import { delivered, partial, retryable } from '../../src/sink/sink.js';
 import { brief, change, makeLane, ScriptedSink, untilAborted } from './fixtures.js';
+import type { Change } from '../../src/types.js';
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 0 });
@@ -272,6 +273,25 @@ describe('SinkLane dedupe against the emit cache', () => {
     lane.offer(change('add', 'y'));
     expect(lane.reconcile('configmaps', new Set(['configmaps|ns/a', 'configmaps|ns/y']), 'relist')).toBe(0);
     expect(lane.stats().dropped).toEqual({ coalesced: 2 });
+  });
+
+  it('retract: a synthesized delete without state goes out carrying the last state the sink was sent, only for the incarnation it holds', async () => {
+    const sink = new ScriptedSink();
+    const { lane } = makeLane(sink);
+    lane.offer(change('add', 'a', 'last-a'));
+    lane.offer(change('add', 'b', 'last-b', 'u-b1'));
+    await vi.advanceTimersByTimeAsync(0);
+    // What a watcher keeps of an object, no data: the lane must not send this as the state.
+    const skeleton = (name: string, uid: string, synthesized: 'relist' | 'recreated'): Change =>
+      Object.freeze({ ...change('delete', name, undefined, uid), object: { metadata: { name, namespace: 'ns', uid } }, synthesized });
+    lane.retract(skeleton('a', 'u-a', 'relist'));
+    lane.retract(skeleton('b', 'u-b0', 'recreated')); // an incarnation the sink never had
+    lane.retract(skeleton('never', 'u-never', 'relist'));
+    await vi.advanceTimersByTimeAsync(1000);
+    const last = sink.calls.at(-1)?.batch.items ?? [];
+    expect(brief(last)).toEqual(['delete:a@"last-a"']);
+    expect(last[0]).toMatchObject({ synthesized: 'relist', uid: 'u-a' });
+    expect(lane.stats().dropped).toEqual({ unchanged: 2 });
   });
 });
 

@@ -37,27 +37,51 @@ describe('ObjectStore', () => {
     expect(s.view.size).toBe(0);
   });
 
-  it('dedupe: the cached object for the same uid and resourceVersion, the item otherwise', () => {
+  it('keeps the skeleton of each object (name, namespace, uid, resourceVersion), not the object', () => {
     const s = new ObjectStore();
-    const cached = obj('a', 'u1', '1');
-    s.upsert(cached);
-    expect(s.dedupe(obj('a', 'u1', '1'))).toBe(cached);
-    const newer = obj('a', 'u1', '2');
-    expect(s.dedupe(newer)).toBe(newer);
-    const recreated = obj('a', 'u2', '1');
-    expect(s.dedupe(recreated)).toBe(recreated);
-    const unknown = obj('b', 'u3', '1');
-    expect(s.dedupe(unknown)).toBe(unknown);
-    const noVersion = { metadata: { name: 'a', namespace: 'ns', uid: 'u1' } };
-    expect(s.dedupe(noVersion)).toBe(noVersion);
+    const full = { kind: 'ConfigMap', metadata: { name: 'a', namespace: 'ns', uid: 'u1', resourceVersion: '1', labels: { x: 'y' } }, data: { k: 'v' } };
+    const [added] = s.upsert(full);
+    expect(added!.object).toBe(full);
+    expect(s.view.get('ns/a')).toEqual({ metadata: { name: 'a', namespace: 'ns', uid: 'u1', resourceVersion: '1' } });
+    expect(Object.isFrozen(s.view.get('ns/a'))).toBe(true);
+    s.upsert({ metadata: { name: 'node-1', uid: 'n', resourceVersion: '2' } });
+    expect(s.view.get('node-1')).toEqual({ metadata: { name: 'node-1', uid: 'n', resourceVersion: '2' } });
   });
 
-  it('relist of deduped items: no event for unchanged objects, which stay the cached copies', () => {
+  it('synthesized deletes carry the skeleton: relist, re-created on watch and on relist, and a delete of another incarnation', () => {
     const s = new ObjectStore();
-    const keep = obj('keep', 'k', '1');
-    s.replace([keep, obj('change', 'c', '1')], () => true);
-    const items = [obj('keep', 'k', '1'), obj('change', 'c', '2')].map((item) => s.dedupe(item));
-    expect(summary(s.replace(items, () => true))).toEqual(['update:change/c']);
+    s.replace([{ metadata: { name: 'gone', namespace: 'ns', uid: 'g', resourceVersion: '1' }, data: { k: 'v' } }, obj('re', 'r1', '1'), obj('w', 'w1', '1')], () => true);
+    const relist = s.replace([obj('re', 'r2', '2'), obj('w', 'w1', '1')], () => true);
+    expect(relist.map((e) => e.object)).toEqual([
+      { metadata: { name: 'gone', namespace: 'ns', uid: 'g', resourceVersion: '1' } },
+      { metadata: { name: 're', namespace: 'ns', uid: 'r1', resourceVersion: '1' } },
+      obj('re', 'r2', '2'),
+    ]);
+    const [recreated] = s.upsert({ ...obj('w', 'w2', '3'), data: {} });
+    expect(recreated).toEqual({ type: 'delete', synthesized: 'recreated', object: { metadata: { name: 'w', namespace: 'ns', uid: 'w1', resourceVersion: '1' } } });
+    expect(summary(s.remove(obj('re', 'r3', '4')))).toEqual(['delete:re/r2(recreated)', 'delete:re/r3']);
+  });
+
+  it('unchanged: the cached skeleton for the same uid and resourceVersion, undefined otherwise', () => {
+    const s = new ObjectStore();
+    s.upsert(obj('a', 'u1', '1'));
+    expect(s.unchanged(obj('a', 'u1', '1'))).toBe(s.view.get('ns/a'));
+    expect(s.unchanged(obj('a', 'u1', '2'))).toBeUndefined();
+    expect(s.unchanged(obj('a', 'u2', '1'))).toBeUndefined();
+    expect(s.unchanged(obj('b', 'u3', '1'))).toBeUndefined();
+    expect(s.unchanged({ metadata: { name: 'a', namespace: 'ns', uid: 'u1' } })).toBeUndefined();
+  });
+
+  it('relist of skeletons for unchanged items: no event for them, full objects for what changed', () => {
+    const s = new ObjectStore();
+    s.replace([obj('keep', 'k', '1'), obj('change', 'c', '1')], () => true);
+    const keep = s.view.get('ns/keep');
+    const listed = [obj('keep', 'k', '1'), obj('change', 'c', '2')];
+    const items = listed.map((item) => s.unchanged(item) ?? item);
+    expect(items[0]).toBe(keep);
+    const events = s.replace(items, () => true);
+    expect(summary(events)).toEqual(['update:change/c']);
+    expect(events[0]!.object).toBe(listed[1]);
     expect(s.view.get('ns/keep')).toBe(keep);
     expect((s.view.get('ns/change')!['metadata'] as { resourceVersion: string }).resourceVersion).toBe('2');
   });

@@ -485,20 +485,40 @@ describe('createResourceWatcher against a fake apiserver', () => {
     expect(w.health().state).not.toBe('stopped');
   });
 
-  it('replays the cache on resync() as updates without any request', async () => {
-    server.put('a', 'one');
+  it('resync() hands every unchanged object out whole, as an update with resync: true, from one list request', async () => {
+    server.put('a', 'one', { k: 'v' });
+    const seen: WatchEvent[] = [];
+    const w = start({ handlers: { onEvent: (_r, e) => seen.push(e) } });
+    await w.start();
+    await waitFor(() => server.openWatches === 1, 'the watch');
+    seen.length = 0;
+    w.resync();
+    await waitFor(() => lists() === 2 && server.openWatches === 1 && w.health().relists === 1, 'the resync list');
+    expect(seen).toEqual([{ type: 'update', resync: true, object: expect.objectContaining({ data: { k: 'v' } }) }]);
+  });
+
+  it('resync() reports what changed since the last list like a relist, and hands the rest out as resync updates', async () => {
+    server.put('a', 'one', { k: 'v' });
     server.put('b', 'two');
+    server.put('b', 'gone');
     const w = start();
     await w.start();
     await waitFor(() => server.openWatches === 1, 'the watch');
-    const before = server.requests.length;
     events.length = 0;
+    server.put('b', 'two', { k: '2' }, { silent: true });
+    server.remove('b', 'gone', { silent: true });
     w.resync();
+    await waitFor(() => lists() === 2 && server.openWatches === 1 && w.health().relists === 1, 'the resync list');
     expect(events).toEqual([
       expect.objectContaining({ type: 'update', name: 'one', resync: true }),
-      expect.objectContaining({ type: 'update', name: 'two', resync: true }),
+      expect.objectContaining({ type: 'delete', name: 'gone', synthesized: 'relist', resync: false }),
+      expect.objectContaining({ type: 'update', name: 'two', resync: false }),
     ]);
-    expect(server.requests.length).toBe(before);
+    // Only one list per resync: the next relist reports differences only.
+    events.length = 0;
+    w.relist();
+    await waitFor(() => lists() === 3 && server.openWatches === 1 && w.health().relists === 2, 'a plain relist');
+    expect(events).toEqual([]);
   });
 
   it('watches one namespace per scope and reports onSynced once with every object', async () => {
@@ -758,22 +778,23 @@ describe('createResourceWatcher against a fake apiserver', () => {
     server.put('a', 'listed', { k: 'v2' }, { managedFields });
     server.remove('a', 'watched');
     await waitFor(() => seen.length === 4, 'add, add, update, delete');
-    for (const object of [...seen, ...w.cache.values()]) {
+    for (const object of seen) {
       const metadata = object['metadata'] as Record<string, unknown>;
       expect(metadata).not.toHaveProperty('managedFields');
       expect(metadata).toMatchObject({ namespace: 'a', uid: expect.any(String), resourceVersion: expect.any(String) });
     }
-    expect(w.cache.get('a/listed')).toMatchObject({ data: { k: 'v2' } });
+    expect(seen[2]).toMatchObject({ data: { k: 'v2' } });
   });
 
   it('keeps managedFields by default (objects as the apiserver sent them)', async () => {
     server.put('a', 'listed', {}, { managedFields: [{ manager: 'kubectl' }] });
-    const w = start();
+    const seen: KubeObject[] = [];
+    const w = start({ handlers: { onEvent: (_r, e) => seen.push(e.object) } });
     await w.start();
-    expect(w.cache.get('a/listed')).toMatchObject({ metadata: { managedFields: [{ manager: 'kubectl' }] } });
+    expect(seen[0]).toMatchObject({ metadata: { managedFields: [{ manager: 'kubectl' }] } });
   });
 
-  it('a relist reports only what changed; the cache keeps its copy of unchanged objects and takes the new one of changed objects', async () => {
+  it('a relist reports only what changed; the cache keeps its skeleton of unchanged objects and takes a new one of changed objects', async () => {
     server.put('a', 'same');
     server.put('a', 'changed');
     const w = start({ dropManagedFields: true });
@@ -787,7 +808,7 @@ describe('createResourceWatcher against a fake apiserver', () => {
     await waitFor(() => lists() === 2 && server.openWatches === 1, 'the relist');
     expect(w.cache.get('a/same')).toBe(same);
     expect(w.cache.get('a/changed')).not.toBe(changed);
-    expect(w.cache.get('a/changed')).toMatchObject({ data: { v: '2' } });
+    expect(w.cache.get('a/changed')).toEqual({ metadata: { name: 'changed', namespace: 'a', uid: expect.any(String), resourceVersion: server.resourceVersion } });
     expect(events.map((e) => `${e.type}:${e.name}`)).toEqual(['update:changed']);
     expect(synced.at(-1)!.map((o) => (o['metadata'] as { name: string }).name).sort()).toEqual(['changed', 'same']);
   });

@@ -207,25 +207,41 @@ describe('resource watcher against a real apiserver', () => {
     await waitFor(() => socketsTo(port) === 0, 'every connection to the apiserver closed', 10_000);
   });
 
-  it('the default watch source keeps managedFields in memory only for resources that send them', async () => {
-    const ns = uniqueId();
-    await createNamespace(cluster, ns);
-    await must(cluster, 'POST', `/api/v1/namespaces/${ns}/configmaps`, configMap(ns, 'cm', {}, { k: 'v' }));
+  it('the default watch source hands out managedFields only for resources that send them, keeps no objects, and replays by listing', async () => {
+    const [ns, kept] = [uniqueId(), uniqueId()];
+    for (const n of [ns, kept]) {
+      await createNamespace(cluster, n);
+      await must(cluster, 'POST', `/api/v1/namespaces/${n}/configmaps`, configMap(n, 'cm', {}, { k: 'v' }));
+    }
     const source = kubeWatchSource(kc)({
       resources: [
         { name: 'configmaps', namespaces: [ns], resyncMs: 0, reconcileMs: 0, streamingList: false, includeManagedFields: false },
-        { name: 'configmaps', namespaces: [ns], resyncMs: 0, reconcileMs: 0, streamingList: false, includeManagedFields: true },
+        { name: 'configmaps', namespaces: [kept], resyncMs: 0, reconcileMs: 0, streamingList: false, includeManagedFields: true },
       ],
       logger: silentLogger,
       onError: () => undefined,
     });
+    const seen: WatchEvent[] = [];
+    const synced: KubeObject[] = [];
+    const inNs = (n: string) => (e: WatchEvent): boolean => (e.object['metadata'] as { namespace: string }).namespace === n;
     try {
-      await source.start({ onEvent: () => undefined });
-      const [dropped, kept] = source.snapshot!().map((s) => s.objects);
+      await source.start({ onEvent: (_r, e) => seen.push(e), onSynced: (_r, objects) => synced.push(...objects) });
+      const dropped = seen.filter(inNs(ns));
       expect(dropped).toHaveLength(1);
-      expect(dropped![0]!['metadata']).not.toHaveProperty('managedFields');
-      expect(dropped![0]!).toMatchObject({ data: { k: 'v' }, metadata: { name: 'cm', namespace: ns } });
-      expect(kept![0]!['metadata']).toHaveProperty('managedFields');
+      expect(dropped[0]!.object['metadata']).not.toHaveProperty('managedFields');
+      expect(dropped[0]!.object).toMatchObject({ data: { k: 'v' }, metadata: { name: 'cm', namespace: ns } });
+      expect(seen.filter(inNs(kept))[0]!.object['metadata']).toHaveProperty('managedFields');
+      // What the watchers keep (and reconcile from) is the skeleton of each object; there is nothing to snapshot.
+      expect(synced.find((o) => (o['metadata'] as { namespace: string }).namespace === ns)).toEqual({
+        metadata: { name: 'cm', namespace: ns, uid: expect.any(String), resourceVersion: expect.any(String) },
+      });
+      expect(source.snapshot).toBeUndefined();
+      // A replay (what a takeover asks for) lists again and hands each unchanged object out whole.
+      seen.length = 0;
+      source.replay!();
+      await waitFor(() => seen.length === 2, 'both objects replayed', 10_000);
+      expect(seen.every((e) => e.type === 'update' && e.resync === true)).toBe(true);
+      expect(seen.find(inNs(ns))!.object).toMatchObject({ data: { k: 'v' } });
     } finally {
       await source.stop();
     }
