@@ -138,6 +138,12 @@ describe('WatchProxy against a real apiserver', () => {
     });
     const established = await env.cluster.kubectl(['wait', '--for=condition=Established', `crd/${crd}`, '--timeout=60s']);
     expect(established.code, established.stderr).toBe(0);
+    // Established is not yet served by discovery on a loaded machine: the watcher would report one not-found first.
+    const served = async (): Promise<boolean> => {
+      const groups = (await env.cluster.request('GET', '/apis')).body as { groups?: { name: string }[] };
+      return groups.groups?.some((g) => g.name === group) === true && (await env.cluster.request('GET', `/apis/${group}/v1`)).status === 200;
+    };
+    await waitFor(served, 'discovery to serve the CRD', 30_000, 100);
     await must('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     const path = `/apis/${group}/v1/namespaces/${ns}/gadgets`;
     const gadget = (name: string, spec: string): string => `{"apiVersion":"${group}/v1","kind":"Gadget","metadata":{"name":"${name}"},"spec":${spec}}`;
