@@ -4,7 +4,7 @@
  * each batch as the original's HTTP payload, one JSON document per line; `text` one line per change, for people.
  */
 import { delivered, retryable } from '@watch-proxy/core';
-import { buildMeta, encodeWatchProxyPayload } from '@watch-proxy/core/payload';
+import { buildClusterMeta, buildMeta, encodeWatchProxyPayload } from '@watch-proxy/core/payload';
 import type { Batch, Change, SendContext, SendOutcome, Sink } from '@watch-proxy/core';
 
 import { createChangePrinter } from './change-lines.js';
@@ -36,7 +36,7 @@ export function createStdoutSink(options: StdoutSinkOptions = {}): Sink<Change> 
     send(batch: Batch<Change>, _ctx: SendContext): Promise<SendOutcome> {
       // A batch of one of several clusters carries it: its name is meta.cluster, its metadata merged over the config's.
       const cluster = batch.cluster;
-      const batchMeta = cluster === undefined ? meta : buildMeta({ ...options.metadata, ...cluster.metadata }, cluster.name);
+      const batchMeta = cluster === undefined ? meta : buildClusterMeta(options.metadata, cluster);
       const text = printer === undefined ? `${encodeWatchProxyPayload(batch.items, batchMeta)}\n` : printer.lines(batch.items);
       return new Promise((resolve) => {
         // Resolve only once the line is handed to the OS: a piped reader that is slow holds back the next batch.

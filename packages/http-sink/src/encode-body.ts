@@ -1,4 +1,4 @@
-import { buildMeta, encodeWatchProxyPayload, wrapVroPayload } from '@watch-proxy/core/payload';
+import { buildClusterMeta, buildMeta, encodeWatchProxyPayload, wrapVroPayload } from '@watch-proxy/core/payload';
 import type { BatchCluster, Change } from '@watch-proxy/core';
 import { CLOUDEVENTS_BATCH_CONTENT_TYPE, encodeCloudEventsBatch } from './cloudevents.js';
 import type { HttpPayloadFormat } from './options.js';
@@ -37,7 +37,7 @@ export function createBodyEncoder(
     if (cluster === undefined) return own;
     let meta = metas.get(cluster);
     if (meta === undefined) {
-      meta = buildMeta(cluster.metadata === undefined ? metadata : { ...metadata, ...cluster.metadata }, cluster.name);
+      meta = buildClusterMeta(metadata, cluster);
       metas.set(cluster, meta);
     }
     return meta;

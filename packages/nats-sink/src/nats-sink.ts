@@ -93,7 +93,7 @@ export function createNatsSink(options: NatsSinkOptions): NatsSink {
     const items = batch.items;
     const failures = new Map<number, unknown>();
     // A proxy watching several clusters names each batch's: the subject's cluster token and CloudEvents `source`.
-    const cluster = batch.cluster === undefined || batch.cluster.name === '' ? clusterName : batch.cluster.name;
+    const cluster = batch.cluster?.name ?? clusterName;
     const messages = items.map((change) => encodeMessage(change, format, cluster));
     // Published in order on one connection, so JetStream stores them in order; then every ack is awaited.
     const acks = items.map((change, index) => {

@@ -1,4 +1,4 @@
-import type { Change } from '../types.js';
+import type { BatchCluster, Change } from '../types.js';
 import { canonicalJson, encodeCanonicalJson, quoteJsonString } from './canonical-json.js';
 
 // Each object is written as core's canonicalJson: the same bytes as encodeCanonicalJson (Go's key order and
@@ -22,6 +22,20 @@ export function buildMeta(
 ): Record<string, unknown> | null {
   if (clusterName === '') return metadata == null ? null : { ...metadata };
   return { ...metadata, cluster: clusterName };
+}
+
+/**
+ * The `meta` of a batch from one of several clusters (`Batch.cluster`): the cluster's name as `meta.cluster`, its
+ * `metadata` merged over the sink's own. A batch without a cluster takes `buildMeta(metadata, clusterName)`.
+ *
+ * @param metadata - the sink's `metadata` map, or `null`/`undefined` when absent.
+ * @param cluster - the batch's cluster.
+ */
+export function buildClusterMeta(
+  metadata: Readonly<Record<string, unknown>> | null | undefined,
+  cluster: BatchCluster,
+): Record<string, unknown> | null {
+  return buildMeta(cluster.metadata === undefined ? metadata : { ...metadata, ...cluster.metadata }, cluster.name);
 }
 
 /**
