@@ -707,12 +707,27 @@ describe('createResourceWatcher against a fake apiserver', () => {
     expect(watches()[1]!.url.searchParams.has('sendInitialEvents')).toBe(false);
   });
 
-  it('streamingList: falls back to paginated lists for good when the server refuses it', async () => {
+  // The two ways a server says it cannot serve a streaming list at all: the watch refused (the WatchList feature
+  // gate off), or an in-stream error from storage that cannot (RequestWatchProgress disabled).
+  const streamingRefusals: readonly { name: string; status: number; body: string }[] = [
+    {
+      name: 'the server refuses it',
+      status: 422,
+      body: JSON.stringify({ kind: 'Status', code: 422, reason: 'Invalid', message: 'sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled' }),
+    },
+    {
+      name: 'the storage cannot serve it (in-stream error)',
+      status: 200,
+      body: `${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', code: 500, reason: 'InternalError', message: 'a watch stream was requested by the client but the required storage feature RequestWatchProgress is disabled' } })}\n`,
+    },
+  ];
+
+  it.each(streamingRefusals)('streamingList: falls back to paginated lists for good when $name', async ({ status, body }) => {
     server.put('a', 'one');
     server.fault((_req, res, url) => {
       if (url.searchParams.get('sendInitialEvents') !== 'true') return false;
-      res.writeHead(422, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ kind: 'Status', code: 422, reason: 'Invalid', message: 'sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled' }));
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(body);
       return true;
     }, false);
     const w = start({ streamingList: true });
@@ -731,24 +746,6 @@ describe('createResourceWatcher against a fake apiserver', () => {
     expect(lists()).toBe(0);
     expect(watches()[0]!.url.searchParams.get('sendInitialEvents')).toBe('true');
     expect(w.health().scopes[0]!.lastList).toMatchObject({ pages: 0, objects: 1 });
-  });
-
-  it('streamingList: falls back to paginated lists for good when the storage cannot serve it (in-stream error)', async () => {
-    server.put('a', 'one');
-    server.fault((_req, res, url) => {
-      if (url.searchParams.get('sendInitialEvents') !== 'true') return false;
-      res.writeHead(200, { 'content-type': 'application/json' });
-      const message = 'a watch stream was requested by the client but the required storage feature RequestWatchProgress is disabled';
-      res.end(`${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', code: 500, reason: 'InternalError', message } })}\n`);
-      return true;
-    }, false);
-    const w = start({ streamingList: true });
-    await w.start();
-    expect(lists()).toBe(1);
-    expect(w.health()).toMatchObject({ synced: true, objects: 1, failures: 0 });
-    w.relist();
-    await waitFor(() => lists() === 2, 'a relist');
-    expect(watches().filter((r) => r.url.searchParams.has('sendInitialEvents'))).toHaveLength(1);
   });
 
   it('streamingList: falls back when the server treats it as a plain watch (no initial-events-end bookmark)', async () => {
