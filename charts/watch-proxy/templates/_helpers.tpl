@@ -38,8 +38,9 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- end -}}
 
 {{/*
-The config file the daemon reads: .Values.config, with leaderElection.enabled set in HA mode. YAML; parse it
-with fromYaml to read keys.
+The config file the daemon reads: .Values.config, with leaderElection.enabled set in HA mode and the entries of
+.Values.clusters appended to config.clusters (kubeconfig: the file of its mounted Secret, or in-cluster). YAML;
+parse it with fromYaml to read keys.
 */}}
 {{- define "watch-proxy.config" -}}
 {{- $config := deepCopy (.Values.config | default dict) -}}
@@ -48,7 +49,32 @@ with fromYaml to read keys.
 {{- $_ := set $election "enabled" true -}}
 {{- $_ := set $config "leaderElection" $election -}}
 {{- end -}}
+{{- if .Values.clusters -}}
+{{- $clusters := get $config "clusters" | default list -}}
+{{- range $c := .Values.clusters -}}
+{{- $entry := dict "name" $c.name "kubeconfig" "in-cluster" -}}
+{{- with $c.kubeconfigSecret -}}
+{{- $_ := set $entry "kubeconfig" (printf "%s/%s" (include "watch-proxy.clusterMountPath" $c.name) (.key | default "kubeconfig")) -}}
+{{- end -}}
+{{- with $c.context -}}
+{{- $_ := set $entry "context" . -}}
+{{- end -}}
+{{- with $c.metadata -}}
+{{- $_ := set $entry "metadata" . -}}
+{{- end -}}
+{{- $clusters = append $clusters $entry -}}
+{{- end -}}
+{{- $_ := set $config "clusters" $clusters -}}
+{{- end -}}
 {{- toYaml $config -}}
+{{- end -}}
+
+{{/*
+Folder a cluster's kubeconfig Secret is mounted at, from its name. Beside /etc/watch-proxy, not inside it: a
+mount point inside the read-only ConfigMap volume could not be created.
+*/}}
+{{- define "watch-proxy.clusterMountPath" -}}
+{{- printf "/etc/watch-proxy-clusters/%s" . -}}
 {{- end -}}
 
 {{/*

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 
+import { clusterSchema } from '../config/cluster-schema.js';
 import { configJsonSchema } from '../config/index.js';
 import type { JsonSchema } from '../config/index.js';
 
@@ -66,6 +67,28 @@ const chartKeys = z.strictObject({
     )
     .default([])
     .meta({ description: 'Existing Secrets mounted read-only as files.' }),
+  clusters: z
+    .array(
+      clusterSchema
+        .omit({ kubeconfig: true })
+        .extend({
+          kubeconfigSecret: z
+            .strictObject({
+              name: text('An existing Secret in the release namespace.'),
+              key: text('The key holding the kubeconfig. Default "kubeconfig".').default('kubeconfig'),
+            })
+            .optional()
+            .meta({
+              description: 'The Secret holding this cluster\'s kubeconfig, mounted read-only at /etc/watch-proxy-clusters/<name>/<key>. Default: none, the pod\'s own cluster (kubeconfig: in-cluster).',
+            }),
+        })
+        .meta({ description: 'A cluster to watch: name, context and metadata as in config.clusters.' }),
+    )
+    .default([])
+    .meta({
+      description:
+        'Clusters to watch, each from its kubeconfig Secret: appended to config.clusters, their kubeconfig pointing at the mounted file. Names must be unique across both lists. Default [] (only config.clusters, or the pod\'s own cluster).',
+    }),
   env: z.array(object('An EnvVar.')).default([]).meta({ description: 'Extra environment variables (EnvVar objects), e.g. HTTPS_PROXY.' }),
   podDisruptionBudget: z
     .strictObject({

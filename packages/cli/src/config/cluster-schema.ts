@@ -21,7 +21,11 @@ const metadataValue = z
   })
   .meta({ description: 'A metadata value: a string, number, boolean, null, or a list of those.' });
 
-const clusterSchema = z
+/**
+ * One entry of `clusters:`. Exported so the Helm chart's values describe their cluster entries with the same
+ * name, context and metadata rules.
+ */
+export const clusterSchema = z
   .strictObject({
     name: z
       .preprocess(

@@ -137,6 +137,59 @@ describe.skipIf(!goFound)('the Helm chart', () => {
     expect(out.code).not.toBe(0);
     expect(out.stderr).toContain('"widgets" is not a built-in resource');
   });
+  it("mounts each remote cluster's kubeconfig Secret read-only and points its config.clusters entry at the file", async () => {
+    const values = {
+      config: { resources: [{ name: 'services' }], remoteEndpoints: [endpoint], clusters: [{ name: 'from-config', kubeconfig: 'in-cluster' }] },
+      clusters: [
+        { name: 'prod-eu', kubeconfigSecret: { name: 'cluster-prod-eu' }, context: 'eu', metadata: { region: 'eu' } },
+        { name: 'prod-us', kubeconfigSecret: { name: 'cluster-prod-us', key: 'config' } },
+        { name: 'local' },
+      ],
+    };
+    const objects = await template(values);
+    const config = parse(configOf(objects)) as { clusters: unknown[] };
+    // Appended after config.clusters; the entry without a Secret is the pod's own cluster.
+    expect(config.clusters).toEqual([
+      { name: 'from-config', kubeconfig: 'in-cluster' },
+      { name: 'prod-eu', kubeconfig: '/etc/watch-proxy-clusters/prod-eu/kubeconfig', context: 'eu', metadata: { region: 'eu' } },
+      { name: 'prod-us', kubeconfig: '/etc/watch-proxy-clusters/prod-us/config' },
+      { name: 'local', kubeconfig: 'in-cluster' },
+    ]);
+    const configPath = join(file.dir, 'rendered-clusters.yaml');
+    writeFileSync(configPath, configOf(objects));
+    const loaded = await loadConfigFile(configPath, { checkEnvironment: false });
+    expect(loaded.ok ? [] : loaded.errors).toEqual([]);
+
+    type Pod = { containers: { volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[] }[]; volumes: ({ name: string } & Record<string, unknown>)[] };
+    const pod = ((objects.find((o) => o.kind === 'Deployment')!['spec'] as { template: { spec: Pod } }).template.spec);
+    const mounts = pod.containers[0]!.volumeMounts.filter((m) => m.name.startsWith('cluster-'));
+    expect(mounts).toEqual([
+      { name: 'cluster-0', mountPath: '/etc/watch-proxy-clusters/prod-eu', readOnly: true },
+      { name: 'cluster-1', mountPath: '/etc/watch-proxy-clusters/prod-us', readOnly: true },
+    ]);
+    expect(pod.volumes.filter((v) => v.name.startsWith('cluster-'))).toEqual([
+      { name: 'cluster-0', secret: { secretName: 'cluster-prod-eu', defaultMode: 0o440, items: [{ key: 'kubeconfig', path: 'kubeconfig' }] } },
+      { name: 'cluster-1', secret: { secretName: 'cluster-prod-us', defaultMode: 0o440, items: [{ key: 'config', path: 'config' }] } },
+    ]);
+    // A config change rolls the pods: the cluster list is part of the checksummed config.
+    const without = await template({ config: values.config });
+    const checksum = (list: readonly K8sObject[]) => (list.find((o) => o.kind === 'Deployment')!['spec'] as { template: { metadata: { annotations: Record<string, string> } } }).template.metadata.annotations['checksum/config'];
+    expect(checksum(objects)).not.toBe(checksum(without));
+    expect(without.find((o) => o.kind === 'Deployment')!['spec']).not.toMatchObject({ template: { spec: { volumes: expect.arrayContaining([expect.objectContaining({ name: 'cluster-0' })]) } } });
+
+    // The values schema refuses what the daemon or the mount could not use, naming the key.
+    for (const [bad, word] of [
+      [{ name: 'prod eu', kubeconfigSecret: { name: 's' } }, 'name'],
+      [{ name: 'prod-eu', kubeconfigSecret: { secret: 's' } }, 'secret'],
+      [{ name: 'prod-eu', kubeconfig: '/etc/k' }, 'kubeconfig'],
+    ] as const) {
+      const out = await helm(['lint', CHART, '-f', valuesFile({ config: values.config, clusters: [bad] })]);
+      expect(out.code, JSON.stringify(bad)).not.toBe(0);
+      expect(out.stdout + out.stderr).toContain(word);
+      expect(out.stdout + out.stderr).toMatch(/clusters/);
+    }
+  });
+
 
   it('passes kubectl apply --dry-run=server, and helm install creates it', async () => {
     const ns = 'wp-chart-dry';
@@ -149,6 +202,7 @@ describe.skipIf(!goFound)('the Helm chart', () => {
       networkPolicy: { enabled: true, metricsFrom: [{ namespaceSelector: {} }], egress: [{}] },
       secretEnv: [{ name: 'TOKEN', secretName: 'creds', key: 'token' }],
       secretMounts: [{ secretName: 'tls', mountPath: '/etc/watch-proxy/tls' }],
+      clusters: [{ name: 'remote', kubeconfigSecret: { name: 'cluster-remote' } }, { name: 'local' }],
     };
     const rendered = await helm(['template', 'dry', CHART, '-n', ns, '-f', valuesFile(values)]);
     expect(rendered.code).toBe(0);
