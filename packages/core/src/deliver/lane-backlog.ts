@@ -1,18 +1,11 @@
-import { deleteFromEntry, type EmitCache } from '../cache/emit-cache.js';
+import type { EmitCache } from '../cache/emit-cache.js';
 import type { Batch, Change, DropReason, KubeObject, OutsideReason } from '../types.js';
 import { batchIdOf } from './batch-id.js';
 import { CoalescingQueue } from './coalescing-queue.js';
 import { DeltaShaper, FULL_FORM, withForm } from './delta-shaper.js';
 import { InFlight, batchOf } from './in-flight.js';
 import { OwedItems } from './owed-items.js';
-
-/** The last state of an object its sink holds or is about to get, and where the lane found it. */
-interface Known {
-  readonly event: Change['event'];
-  readonly uid: string;
-  /** `queue`: waiting; `flight`: being sent; `cache`: delivered (the emit cache). */
-  readonly source: 'queue' | 'flight' | 'cache';
-}
+import { ReceiverView } from './receiver-view.js';
 
 /**
  * Decides whether this endpoint receives a change, judged on the event it would receive: after the lane's
@@ -65,10 +58,13 @@ export class LaneBacklog {
   readonly #owed = new OwedItems();
   /** With `deltaUpdates`: decides each item's wire form as a batch is cut. */
   readonly #shaper: DeltaShaper | undefined;
+  /** What the receiver holds or is about to get, read across the queue, the flight and the emit cache. */
+  readonly #view: ReceiverView;
 
   constructor(options: LaneBacklogOptions) {
     this.#o = options;
     this.#queue = new CoalescingQueue({ cancelAddDelete: options.cancelAddDelete });
+    this.#view = new ReceiverView({ queue: this.#queue, flight: this.#flight, owed: this.#owed, cache: options.cache, now: options.now });
     this.#shaper = options.deltaUpdates === true ? new DeltaShaper(options.cache) : undefined;
   }
 
@@ -116,13 +112,13 @@ export class LaneBacklog {
   offer(change: Change, admit: Admission, options: OfferOptions = {}): void {
     // The object changed: what it still owes goes now, ahead of this change, and coalesces with it.
     this.#releaseOwed(change.key);
-    const known = this.#known(change.key);
+    const known = this.#view.known(change.key);
     let next = change;
     if (change.event !== 'delete') {
       if (known !== undefined && known.event !== 'delete' && known.uid !== change.uid) {
         // Same name, new uid: the receiver holds (or is about to get) the old incarnation. Announce its
         // delete first so it never keeps a ghost.
-        const old = this.#deleteOf(change.key, known, 'recreated');
+        const old = this.#view.deleteOf(change.key, known, 'recreated');
         const admitted = old === undefined ? undefined : this.admitted(old, admit);
         if (admitted !== undefined) this.enqueue(admitted);
       } else if (known !== undefined && known.source !== 'queue' && known.event !== 'delete') {
@@ -148,8 +144,8 @@ export class LaneBacklog {
    */
   withdraw(change: Change, reason: OutsideReason, admit: Admission): void {
     this.#releaseOwed(change.key);
-    const known = this.#known(change.key);
-    const del = known === undefined || known.event === 'delete' ? undefined : this.#deleteOf(change.key, known, 'unmatched');
+    const known = this.#view.known(change.key);
+    const del = known === undefined || known.event === 'delete' ? undefined : this.#view.deleteOf(change.key, known, 'unmatched');
     if (del === undefined) {
       this.#o.dropped([change], reason);
       return;
@@ -163,12 +159,7 @@ export class LaneBacklog {
    * delivered), or undefined when it holds none: what an `updateFilter` compares an update with.
    */
   lastState(key: string): KubeObject | undefined {
-    const queued = this.#queue.last(key);
-    if (queued !== undefined) return queued.event === 'delete' ? undefined : queued.object;
-    const flying = this.#flight.get(key);
-    if (flying !== undefined) return flying.event === 'delete' ? undefined : flying.object;
-    const state = this.#o.cache.get(key)?.state;
-    return state === undefined ? undefined : (JSON.parse(state) as KubeObject);
+    return this.#view.lastState(key);
   }
 
   /**
@@ -181,12 +172,12 @@ export class LaneBacklog {
     // gets it back without asking.
     this.#shaper?.forgetResource(resource);
     let sent = 0;
-    for (const key of this.#keysOf(resource)) {
+    for (const key of this.#view.keysOf(resource)) {
       if (present.has(key)) continue;
       this.#releaseOwed(key);
-      const known = this.#known(key);
+      const known = this.#view.known(key);
       if (known === undefined || known.event === 'delete') continue;
-      const found = this.#deleteOf(key, known, synthesized);
+      const found = this.#view.deleteOf(key, known, synthesized);
       const del = found === undefined ? undefined : this.admitted(found, admit);
       if (del !== undefined && this.enqueue(del)) sent++;
     }
@@ -201,8 +192,8 @@ export class LaneBacklog {
    */
   retract(change: Change, admit: Admission): void {
     this.#releaseOwed(change.key);
-    const known = this.#known(change.key);
-    const del = known === undefined || known.event === 'delete' || known.uid !== change.uid ? undefined : this.#deleteOf(change.key, known, change.synthesized ?? 'relist');
+    const known = this.#view.known(change.key);
+    const del = known === undefined || known.event === 'delete' || known.uid !== change.uid ? undefined : this.#view.deleteOf(change.key, known, change.synthesized ?? 'relist');
     if (del === undefined) {
       this.#o.dropped([change], 'unchanged');
       return;
@@ -345,26 +336,6 @@ export class LaneBacklog {
     return [...parts, ...this.#queue.drain(), ...this.#owed.drain()];
   }
 
-  /** What the sink holds or is about to get for `key`: the newest of queue, flight, cache. */
-  #known(key: string): Known | undefined {
-    const queued = this.#queue.last(key);
-    if (queued !== undefined) return { event: queued.event, uid: queued.uid, source: 'queue' };
-    const flying = this.#flight.get(key);
-    if (flying !== undefined) return { event: flying.event, uid: flying.uid, source: 'flight' };
-    const cached = this.#o.cache.get(key);
-    if (cached !== undefined) return { event: 'update', uid: cached.uid, source: 'cache' };
-    return undefined;
-  }
-
-  /** The delete of what `known` describes, carrying its last state, observed now. */
-  #deleteOf(key: string, known: Known, synthesized: NonNullable<Change['synthesized']>): Change | undefined {
-    const now = this.#o.now();
-    const last = known.source === 'queue' ? this.#queue.last(key) : known.source === 'flight' ? this.#flight.get(key) : undefined;
-    if (last !== undefined) return Object.freeze({ ...last, event: 'delete', observedAt: now, synthesized });
-    const entry = this.#o.cache.get(key);
-    return entry === undefined ? undefined : deleteFromEntry(key, entry, synthesized, now);
-  }
-
   /**
    * Whether the sink already has (or is getting) exactly `change`. A queued update of the same incarnation that
    * `change` makes unnecessary (the object is back to what the sink has) is dropped as `unchanged` here.
@@ -383,16 +354,6 @@ export class LaneBacklog {
       return true;
     }
     return chain.length === 0;
-  }
-
-  /** Keys of `resource` the sink holds, or has queued, in flight or owed: what a complete list must account for. */
-  #keysOf(resource: string): Set<string> {
-    const keys = new Set<string>();
-    for (const [key, entry] of this.#o.cache.entries()) if (entry.resource === resource) keys.add(key);
-    for (const key of this.#queue.keys()) if (this.#queue.last(key)?.resource === resource) keys.add(key);
-    for (const [key, change] of this.#flight.entries()) if (change.resource === resource) keys.add(key);
-    for (const key of this.#owed.keys()) if (this.#owed.last(key)?.resource === resource) keys.add(key);
-    return keys;
   }
 
   /** Moves what `key` owes back into the queue, ahead of anything queued for it since. */
