@@ -4,7 +4,8 @@
  * apply the patches, next to a floor of parsing the same bodies with JSON.parse. No cluster: a FakeSource drives
  * the real pipeline (delta engine, lanes, batching, patches).
  */
-import { WatchProxy, delivered, type Batch, type KubeObject, type SendOutcome, type Sink } from '@watch-proxy/core';
+import { WatchProxy, type Batch, type KubeObject, type SendOutcome, type Sink } from '@watch-proxy/core';
+import { delivered } from '@watch-proxy/core/sink';
 import { encodeWatchProxyPayload } from '@watch-proxy/core/payload';
 import { FakeSource } from '@watch-proxy/core/testing';
 import { Inventory, parseBatch } from '@watch-proxy/receiver';

@@ -1,6 +1,7 @@
 import { access, constants, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { delivered, rejected, retryable, type Batch, type SendContext, type SendOutcome, type Sink, type SinkLifecycleContext } from '@watch-proxy/core';
+import type { Batch, SendContext, SendOutcome, Sink, SinkLifecycleContext } from '@watch-proxy/core';
+import { delivered, rejected, retryable } from '@watch-proxy/core/sink';
 
 /** Options of `createNdjsonFileSink`. */
 export interface NdjsonFileSinkOptions {

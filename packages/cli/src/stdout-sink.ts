@@ -3,7 +3,7 @@
  * `remoteEndpoints` (a first run shows what would be sent before anything is wired to a receiver). `json` prints
  * each batch as the original's HTTP payload, one JSON document per line; `text` one line per change, for people.
  */
-import { delivered, retryable } from '@watch-proxy/core';
+import { delivered, retryable } from '@watch-proxy/core/sink';
 import { buildClusterMeta, buildMeta, encodeWatchProxyPayload } from '@watch-proxy/core/payload';
 import type { Batch, Change, SendContext, SendOutcome, Sink } from '@watch-proxy/core';
 

@@ -1,11 +1,12 @@
-// The root entry of @watch-proxy/core: the WatchProxy, its options and handle types, the sink contract, the
-// errors of the pipeline as a whole and the few helpers users need (a stage's own error lives in its entry:
-// WatchError in ./watch, KubeRequestError in ./kube, StateError in ./cache, ExpressionError in ./expression;
-// hosts match every error by its `code`, which needs no import). Topic entries hold the rest: ./payload (encoders and the payload
-// format), ./watch (plugging a watch source, watcher health), ./expression (CEL rules checked as WatchProxy
-// compiles them), ./leader (Lease election), ./cache (the shared emit-cache store), ./testing (MemorySink,
-// FakeSource, the sink conformance suite). api-report.md lists them all; `pnpm --filter @watch-proxy/core run
-// check:api` fails when this drifts from it.
+// The root entry of @watch-proxy/core: the WatchProxy, its options and handle types, the sink contract's types,
+// the errors of the pipeline as a whole and the logger (a stage's own error lives in its entry: WatchError in
+// ./watch, KubeRequestError in ./kube, StateError in ./cache, ExpressionError in ./expression; hosts match every
+// error by its `code`, which needs no import). Topic entries hold the rest: ./sink (what a sink's own code calls:
+// the outcome constructors, longTimeoutSignal, parseRetryAfter), ./payload (encoders and the payload format),
+// ./watch (plugging a watch source, watcher health), ./expression (CEL rules checked as WatchProxy compiles them),
+// ./leader (Lease election), ./cache (the shared emit-cache store), ./testing (MemorySink, FakeSource, the sink
+// conformance suite). api-report.md lists them all; `pnpm --filter @watch-proxy/core run check:api` fails when
+// this drifts from it.
 
 // The proxy and its options.
 export { WatchProxy } from './watch-proxy.js';
@@ -25,10 +26,10 @@ export type { RetryPolicy } from './deliver/retry-policy.js';
 export type { LaneStats } from './deliver/lane-contract.js';
 export type { DropReason } from './types.js';
 
-// The sink contract: what a sink implements and receives.
+// The sink contract: what a sink implements and receives (the outcome constructors and helpers a sink's code calls
+// are in ./sink).
 export type { Batch, BatchCluster, Change, ChangeEvent, KubeObject } from './types.js';
 export type { RejectionKind, SendContext, SendOutcome, Sink, SinkLifecycleContext } from './sink/sink.js';
-export { delivered, partial, rejected, resend, retryable } from './sink/sink.js';
 
 // Errors.
 export type { SinkErrorDetails, WatchProxyErrorCode } from './errors.js';
@@ -45,8 +46,6 @@ export {
   WatchProxyError,
 } from './errors.js';
 
-// Helpers.
+// Logging.
 export type { Logger } from './logger.js';
 export { silentLogger } from './logger.js';
-export { longTimeoutSignal } from './internal/long-timeout.js';
-export { parseRetryAfter } from './internal/retry-after.js';

@@ -1,5 +1,6 @@
 import type { RejectionKind, SendOutcome } from '@watch-proxy/core';
-import { WatchProxyError, delivered, parseRetryAfter, rejected, retryable } from '@watch-proxy/core';
+import { WatchProxyError } from '@watch-proxy/core';
+import { delivered, parseRetryAfter, rejected, retryable } from '@watch-proxy/core/sink';
 
 /** What the sink learned from one response, enough to classify it. */
 export interface ResponseFacts {

@@ -2,7 +2,7 @@ import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import fetch from 'node-fetch';
 import type { Batch, Change, SendContext, SendOutcome, Sink, SinkLifecycleContext } from '@watch-proxy/core';
-import { longTimeoutSignal } from '@watch-proxy/core';
+import { longTimeoutSignal } from '@watch-proxy/core/sink';
 import { createAgent } from './agent.js';
 import { answerExcerpt } from './answer-excerpt.js';
 import { classifyFailure, classifyResponse, isSuccess } from './classify.js';

@@ -13,5 +13,5 @@ export { SIGNATURE_HEADER, TIMESTAMP_HEADER, signBody, verifySignature } from '.
 export type { SignedRequest } from './signing.js';
 export { CLOUDEVENTS_BATCH_CONTENT_TYPE, encodeCloudEventsBatch } from './cloudevents.js';
 // Core's, re-exported: sink authors found it here first.
-export { parseRetryAfter } from '@watch-proxy/core';
+export { parseRetryAfter } from '@watch-proxy/core/sink';
 export { BoundedFileError, MAX_TLS_FILE_BYTES, MAX_TOKEN_FILE_BYTES, checkBoundedFileSync, readBoundedFile, readBoundedFileSync } from './read-bounded-file.js';

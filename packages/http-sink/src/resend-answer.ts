@@ -1,4 +1,5 @@
-import { WatchProxyError, resend, type Change, type SendOutcome } from '@watch-proxy/core';
+import { WatchProxyError, type Change, type SendOutcome } from '@watch-proxy/core';
+import { resend } from '@watch-proxy/core/sink';
 
 /**
  * The status of a resend answer: a receiver with `deltaUpdates` that lacks the base state of some patches answers

@@ -1,7 +1,8 @@
 import { connect as netConnect } from 'node:net';
 import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { SinkStartError, longTimeoutSignal } from '@watch-proxy/core';
+import { SinkStartError } from '@watch-proxy/core';
+import { longTimeoutSignal } from '@watch-proxy/core/sink';
 import type { Logger } from '@watch-proxy/core';
 import type { TlsMaterial } from './agent.js';
 import { classifyFailure, isTlsTrustError } from './classify.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { WatchProxy, delivered, type Change } from '@watch-proxy/core';
+import { WatchProxy, type Change } from '@watch-proxy/core';
+import { delivered } from '@watch-proxy/core/sink';
 import { encodeWatchProxyPayload } from '@watch-proxy/core/payload';
 import { FakeSource } from '@watch-proxy/core/testing';
 import { useSinkFixture } from './helpers/sink-fixture.js';

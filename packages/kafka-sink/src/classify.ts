@@ -1,4 +1,4 @@
-import { rejected, retryable } from '@watch-proxy/core';
+import { rejected, retryable } from '@watch-proxy/core/sink';
 import type { SendOutcome } from '@watch-proxy/core';
 
 // Broker answers that come back the same however often the same records are sent: the data itself or the topic

@@ -1,5 +1,6 @@
 import { Producer } from '@platformatic/kafka';
-import { ConfigError, delivered, partial, rejected, retryable } from '@watch-proxy/core';
+import { ConfigError } from '@watch-proxy/core';
+import { delivered, partial, rejected, retryable } from '@watch-proxy/core/sink';
 import type { Batch, Change, SendContext, SendOutcome, Sink, SinkLifecycleContext } from '@watch-proxy/core';
 import { classifyFailure, describeError, isTooLarge } from './classify.js';
 import { encodeRecord } from './encode-record.js';

@@ -4,7 +4,8 @@
  * has a transform) and why each other object is not sent. The real pipeline decides; nothing is re-implemented.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { WatchProxy, delivered } from '@watch-proxy/core';
+import { WatchProxy } from '@watch-proxy/core';
+import { delivered } from '@watch-proxy/core/sink';
 import type { Batch, Change, KubeObject, Logger, SinkOptions } from '@watch-proxy/core';
 import type { WatchSourceFactory } from '@watch-proxy/core/watch';
 

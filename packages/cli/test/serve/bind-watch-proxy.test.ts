@@ -1,4 +1,5 @@
-import { retryable, WatchProxy, type KubeObject } from '@watch-proxy/core';
+import { WatchProxy, type KubeObject } from '@watch-proxy/core';
+import { retryable } from '@watch-proxy/core/sink';
 import { FakeSource, MemorySink } from '@watch-proxy/core/testing';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';

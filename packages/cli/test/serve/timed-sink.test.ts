@@ -1,4 +1,5 @@
-import { delivered, rejected, retryable, silentLogger, type Batch, type SendContext, type Sink } from '@watch-proxy/core';
+import { silentLogger, type Batch, type SendContext, type Sink } from '@watch-proxy/core';
+import { delivered, rejected, retryable } from '@watch-proxy/core/sink';
 import { contractBatch, contractChange, describeSinkContract, MemorySink } from '@watch-proxy/core/testing';
 import { describe, expect, it } from 'vitest';
 
