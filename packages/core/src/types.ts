@@ -100,6 +100,11 @@ export interface BatchCluster {
   readonly name: string;
   /** `ClusterOptions.metadata`, if any: merged over a sink's own `metadata` in `meta`. */
   readonly metadata?: Readonly<Record<string, unknown>>;
+  /**
+   * The UID of the cluster's `kube-system` Namespace, with `clusterUid` on (`meta.clusterUid`); absent otherwise.
+   * Set on every batch of such a cluster: its batches wait until it is read.
+   */
+  readonly uid?: string;
 }
 
 /**

@@ -12,16 +12,17 @@ export const JSON_PATCH_CONTENT_TYPE = 'application/json-patch+json';
  * `io.watch-proxy.<resource>.<add|update|delete>`, `source` the cluster name (`watch-proxy` when unset),
  * `subject` `<namespace>/<name>` (or `<name>`), `time` when the change was observed, `data` the object as in the
  * original payload. `id` is `<uniqueId>.<event>.<fingerprint>`: the same object state gives the same id on every
- * retry and re-send, so a receiver can deduplicate on it. Extensions: `uniqueid`, and `assettypeid` when set.
+ * retry and re-send, so a receiver can deduplicate on it. Extensions: `uniqueid`, `assettypeid` when set, and
+ * `clusteruid` when `clusterUid` is given (the batch's `cluster.uid`).
  *
  * With `deltaUpdates` (a change with a `delta`), every event also carries the `fingerprint` extension, and a patch
  * carries the JSON Patch as `data` with `datacontenttype` `application/json-patch+json`, the `basefingerprint`
  * extension, and the id `<uniqueId>.<event>.<basefingerprint>.<fingerprint>`.
  */
-export function encodeCloudEventsBatch(items: readonly Change[], clusterName: string): string {
+export function encodeCloudEventsBatch(items: readonly Change[], clusterName: string, clusterUid?: string): string {
   return encodeCanonicalJson(
     items.map((change) => {
-      const event = cloudEventOf(change, clusterName);
+      const event = cloudEventOf(change, clusterName, clusterUid);
       if (change.delta !== undefined) event['fingerprint'] = change.fingerprint;
       const patch = change.delta?.form === 'patch' ? change.delta : undefined;
       if (patch !== undefined) {

@@ -27,7 +27,7 @@ export function createBodyEncoder(
   if (format === 'cloudevents') {
     return {
       contentType: CLOUDEVENTS_BATCH_CONTENT_TYPE,
-      encode: (items, cluster) => Buffer.from(encodeCloudEventsBatch(items, cluster?.name ?? clusterName), 'utf8'),
+      encode: (items, cluster) => Buffer.from(encodeCloudEventsBatch(items, cluster?.name ?? clusterName, cluster?.uid), 'utf8'),
     };
   }
   const own = buildMeta(metadata, clusterName);

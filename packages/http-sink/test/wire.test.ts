@@ -52,10 +52,15 @@ describe('the original payload', () => {
     const sink = sinkFor({ clusterName: 'ignored', metadata: { region: 'east', platform: 'baremetal' } });
     await sink.send({ ...batch(golden.items), cluster: { name: 'b', metadata: { region: 'west' } } }, context());
     await sink.send({ ...batch(golden.items), cluster: { name: 'c' } }, context());
+    // clusterUid: the cluster's uid as meta.clusterUid; a single cluster's batch is stamped with its clusterName.
+    await sink.send({ ...batch(golden.items), cluster: { name: 'c', uid: 'uid-c' } }, context());
+    await sink.send({ ...batch(golden.items), cluster: { name: '', uid: 'uid-0' } }, context());
     const metas = fx.receiver.requests.map((r) => (JSON.parse(r.body.toString('utf8')) as { meta: unknown }).meta);
     expect(metas).toEqual([
       { cluster: 'b', platform: 'baremetal', region: 'west' },
       { cluster: 'c', platform: 'baremetal', region: 'east' },
+      { cluster: 'c', clusterUid: 'uid-c', platform: 'baremetal', region: 'east' },
+      { clusterUid: 'uid-0', platform: 'baremetal', region: 'east' },
     ]);
     // The items are the same bytes: only meta is the cluster's.
     const data = fx.receiver.requests.map((r) => r.body.toString('utf8').split(',"meta":')[0]);
@@ -225,6 +230,10 @@ describe('formats and endpoint types', () => {
     await sink.send({ ...batch(items), cluster: { name: 'b' } }, context());
     const third = JSON.parse(fx.receiver.requests[2]!.body.toString('utf8')) as Record<string, unknown>[];
     expect(third[0]?.['source']).toBe('b');
+    expect(third[0]).not.toHaveProperty('clusteruid');
+    await sink.send({ ...batch(items), cluster: { name: 'b', uid: 'uid-b' } }, context());
+    const fourth = JSON.parse(fx.receiver.requests[3]!.body.toString('utf8')) as Record<string, unknown>[];
+    expect(fourth.map((event) => event['clusteruid'])).toEqual(['uid-b', 'uid-b']);
   });
 
   it('wraps the payload for vRealize Orchestrator with type vro', async () => {

@@ -17,14 +17,15 @@ export interface KafkaRecord {
  *
  * `watch-proxy`: the value is the change as one item of the payload's `data` array, byte for byte as
  * `encodeWatchProxyPayload` writes it. `cloudevents`: binary mode, the value is the object's canonical JSON and
- * the attributes are `ce_*` headers (as in the HTTP sink's CloudEvents, `id` repeats for the same state).
+ * the attributes are `ce_*` headers (as in the HTTP sink's CloudEvents, `id` repeats for the same state;
+ * `ce_clusteruid` with `clusterUid`, the batch's `cluster.uid`).
  */
-export function encodeRecord(change: Change, format: KafkaPayloadFormat, clusterName: string): KafkaRecord {
+export function encodeRecord(change: Change, format: KafkaPayloadFormat, clusterName: string, clusterUid?: string): KafkaRecord {
   const key = Buffer.from(change.uniqueId, 'utf8');
   const headers = new Map<Buffer, Buffer>();
   let value: Buffer | undefined;
   if (format === 'cloudevents') {
-    const attributes = Object.entries(cloudEventAttributes(change, clusterName)).map(([name, text]): [string, string] => [`ce_${name}`, text]);
+    const attributes = Object.entries(cloudEventAttributes(change, clusterName, clusterUid)).map(([name, text]): [string, string] => [`ce_${name}`, text]);
     if (change.event !== 'delete') attributes.push(['content-type', 'application/json']);
     for (const [name, text] of attributes) headers.set(Buffer.from(name, 'utf8'), Buffer.from(text, 'utf8'));
     if (change.event !== 'delete') value = Buffer.from(canonicalJson(change.object), 'utf8');

@@ -137,7 +137,7 @@ export function createKafkaSink(options: KafkaSinkOptions): KafkaSink {
     // A proxy watching several clusters names each batch's: its CloudEvents `source`.
     const source = batch.cluster?.name ?? clusterName;
     batch.items.forEach((change, index) => {
-      const record = encodeRecord(change, format, source);
+      const record = encodeRecord(change, format, source, batch.cluster?.uid);
       const item = { index, topic: topicFor(options.topic, change.resource), record };
       (record.bytes > maxRecordBytes ? oversize : fitting).push(item);
     });

@@ -41,4 +41,12 @@ describe('kafka record encoding', () => {
     expect(record.bytes).toBe(record.key.length + record.value!.length);
     expect(encodeRecord(contractChange('delete', 'a'), 'watch-proxy', '').value).toBeUndefined();
   });
+
+  it('cloudevents headers carry ce_clusteruid only with a cluster uid (clusterUid)', () => {
+    const change = contractChange('update', 'a');
+    const header = (uid?: string) =>
+      [...encodeRecord(change, 'cloudevents', 'c1', uid).headers].find(([name]) => name.toString() === 'ce_clusteruid')?.[1].toString();
+    expect(header()).toBeUndefined();
+    expect(header('uid-1')).toBe('uid-1');
+  });
 });

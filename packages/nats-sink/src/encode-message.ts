@@ -67,8 +67,8 @@ export interface EncodedMessage {
  * mode the CloudEvents NATS binding 1.0 defines; its attributes are the HTTP and Kafka sinks' own, and a delete
  * carries the state last delivered as `data`.
  */
-export function encodeMessage(change: Change, format: NatsPayloadFormat, clusterName: string): EncodedMessage {
+export function encodeMessage(change: Change, format: NatsPayloadFormat, clusterName: string, clusterUid?: string): EncodedMessage {
   return format === 'cloudevents'
-    ? { data: encodeCloudEvent(change, clusterName), contentType: CLOUDEVENT_JSON_CONTENT_TYPE }
+    ? { data: encodeCloudEvent(change, clusterName, clusterUid), contentType: CLOUDEVENT_JSON_CONTENT_TYPE }
     : { data: encodeWatchProxyItem(change), contentType: undefined };
 }

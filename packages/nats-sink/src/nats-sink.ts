@@ -95,7 +95,7 @@ export function createNatsSink(options: NatsSinkOptions): NatsSink {
     const failures = new Map<number, unknown>();
     // A proxy watching several clusters names each batch's: the subject's cluster token and CloudEvents `source`.
     const cluster = batch.cluster?.name ?? clusterName;
-    const messages = items.map((change) => encodeMessage(change, format, cluster));
+    const messages = items.map((change) => encodeMessage(change, format, cluster, batch.cluster?.uid));
     // Published in order on one connection, so JetStream stores them in order; then every ack is awaited.
     const acks = items.map((change, index) => {
       const { data, contentType } = messages[index]!;

@@ -45,6 +45,9 @@ describe('nats-sink options', () => {
   it('format cloudevents: one structured CloudEvent per message, the attributes of the HTTP sink\'s events', () => {
     const change = { ...contractChange('delete', 'x', 3), assetId: 'cm' };
     const { data, contentType } = encodeMessage(change, 'cloudevents', 'c1');
+    // clusterUid: the clusteruid extension, only when the batch's cluster has a uid.
+    expect(JSON.parse(encodeMessage(change, 'cloudevents', 'c1', 'uid-1').data)).toMatchObject({ clusteruid: 'uid-1' });
+    expect(JSON.parse(data)).not.toHaveProperty('clusteruid');
     expect(contentType).toBe('application/cloudevents+json');
     expect(JSON.parse(data)).toEqual({
       specversion: '1.0',

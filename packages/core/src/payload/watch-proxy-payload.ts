@@ -25,8 +25,10 @@ export function buildMeta(
 }
 
 /**
- * The `meta` of a batch from one of several clusters (`Batch.cluster`): the cluster's name as `meta.cluster`, its
- * `metadata` merged over the sink's own. A batch without a cluster takes `buildMeta(metadata, clusterName)`.
+ * The `meta` of a batch that carries its cluster (`Batch.cluster`): the cluster's name as `meta.cluster` (none when
+ * `''`, as `buildMeta`), its `metadata` merged over the sink's own, and with `clusterUid` on its `uid` as
+ * `meta.clusterUid` (overriding a user key of that name, as `cluster` does). A batch without a cluster takes
+ * `buildMeta(metadata, clusterName)`.
  *
  * @param metadata - the sink's `metadata` map, or `null`/`undefined` when absent.
  * @param cluster - the batch's cluster.
@@ -35,7 +37,8 @@ export function buildClusterMeta(
   metadata: Readonly<Record<string, unknown>> | null | undefined,
   cluster: BatchCluster,
 ): Record<string, unknown> | null {
-  return buildMeta(cluster.metadata === undefined ? metadata : { ...metadata, ...cluster.metadata }, cluster.name);
+  const meta = buildMeta(cluster.metadata === undefined ? metadata : { ...metadata, ...cluster.metadata }, cluster.name);
+  return cluster.uid === undefined ? meta : { ...meta, clusterUid: cluster.uid };
 }
 
 /**

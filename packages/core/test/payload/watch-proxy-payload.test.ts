@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildMeta, encodeWatchProxyPayload, wrapVroPayload } from '../../src/payload/index.js';
+import { buildClusterMeta, buildMeta, encodeWatchProxyPayload, wrapVroPayload } from '../../src/payload/index.js';
 import { goldenNames, loadGolden } from './golden.js';
 
 describe('encodeWatchProxyPayload', () => {
@@ -72,6 +72,28 @@ describe('buildMeta', () => {
 
   it('gives { cluster } where the original panicked (cluster name without metadata)', () => {
     expect(buildMeta(null, 'dev')).toEqual({ cluster: 'dev' });
+  });
+});
+
+describe('buildClusterMeta', () => {
+  it("is buildMeta's value with the cluster's name and metadata, and no clusterUid without a uid", () => {
+    expect(buildClusterMeta({ region: 'east' }, { name: 'prod', metadata: { region: 'eu', tier: 1 } })).toEqual({ cluster: 'prod', region: 'eu', tier: 1 });
+    expect(buildClusterMeta(null, { name: '' })).toBeNull();
+    expect(Object.keys(buildClusterMeta({ a: 1 }, { name: 'prod' })!)).not.toContain('clusterUid');
+  });
+
+  it('adds clusterUid, overriding a user key, beside cluster (and alone when there is no name nor metadata)', () => {
+    const metadata = Object.freeze({ clusterUid: 'mine', region: 'east' });
+    expect(buildClusterMeta(metadata, { name: 'prod', uid: 'u-1' })).toEqual({ cluster: 'prod', region: 'east', clusterUid: 'u-1' });
+    expect(metadata.clusterUid).toBe('mine');
+    expect(buildClusterMeta(null, { name: '', uid: 'u-1' })).toEqual({ clusterUid: 'u-1' });
+    // A single cluster's batch stamped only for its UID gives the meta it always had, plus clusterUid.
+    expect(buildClusterMeta({ region: 'east' }, { name: 'dev', uid: 'u-2' })).toEqual({ ...buildMeta({ region: 'east' }, 'dev'), clusterUid: 'u-2' });
+  });
+
+  it('is written in the payload with the other meta keys, sorted', () => {
+    const body = encodeWatchProxyPayload([], buildClusterMeta({ region: 'east' }, { name: 'dev', uid: 'u-2' }));
+    expect(body).toBe('{"data":[],"meta":{"cluster":"dev","clusterUid":"u-2","region":"east"}}');
   });
 });
 
