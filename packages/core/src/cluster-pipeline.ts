@@ -6,7 +6,9 @@ import { MAX_OBJECT_DEPTH } from './delta/projection.js';
 import { clusterSink, type SinkTurns } from './deliver/cluster-sink.js';
 import type { LaneStats } from './deliver/lane-contract.js';
 import { createSinkSlot, restoreSinkSlot, type SinkSlot } from './deliver/sink-slot.js';
+import { ClusterIdentity } from './cluster-identity.js';
 import { InternalError, type StateError, type WatchProxyError } from './errors.js';
+import { readClusterUid } from './kube/cluster-uid.js';
 import type { OwnStatePredicate } from './internal/own-state.js';
 import { LeaderActivation } from './leader-activation.js';
 import type { Logger } from './logger.js';
@@ -14,7 +16,7 @@ import type { ResolvedCluster } from './resolve-clusters.js';
 import type { ResolvedOptions } from './resolve-options.js';
 import { dispatchChange, sinkAdmission } from './sink-dispatch.js';
 import type { Sink } from './sink/sink.js';
-import type { Batch, Change, DropReason, KubeObject } from './types.js';
+import type { Batch, BatchCluster, Change, DropReason, KubeObject } from './types.js';
 import { kubeWatchSource } from './watch/kube-watch-source.js';
 import type { WatcherHealth } from './watch/watcher-health.js';
 import type { WatchSource } from './watch/watch-source.js';
@@ -63,6 +65,10 @@ export class ClusterPipeline {
   #received = 0;
   #changes = 0;
   #source: WatchSource | undefined;
+  /** What this cluster's batches are stamped with; gets `uid` once `#identity` read it. */
+  #batchCluster: BatchCluster;
+  /** With `clusterUid`: reads it; the lanes start once it is known. */
+  readonly #identity: ClusterIdentity | undefined;
 
   constructor(cluster: ResolvedCluster, sinks: readonly SharedSink[], host: ClusterPipelineHost) {
     this.cluster = cluster;
@@ -97,13 +103,31 @@ export class ClusterPipeline {
       sharedCache: this.#sharedCache,
       logger: this.#logger,
     };
-    const batchCluster = Object.freeze(cluster.metadata === undefined ? { name: cluster.name } : { name: cluster.name, metadata: cluster.metadata });
+    this.#batchCluster = Object.freeze(cluster.metadata === undefined ? { name: cluster.name } : { name: cluster.name, metadata: cluster.metadata });
+    // Without clusters, batches carry no cluster (the sinks' own clusterName and metadata), unless they must carry
+    // its UID: then a cluster named clusterName, which gives the same meta plus clusterUid.
+    const stamped = named || cluster.clusterUid;
+    const batchCluster = (): BatchCluster => this.#batchCluster;
     this.slots = sinks
       .filter(({ endpoint }) => endpoint.clusters.length === 0 || endpoint.clusters.includes(cluster.name))
       .map(({ endpoint, turns }) => {
-        const sink: Sink = named ? clusterSink(endpoint.sink, turns, batchCluster) : endpoint.sink;
+        const sink: Sink = stamped ? clusterSink(endpoint.sink, turns, batchCluster) : endpoint.sink;
         return createSinkSlot({ ...endpoint, sink }, settings, { hooks, onStateError });
       });
+    const kubeConfig = cluster.kubeConfig;
+    this.#identity =
+      cluster.clusterUid && kubeConfig !== undefined
+        ? new ClusterIdentity({
+            cluster: cluster.name,
+            read: () => readClusterUid(kubeConfig, o.attemptTimeoutMs),
+            logger: this.#logger,
+            random: o.random,
+            onKnown: (uid) => {
+              this.#batchCluster = Object.freeze({ ...this.#batchCluster, uid });
+              if (!host.stopping()) for (const slot of this.slots) slot.lane.start();
+            },
+          })
+        : undefined;
     this.#leader =
       o.gate === undefined
         ? undefined
@@ -134,9 +158,11 @@ export class ClusterPipeline {
   async start(): Promise<void> {
     const o = this.#host.options;
     for (const slot of this.slots) {
-      slot.lane.start();
+      // With clusterUid the lanes queue until it is known (no batch without it); the identity starts them.
+      if (this.#identity === undefined) slot.lane.start();
       slot.persister?.start();
     }
+    this.#identity?.start();
     const named = this.cluster.named;
     const init = {
       resources: o.resources.map(({ settings: _settings, ...watched }) => watched),
@@ -163,6 +189,7 @@ export class ClusterPipeline {
 
   /** Stops following the gate, then the watches (no event is handled afterwards). */
   async stopIntake(): Promise<void> {
+    this.#identity?.stop();
     await this.#leader?.stop();
     await this.#source?.stop();
   }
@@ -186,6 +213,7 @@ export class ClusterPipeline {
 
   /** Closes the lanes, stops the writers (after a last save) and the journals; returns what failed. */
   async close(): Promise<Error[]> {
+    this.#identity?.stop();
     const errors: Error[] = [];
     await Promise.all(this.slots.map((slot) => slot.lane.close()));
     for (const slot of this.slots) slot.writer?.stop();
@@ -210,7 +238,8 @@ export class ClusterPipeline {
   stats(): ClusterStats {
     const sinks: Record<string, LaneStats> = {};
     for (const slot of this.slots) sinks[slot.sink.name] = slot.lane.stats();
-    return { received: this.#received, changes: this.#changes, dropped: { ...this.#dropped }, synced: this.synced, sinks };
+    const identity = this.#identity === undefined ? {} : { clusterUid: { uid: this.#identity.uid, error: this.#identity.error } };
+    return { received: this.#received, changes: this.#changes, dropped: { ...this.#dropped }, synced: this.synced, sinks, ...identity };
   }
 
   /** Resources as the source resolved them, by configured name (from the events seen). */

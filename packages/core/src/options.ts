@@ -84,6 +84,8 @@ export interface ClusterOptions {
    * in `meta`. Default: none.
    */
   readonly metadata?: Readonly<Record<string, unknown>> | undefined;
+  /** Overrides `WatchProxyOptions.clusterUid` for this cluster. Default: the proxy's. */
+  readonly clusterUid?: boolean | undefined;
 }
 
 /** A sink plus its routing filters and expressions (CEL, compiled by the constructor). */
@@ -140,6 +142,15 @@ export interface WatchProxyOptions {
   readonly watchSource?: WatchSourceFactory | undefined;
   /** Prefix of `uniqueId` (`<clusterName>-<uid>`). Default: `''`. */
   readonly clusterName?: string | undefined;
+  /**
+   * Stamp every batch with the cluster's identity, the UID of its `kube-system` Namespace (`Batch.cluster.uid`,
+   * `meta.clusterUid`), so receivers can tell apart clusters that share a name. Read once per cluster through its
+   * `kubeConfig` (which it then needs) before any of its batches is sent; while it cannot be read (RBAC forbids
+   * `get` on namespace `kube-system`, the apiserver is down) that cluster's batches wait, retried with backoff
+   * (1 s doubling to 60 s), the other clusters unaffected. Without `clusters` the batches then carry a `cluster`
+   * named `clusterName`. Default: false (batches and payloads exactly as without it).
+   */
+  readonly clusterUid?: boolean | undefined;
   /** Namespaces whose objects, and the Namespace objects themselves, are never sent (exact names). Default: none. */
   readonly ignoreNamespaces?: readonly string[] | undefined;
   /**

@@ -16,6 +16,8 @@ export interface ResolvedCluster {
    * directly in `stateDir`, exactly as before clusters existed. True for every entry of `clusters`.
    */
   readonly named: boolean;
+  /** Whether its batches carry its `kube-system` Namespace UID (`ClusterOptions.clusterUid`, or the proxy's). */
+  readonly clusterUid: boolean;
 }
 
 function fail(path: string, message: string, got?: unknown): never {
@@ -23,8 +25,16 @@ function fail(path: string, message: string, got?: unknown): never {
   throw new InvalidArgumentError(`WatchProxy options.${path} ${message}${shown}`);
 }
 
-/** Validates one `ClusterOptions` (at `path`, for messages). Names are checked for uniqueness by the caller. */
-export function resolveCluster(cluster: ClusterOptions, path: string): ResolvedCluster {
+function checkClusterUid(value: unknown, path: string): boolean | undefined {
+  if (value !== undefined && typeof value !== 'boolean') fail(path, 'must be a boolean', value);
+  return value as boolean | undefined;
+}
+
+/**
+ * Validates one `ClusterOptions` (at `path`, for messages); `clusterUid` is the proxy's default for it. Names are
+ * checked for uniqueness by the caller.
+ */
+export function resolveCluster(cluster: ClusterOptions, path: string, clusterUid = false): ResolvedCluster {
   if (typeof cluster !== 'object' || cluster === null) fail(path, 'must be an object { name, kubeConfig | watchSource, metadata? }');
   if (typeof cluster.name !== 'string' || cluster.name === '') fail(`${path}.name`, 'must be a non-empty string', cluster.name);
   if (cluster.kubeConfig === undefined && cluster.watchSource === undefined) fail(`${path}.kubeConfig`, 'is required unless watchSource is given');
@@ -33,6 +43,9 @@ export function resolveCluster(cluster: ClusterOptions, path: string): ResolvedC
   if (metadata !== undefined && (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata))) {
     fail(`${path}.metadata`, 'must be an object', metadata as unknown);
   }
+  const uid = checkClusterUid(cluster.clusterUid, `${path}.clusterUid`) ?? clusterUid;
+  // The UID is read through the kubeconfig: a cluster seen only through a watchSource has none to read it with.
+  if (uid && cluster.kubeConfig === undefined) fail(`${path}.kubeConfig`, 'is required with clusterUid (the kube-system Namespace is read through it)');
   return Object.freeze({
     name: cluster.name,
     kubeConfig: cluster.kubeConfig,
@@ -40,6 +53,7 @@ export function resolveCluster(cluster: ClusterOptions, path: string): ResolvedC
     // A copy: the caller's object may change later, the payload's meta must not.
     metadata: metadata === undefined ? undefined : deepFreeze(structuredClone(metadata)),
     named: true,
+    clusterUid: uid,
   });
 }
 
@@ -48,12 +62,14 @@ export function resolveCluster(cluster: ClusterOptions, path: string): ResolvedC
  * `clusterName`. Throws `InvalidArgumentError` naming the offending option.
  */
 export function resolveClusters(options: WatchProxyOptions): readonly ResolvedCluster[] {
+  const clusterUid = checkClusterUid(options.clusterUid, 'clusterUid') ?? false;
   if (options.clusters === undefined) {
     if (options.kubeConfig === undefined && options.watchSource === undefined) fail('kubeConfig', 'is required unless watchSource is given (or clusters)');
     if (options.watchSource !== undefined && typeof options.watchSource !== 'function') fail('watchSource', 'must be a function');
     if (options.clusterName !== undefined && typeof options.clusterName !== 'string') fail('clusterName', 'must be a string', options.clusterName);
+    if (clusterUid && options.kubeConfig === undefined) fail('kubeConfig', 'is required with clusterUid (the kube-system Namespace is read through it)');
     return Object.freeze([
-      Object.freeze({ name: options.clusterName ?? '', kubeConfig: options.kubeConfig, watchSource: options.watchSource, metadata: undefined, named: false }),
+      Object.freeze({ name: options.clusterName ?? '', kubeConfig: options.kubeConfig, watchSource: options.watchSource, metadata: undefined, named: false, clusterUid }),
     ]);
   }
   if (!Array.isArray(options.clusters) || options.clusters.length === 0) fail('clusters', 'must list at least one cluster');
@@ -63,7 +79,7 @@ export function resolveClusters(options: WatchProxyOptions): readonly ResolvedCl
   const names = new Set<string>();
   return Object.freeze(
     options.clusters.map((cluster, i) => {
-      const resolved = resolveCluster(cluster, `clusters[${i}]`);
+      const resolved = resolveCluster(cluster, `clusters[${i}]`, clusterUid);
       if (names.has(resolved.name)) fail(`clusters[${i}].name`, 'is listed twice', resolved.name);
       names.add(resolved.name);
       return resolved;

@@ -99,6 +99,11 @@ export interface ClusterStats {
   readonly synced: readonly string[];
   /** Per sink that takes this cluster: its lane for this cluster. */
   readonly sinks: Readonly<Record<string, LaneStats>>;
+  /**
+   * With `clusterUid`: the UID once read, or why it could not be read yet (its batches wait meanwhile). Absent
+   * without `clusterUid`.
+   */
+  readonly clusterUid?: { readonly uid: string | undefined; readonly error: string | undefined };
 }
 
 /** What `shutdown()` resolves to. */

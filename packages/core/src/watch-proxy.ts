@@ -36,6 +36,8 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
   readonly #removing = new WeakSet<ClusterPipeline>();
   /** Whether the proxy was given `clusters` (named clusters; more can be added). */
   readonly #named: boolean;
+  /** `options.clusterUid`: the default of clusters added later. */
+  readonly #clusterUid: boolean;
   #state: WatchProxyState = 'idle';
   #starting: Promise<void> | undefined;
   #stopping: Promise<ShutdownReport> | undefined;
@@ -57,6 +59,7 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
     this.#ownState = store?.owns === undefined ? undefined : (namespace, name) => store.owns?.(namespace, name) === true;
     this.#logger = o.logger.child({ component: 'watch-proxy' });
     this.#named = o.clusters[0]?.named === true;
+    this.#clusterUid = options.clusterUid === true;
     this.#sinks = o.sinks.map((endpoint) => ({ endpoint, turns: new SinkTurns() }));
     for (const cluster of o.clusters) this.#pipelines.set(cluster.name, this.#pipeline(cluster));
   }
@@ -133,7 +136,7 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
   async addCluster(options: ClusterOptions): Promise<void> {
     if (this.#stopping !== undefined) throw new ClosedError();
     if (!this.#named) throw new InvalidArgumentError('WatchProxy.addCluster needs a WatchProxy made with options.clusters');
-    const cluster = resolveCluster(options, 'addCluster(cluster)');
+    const cluster = resolveCluster(options, 'addCluster(cluster)', this.#clusterUid);
     if (this.#pipelines.has(cluster.name)) throw new InvalidArgumentError(`WatchProxy.addCluster: cluster "${cluster.name}" is already watched`);
     const pipeline = this.#pipeline(cluster);
     this.#pipelines.set(cluster.name, pipeline);

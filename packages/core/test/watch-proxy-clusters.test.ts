@@ -59,6 +59,10 @@ describe('WatchProxy options.clusters', () => {
     ['watchSource beside clusters', { clusters: [a], watchSource: a.watchSource }, /options\.watchSource must be absent with clusters/],
     ['a sink naming an unknown cluster', { clusters: [a], sinks: [{ sink, clusters: ['b'] }] }, /sinks\[0\]\.clusters\[0\] must name one of the clusters \(a\) \(got "b"\)/],
     ['a sink naming clusters without clusters', { watchSource: a.watchSource, sinks: [{ sink, clusters: ['a'] }] }, /sinks\[0\]\.clusters needs WatchProxy options\.clusters/],
+    ['clusterUid that is not a boolean', { watchSource: a.watchSource, clusterUid: 'yes' as unknown as boolean }, /options\.clusterUid must be a boolean \(got "yes"\)/],
+    ['clusterUid without a kubeConfig to read it', { watchSource: a.watchSource, clusterUid: true }, /options\.kubeConfig is required with clusterUid/],
+    ['clusterUid of a cluster without a kubeConfig', { clusters: [{ ...a, clusterUid: true }] }, /clusters\[0\]\.kubeConfig is required with clusterUid/],
+    ['clusterUid inherited by a cluster without a kubeConfig', { clusters: [a], clusterUid: true }, /clusters\[0\]\.kubeConfig is required with clusterUid/],
   ])('refuses %s', (_what, options, message) => {
     expect(() => new WatchProxy({ resources: ['configmaps'], sinks: [sink], ...options })).toThrow(message);
   });
@@ -68,6 +72,10 @@ describe('WatchProxy options.clusters', () => {
     await expect(single.addCluster({ name: 'b', watchSource: new FakeSource().factory })).rejects.toThrow(/needs a WatchProxy made with options\.clusters/);
     const multi = proxy([{ name: 'a', watchSource: new FakeSource().factory }], [new MemorySink()]);
     await expect(multi.addCluster({ name: 'a', watchSource: new FakeSource().factory })).rejects.toThrow(/cluster "a" is already watched/);
+    // An added cluster inherits the proxy's clusterUid, unless it turns it off for itself.
+    const withUid = proxy([{ name: 'a', watchSource: new FakeSource().factory, clusterUid: false }], [new MemorySink()], { clusterUid: true });
+    await expect(withUid.addCluster({ name: 'b', watchSource: new FakeSource().factory })).rejects.toThrow(/addCluster\(cluster\)\.kubeConfig is required with clusterUid/);
+    await withUid.addCluster({ name: 'c', watchSource: new FakeSource().factory, clusterUid: false });
   });
 });
 

@@ -20,17 +20,18 @@ export class SinkTurns {
 
 /**
  * The sink one cluster's lane sends to: the shared sink, taking turns with the other clusters' lanes, and each
- * batch stamped with the cluster it comes from (`Batch.cluster`, so the sink builds `meta` per batch). `start` and
+ * batch stamped with the cluster it comes from (`Batch.cluster`, so the sink builds `meta` per batch; `cluster` is
+ * asked per batch, since a cluster's UID is set once read). `start` and
  * `close` are left out: the proxy calls them once on the shared sink, not once per cluster. An attempt that
  * aborts while waiting for its turn (its deadline passed behind another cluster's slow send) is retryable.
  */
-export function clusterSink(sink: Sink, turns: SinkTurns, cluster: BatchCluster): Sink {
+export function clusterSink(sink: Sink, turns: SinkTurns, cluster: () => BatchCluster): Sink {
   return {
     name: sink.name,
     ...(sink.limits === undefined ? {} : { limits: sink.limits }),
     ...(sink.timeoutMs === undefined ? {} : { timeoutMs: sink.timeoutMs }),
     send(batch, ctx): Promise<SendOutcome> {
-      const stamped: Batch = { ...batch, cluster };
+      const stamped: Batch = { ...batch, cluster: cluster() };
       return turns.take(() => {
         if (ctx.signal.aborted) return Promise.resolve(retryable(new Error(`the attempt timed out waiting for sink "${sink.name}" to finish another cluster's send`)));
         return sink.send(stamped, ctx);
