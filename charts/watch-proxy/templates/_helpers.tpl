@@ -62,6 +62,9 @@ parse it with fromYaml to read keys.
 {{- with $c.metadata -}}
 {{- $_ := set $entry "metadata" . -}}
 {{- end -}}
+{{- if hasKey $c "clusterUid" -}}
+{{- $_ := set $entry "clusterUid" $c.clusterUid -}}
+{{- end -}}
 {{- $clusters = append $clusters $entry -}}
 {{- end -}}
 {{- $_ := set $config "clusters" $clusters -}}
@@ -82,7 +85,8 @@ The RBAC of the config: the same rules as `watch-proxy rbac` (packages/cli/src/r
 keeps them equal). list/watch on exactly config.resources, one rule per API group, groups and plurals sorted:
 a ClusterRole, or a Role per namespace when every resource is namespaced and lists `namespaces`. A Role
 "<fullname>-state" per namespace for the Lease (leader election) and the emit cache ConfigMaps (the cluster
-store, or the Lease's with leader election), get/update limited to their names. Bare plurals are looked up in
+store, or the Lease's with leader election), get/update limited to their names. With clusterUid, a ClusterRole
+"<fullname>-cluster-uid": get on the kube-system Namespace. Bare plurals are looked up in
 files/kube-resources.json (generated from the CLI's table).
 */}}
 {{- define "watch-proxy.rbac" -}}
@@ -195,6 +199,24 @@ files/kube-resources.json (generated from the CLI's table).
 {{- $rules = append $rules (dict "apiGroups" (list "") "resources" (list "configmaps") "resourceNames" $names "verbs" (list "get" "update")) -}}
 {{- end -}}
 {{- $roles = append $roles (dict "kind" "Role" "name" (printf "%s-state" $name) "namespace" .namespace "rules" $rules) -}}
+{{- end -}}
+{{- /* clusterUid (top-level, or of a cluster, whose own setting wins): get on the kube-system Namespace. */ -}}
+{{- $uidDefault := eq (toString $config.clusterUid) "true" -}}
+{{- $uid := $uidDefault -}}
+{{- if $config.clusters -}}
+{{- $uid = false -}}
+{{- range $config.clusters -}}
+{{- if hasKey . "clusterUid" -}}
+{{- if eq (toString .clusterUid) "true" -}}
+{{- $uid = true -}}
+{{- end -}}
+{{- else if $uidDefault -}}
+{{- $uid = true -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- if $uid -}}
+{{- $roles = append $roles (dict "kind" "ClusterRole" "name" (printf "%s-cluster-uid" $name) "rules" (list (dict "apiGroups" (list "") "resources" (list "namespaces") "resourceNames" (list "kube-system") "verbs" (list "get")))) -}}
 {{- end -}}
 {{- range $role := $roles }}
 ---

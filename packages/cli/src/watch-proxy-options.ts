@@ -51,7 +51,7 @@ export interface RuntimeOptions {
 /** One `clusters[]` entry as core's `ClusterOptions`: its name, access and metadata. Throws when its kubeconfig cannot be loaded. */
 export function toClusterOptions(cluster: ClusterConfig, runtime: Pick<RuntimeOptions, 'kubeConfig' | 'clusterKubeConfig'>): ClusterOptions {
   const kubeConfig = runtime.clusterKubeConfig?.(cluster) ?? loadClusterKubeConfig(cluster, runtime.kubeConfig);
-  return { name: cluster.name, kubeConfig, metadata: cluster.metadata };
+  return { name: cluster.name, kubeConfig, metadata: cluster.metadata, clusterUid: cluster.clusterUid };
 }
 
 /** Maps one `resources[]` entry; `forceReuploadDuration` is global in the file and per resource in core. */
@@ -155,6 +155,7 @@ export function toWatchProxyOptions(config: WatchProxyConfig, runtime: RuntimeOp
     ...(config.clusters === undefined
       ? { kubeConfig: runtime.kubeConfig, clusterName: config.clusterName }
       : { clusters: config.clusters.map((cluster) => toClusterOptions(cluster, runtime)) }),
+    clusterUid: config.clusterUid,
     ignoreNamespaces: config.ignoreNamespaces,
     delayAddEventMs: config.delayAddEventDurationMs,
     watchedSince: runtime.watchedSince,

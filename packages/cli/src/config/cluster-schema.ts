@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 
-import { nonEmptyText, scalarToString } from './schema-fields.js';
+import { flag, nonEmptyText, scalarToString } from './schema-fields.js';
 
 /** A cluster name: what `uniqueId`s start with and `meta.cluster` says, so no spaces or control characters. */
 const CLUSTER_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
@@ -45,6 +45,10 @@ export const clusterSchema = z
       .record(z.string(), metadataValue)
       .optional()
       .meta({ description: 'Key/values added to the payload\'s "meta" for this cluster\'s batches, over the top-level metadata ("cluster" is always its name).' }),
+    clusterUid: z
+      .boolean()
+      .optional()
+      .meta({ description: 'Overrides the top-level clusterUid for this cluster. Default: the top-level value.' }),
   })
   .meta({ description: 'One cluster to watch. New.' });
 
@@ -58,6 +62,10 @@ export const clusterKeys = {
       description:
         'Several clusters watched by one daemon, each with its own watches, uniqueId prefix, meta.cluster, emit cache and health; a batch never mixes clusters. Endpoints receive from every cluster unless they name some (remoteEndpoints[].clusters). Replaces clusterName. Adding or removing an entry is applied on reload without touching the other clusters. Default: the daemon\'s own cluster only, exactly as without this key. New.',
     }),
+  clusterUid: flag(
+    'Add meta.clusterUid, the UID of the cluster\'s kube-system Namespace, to every payload, so receivers can tell apart clusters that share a name (for each entry of clusters, or the daemon\'s own cluster). Needs get on namespaces/kube-system (watch-proxy rbac and the chart grant it). Read once per cluster before any of its batches is sent; while it cannot be read that cluster\'s batches wait (retried with backoff, logged), the others flow. Default false: payloads exactly as without it. New.',
+    false,
+  ),
   clusterReadiness: z
     .enum(['all', 'any'])
     .default('all')

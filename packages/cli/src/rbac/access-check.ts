@@ -49,6 +49,7 @@ export function accessNeeds(config: WatchProxyConfig, daemonNamespace: string, d
   if (plan.watch.scope === 'cluster') needs.push(...plan.watch.rules.flatMap((rule) => expand(rule, undefined)));
   else for (const [ns, rules] of plan.watch.byNamespace) needs.push(...rules.flatMap((rule) => expand(rule, ns)));
   for (const [ns, rules] of plan.state) needs.push(...rules.flatMap((rule) => expand(rule, ns ?? daemonNamespace)));
+  needs.push(...plan.identity.flatMap((rule) => expand(rule, undefined)));
   return needs;
 }
 

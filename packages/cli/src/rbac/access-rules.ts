@@ -1,7 +1,8 @@
 /**
  * The one table of what the daemon needs from the apiserver for a config, as RBAC rules: list and watch on
  * exactly the configured resources (cluster-wide, or per namespace when every resource is namespaced and limited
- * to `namespaces`), the Lease only with leader election, the emit cache ConfigMaps only with a cluster store.
+ * to `namespaces`), the Lease only with leader election, the emit cache ConfigMaps only with a cluster store, and
+ * `get` on the `kube-system` Namespace only with `clusterUid`.
  * `watch-proxy rbac` prints it, the start-up access check asks the apiserver about each rule, and the Helm chart
  * renders the same rules (a test keeps them equal).
  */
@@ -27,8 +28,21 @@ export interface AccessPlan {
     | { readonly scope: 'namespaced'; readonly byNamespace: ReadonlyMap<string, readonly PolicyRule[]> };
   /** Lease and state-store ConfigMap rules per namespace; the key `null` is the daemon's own namespace. */
   readonly state: ReadonlyMap<string | null, readonly PolicyRule[]>;
+  /**
+   * With `clusterUid` (top-level or of any cluster): `get` on the `kube-system` Namespace, a ClusterRole's rule
+   * (Namespaces are cluster-scoped). Empty otherwise.
+   */
+  readonly identity: readonly PolicyRule[];
   /** Bare resource names no table knows (CRD plurals): RBAC needs them as `plural.group`. */
   readonly unresolved: readonly string[];
+}
+
+/** The rule `clusterUid` needs: read the one Namespace whose UID names the cluster. */
+export const CLUSTER_UID_RULE: PolicyRule = Object.freeze({ apiGroups: [''], resources: ['namespaces'], resourceNames: ['kube-system'], verbs: ['get'] });
+
+/** Whether some cluster of `config` reads its `kube-system` Namespace UID (a cluster's own setting wins). */
+export function usesClusterUid(config: WatchProxyConfig): boolean {
+  return config.clusters === undefined ? config.clusterUid : config.clusters.some((c) => c.clusterUid ?? config.clusterUid);
 }
 
 /** Verbs the daemon uses on watched resources: it lists then watches, and never reads one object by name. */
@@ -105,6 +119,7 @@ export function accessPlan(config: WatchProxyConfig, options: AccessPlanOptions 
   return {
     watch,
     state: new Map([...state].map(([ns, { lease, store }]) => [ns, stateRules(lease, store)])),
+    identity: usesClusterUid(config) ? [CLUSTER_UID_RULE] : [],
     unresolved,
   };
 }

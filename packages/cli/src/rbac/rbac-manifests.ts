@@ -1,7 +1,8 @@
 /**
  * An {@link AccessPlan} as Kubernetes RBAC objects bound to the daemon's ServiceAccount: a ClusterRole (or one Role
  * per watched namespace) named `<name>` for the watches, and a Role `<name>-state` per namespace holding the Lease
- * or the store's ConfigMaps. The Helm chart renders the same objects under the same names.
+ * or the store's ConfigMaps, and with `clusterUid` a ClusterRole `<name>-cluster-uid` to read the `kube-system`
+ * Namespace. The Helm chart renders the same objects under the same names.
  */
 import { Document, isScalar, isSeq, visit } from 'yaml';
 
@@ -53,6 +54,7 @@ export function rbacObjects(plan: AccessPlan, subject: RbacSubject): RbacObject[
   for (const [ns, rules] of plan.state) {
     if (rules.length > 0) objects.push(...role('Role', `${subject.name}-state`, ns ?? subject.namespace, rules, subject));
   }
+  if (plan.identity.length > 0) objects.push(...role('ClusterRole', `${subject.name}-cluster-uid`, undefined, plan.identity, subject));
   return objects;
 }
 

@@ -109,6 +109,10 @@ describe.skipIf(!goFound)('the Helm chart', () => {
       { config: { resources: [{ name: 'ingresses.networking.k8s.io' }], remoteEndpoints: [endpoint], leaderElection: { enabled: true, leaseName: 'le', namespace: 'lease-ns' }, stateStore: { type: 'cluster', name: 'st', namespace: 'store-ns' } } },
       // Leader election from the config itself, the store defaulting to the Lease's name and namespace.
       { config: { resources: [{ name: 'jobs', namespaces: ['batch-ns'] }], remoteEndpoints: [endpoint], leaderElection: { enabled: true, leaseName: 'le2', namespace: 'election-ns' } } },
+      // clusterUid: get on the kube-system Namespace, beside namespaced watch Roles.
+      { config: { resources: [{ name: 'jobs', namespaces: ['batch-ns'] }], remoteEndpoints: [endpoint], clusterUid: true } },
+      // clusterUid of a cluster entry from the chart's clusters value, the top-level default off.
+      { config: { resources: [{ name: 'services' }], remoteEndpoints: [endpoint] }, clusters: [{ name: 'remote', kubeconfigSecret: { name: 's' } }, { name: 'local', clusterUid: true }] },
     ];
     for (const [i, values] of configs.entries()) {
       const objects = await template(values);

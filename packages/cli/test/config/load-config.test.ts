@@ -123,6 +123,7 @@ describe('normalization', () => {
       ignoreNamespaces: [],
       clusters: undefined,
       clusterReadiness: 'all',
+      clusterUid: false,
       removedClusterObjects: 'keep',
       remoteEndpoints: [],
       resources: [],

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 
 import { parseConfig } from '../../src/config/index.js';
 import type { WatchProxyConfig } from '../../src/config/index.js';
-import { accessPlan, stateStoreConfigMapNames } from '../../src/rbac/access-rules.js';
+import { CLUSTER_UID_RULE, accessPlan, stateStoreConfigMapNames } from '../../src/rbac/access-rules.js';
+import { rbacObjects } from '../../src/rbac/rbac-manifests.js';
 import { KUBE_RESOURCES, rbacResource } from '../../src/rbac/kube-resources.js';
 
 function config(yaml: string): WatchProxyConfig {
@@ -84,6 +85,24 @@ describe('accessPlan', () => {
     // A dry run uses neither.
     expect([...accessPlan(config(`${resources}leaderElection: {enabled: true}\nstateStore: {type: cluster}\n`), { dryRun: true }).state]).toEqual([]);
     expect(stateStoreConfigMapNames('n')).toEqual([...Array.from({ length: 8 }, (_, i) => `n-emit-cache-${String(i)}`), 'n-emit-cache-intents']);
+  });
+
+  it('grants get on the kube-system Namespace only when some cluster reads its clusterUid (its own setting winning)', () => {
+    const resources = 'resources:\n- name: pods\n';
+    expect(CLUSTER_UID_RULE).toEqual({ apiGroups: [''], resources: ['namespaces'], resourceNames: ['kube-system'], verbs: ['get'] });
+    expect(accessPlan(config(resources)).identity).toEqual([]);
+    expect(accessPlan(config(`${resources}clusterUid: true\n`)).identity).toEqual([CLUSTER_UID_RULE]);
+    const clusters = (a: string, b: string) => `${resources}clusters:\n- {name: a, kubeconfig: in-cluster${a}}\n- {name: b, kubeconfig: in-cluster${b}}\n`;
+    expect(accessPlan(config(`${clusters('', ', clusterUid: true')}`)).identity).toEqual([CLUSTER_UID_RULE]);
+    expect(accessPlan(config(`clusterUid: true\n${clusters(', clusterUid: false', ', clusterUid: false')}`)).identity).toEqual([]);
+    expect(accessPlan(config(`clusterUid: true\n${clusters(', clusterUid: false', '')}`)).identity).toEqual([CLUSTER_UID_RULE]);
+    // A ClusterRole of its own, bound to the ServiceAccount, whatever scope the watch rules have.
+    const plan = accessPlan(config('resources:\n- name: pods\n  namespaces: [a]\nclusterUid: true\n'));
+    expect(plan.watch.scope).toBe('namespaced');
+    const objects = rbacObjects(plan, { name: 'wp', namespace: 'ns' }).filter((o) => o.metadata.name === 'wp-cluster-uid');
+    expect(objects.map((o) => o.kind)).toEqual(['ClusterRole', 'ClusterRoleBinding']);
+    expect(objects[0]!.rules).toEqual([CLUSTER_UID_RULE]);
+    expect(objects[1]!.subjects).toEqual([{ kind: 'ServiceAccount', name: 'wp', namespace: 'ns' }]);
   });
 
   it('lists bare plurals no table knows, leaving them out of the rules', () => {
