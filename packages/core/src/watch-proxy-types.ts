@@ -81,6 +81,8 @@ export interface WatchProxyStats {
    * objects it let through, dropped, and failed on (counted as not matching).
    */
   readonly rules: Readonly<Record<string, RuleStats>>;
+  /** Without `clusters`, with `clusterUid`: the UID once read, or why not yet (see `ClusterStats.clusterUid`). */
+  readonly clusterUid?: ClusterStats['clusterUid'];
   /**
    * With `clusters`: the same figures per cluster, by name (`sinks` then holds their sums per sink, and `synced`
    * the resources every cluster has listed). Absent without `clusters`.

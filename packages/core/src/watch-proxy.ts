@@ -282,7 +282,8 @@ export class WatchProxy extends EventEmitter<WatchProxyEvents> {
     const base = { state: this.#state, rules: ruleStatsByName(this.#o) };
     if (!this.#named) {
       const only = pipelines[0]!.stats();
-      return { ...base, received: only.received, changes: only.changes, dropped: only.dropped, synced: only.synced, sinks: only.sinks };
+      const identity = only.clusterUid === undefined ? {} : { clusterUid: only.clusterUid };
+      return { ...base, received: only.received, changes: only.changes, dropped: only.dropped, synced: only.synced, sinks: only.sinks, ...identity };
     }
     const clusters: Record<string, ClusterStats> = {};
     for (const p of pipelines) clusters[p.cluster.name] = p.stats();

@@ -2,7 +2,7 @@ import type { Change, DroppedInfo, EmittedInfo, WatchProxy, WatchProxyError } fr
 import type { WatcherHealth } from '@watch-proxy/core/watch';
 
 import type { WatchProxyMetrics } from './metrics.js';
-import type { ProbeInput } from './probes.js';
+import type { ProbeIdentityWait, ProbeInput } from './probes.js';
 
 /** `WatchProxy.watchHealth()` where core has it; an older core without it reports no watchers. */
 function watchHealthOf(proxy: WatchProxy): readonly WatcherHealth[] {
@@ -12,7 +12,14 @@ function watchHealthOf(proxy: WatchProxy): readonly WatcherHealth[] {
 
 /** What the probes need from a proxy, read now: `livenessOf(probeInputOf(proxy))`. */
 export function probeInputOf(proxy: WatchProxy): ProbeInput {
-  return { state: proxy.stats().state, watchers: watchHealthOf(proxy) };
+  const stats = proxy.stats();
+  // Clusters with clusterUid whose UID is not read yet (their batches wait): the daemon's own, or by name.
+  const identityWaits: ProbeIdentityWait[] = [];
+  if (stats.clusterUid !== undefined && stats.clusterUid.uid === undefined) identityWaits.push({ error: stats.clusterUid.error });
+  for (const [cluster, c] of Object.entries(stats.clusters ?? {})) {
+    if (c.clusterUid !== undefined && c.clusterUid.uid === undefined) identityWaits.push({ cluster, error: c.clusterUid.error });
+  }
+  return { state: stats.state, watchers: watchHealthOf(proxy), identityWaits };
 }
 
 /**

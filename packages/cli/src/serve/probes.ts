@@ -22,11 +22,21 @@ export interface ProbeWatcherHealth {
   readonly scopes?: readonly { readonly notWatchingSince: number | undefined }[] | undefined;
 }
 
-/** What the probes look at: the pipeline's state and its watchers. */
+/** A cluster whose `clusterUid` is not read yet: its batches wait (`WatchProxy.stats()`'s `clusterUid`). */
+export interface ProbeIdentityWait {
+  /** The cluster, with `clusters:`; absent for the daemon's own. */
+  readonly cluster?: string | undefined;
+  /** Why the last read failed; absent before the first answer. */
+  readonly error?: string | undefined;
+}
+
+/** What the probes look at: the pipeline's state, its watchers and the clusters still without their UID. */
 export interface ProbeInput {
   /** `WatchProxy.stats().state` (`idle`, `starting`, `running`, `stopping`, `stopped`, `failed`). */
   readonly state: string;
   readonly watchers: readonly ProbeWatcherHealth[];
+  /** Clusters with `clusterUid` whose UID is not read yet. Default: none. */
+  readonly identityWaits?: readonly ProbeIdentityWait[] | undefined;
 }
 
 /** Options of `livenessOf`. */
@@ -78,20 +88,24 @@ function isStale(w: ProbeWatcherHealth, staleAfterMs: number | undefined, now: n
 
 /**
  * Readiness: the initial sync is done. The pipeline is `running` (its `start()` resolved) and every resource
- * finished its first complete list. A `degraded` resource is reported as not ready: it is not being watched.
+ * finished its first complete list. A `degraded` resource is reported as not ready: it is not being watched. A
+ * cluster whose `clusterUid` is not read yet is not ready either: its batches wait.
  */
 export function readinessOf(input: ProbeInput, options: ReadinessOptions = {}): ProbeResult {
   if (input.state !== 'running') return { ok: false, reason: `the pipeline is ${input.state}` };
   const waiting = input.watchers.filter((w) => !w.synced || w.state === 'degraded');
-  if (waiting.length === 0) return OK;
+  const identityWaits = input.identityWaits ?? [];
+  if (waiting.length === 0 && identityWaits.length === 0) return OK;
   const label = (w: ProbeWatcherHealth): string => (w.cluster === undefined ? w.resource : `${w.cluster}/${w.resource}`);
   const names = waiting.map((w) => (w.state === 'degraded' ? `${label(w)} (degraded${w.lastError ? `: ${w.lastError.message}` : ''})` : label(w)));
   if (options.clusters === 'any') {
     const clusters = new Set(input.watchers.flatMap((w) => (w.cluster === undefined ? [] : [w.cluster])));
-    const notReady = new Set(waiting.flatMap((w) => (w.cluster === undefined ? [] : [w.cluster])));
+    const notReady = new Set([...waiting, ...identityWaits].flatMap((w) => (w.cluster === undefined ? [] : [w.cluster])));
     if ([...clusters].some((c) => !notReady.has(c))) return OK;
   }
-  return { ok: false, reason: `not synced yet: ${names.join('; ')}` };
+  const reasons = names.length === 0 ? [] : [`not synced yet: ${names.join('; ')}`];
+  for (const w of identityWaits) reasons.push(w.error ?? `clusterUid: the kube-system Namespace of ${w.cluster === undefined ? 'the cluster' : `cluster "${w.cluster}"`} is not read yet`);
+  return { ok: false, reason: reasons.join('; ') };
 }
 
 /** Options of `readinessOf`. */

@@ -112,6 +112,7 @@ it('gives each clusters: entry its UID; one whose credentials may not read kube-
       config,
       [
         'clusterUid: true',
+        'httpLiveness: {port: 0}',
         `stateDir: ${join(dir, 'multi-state')}`,
         'clusters:',
         `  - {name: full, kubeconfig: ${cluster.kubeconfigPath}, metadata: {region: eu}}`,
@@ -127,6 +128,11 @@ it('gives each clusters: entry its UID; one whose credentials may not read kube-
   const daemon = new DaemonRun(['-c', config, '--kubeconfig', cluster.kubeconfigPath]);
   daemons.push(daemon);
 
+  const probePort = (await daemon.waitForLog('serving metrics and probes'))['livenessPort'] as number;
+  const ready = async (): Promise<{ status: number; body: string }> => {
+    const answer = await fetch(`http://127.0.0.1:${String(probePort)}/ready`);
+    return { status: answer.status, body: await answer.text() };
+  };
   const first = await received(receiver, 'uid-multi-1', 'full-');
   expect(docOf(first).meta).toEqual({ cluster: 'full', clusterUid: uid, region: 'eu' });
   const forbidden = 'clusterUid: cluster "limited" forbids get on namespaces/kube-system';
@@ -135,6 +141,10 @@ it('gives each clusters: entry its UID; one whose credentials may not read kube-
   await configMap(label, 'uid-multi-1', 'v2');
   await waitFor(() => holding(receiver, 'uid-multi-1', 'full-').length >= 2, 'full flows on', 60_000, 100);
   expect(receiver.requests.some((r) => docOf(r).data.some((item) => item.uniqueId.startsWith('limited-')))).toBe(false);
+  // /ready (clusterReadiness: all) names the cluster and the permission it lacks.
+  const waitingReady = await ready();
+  expect(waitingReady.status).toBe(503);
+  expect(waitingReady.body).toContain(forbidden);
 
   // Granted: limited reads its UID at its next retry and sends what it queued meanwhile, with the UID.
   await cluster.requestOk('POST', '/apis/rbac.authorization.k8s.io/v1/clusterroles', {
@@ -149,6 +159,7 @@ it('gives each clusters: entry its UID; one whose credentials may not read kube-
   const recovered = await received(receiver, 'uid-multi-1', 'limited-', 120_000);
   expect(docOf(recovered).meta).toEqual({ cluster: 'limited', clusterUid: uid });
   expect(daemon.logged("clusterUid: read the kube-system Namespace; the cluster's batches flow")).toHaveLength(1);
+  await waitFor(async () => (await ready()).status === 200, '/ready once limited read its UID', 30_000, 100);
 
   // Added by a reload: one inherits clusterUid, one turns it off for itself; the others are not touched.
   write(['  - {name: third, kubeconfig: ' + cluster.kubeconfigPath + '}', '  - {name: plain, kubeconfig: ' + cluster.kubeconfigPath + ', clusterUid: false}']);

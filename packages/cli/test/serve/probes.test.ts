@@ -54,4 +54,19 @@ describe('readinessOf', () => {
   ])('%s', (_name, state, watchers, ok, reason) => {
     expect(readinessOf({ state, watchers })).toEqual({ ok, reason });
   });
+
+  it('is not ready while a cluster with clusterUid has not read it (its batches wait), saying why', () => {
+    const forbidden = 'clusterUid: cluster "b" forbids get on namespaces/kube-system (grant it: ...); its batches wait';
+    const watchers = [watcher('pods', { cluster: 'a' }), watcher('pods', { cluster: 'b' })];
+    expect(readinessOf({ state: 'running', watchers, identityWaits: [{ cluster: 'b', error: forbidden }] })).toEqual({ ok: false, reason: forbidden });
+    // clusterReadiness: any: a is ready, so the daemon is.
+    expect(readinessOf({ state: 'running', watchers, identityWaits: [{ cluster: 'b', error: forbidden }] }, { clusters: 'any' })).toEqual({ ok: true, reason: '' });
+    expect(readinessOf({ state: 'running', watchers, identityWaits: [{ cluster: 'a' }, { cluster: 'b' }] }, { clusters: 'any' }).ok).toBe(false);
+    // The daemon's own cluster, before its first answer; beside a resource still listing.
+    expect(readinessOf({ state: 'running', watchers: [watcher('pods', { synced: false, state: 'syncing' })], identityWaits: [{}] })).toEqual({
+      ok: false,
+      reason: 'not synced yet: pods; clusterUid: the kube-system Namespace of the cluster is not read yet',
+    });
+    expect(readinessOf({ state: 'running', watchers: [watcher('pods')], identityWaits: [] })).toEqual({ ok: true, reason: '' });
+  });
 });
