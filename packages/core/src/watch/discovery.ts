@@ -60,13 +60,25 @@ export async function resolveResources(
   names: readonly string[],
   options: ResolveOptions = {},
 ): Promise<ResolvedResource[]> {
-  const discovery = sharedDiscovery(kubeConfig, options.timeoutMs ?? 30_000);
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const { discovery, created } = sharedDiscovery(kubeConfig, timeoutMs);
   const resolved: ResolvedResource[] = [];
-  const missing: string[] = [];
+  let missing: string[] = [];
   for (const name of names) {
     const ref = await discovery.resolve(name);
     if (ref === undefined) missing.push(name);
     else resolved.push({ name, ref });
+  }
+  if (missing.length > 0 && !created) {
+    // A shared answer may predate a CRD installed since: "unknown" is only said on an answer asked for now.
+    const current = refreshedDiscovery(kubeConfig, timeoutMs, discovery);
+    const stillMissing: string[] = [];
+    for (const name of missing) {
+      const ref = await current.resolve(name);
+      if (ref === undefined) stillMissing.push(name);
+      else resolved.push({ name, ref });
+    }
+    missing = stillMissing;
   }
   if (missing.length > 0) {
     throw new WatchError('not-found', `unknown resource${missing.length > 1 ? 's' : ''}: ${missing.join(', ')} (not served by the apiserver)`);
@@ -90,11 +102,28 @@ export const DISCOVERY_SHARE_MS = 5000;
 
 const shared = new WeakMap<KubeConfig, { readonly discovery: Discovery; readonly timeoutMs: number; readonly createdAt: number }>();
 
-/** The discovery shared by every resolution against `kubeConfig` in the current window (see DISCOVERY_SHARE_MS). */
-function sharedDiscovery(kubeConfig: KubeConfig, timeoutMs: number): Discovery {
+/**
+ * The discovery shared by every resolution against `kubeConfig` in the current window (see DISCOVERY_SHARE_MS);
+ * `created` when this call started it (its answers are being asked for now).
+ */
+function sharedDiscovery(kubeConfig: KubeConfig, timeoutMs: number): { readonly discovery: Discovery; readonly created: boolean } {
   const now = Date.now();
   const current = shared.get(kubeConfig);
-  if (current !== undefined && current.timeoutMs === timeoutMs && now - current.createdAt < DISCOVERY_SHARE_MS) return current.discovery;
+  if (current !== undefined && current.timeoutMs === timeoutMs && now - current.createdAt < DISCOVERY_SHARE_MS) return { discovery: current.discovery, created: false };
+  return { discovery: startDiscovery(kubeConfig, timeoutMs, now), created: true };
+}
+
+/**
+ * A discovery newer than `stale`: the shared one if another resolution already replaced `stale`, else a new one
+ * that replaces it, so resolutions missing names together share one new walk instead of one each.
+ */
+function refreshedDiscovery(kubeConfig: KubeConfig, timeoutMs: number, stale: Discovery): Discovery {
+  const current = shared.get(kubeConfig);
+  if (current !== undefined && current.discovery !== stale && current.timeoutMs === timeoutMs) return current.discovery;
+  return startDiscovery(kubeConfig, timeoutMs, Date.now());
+}
+
+function startDiscovery(kubeConfig: KubeConfig, timeoutMs: number, now: number): Discovery {
   const discovery = new Discovery(new KubeTransport(kubeConfig), timeoutMs);
   shared.set(kubeConfig, { discovery, timeoutMs, createdAt: now });
   return discovery;

@@ -11,7 +11,11 @@ const core = {
     { name: 'configmaps', kind: 'ConfigMap', namespaced: true, verbs: ['list', 'watch'] },
   ],
 };
-const groups = { groups: [{ name: 'example.io', versions: [{ version: 'v1' }], preferredVersion: { version: 'v1' } }] };
+const exampleGroup = { name: 'example.io', versions: [{ version: 'v1' }], preferredVersion: { version: 'v1' } };
+const lateGroup = { name: 'late.io', versions: [{ version: 'v1' }], preferredVersion: { version: 'v1' } };
+const gizmos = { resources: [{ name: 'gizmos', kind: 'Gizmo', namespaced: true, verbs: ['list', 'watch'] }] };
+/** Whether late.io is installed: a CRD created after a shared discovery answered. */
+let lateInstalled = false;
 
 /** Discovery documents on 127.0.0.1, counting requests per path; `failNext` answers the next /apis with a 500. */
 const requests = new Map<string, number>();
@@ -19,7 +23,9 @@ let failNext = false;
 const server = http.createServer((req, res) => {
   const path = new URL(req.url ?? '/', 'http://x').pathname;
   requests.set(path, (requests.get(path) ?? 0) + 1);
-  const body = path === '/api/v1' ? core : path === '/apis' ? groups : path === '/apis/example.io/v1' ? groupVersion : undefined;
+  const groups = { groups: lateInstalled ? [exampleGroup, lateGroup] : [exampleGroup] };
+  const late = lateInstalled && path === '/apis/late.io/v1' ? gizmos : undefined;
+  const body = path === '/api/v1' ? core : path === '/apis' ? groups : path === '/apis/example.io/v1' ? groupVersion : late;
   if (path === '/apis' && failNext) {
     failNext = false;
     res.writeHead(500, { 'content-type': 'application/json' }).end('{"kind":"Status","code":500}');
@@ -62,5 +68,25 @@ describe('discovery shared by the resources of one start', () => {
     failNext = true;
     await expect(resolveResource(fresh, 'widgets')).rejects.toThrow();
     await expect(resolveResource(fresh, 'widgets')).resolves.toMatchObject({ ref: { group: 'example.io', resource: 'widgets' } });
+  });
+
+  // A CRD installed right after another resolution read /apis: the shared answer does not list its group yet.
+  it('says a name is unknown only after asking the server again: a CRD installed within the share window resolves', async () => {
+    const fresh = new KubeConfig();
+    fresh.loadFromString(kubeConfig.exportConfig());
+    await resolveResource(fresh, 'widgets');
+    lateInstalled = true;
+    requests.clear();
+    try {
+      await expect(resolveResource(fresh, 'gizmos')).resolves.toMatchObject({ ref: { group: 'late.io', resource: 'gizmos' } });
+      expect(requests.get('/apis')).toBe(1);
+      // A name still unknown is refused after one fresh walk, shared by names missing together.
+      requests.clear();
+      const missing = await Promise.allSettled([resolveResource(fresh, 'nothings'), resolveResource(fresh, 'nothings')]);
+      expect(missing.map((m) => m.status)).toEqual(['rejected', 'rejected']);
+      expect(requests.get('/apis')).toBe(1);
+    } finally {
+      lateInstalled = false;
+    }
   });
 });
