@@ -25,14 +25,17 @@ interface Request {
   readonly [arg: string]: unknown;
 }
 
-const gc = (globalThis as { gc?: () => void }).gc ?? ((): void => {});
+const gc = (globalThis as { gc?: (options?: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) => void }).gc ?? ((): void => {});
 
-/** Heap and RSS after two full collections (the second frees what finalizers of the first released). */
-function settledMemory(): { heapUsed: number; rss: number } {
+/**
+ * Heap and RSS after two full collections (the second frees what finalizers of the first released), with where
+ * the RSS is: V8's committed heap (heapTotal), memory outside it (external, arrayBuffers), and what malloc holds.
+ */
+function settledMemory(): { heapUsed: number; rss: number; heapTotal: number; external: number; arrayBuffers: number } {
   gc();
   gc();
   const usage = process.memoryUsage();
-  return { heapUsed: usage.heapUsed, rss: usage.rss };
+  return { heapUsed: usage.heapUsed, rss: usage.rss, heapTotal: usage.heapTotal, external: usage.external, arrayBuffers: usage.arrayBuffers };
 }
 
 let proxy: WatchProxy | undefined;
@@ -210,7 +213,11 @@ async function watch(args: { kubeconfig: string; namespace: string; url: string;
 const commands: Record<string, (args: Request) => Promise<unknown> | unknown> = {
   throughput: (r) => throughput(r as unknown as Parameters<typeof throughput>[0]),
   watch: (r) => watch(r as unknown as Parameters<typeof watch>[0]),
-  memory: () => ({ baseline, now: settledMemory(), ...processRss(process.pid), synced, delivered }),
+  /** With `release`, first the last-resort collection the daemon runs once a list is delivered (list-memory-release). */
+  memory: (r) => {
+    if (r['release'] === true) gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+    return { baseline, now: settledMemory(), ...processRss(process.pid), synced, delivered };
+  },
   /** Starts or stops sampling heapUsed (garbage included, no forced GC) every 10 ms, for the relist peak. */
   sample: (r) => {
     if (r['on'] === true) {
