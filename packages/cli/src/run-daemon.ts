@@ -16,6 +16,7 @@ import { describeError } from './describe-error.js';
 import { loadKubeConfig } from './kube-config.js';
 import { daemonNamespace } from './leader-election.js';
 import { createLeaderMetrics } from './leader-metrics.js';
+import { createListMemoryRelease } from './list-memory-release.js';
 import { createStateStoreMetrics } from './state-store-metrics.js';
 import { createLogger } from './logger.js';
 import { createOps } from './ops.js';
@@ -135,6 +136,7 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
   // resources and no ports nothing else is open, and while draining only unref'd retry timers may be left.
   const keepAlive = setInterval(() => {}, 1 << 30);
   const leaderMetrics = createLeaderMetrics(ops.metrics.registry);
+  const listMemory = createListMemoryRelease({ logger });
   let resolveExit: (code: number) => void = () => {};
   const exited = new Promise<number>((resolve) => (resolveExit = resolve));
   let finishing = false;
@@ -150,7 +152,10 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
     watchdogs,
     onError: (error) => reportError(logger, error),
     wrapSink: (sink) => ops.wrapSink(sink),
-    onPipeline: (proxy) => ops.bind(proxy),
+    onPipeline: (proxy) => {
+      ops.bind(proxy);
+      listMemory.bind(proxy);
+    },
     onElection: (election) => leaderMetrics.bind(election?.gate),
     onFatal: (error) => {
       logger.error({ err: describeError(error) }, 'the pipeline failed to start');
@@ -169,6 +174,7 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
       logger.error({ err: describeError(error) }, 'shutdown failed');
       return undefined;
     });
+    listMemory.close();
     await ops.close();
     resolveExit(code === 0 && !stdoutClosed && reportFailed(report) ? 1 : code);
   };
@@ -229,6 +235,7 @@ export async function runDaemon(options: RunDaemonOptions): Promise<number> {
   } catch (error) {
     unhook();
     await daemon.stop();
+    listMemory.close();
     await ops.close();
     clearInterval(keepAlive);
     process.stdout.off('error', onStdoutError);
