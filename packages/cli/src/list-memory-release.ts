@@ -127,7 +127,10 @@ export function lastResortCollection(logger: Logger): (() => void) | undefined {
     logger.debug({ err: error }, 'no garbage collection to release list memory with');
     return undefined;
   }
-  if (typeof gc !== 'function') return undefined;
+  if (typeof gc !== 'function') {
+    logger.debug({}, 'no garbage collection to release list memory with');
+    return undefined;
+  }
   const run = gc;
   return () => run({ type: 'major', execution: 'sync', flavor: 'last-resort' });
 }

@@ -63,27 +63,26 @@ export async function resolveResources(
   const timeoutMs = options.timeoutMs ?? 30_000;
   const { discovery, created } = sharedDiscovery(kubeConfig, timeoutMs);
   const resolved: ResolvedResource[] = [];
-  let missing: string[] = [];
-  for (const name of names) {
-    const ref = await discovery.resolve(name);
-    if (ref === undefined) missing.push(name);
-    else resolved.push({ name, ref });
-  }
+  let missing = await resolveInto(discovery, names, resolved);
   if (missing.length > 0 && !created) {
     // A shared answer may predate a CRD installed since: "unknown" is only said on an answer asked for now.
-    const current = refreshedDiscovery(kubeConfig, timeoutMs, discovery);
-    const stillMissing: string[] = [];
-    for (const name of missing) {
-      const ref = await current.resolve(name);
-      if (ref === undefined) stillMissing.push(name);
-      else resolved.push({ name, ref });
-    }
-    missing = stillMissing;
+    missing = await resolveInto(refreshedDiscovery(kubeConfig, timeoutMs, discovery), missing, resolved);
   }
   if (missing.length > 0) {
     throw new WatchError('not-found', `unknown resource${missing.length > 1 ? 's' : ''}: ${missing.join(', ')} (not served by the apiserver)`);
   }
   return resolved;
+}
+
+/** Appends what `discovery` resolves of `names` to `resolved`; returns the names it does not know. */
+async function resolveInto(discovery: Discovery, names: readonly string[], resolved: ResolvedResource[]): Promise<string[]> {
+  const missing: string[] = [];
+  for (const name of names) {
+    const ref = await discovery.resolve(name);
+    if (ref === undefined) missing.push(name);
+    else resolved.push({ name, ref });
+  }
+  return missing;
 }
 
 /** Resolves one name; see `resolveResources`. */
