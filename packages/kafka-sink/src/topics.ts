@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { Admin } from '@platformatic/kafka';
 import type { Producer } from '@platformatic/kafka';
 import type { KafkaTopicSettings } from './options.js';
@@ -41,8 +42,22 @@ export async function ensureTopic(
   } finally {
     await admin.close().catch(() => undefined);
   }
-  await producer.metadata({ topics: [topic], autocreateTopics: false, forceUpdate: true });
+  // The controller has created it, but the broker answering metadata may not know its leader yet and calls it
+  // unknown for a moment: ask again briefly rather than fail the first batch that needed the topic.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await producer.metadata({ topics: [topic], autocreateTopics: false, forceUpdate: true });
+      return;
+    } catch (error) {
+      if (!isUnknownTopic(error) || attempt >= NEW_TOPIC_METADATA_ATTEMPTS) throw error;
+    }
+    await delay(NEW_TOPIC_METADATA_DELAY_MS);
+  }
 }
+
+/** How often a topic just created is asked for before its absence is an error: 30 x 100 ms, 3 s. */
+const NEW_TOPIC_METADATA_ATTEMPTS = 30;
+const NEW_TOPIC_METADATA_DELAY_MS = 100;
 
 function isUnknownTopic(error: unknown): boolean {
   const text = describeError(error);
