@@ -1,6 +1,7 @@
 import { metaNamespaceKey } from './object-key.js';
 import type { KubeObject } from '../types.js';
 import type { WatchEvent } from './watch-event.js';
+import { peekAddedIdentity } from './listed-identity.js';
 
 interface Meta {
   readonly name?: string;
@@ -93,6 +94,17 @@ export class ObjectStore {
     if (old === undefined) return undefined;
     const rv = resourceVersionOf(item);
     return rv !== undefined && rv === resourceVersionOf(old) && uidOf(old) === uidOf(item) ? old : undefined;
+  }
+
+  /**
+   * `unchanged` for a streaming list's raw `ADDED` line, without parsing it: the cached skeleton when the identity
+   * read from the line's first bytes (`peekAddedIdentity`) is that of the cached state, otherwise `undefined` (also
+   * when the line does not start as the apiserver writes a built-in kind: the caller then parses it).
+   */
+  unchangedLine(line: string): KubeObject | undefined {
+    const item = peekAddedIdentity(line);
+    const old = item === undefined ? undefined : this.#objects.get(item.key);
+    return old !== undefined && item!.resourceVersion === resourceVersionOf(old) && item!.uid === uidOf(old) ? old : undefined;
   }
 
   /**

@@ -341,6 +341,12 @@ export class Reflector {
 
   /** Applies one watch event; returns true when it advanced the resourceVersion. Throws on `ERROR` events. */
   #handleLine(line: string): boolean {
+    // Listed objects the store has in this state are not parsed, only kept as skeletons (a replay hands them out).
+    const kept = this.#initialItems !== undefined && !this.#replay ? this.#deps.store.unchangedLine(line) : undefined;
+    if (kept !== undefined) {
+      this.#initialItems!.push(kept);
+      return true;
+    }
     const event = parseWatchLine(line);
     const obj = this.#ingest(event.object);
     const h = this.#health;

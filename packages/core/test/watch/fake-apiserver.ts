@@ -6,9 +6,11 @@ import { KubeConfig } from '@kubernetes/client-node';
 /** A fault: return true when it answered the request itself. */
 export type Fault = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
 
+// Keys in the order the apiserver writes a built-in kind (Go struct order), which the watcher's relist relies on
+// to read an unchanged object's identity without parsing it.
 interface Obj {
-  apiVersion: 'v1';
   kind: 'ConfigMap';
+  apiVersion: 'v1';
   metadata: { name: string; namespace: string; uid: string; resourceVersion: string; managedFields?: unknown[] };
   data: Record<string, string>;
 }
@@ -88,7 +90,7 @@ export class FakeApiserver {
     const old = this.#objects.get(key);
     const uid = old !== undefined && options.recreate !== true ? old.metadata.uid : `uid-${++this.#uid}`;
     const managed = options.managedFields === undefined ? {} : { managedFields: options.managedFields };
-    const obj: Obj = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns, uid, resourceVersion: String(++this.#rv), ...managed }, data };
+    const obj: Obj = { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name, namespace: ns, uid, resourceVersion: String(++this.#rv), ...managed }, data };
     this.#objects.set(key, obj);
     if (options.silent !== true) this.#record(old === undefined ? 'ADDED' : 'MODIFIED', obj);
     return obj;

@@ -739,6 +739,50 @@ describe('createResourceWatcher against a fake apiserver', () => {
     expect(watches().filter((r) => r.url.searchParams.has('sendInitialEvents'))).toHaveLength(1);
   });
 
+  it('streamingList: a relist parses only the lines of new and changed objects, and reports exactly what changed', async () => {
+    for (const n of ['gone', 'changed', 'same', 'recreated']) server.put('a', n);
+    const w = start({ streamingList: true });
+    await w.start();
+    server.remove('a', 'gone', { silent: true });
+    server.put('a', 'changed', { v: '2' }, { silent: true });
+    server.put('a', 'recreated', {}, { silent: true, recreate: true });
+    server.put('a', 'new', {}, { silent: true });
+    events.length = 0;
+    const parse = vi.spyOn(JSON, 'parse');
+    let parsed: string[];
+    try {
+      w.relist();
+      await waitFor(() => w.health().relists === 1 && w.health().state === 'watching', 'the relist');
+    } finally {
+      parsed = parse.mock.calls.map(([text]) => text);
+      parse.mockRestore();
+    }
+    const parsedAdded = parsed
+      .filter((text) => text.startsWith('{"type":"ADDED"'))
+      .map((text) => /"name":"([^"]+)"/.exec(text)![1]);
+    expect(parsedAdded.sort()).toEqual(['changed', 'new', 'recreated']);
+    expect(events.map((e) => `${e.type}:${e.name}${e.synthesized ? `(${e.synthesized})` : ''}`).sort()).toEqual([
+      'add:new',
+      'add:recreated',
+      'delete:gone(relist)',
+      'delete:recreated(recreated)',
+      'update:changed',
+    ]);
+    expect([...w.cache.keys()].sort()).toEqual(['a/changed', 'a/new', 'a/recreated', 'a/same']);
+    expect(w.health().scopes[0]!.lastList).toMatchObject({ pages: 0, objects: 4 });
+  });
+
+  it('streamingList: a resync still parses unchanged objects and hands them out as resync updates', async () => {
+    server.put('a', 'same', { k: 'v' });
+    const w = start({ streamingList: true });
+    await w.start();
+    events.length = 0;
+    // A resync replays: the skeleton kept for an unchanged object would hand out nothing at all.
+    w.resync();
+    await waitFor(() => events.length === 1 && w.health().state === 'watching', 'the replayed object');
+    expect(events[0]).toMatchObject({ type: 'update', name: 'same', resync: true });
+  });
+
   it('streamingList is the default: without the option the first list is a streaming one', async () => {
     server.put('a', 'one');
     const w = start({ streamingList: undefined });

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster } from '@watch-proxy/test-cluster';
 import type { TestCluster } from '@watch-proxy/test-cluster';
@@ -8,6 +10,8 @@ import { silentLogger } from '../../src/logger.js';
 import { resolveResources } from '../../src/watch/discovery.js';
 import { WatchError } from '../../src/kube/kube-api-error.js';
 import { createResourceWatcher } from '../../src/watch/resource-watcher.js';
+import { peekAddedIdentity } from '../../src/watch/listed-identity.js';
+import { LineSplitter } from '../../src/watch/line-splitter.js';
 import type { ResourceWatcher } from '../../src/watch/resource-watcher.js';
 import type { WatchEvent } from '../../src/watch/watch-event.js';
 import {
@@ -246,6 +250,51 @@ describe('resource watcher against a real apiserver', () => {
       await source.stop();
     }
   });
+
+  it("reads an unchanged object's identity from the first bytes of the apiserver's own ADDED lines, exactly as parsing gives it", async () => {
+    const ns = `peek-${uniqueId()}`;
+    await createNamespace(cluster, ns);
+    await must(cluster, 'POST', `/api/v1/namespaces/${ns}/configmaps`, configMap(ns, 'named', { a: 'b' }, { k: 'v' }));
+    await must(cluster, 'POST', `/api/v1/namespaces/${ns}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'gen-', namespace: ns } });
+    await must(cluster, 'POST', `/api/v1/namespaces/${ns}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: ns }, stringData: { p: 'x' } });
+    // Namespaced objects with and without generateName, a Secret, and cluster-scoped Namespaces.
+    const lines = [
+      ...(await initialEventLines(`/api/v1/namespaces/${ns}/configmaps`)),
+      ...(await initialEventLines(`/api/v1/namespaces/${ns}/secrets`)),
+      ...(await initialEventLines('/api/v1/namespaces')),
+    ];
+    const added = lines.filter((l) => l.startsWith('{"type":"ADDED"'));
+    expect(added.length).toBeGreaterThanOrEqual(4 + 3);
+    for (const line of added) {
+      const meta = (JSON.parse(line) as { object: { metadata: { name: string; namespace?: string; uid: string; resourceVersion: string } } }).object.metadata;
+      const key = meta.namespace === undefined ? meta.name : `${meta.namespace}/${meta.name}`;
+      expect(peekAddedIdentity(line)).toEqual({ key, uid: meta.uid, resourceVersion: meta.resourceVersion });
+    }
+  });
+
+  /** The raw lines of a streaming list's initial events, as the apiserver writes them, up to the end bookmark. */
+  function initialEventLines(path: string): Promise<string[]> {
+    const query = 'watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=10';
+    const url = new URL(`${path}?${query}`, cluster.server);
+    return new Promise((resolve, reject) => {
+      const lines: string[] = [];
+      const req = request(url, { ca: readFileSync(cluster.caFile), headers: { authorization: `Bearer ${cluster.adminToken}` } }, (res) => {
+        const splitter = new LineSplitter();
+        res.on('data', (chunk: Buffer) => {
+          for (const line of splitter.push(chunk)) {
+            lines.push(line);
+            if (line.includes('"k8s.io/initial-events-end":"true"')) {
+              req.destroy();
+              resolve(lines);
+            }
+          }
+        });
+        res.on('end', () => reject(new Error(`${path}: the stream ended before its initial events did (status ${res.statusCode})`)));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
 
   it('the default watch source hands streamingList and reconcileMs to its watchers', async () => {
     const ns = uniqueId();
