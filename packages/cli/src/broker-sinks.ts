@@ -9,13 +9,31 @@ import { resolve } from 'node:path';
 import { ConfigError } from '@watch-proxy/core';
 import type { Logger } from '@watch-proxy/core';
 import { MAX_TLS_FILE_BYTES, MAX_TOKEN_FILE_BYTES, readBoundedFileSync } from '@watch-proxy/http-sink';
-import { createKafkaSink } from '@watch-proxy/kafka-sink';
+import type * as KafkaSinkPackage from '@watch-proxy/kafka-sink';
 import type { KafkaSink, KafkaTlsOptions } from '@watch-proxy/kafka-sink';
-import { createNatsSink } from '@watch-proxy/nats-sink';
+import type * as NatsSinkPackage from '@watch-proxy/nats-sink';
 import type { NatsSink, NatsTlsOptions } from '@watch-proxy/nats-sink';
 
 import { readEnvSecret } from './config/index.js';
-import type { ConfigEnv, KafkaEndpointConfig, NatsEndpointConfig } from './config/index.js';
+import type { ConfigEnv, KafkaEndpointConfig, NatsEndpointConfig, RemoteEndpointConfig } from './config/index.js';
+
+let kafkaPackage: typeof KafkaSinkPackage | undefined;
+let natsPackage: typeof NatsSinkPackage | undefined;
+
+/**
+ * Imports the broker sink packages that `endpoints` use, once per process. Their clients cost start-up time
+ * (Kafka's ~0.7 s, NATS's ~0.2 s) that a daemon without such endpoints, `--help` and `validate` should not pay, so
+ * nothing imports them statically. Must have resolved before `createKafkaEndpointSink` / `createNatsEndpointSink`.
+ */
+export async function loadBrokerSinks(endpoints: readonly RemoteEndpointConfig[]): Promise<void> {
+  if (endpoints.some((e) => e.type === 'kafka')) kafkaPackage ??= await import('@watch-proxy/kafka-sink');
+  if (endpoints.some((e) => e.type === 'nats')) natsPackage ??= await import('@watch-proxy/nats-sink');
+}
+
+function loaded<T>(pkg: T | undefined, name: string): T {
+  if (pkg === undefined) throw new Error(`internal error: ${name} used before loadBrokerSinks()`);
+  return pkg;
+}
 
 /** What a broker sink needs besides its endpoint: where credentials are read, the cluster's name, the logger. */
 export interface BrokerSinkContext {
@@ -63,7 +81,7 @@ function kafkaTls(tls: KafkaEndpointConfig['tls']): boolean | KafkaTlsOptions {
 /** The Kafka sink of one endpoint. Throws for an unset credential variable, an unreadable file or a refused option. */
 export function createKafkaEndpointSink(endpoint: KafkaEndpointConfig, context: BrokerSinkContext): KafkaSink {
   const { sasl, topicSettings } = endpoint;
-  return createKafkaSink({
+  return loaded(kafkaPackage, 'the Kafka sink').createKafkaSink({
     name: endpoint.name,
     brokers: endpoint.brokers,
     topic: endpoint.topic,
@@ -108,7 +126,7 @@ function natsTls(tls: NatsEndpointConfig['tls']): boolean | NatsTlsOptions | und
 /** The NATS sink of one endpoint. Throws for an unset credential variable, an unreadable file or a refused option. */
 export function createNatsEndpointSink(endpoint: NatsEndpointConfig, context: BrokerSinkContext): NatsSink {
   const tls = natsTls(endpoint.tls);
-  return createNatsSink({
+  return loaded(natsPackage, 'the NATS sink').createNatsSink({
     name: endpoint.name,
     servers: endpoint.urls,
     subject: endpoint.subject,

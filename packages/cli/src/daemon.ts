@@ -21,6 +21,7 @@ import type { ClusterStateStore } from './state-store.js';
 import type { LeaderElection } from './leader-election.js';
 import { privateStateDir } from './private-state-dir.js';
 import type { PrivateStateDir } from './private-state-dir.js';
+import { loadBrokerSinks } from './broker-sinks.js';
 import { toClusterOptions, toWatchProxyOptions } from './watch-proxy-options.js';
 import { clusterChanges, droppedClusters, type ClusterChanges } from './cluster-changes.js';
 import type { RuntimeOptions } from './watch-proxy-options.js';
@@ -116,7 +117,7 @@ export class Daemon {
   start(config: WatchProxyConfig): Promise<void> {
     return this.#enqueue(async () => {
       const election = this.#electionFor(config, undefined);
-      const proxy = this.#build(config, election);
+      const proxy = await this.#build(config, election);
       this.#election = election;
       this.#o.onElection?.(election);
       election?.start();
@@ -143,7 +144,7 @@ export class Daemon {
       let election: LeaderElection | undefined;
       try {
         election = this.#electionFor(config, this.#election);
-        next = this.#build(config, election);
+        next = await this.#build(config, election);
       } catch (error) {
         this.#logger.error({ err: describeError(error) }, 'config reload rejected: keeping the running config');
         return 'rejected';
@@ -259,8 +260,9 @@ export class Daemon {
   }
 
   /** Builds (without starting) the pipeline for `config`; undefined when it lists no resources. Throws when it cannot. */
-  #build(config: WatchProxyConfig, election: LeaderElection | undefined): WatchProxy | undefined {
+  async #build(config: WatchProxyConfig, election: LeaderElection | undefined): Promise<WatchProxy | undefined> {
     if (config.resources.length === 0) return undefined;
+    await loadBrokerSinks(config.remoteEndpoints);
     const dryRun = this.#o.dryRun ?? false;
     const runtime: RuntimeOptions = {
       kubeConfig: this.#o.kubeConfig,
@@ -328,7 +330,7 @@ export class Daemon {
       if (this.#stopping !== undefined || this.#running?.proxy !== proxy) return;
       try {
         const election = this.#electionFor(previous, this.#election);
-        const restored = this.#build(previous, election);
+        const restored = await this.#build(previous, election);
         await this.#switchElection(election);
         this.#launch(previous, restored, undefined);
       } catch (restoreError) {

@@ -13,6 +13,7 @@ import { ConfigError, silentLogger } from '@watch-proxy/core';
 
 import type { ConfigEnv, WatchProxyConfig } from './config/index.js';
 import type { ConfigFinding } from './config/check-config.js';
+import { loadBrokerSinks } from './broker-sinks.js';
 import { createEndpointSink } from './watch-proxy-options.js';
 
 /** Options of {@link checkStartup}. */
@@ -52,6 +53,7 @@ function endpointPath(error: unknown): { path: Path; message: string } {
 /** Builds (and closes at once) every endpoint's sink, as the daemon would; a refusal becomes a finding. */
 async function checkSinks(config: WatchProxyConfig, env: ConfigEnv): Promise<ConfigFinding[]> {
   const findings: ConfigFinding[] = [];
+  await loadBrokerSinks(config.remoteEndpoints);
   for (const [i, endpoint] of config.remoteEndpoints.entries()) {
     try {
       const sink = createEndpointSink(endpoint, config, { env, logger: silentLogger });

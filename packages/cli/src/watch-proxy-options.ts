@@ -89,6 +89,7 @@ export function endpointSelection(endpoint: RemoteEndpointConfig): Omit<SinkOpti
  * Builds one endpoint's sink. Credentials are read from the environment here and handed to the sink only: the
  * config object (which is logged and diffed) holds variable names, never values. Throws when a variable is
  * unset or an option is rejected by the sink. `checkStartup` calls it too, so `validate` refuses what this refuses.
+ * A Kafka or NATS endpoint needs `loadBrokerSinks` to have resolved first.
  */
 export function createEndpointSink(
   endpoint: RemoteEndpointConfig,

@@ -2,7 +2,7 @@
  * The `remoteEndpoints[]` entry of `type: kafka`: the options of `@watch-proxy/kafka-sink` as the file spells
  * them. Credentials are named (env vars, files), never written in the file.
  */
-import { topicTemplateProblem } from '@watch-proxy/kafka-sink';
+import { topicTemplateProblem } from '@watch-proxy/kafka-sink/schema';
 import { z } from 'zod';
 
 import { HOUR_MS, duration, endpointRouting, envVarName, flag, nonEmptyText, text, wholeNumber } from './schema-fields.js';

@@ -2,7 +2,7 @@
  * The `remoteEndpoints[]` entry of `type: nats`: the options of `@watch-proxy/nats-sink` as the file spells them.
  * Credentials are named (env vars), never written in the file or the URL.
  */
-import { subjectTemplateProblem } from '@watch-proxy/nats-sink';
+import { subjectTemplateProblem } from '@watch-proxy/nats-sink/schema';
 import { z } from 'zod';
 
 import { HOUR_MS, duration, endpointRouting, envVarName, flag, nonEmptyText } from './schema-fields.js';
