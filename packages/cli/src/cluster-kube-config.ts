@@ -2,7 +2,8 @@
  * Cluster access of one `clusters[]` entry: its kubeconfig file (and context), the pod's service account for
  * `in-cluster`, or the daemon's own when it names none.
  */
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { newKubeConfig } from './kube-config-class.js';
 import { checkBoundedFileSync } from '@watch-proxy/http-sink';
 
 import type { ClusterConfig } from './config/index.js';
@@ -15,7 +16,7 @@ import { MAX_KUBECONFIG_BYTES } from './kube-config.js';
 export function loadClusterKubeConfig(cluster: ClusterConfig, daemonKubeConfig: KubeConfig): KubeConfig {
   const path = cluster.kubeconfig;
   if (path === undefined) return daemonKubeConfig;
-  const kubeConfig = new KubeConfig();
+  const kubeConfig = newKubeConfig();
   const what = `clusters "${cluster.name}"`;
   if (path === 'in-cluster') {
     try {

@@ -4,7 +4,8 @@
  */
 import { existsSync } from 'node:fs';
 
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { newKubeConfig } from './kube-config-class.js';
 import { checkBoundedFileSync } from '@watch-proxy/http-sink';
 
 import { UsageError } from './usage-error.js';
@@ -37,7 +38,7 @@ export interface LoadedKubeConfig {
  * source exists at all (client-node would otherwise silently fall back to `http://localhost:8080`).
  */
 export function loadKubeConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): LoadedKubeConfig {
-  const kubeConfig = new KubeConfig();
+  const kubeConfig = newKubeConfig();
   let source: string;
   try {
     if (path !== undefined) {

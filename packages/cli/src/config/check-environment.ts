@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 
-import { KubeConfig } from '@kubernetes/client-node';
+import { newKubeConfig } from '../kube-config-class.js';
 import { MAX_TLS_FILE_BYTES, MAX_TOKEN_FILE_BYTES, checkBoundedFileSync } from '@watch-proxy/http-sink';
 
 import type { ConfigFinding } from './check-config.js';
@@ -92,7 +92,7 @@ function checkClusterKubeconfigs(input: unknown): ConfigFinding[] {
     const fail = (key: string, message: string): void => void findings.push({ severity: 'error', path: ['clusters', i, key], message });
     const why = unreadable(path, MAX_KUBECONFIG_BYTES);
     if (why !== undefined) return fail('kubeconfig', `file ${JSON.stringify(path)}: ${why}`);
-    const kubeConfig = new KubeConfig();
+    const kubeConfig = newKubeConfig();
     try {
       kubeConfig.loadFromFile(resolve(path));
     } catch {

@@ -33,6 +33,25 @@ describe('the watch-proxy command line', { timeout: 60_000 }, () => {
     }
   });
 
+  // Records every package the process resolves (import and require alike), printed when it exits.
+  const recordImports = `data:text/javascript;base64,${Buffer.from(
+    [
+      "import { registerHooks } from 'node:module';",
+      'const seen = new Set();',
+      'registerHooks({ resolve(specifier, context, next) { seen.add(specifier); return next(specifier, context); } });',
+      "process.on('exit', () => process.stderr.write(`imported: ${[...seen].join(' ')}\\n`));",
+    ].join('\n'),
+  ).toString('base64')}`;
+
+  it('--version, --help, a usage error and validate of a config without clusters or brokers load no Kubernetes or broker client', async () => {
+    for (const args of [['--version'], ['--help'], ['--bogus'], ['validate', '-c', good]]) {
+      const { stderr } = await runBin(args, { NODE_OPTIONS: `--import=${recordImports}` });
+      const imported = /^imported: (.*)$/m.exec(stderr)?.[1]?.split(' ') ?? [];
+      expect(imported, args.join(' ')).toContain('commander');
+      expect(imported.filter((s) => /^(@kubernetes\/client-node|@watch-proxy\/(kafka|nats)-sink)$/.test(s)), args.join(' ')).toEqual([]);
+    }
+  });
+
   it.each([['--version'], ['-V']])('%s prints the package version, exit 0', async (flag) => {
     const { code, stdout } = await runBin([flag]);
     expect(code).toBe(0);
