@@ -59,8 +59,9 @@ export async function sync(ctx: Context): Promise<void> {
         floor: floor.ms / 1000,
         floorLabel: 'raw paginated LIST download',
         ratio: postedMs / floor.ms,
-        target: n >= 100_000 ? '<= 30 s (anchor d)' : undefined,
-        met: n >= 100_000 ? postedMs <= 30_000 : undefined,
+        // Anchor d is 30 s for 100,000 objects; larger lists get the same rate (90 s for 300,000).
+        target: n >= 100_000 ? `<= ${String((30 * n) / 100_000)} s (anchor d: 30 s per 100,000)` : undefined,
+        met: n >= 100_000 ? postedMs <= (30_000 * n) / 100_000 : undefined,
       });
     } finally {
       await daemon.stop();
