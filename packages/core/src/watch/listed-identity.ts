@@ -14,14 +14,18 @@ export interface ListedIdentity {
 const ADDED_IDENTITY =
   /^\{"type":"ADDED","object":\{"kind":"[^"\\]*","apiVersion":"[^"\\]*","metadata":\{"name":"([^"\\]+)",(?:"generateName":"[^"\\]*",)?(?:"namespace":"([^"\\]+)",)?(?:"selfLink":"[^"\\]*",)?"uid":"([^"\\]+)","resourceVersion":"([^"\\]+)"[,}]/;
 
+/** How much of a line is looked at: the identity ends within ~700 bytes even with the longest names. */
+const PEEK_BYTES = 1024;
+
 /**
- * The identity of the object in a watch stream's `ADDED` line, read from the line's first few hundred characters
- * without parsing it, or `undefined` when the line does not start as the apiserver writes a built-in kind. A
- * streaming relist uses it to keep the skeleton it has for an unchanged object without parsing the object (the
- * garbage of parsing every listed object is what a relist's memory peak is made of).
+ * The identity of the object in a watch stream's `ADDED` line, read from the line's first bytes without decoding
+ * or parsing the rest, or `undefined` when the line does not start as the apiserver writes a built-in kind. A
+ * streaming relist uses it to keep the skeleton it has for an unchanged object (the garbage of decoding and
+ * parsing every listed object is what a relist's memory peak is made of). The bytes are read as Latin-1: the
+ * fields matched are ASCII, and a multi-byte character there only makes a key the store does not have.
  */
-export function peekAddedIdentity(line: string): ListedIdentity | undefined {
-  const m = ADDED_IDENTITY.exec(line);
+export function peekAddedIdentity(line: Buffer): ListedIdentity | undefined {
+  const m = ADDED_IDENTITY.exec(line.toString('latin1', 0, Math.min(line.length, PEEK_BYTES)));
   if (m === null) return undefined;
   const [, name, namespace, uid, resourceVersion] = m as unknown as [string, string, string | undefined, string, string];
   return { key: namespace === undefined ? name : `${namespace}/${name}`, uid, resourceVersion };

@@ -101,7 +101,7 @@ export class ObjectStore {
    * read from the line's first bytes (`peekAddedIdentity`) is that of the cached state, otherwise `undefined` (also
    * when the line does not start as the apiserver writes a built-in kind: the caller then parses it).
    */
-  unchangedLine(line: string): KubeObject | undefined {
+  unchangedLine(line: Buffer): KubeObject | undefined {
     const item = peekAddedIdentity(line);
     const old = item === undefined ? undefined : this.#objects.get(item.key);
     return old !== undefined && item!.resourceVersion === resourceVersionOf(old) && item!.uid === uidOf(old) ? old : undefined;

@@ -313,7 +313,7 @@ export class Reflector {
       this.#health.watches++;
       if (!initial) established();
       rearmIdle();
-      const onLine = (line: string): void => {
+      const onLine = (line: Buffer): void => {
         const wasListing = this.#initialItems !== undefined;
         if (this.#handleLine(line)) progressed = true;
         if (this.#stopped) throw STOPPED;
@@ -340,7 +340,7 @@ export class Reflector {
   }
 
   /** Applies one watch event; returns true when it advanced the resourceVersion. Throws on `ERROR` events. */
-  #handleLine(line: string): boolean {
+  #handleLine(line: Buffer): boolean {
     // Listed objects the store has in this state are not parsed, only kept as skeletons (a replay hands them out).
     const kept = this.#initialItems !== undefined && !this.#replay ? this.#deps.store.unchangedLine(line) : undefined;
     if (kept !== undefined) {

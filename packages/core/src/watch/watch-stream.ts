@@ -9,11 +9,12 @@ export interface RawWatchEvent {
 }
 
 /**
- * Reads a watch response as newline-delimited JSON: `onLine` for every complete line, then `onChunk` once per
- * chunk read (a sign of life). Resolves with a last line that had no newline, when it parses (a complete event);
- * throws a `network` `WatchError` when it does not (the stream broke in the middle of an event).
+ * Reads a watch response as newline-delimited JSON: `onLine` for every complete line (its bytes, undecoded),
+ * then `onChunk` once per chunk read (a sign of life). Resolves with a last line that had no newline, when it
+ * parses (a complete event); throws a `network` `WatchError` when it does not (the stream broke in the middle of
+ * an event).
  */
-export async function readWatchLines(res: AsyncIterable<Buffer>, onLine: (line: string) => void, onChunk: () => void): Promise<string | undefined> {
+export async function readWatchLines(res: AsyncIterable<Buffer>, onLine: (line: Buffer) => void, onChunk: () => void): Promise<Buffer | undefined> {
   const splitter = new LineSplitter();
   for await (const chunk of res) {
     for (const line of splitter.push(chunk)) onLine(line);
@@ -23,18 +24,18 @@ export async function readWatchLines(res: AsyncIterable<Buffer>, onLine: (line: 
   if (rest === undefined) return undefined;
   // A last line without newline parses only if it is complete; a cut one means the stream broke.
   try {
-    JSON.parse(rest);
+    JSON.parse(rest.toString('utf8'));
   } catch {
     throw new WatchError('network', 'watch stream ended in the middle of an event');
   }
   return rest;
 }
 
-/** Parses one watch line; throws a `protocol` `WatchError` when it is not JSON or carries no object. */
-export function parseWatchLine(line: string): RawWatchEvent {
+/** Parses one watch line (UTF-8 bytes); throws a `protocol` `WatchError` when it is not JSON or carries no object. */
+export function parseWatchLine(line: Buffer): RawWatchEvent {
   let event: { type?: string; object?: KubeObject };
   try {
-    event = JSON.parse(line) as typeof event;
+    event = JSON.parse(line.toString('utf8')) as typeof event;
   } catch {
     // Not the parser's message (nor as cause): it quotes the line, which can hold Secret data, and is logged.
     throw new WatchError('protocol', 'malformed watch event: not valid JSON');

@@ -70,15 +70,21 @@ describe('LineSplitter', () => {
     for (let size = 1; size <= bytes.length; size++) {
       const s = new LineSplitter();
       const lines: string[] = [];
-      for (let i = 0; i < bytes.length; i += size) lines.push(...s.push(bytes.subarray(i, i + size)));
+      for (let i = 0; i < bytes.length; i += size) lines.push(...s.push(bytes.subarray(i, i + size)).map(String));
       expect(lines).toEqual(['{"a":"✓"}', '{"b":2}']);
-      expect(s.rest()).toBe('{"c":');
+      expect(String(s.rest())).toBe('{"c":');
     }
   });
 
   it('has no rest after a final newline', () => {
     const s = new LineSplitter();
-    expect(s.push(Buffer.from('x\n'))).toEqual(['x']);
+    expect(s.push(Buffer.from('x\n')).map(String)).toEqual(['x']);
+    expect(s.rest()).toBeUndefined();
+  });
+
+  it('skips blank lines (spaces, tabs, CR) and a blank rest', () => {
+    const s = new LineSplitter();
+    expect(s.push(Buffer.from(' \r\n\t\n{"a":1}\r\n  ')).map(String)).toEqual(['{"a":1}\r']);
     expect(s.rest()).toBeUndefined();
   });
 });

@@ -268,7 +268,7 @@ describe('resource watcher against a real apiserver', () => {
     for (const line of added) {
       const meta = (JSON.parse(line) as { object: { metadata: { name: string; namespace?: string; uid: string; resourceVersion: string } } }).object.metadata;
       const key = meta.namespace === undefined ? meta.name : `${meta.namespace}/${meta.name}`;
-      expect(peekAddedIdentity(line)).toEqual({ key, uid: meta.uid, resourceVersion: meta.resourceVersion });
+      expect(peekAddedIdentity(Buffer.from(line))).toEqual({ key, uid: meta.uid, resourceVersion: meta.resourceVersion });
     }
   });
 
@@ -281,7 +281,8 @@ describe('resource watcher against a real apiserver', () => {
       const req = request(url, { ca: readFileSync(cluster.caFile), headers: { authorization: `Bearer ${cluster.adminToken}` } }, (res) => {
         const splitter = new LineSplitter();
         res.on('data', (chunk: Buffer) => {
-          for (const line of splitter.push(chunk)) {
+          for (const bytes of splitter.push(chunk)) {
+            const line = bytes.toString('utf8');
             lines.push(line);
             if (line.includes('"k8s.io/initial-events-end":"true"')) {
               req.destroy();
