@@ -633,7 +633,9 @@ describe('createResourceWatcher against a fake apiserver', () => {
     const w = start({ kubeConfig: kc, onError: (e) => errors.push(`${e.kind}:${e.status}`) });
     void w.start();
     await waitFor(() => errors.length >= 2, 'rejected attempts');
-    expect(w.health()).toMatchObject({ state: 'backoff', lastError: { kind: 'unauthorized', status: 401 } });
+    // Backing off, or already in its next (failing) attempt: the retry delays here are 5-20 ms.
+    expect(w.health()).toMatchObject({ synced: false, lastError: { kind: 'unauthorized', status: 401 } });
+    expect(w.health().state).not.toBe('watching');
     token = 'rotated';
     await waitFor(() => w.health().state === 'watching', 'recovery with the new token');
     expect(errors.every((e) => e === 'unauthorized:401')).toBe(true);
