@@ -33,7 +33,8 @@ export default defineConfig({
           include: ['packages/*/test/**/*.int.test.ts', 'test/cluster/test/**/*.int.test.ts', 'examples/*/test/**/*.int.test.ts', 'bench/test/**/*.int.test.ts', 'test/brokers/test/**/*.int.test.ts', 'scripts/test/**/*.int.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 300_000,
-          globalSetup: ['test/cluster/src/global-setup.ts', 'test/brokers/src/global-setup.ts'],
+          // The end-to-end tests run the built bin too; CI's build step just built it, so this is usually a no-op.
+          globalSetup: ['scripts/ensure-built.ts', 'test/cluster/src/global-setup.ts', 'test/brokers/src/global-setup.ts'],
         },
       },
     ],

@@ -1,5 +1,5 @@
-// vitest globalSetup of the unit project: some unit tests spawn the built CLI (packages/cli/bin imports
-// dist/, which imports the other packages' dist/). On a clean clone, or after a source edit, they would fail
+// vitest globalSetup of both projects (so `pnpm test` needs no build of its own): unit and end-to-end tests spawn
+// the built CLI (packages/cli/bin imports dist/, which imports the other packages' dist/). On a clean clone, or after a source edit, they would fail
 // with "Cannot find module .../dist/index.js" or test stale code; so the packages are built first when any
 // dist/ is missing or older than its sources, and a failed build is reported with its own output.
 import { spawnSync } from 'node:child_process';
@@ -31,10 +31,10 @@ export default function setup(): void {
     .filter((pkg) => existsSync(join(pkg, 'tsup.config.ts')));
   const reasons = packages.map(staleReason).filter((reason): reason is string => reason !== undefined);
   if (reasons.length === 0) return;
-  process.stderr.write(`unit tests: building the packages first (the CLI tests run the built bin): ${reasons.join('; ')}\n`);
+  process.stderr.write(`tests: building the packages first (the CLI tests run the built bin): ${reasons.join('; ')}\n`);
   const build = spawnSync('pnpm', ['run', 'build'], { cwd: root, stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
   if (build.status !== 0) {
     const cause = build.error?.message ?? build.stderr.trim().split('\n').slice(-30).join('\n');
-    throw new Error(`unit tests: \`pnpm run build\` failed, so the CLI tests cannot run (${reasons.join('; ')}):\n${cause}`);
+    throw new Error(`tests: \`pnpm run build\` failed, so the CLI tests cannot run (${reasons.join('; ')}):\n${cause}`);
   }
 }
