@@ -2,7 +2,9 @@
 export interface ListedIdentity {
   /** `metaNamespaceKey` of the object: `namespace/name`, or `name` when cluster-scoped. */
   readonly key: string;
+  /** `metadata.uid`: tells a re-created object from the one the store has under the same key. */
   readonly uid: string;
+  /** `metadata.resourceVersion`, opaque: compared for equality only. */
   readonly resourceVersion: string;
 }
 
@@ -10,7 +12,7 @@ export interface ListedIdentity {
 // kind and apiVersion, then ObjectMeta's name, generateName, namespace, selfLink, uid and resourceVersion (each
 // left out when empty). Anchored at the line's start and taking only strings without escapes, a match can only be
 // those fields of the object's own metadata. Anything else (custom resources are encoded with sorted keys, so
-// creationTimestamp comes first) does not match and is parsed whole, as before.
+// creationTimestamp comes first) does not match, and the line is then parsed whole.
 const ADDED_IDENTITY =
   /^\{"type":"ADDED","object":\{"kind":"[^"\\]*","apiVersion":"[^"\\]*","metadata":\{"name":"([^"\\]+)",(?:"generateName":"[^"\\]*",)?(?:"namespace":"([^"\\]+)",)?(?:"selfLink":"[^"\\]*",)?"uid":"([^"\\]+)","resourceVersion":"([^"\\]+)"[,}]/;
 
