@@ -90,10 +90,7 @@ export class ObjectStore {
    * the relist peak grows by what changed, not by the whole list.
    */
   unchanged(item: KubeObject): KubeObject | undefined {
-    const old = this.#objects.get(metaNamespaceKey(item));
-    if (old === undefined) return undefined;
-    const rv = resourceVersionOf(item);
-    return rv !== undefined && rv === resourceVersionOf(old) && uidOf(old) === uidOf(item) ? old : undefined;
+    return this.#cachedState(metaNamespaceKey(item), uidOf(item), resourceVersionOf(item));
   }
 
   /**
@@ -103,8 +100,14 @@ export class ObjectStore {
    */
   unchangedLine(line: Buffer): KubeObject | undefined {
     const item = peekAddedIdentity(line);
-    const old = item === undefined ? undefined : this.#objects.get(item.key);
-    return old !== undefined && item!.resourceVersion === resourceVersionOf(old) && item!.uid === uidOf(old) ? old : undefined;
+    return item === undefined ? undefined : this.#cachedState(item.key, item.uid, item.resourceVersion);
+  }
+
+  /** The skeleton cached under `key` when it is that uid at that resourceVersion, otherwise `undefined`. */
+  #cachedState(key: string, uid: string | undefined, resourceVersion: string | undefined): KubeObject | undefined {
+    const old = this.#objects.get(key);
+    if (old === undefined || resourceVersion === undefined) return undefined;
+    return resourceVersion === resourceVersionOf(old) && uid === uidOf(old) ? old : undefined;
   }
 
   /**
