@@ -1,3 +1,5 @@
+import { namespacedKey } from './object-key.js';
+
 /** What tells a listed object's state from the one a watcher already has: its key, uid and resourceVersion. */
 export interface ListedIdentity {
   /** `metaNamespaceKey` of the object: `namespace/name`, or `name` when cluster-scoped. */
@@ -30,5 +32,5 @@ export function peekAddedIdentity(line: Buffer): ListedIdentity | undefined {
   const m = ADDED_IDENTITY.exec(line.toString('latin1', 0, Math.min(line.length, PEEK_BYTES)));
   if (m === null) return undefined;
   const [, name, namespace, uid, resourceVersion] = m as unknown as [string, string, string | undefined, string, string];
-  return { key: namespace === undefined ? name : `${namespace}/${name}`, uid, resourceVersion };
+  return { key: namespacedKey(namespace ?? '', name), uid, resourceVersion };
 }

@@ -21,6 +21,14 @@ export function namespaceAndName(object: KubeObject): { readonly namespace: stri
  */
 export function metaNamespaceKey(object: KubeObject): string {
   const { namespace, name } = namespaceAndName(object);
+  return namespacedKey(namespace, name);
+}
+
+/**
+ * The key `metaNamespaceKey` makes of a namespace (`''` when cluster-scoped) and a name, for callers that read
+ * them without an object (a relist reads them from a watch line's first bytes).
+ */
+export function namespacedKey(namespace: string, name: string): string {
   return namespace === '' ? name : `${namespace}/${name}`;
 }
 
